@@ -1,0 +1,5 @@
+//! Pieces shared by several pages.
+
+mod brand;
+
+pub use brand::Brand;

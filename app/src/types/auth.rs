@@ -1,0 +1,34 @@
+//! DTOs of sign-in, sign-out and the current user.
+
+use serde::{Deserialize, Serialize};
+
+use super::CausewayId;
+
+/// `POST /api/v1/auth/login`. `login` is a bare login or a full Causeway ID.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub login: String,
+    pub password: String,
+    #[serde(default)]
+    pub remember_me: bool,
+}
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("login", &self.login)
+            .field("password", &"<redacted>")
+            .field("remember_me", &self.remember_me)
+            .finish()
+    }
+}
+
+/// The signed-in user, as `GET /api/v1/me` and a successful sign-in return it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub causeway_id: CausewayId,
+    pub display_name: String,
+    pub is_admin: bool,
+}

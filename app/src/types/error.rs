@@ -1,0 +1,49 @@
+//! The JSON shape of every API error: a stable machine-readable code and a
+//! message for people. `{"error": {"code": "invalid_credentials", "message": "…"}}`
+
+use serde::{Deserialize, Serialize};
+
+/// Stable error codes. Clients branch on these, never on messages; a code, once
+/// published, keeps its meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request body or query is malformed (bad JSON, unknown field, wrong type).
+    BadRequest,
+    /// A field is well-formed JSON but its value is not acceptable.
+    InvalidInput,
+    /// The body is larger than the endpoint accepts.
+    PayloadTooLarge,
+    /// The request needs a signed-in session.
+    Unauthenticated,
+    /// The login/password pair was refused (unknown user and wrong password alike).
+    InvalidCredentials,
+    /// The account exists but is deactivated.
+    AccountDisabled,
+    /// Signed in, but without the right to do this.
+    Forbidden,
+    /// A state-changing request came from another site.
+    CrossOrigin,
+    NotFound,
+    /// The thing to create exists already (e.g. a login that is taken).
+    Conflict,
+    MethodNotAllowed,
+    UnsupportedMediaType,
+    /// Too many attempts; wait and retry.
+    TooManyRequests,
+    /// Something failed on the server; details are in the server's log only.
+    Internal,
+    /// A dependency (the database) is not available.
+    Unavailable,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiErrorDetail {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    pub error: ApiErrorDetail,
+}

@@ -1,0 +1,12 @@
+//! Wasm-safe types shared by the server and the browser: identifiers with total
+//! parsers, the rights list, the DTOs of the HTTP API and its error codes.
+
+pub mod auth;
+pub mod error;
+pub mod ids;
+pub mod rights;
+
+pub use auth::{CurrentUser, LoginRequest};
+pub use error::{ApiErrorBody, ErrorCode};
+pub use ids::{CausewayId, IdError, Login, LoginOrId, ServerName};
+pub use rights::Right;

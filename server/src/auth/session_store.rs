@@ -1,0 +1,114 @@
+//! tower-sessions' `SessionStore` over our own [`Store`], so sessions live in the
+//! server's database on both backends. The signed-in user's id is kept in a column
+//! of its own, which lets us end all sessions of a user at once.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+
+use super::SessionAuth;
+use crate::storage::Store;
+
+#[derive(Debug, Clone)]
+pub struct DbSessionStore {
+    store: Store,
+}
+
+impl DbSessionStore {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+fn backend(error: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(error.to_string())
+}
+
+fn millis(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+struct Encoded {
+    id: String,
+    user_id: Option<i64>,
+    data: Vec<u8>,
+    expires_at: i64,
+}
+
+fn encode(record: &Record) -> session_store::Result<Encoded> {
+    let user_id = record
+        .data
+        .get(SessionAuth::KEY)
+        .and_then(|auth| auth.get("user_id"))
+        .and_then(serde_json::Value::as_i64);
+    Ok(Encoded {
+        id: record.id.to_string(),
+        user_id,
+        data: serde_json::to_vec(&record.data)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?,
+        expires_at: millis(record.expiry_date),
+    })
+}
+
+#[async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        loop {
+            let row = encode(record)?;
+            if self
+                .store
+                .insert_session(&row.id, row.user_id, &row.data, row.expires_at)
+                .await
+                .map_err(backend)?
+            {
+                return Ok(());
+            }
+            // 128 random bits collided: astronomically unlikely, but take a new id.
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let row = encode(record)?;
+        self.store
+            .save_session(&row.id, row.user_id, &row.data, row.expires_at)
+            .await
+            .map_err(backend)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let now = millis(OffsetDateTime::now_utc());
+        let Some(row) = self
+            .store
+            .load_session(&id.to_string(), now)
+            .await
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let data = serde_json::from_slice(&row.data)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date =
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(row.expires_at) * 1_000_000)
+                .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.store.delete_session(&id.to_string()).await.map_err(backend)
+    }
+}
+
+#[async_trait]
+impl ExpiredDeletion for DbSessionStore {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        let now = millis(OffsetDateTime::now_utc());
+        self.store.delete_expired_sessions(now).await.map_err(backend)?;
+        Ok(())
+    }
+}

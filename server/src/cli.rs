@@ -1,0 +1,176 @@
+//! The `causeway` command line: `serve` (the default), `migrate`, `admin create`.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+use crate::auth::bootstrap::create_admin;
+use crate::config::{Config, LogFormat};
+use crate::server::{open_store, prepare, serve};
+
+#[derive(Debug, Parser)]
+#[command(name = "causeway", version, about = "Causeway, the self-hosted corporate messenger")]
+pub struct Cli {
+    /// Configuration file (TOML). Default: ./causeway.toml when it exists.
+    #[arg(long, short, env = "CAUSEWAY_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default when no command is given).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage administrators.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an administrator account. Without --password-stdin a password is
+    /// generated and printed once.
+    Create {
+        /// The login (lowercase letters, digits, '.', '_', '-').
+        #[arg(long)]
+        login: String,
+        /// The name others see. Default: the login.
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    init_tracing(&config);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => run_server(config).await,
+        Command::Migrate => {
+            let store = open_store(&config).await?;
+            store.close().await;
+            println!("The database is up to date.");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Create {
+            login,
+            display_name,
+            password_stdin,
+        }) => {
+            let password = if password_stdin {
+                if std::io::stdin().is_terminal() {
+                    eprintln!("Type the password and press Enter:");
+                }
+                let mut line = String::new();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .context("reading the password from standard input")?;
+                Some(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                None
+            };
+            let store = open_store(&config).await?;
+            let display_name = display_name.unwrap_or_else(|| login.clone());
+            let created = create_admin(&store, &login, &display_name, password).await;
+            store.close().await;
+            let created = created?;
+            println!(
+                "Administrator {}@{} created.",
+                created.user.login, config.server_name
+            );
+            if !password_stdin {
+                println!("Password: {}", created.password);
+                println!("This password is shown only once.");
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn run_server(config: Config) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let address = listener.local_addr().context("reading the bound address")?;
+    let prepared = prepare(config).await?;
+    let config = prepared.state.config.clone();
+    let url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"));
+    tracing::info!(%address, server_name = %config.server_name, "listening");
+    println!("Causeway is running. Open {url} in a browser.");
+    println!("Server name: {}  ·  Listening on http://{address}", config.server_name);
+    if let Some(admin) = &prepared.first_admin {
+        println!();
+        println!("First start: an administrator account was created.");
+        println!("  Login:    {}", admin.user.login);
+        println!("  Password: {}", admin.password);
+        println!("This password is shown only once. Sign in at {url}/login and keep it safe;");
+        println!("more administrators can be added with `causeway admin create --login NAME`.");
+    }
+    println!("Press Ctrl+C to stop.");
+
+    let shutdown = CancellationToken::new();
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down");
+            shutdown.cancel();
+        }
+    });
+    serve(prepared.state, listener, shutdown).await
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl+C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+fn init_tracing(config: &Config) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&config.log.level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second initialisation (tests) is harmless: the first subscriber stays.
+    let _ = match config.log.format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Pretty => builder.try_init(),
+    };
+}

@@ -1,0 +1,215 @@
+//! Typed configuration: built-in defaults, then an optional TOML file, then
+//! `CAUSEWAY_*` environment variables (nested keys joined with `__`, e.g.
+//! `CAUSEWAY_DATABASE__URL`). With no file and no variables the server starts on
+//! SQLite under `./data`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use app::types::ServerName;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// This server's name: the part after `@` in its users' Causeway IDs.
+    pub server_name: ServerName,
+    /// Address and port to listen on. Port 0 picks a free port (tests use this).
+    pub listen: SocketAddr,
+    /// Where the database (SQLite) and the files live unless set otherwise.
+    pub data_dir: PathBuf,
+    /// The address people type into the browser, e.g. `https://chat.example.com`.
+    /// When it is `https`, session cookies are marked `Secure`.
+    pub public_url: Option<String>,
+    /// The folder with the compiled front end (`pkg/`, CSS, static assets).
+    pub site_root: PathBuf,
+    pub database: DatabaseConfig,
+    pub files: FilesConfig,
+    pub sessions: SessionConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path` or `postgres://…`. Empty: `sqlite://{data_dir}/causeway.db`.
+    pub url: Option<String>,
+    /// Upper bound of pooled connections.
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilesConfig {
+    /// Folder for uploaded files. Empty: `{data_dir}/files`.
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    /// A browser session (no "Remember me") ends after this many minutes without a request.
+    pub idle_timeout_minutes: u32,
+    /// A browser session ends this many hours after sign-in, active or not.
+    pub absolute_timeout_hours: u32,
+    /// A "Remember me" session ends this many days after sign-in.
+    pub remember_me_days: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `info` or `info,server=debug`. `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server_name: ServerName::parse("localhost").expect("a valid literal server name"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            data_dir: PathBuf::from("data"),
+            public_url: None,
+            site_root: PathBuf::from("target/site"),
+            database: DatabaseConfig {
+                url: None,
+                max_connections: 16,
+            },
+            files: FilesConfig { dir: None },
+            sessions: SessionConfig {
+                idle_timeout_minutes: 8 * 60,
+                absolute_timeout_hours: 24,
+                remember_me_days: 30,
+            },
+            log: LogConfig {
+                format: LogFormat::Pretty,
+                level: "info".to_owned(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Loads defaults, then `file` (when given it must exist; otherwise
+    /// `causeway.toml` is read if present), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.exists() => {
+                return Err(ConfigError(format!("{} does not exist", path.display())));
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None => figment = figment.merge(Toml::file_exact("causeway.toml")),
+        }
+        figment = figment.merge(Env::prefixed("CAUSEWAY_").split("__").ignore(&["config", "admin_password"]));
+        let config: Config = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let s = &self.sessions;
+        if s.idle_timeout_minutes == 0 || s.absolute_timeout_hours == 0 || s.remember_me_days == 0 {
+            return Err(ConfigError("session timeouts must be at least 1".into()));
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError("database.max_connections must be at least 1".into()));
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError("public_url must start with http:// or https://".into()));
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) if !url.is_empty() => url.clone(),
+            _ => format!("sqlite://{}", self.data_dir.join("causeway.db").display()),
+        }
+    }
+
+    pub fn files_dir(&self) -> PathBuf {
+        self.files.dir.clone().unwrap_or_else(|| self.data_dir.join("files"))
+    }
+
+    /// Session cookies carry `Secure` when the public address is HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_no_file() {
+        figment::Jail::expect_with(|_jail| {
+            let config = Config::load(None).expect("defaults load");
+            assert_eq!(config.database_url(), "sqlite://data/causeway.db");
+            assert_eq!(config.files_dir(), PathBuf::from("data/files"));
+            assert_eq!(config.listen.port(), 3000);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn file_then_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "causeway.toml",
+                "server_name = \"corp.example\"\nlisten = \"0.0.0.0:8080\"\n[database]\nurl = \"postgres://db/causeway\"\nmax_connections = 4\n",
+            )?;
+            jail.set_env("CAUSEWAY_LISTEN", "127.0.0.1:9090");
+            jail.set_env("CAUSEWAY_SESSIONS__REMEMBER_ME_DAYS", "7");
+            let config = Config::load(None).expect("config loads");
+            assert_eq!(config.server_name.as_str(), "corp.example");
+            assert_eq!(config.listen.port(), 9090);
+            assert_eq!(config.database_url(), "postgres://db/causeway");
+            assert_eq!(config.sessions.remember_me_days, 7);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CAUSEWAY_SERVER_NAME", "not a name");
+            assert!(Config::load(None).is_err());
+            jail.set_env("CAUSEWAY_SERVER_NAME", "ok");
+            jail.set_env("CAUSEWAY_SESSIONS__IDLE_TIMEOUT_MINUTES", "0");
+            assert!(Config::load(None).is_err());
+            Ok(())
+        });
+        assert!(Config::load(Some(Path::new("/nonexistent/causeway.toml"))).is_err());
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("causeway.toml", "listne = \"0.0.0.0:1\"\n")?;
+            assert!(Config::load(None).is_err());
+            Ok(())
+        });
+    }
+}

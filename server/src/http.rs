@@ -1,0 +1,197 @@
+//! The HTTP surface: the `/api/v1` routes, the server-rendered pages, health and
+//! metrics, and the middleware every request passes (tracing, metrics, sessions,
+//! cross-site request checks, security headers).
+
+use std::time::Duration;
+
+use app::types::ErrorCode;
+use app::{App, shell};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio_util::sync::CancellationToken;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+use crate::auth::session_store::DbSessionStore;
+use crate::auth::{self, authenticate};
+use crate::error::{ApiError, Json};
+use crate::metrics;
+use crate::state::AppState;
+
+/// Largest JSON body an API endpoint reads. File uploads will have their own limit.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "causeway_session";
+
+/// Builds the application. `tasks` owns the background work (the expired-session
+/// sweeper); cancelling it stops that work.
+pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
+    let session_store = DbSessionStore::new(state.store.clone());
+    spawn_session_sweeper(session_store.clone(), tasks.clone());
+    let sessions = SessionManagerLayer::new(session_store)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies())
+        .with_expiry(Expiry::OnSessionEnd);
+
+    let api = Router::new()
+        .route("/auth/login", post(auth::routes::login))
+        .route("/auth/logout", post(auth::routes::logout))
+        .route("/me", get(auth::routes::me))
+        .fallback(api_not_found)
+        .method_not_allowed_fallback(api_method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY));
+
+    let pages = Router::new()
+        .leptos_routes(&state, generate_route_list(App), {
+            let options = state.leptos.clone();
+            move || shell(options.clone())
+        })
+        .route_layer(from_fn_with_state(state.clone(), page_guard));
+
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::serve))
+        .merge(pages)
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(from_fn(same_origin_writes))
+        .layer(sessions)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(from_fn_with_state(state.clone(), metrics::track))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+fn spawn_session_sweeper(store: DbSessionStore, tasks: CancellationToken) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {
+                    if let Err(error) = store.delete_expired().await {
+                        tracing::warn!(%error, "deleting expired sessions failed; retrying later");
+                    }
+                }
+                () = tasks.cancelled() => break,
+            }
+        }
+    });
+}
+
+/// `GET /healthz` — anyone. 200 when the server can reach its database, else 503.
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => Json(serde_json::json!({ "status": "ok" })).into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "health check: database unreachable");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "The database is not reachable.",
+            )
+            .into_response()
+        }
+    }
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "There is no such API endpoint.")
+}
+
+async fn api_method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::MethodNotAllowed,
+        "This endpoint does not accept that method.",
+    )
+}
+
+/// Pages need a signed-in session, except the sign-in page, which a signed-in
+/// person skips. Redirects keep the wanted address in `?next=`.
+async fn page_guard(
+    State(state): State<AppState>,
+    session: Session,
+    request: Request,
+    next: Next,
+) -> Response {
+    let signed_in = match authenticate(&session, &state).await {
+        Ok(user) => user.is_some(),
+        Err(error) => return error.into_response(),
+    };
+    let path = request.uri().path();
+    if path == "/login" {
+        if signed_in {
+            return Redirect::to("/").into_response();
+        }
+    } else if !signed_in {
+        let wanted = request
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str());
+        let target = if wanted == "/" {
+            "/login".to_owned()
+        } else {
+            let query = serde_urlencoded::to_string([("next", wanted)]).unwrap_or_default();
+            format!("/login?{query}")
+        };
+        return Redirect::to(&target).into_response();
+    }
+    next.run(request).await
+}
+
+/// Refuses state-changing requests sent by another site: the browser's
+/// `Sec-Fetch-Site` or `Origin` must say the request comes from this origin.
+/// Clients that send neither (scripts, bots, tests) are not browsers acting for
+/// someone else, and pass; the session cookie is `SameSite=Lax` as a second line.
+async fn same_origin_writes(request: Request, next: Next) -> Response {
+    let method = request.method();
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let cross_site = headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site" || v.as_bytes() == b"same-site");
+    let foreign_origin = headers.get(header::ORIGIN).is_some_and(|origin| {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let origin = origin.to_str().unwrap_or("");
+        let origin_host = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
+        match (origin_host, host) {
+            (Some(origin_host), Some(host)) => !origin_host.eq_ignore_ascii_case(host),
+            _ => true,
+        }
+    });
+    if cross_site || foreign_origin {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::CrossOrigin,
+            "This request came from another site and was refused.",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}

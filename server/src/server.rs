@@ -1,0 +1,109 @@
+//! Starting and stopping one server: open the store, migrate, make sure there is
+//! an administrator, then serve until told to stop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use leptos::config::LeptosOptions;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::bootstrap::{CreatedAdmin, ensure_first_admin};
+use crate::config::Config;
+use crate::http::router;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::storage::{Backend, Store};
+
+/// Opens the database named by the config and applies pending migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let url = config.database_url();
+    let store = Store::connect(&url, config.database.max_connections)
+        .await
+        .with_context(|| format!("opening the database ({})", redact_url(&url)))?;
+    store.migrate().await.context("applying database migrations")?;
+    Ok(store)
+}
+
+/// Hides a password in a database URL before it is printed.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A server ready to accept connections.
+pub struct Prepared {
+    pub state: AppState,
+    /// Set on a first start: the administrator created, with the password to show once.
+    pub first_admin: Option<CreatedAdmin>,
+}
+
+/// Everything before listening: database, migrations, first administrator, state.
+pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
+    let store = open_store(&config).await?;
+    std::fs::create_dir_all(config.files_dir())
+        .with_context(|| format!("creating the files folder {}", config.files_dir().display()))?;
+    let first_admin = ensure_first_admin(&store)
+        .await
+        .context("creating the first administrator")?;
+    let backend = match store.backend() {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let leptos = LeptosOptions::builder()
+        .output_name("causeway")
+        .site_root(config.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(config.listen)
+        .build();
+    let state = AppState {
+        metrics: Arc::new(Metrics::new(backend)),
+        config: Arc::new(config),
+        store,
+        leptos,
+    };
+    Ok(Prepared { state, first_admin })
+}
+
+/// Serves until `shutdown` is cancelled, then finishes in-flight requests, stops
+/// background tasks and closes the database.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let tasks = shutdown.child_token();
+    let store = state.store.clone();
+    let app = router(state, &tasks);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+        .context("serving HTTP")?;
+    tasks.cancel();
+    store.close().await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn database_passwords_are_not_printed() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/causeway"),
+            "postgres://app:***@db:5432/causeway"
+        );
+        assert_eq!(redact_url("postgres://app@db/causeway"), "postgres://app@db/causeway");
+        assert_eq!(redact_url("sqlite://data/causeway.db"), "sqlite://data/causeway.db");
+    }
+}

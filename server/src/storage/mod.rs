@@ -1,0 +1,148 @@
+//! The storage interface: one [`Store`] whose methods are the only place SQL
+//! lives, with two implementations, SQLite (the embedded default) and PostgreSQL.
+//!
+//! Each method's SQL is written once in the subset both databases speak (`$1`
+//! placeholders, `on conflict`, `returning`, integers for times) and compiled
+//! once per backend by [`on_pool!`]; where the two must differ, the method
+//! matches on the backend itself. The contract tests in `tests/storage_contract.rs`
+//! run the same assertions against both.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+mod sessions;
+mod users;
+
+pub use sessions::SessionRow;
+pub use users::{NewUser, UserRecord};
+
+/// A pool of one of the two backends.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: Pool,
+}
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of `$store`. The body is
+/// compiled once for each backend, so it is checked against both.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::storage::Pool::Sqlite($pool) => $body,
+            $crate::storage::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("the database URL must start with sqlite: or postgres:")]
+    UnknownScheme,
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("data folder: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl StorageError {
+    /// Maps a violation of the unique constraint `constraint` to [`StorageError::Conflict`].
+    /// PostgreSQL reports the constraint's name and it must match; SQLite reports
+    /// none, so a caller passes the one unique constraint its statement can violate.
+    pub(crate) fn on_unique(constraint: &'static str) -> impl FnOnce(sqlx::Error) -> StorageError {
+        move |error| match &error {
+            sqlx::Error::Database(db)
+                if db.is_unique_violation()
+                    && db.constraint().is_none_or(|name| name == constraint) =>
+            {
+                StorageError::Conflict(constraint)
+            }
+            _ => StorageError::Database(error),
+        }
+    }
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+impl Store {
+    /// Opens a pool for `url` (`sqlite://path` or `postgres://…`). A SQLite file and
+    /// its folder are created when missing; the journal is WAL with full sync, so a
+    /// committed transaction survives a crash.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        let pool = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5));
+            if let Some(parent) = options.get_filename().parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent)?;
+            }
+            Pool::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(max_connections)
+                    .connect_with(options)
+                    .await?,
+            )
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Pool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await?,
+            )
+        } else {
+            return Err(StorageError::UnknownScheme);
+        };
+        Ok(Self { pool })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the embedded migrations of this backend that are not applied yet.
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// A cheap round trip, for `/healthz`.
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(self, |pool| sqlx::query("select 1").execute(pool).await.map(drop))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await)
+    }
+}

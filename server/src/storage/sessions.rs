@@ -1,0 +1,91 @@
+//! Browser sessions, the records behind tower-sessions (see `auth::session_store`).
+
+use super::{Result, Store, on_pool};
+
+/// A stored session record: its serialized data and when it expires (Unix ms).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub data: Vec<u8>,
+    pub expires_at: i64,
+}
+
+impl Store {
+    /// Stores a new session; `false` if the id is taken (the caller picks another).
+    pub async fn insert_session(
+        &self,
+        id: &str,
+        user_id: Option<i64>,
+        data: &[u8],
+        expires_at: i64,
+    ) -> Result<bool> {
+        let sql = "insert into sessions (id, user_id, data, expires_at) values ($1, $2, $3, $4) \
+                   on conflict (id) do nothing";
+        let done = on_pool!(self, |pool| sqlx::query(sql)
+            .bind(id)
+            .bind(user_id)
+            .bind(data)
+            .bind(expires_at)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    /// Stores a session, replacing the record with the same id.
+    pub async fn save_session(
+        &self,
+        id: &str,
+        user_id: Option<i64>,
+        data: &[u8],
+        expires_at: i64,
+    ) -> Result<()> {
+        let sql = "insert into sessions (id, user_id, data, expires_at) values ($1, $2, $3, $4) \
+                   on conflict (id) do update set user_id = excluded.user_id, data = excluded.data, \
+                   expires_at = excluded.expires_at";
+        on_pool!(self, |pool| sqlx::query(sql)
+            .bind(id)
+            .bind(user_id)
+            .bind(data)
+            .bind(expires_at)
+            .execute(pool)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// The session with this id, if it exists and has not expired at `now`.
+    pub async fn load_session(&self, id: &str, now: i64) -> Result<Option<SessionRow>> {
+        let sql = "select data, expires_at from sessions where id = $1 and expires_at > $2";
+        Ok(on_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(id)
+            .bind(now)
+            .fetch_optional(pool)
+            .await)?)
+    }
+
+    pub async fn delete_session(&self, id: &str) -> Result<()> {
+        let sql = "delete from sessions where id = $1";
+        on_pool!(self, |pool| sqlx::query(sql).bind(id).execute(pool).await.map(drop))?;
+        Ok(())
+    }
+
+    /// Ends every session of a user; returns how many there were.
+    pub async fn delete_user_sessions(&self, user_id: i64) -> Result<u64> {
+        let sql = "delete from sessions where user_id = $1";
+        Ok(on_pool!(self, |pool| sqlx::query(sql)
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?)
+    }
+
+    /// Removes sessions that expired before `now`; returns how many.
+    pub async fn delete_expired_sessions(&self, now: i64) -> Result<u64> {
+        let sql = "delete from sessions where expires_at <= $1";
+        Ok(on_pool!(self, |pool| sqlx::query(sql)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?)
+    }
+}

@@ -1,0 +1,344 @@
+//! Sign-in, sessions, pages and the error shape, through real HTTP against a real
+//! server on an ephemeral port.
+
+mod common;
+
+use common::{PgDatabase, TestServer, error_of};
+use reqwest::StatusCode;
+use reqwest::header::{LOCATION, SET_COOKIE};
+
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("causeway_session="))
+        .map(str::to_owned)
+}
+
+fn cookie_value(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn health_and_metrics() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let health = client.get("/healthz").await;
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.json::<serde_json::Value>().await.unwrap()["status"], "ok");
+
+    let metrics = client.get("/metrics").await;
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await.unwrap();
+    assert!(text.contains("causeway_build_info"), "{text}");
+    assert!(
+        text.contains(r#"causeway_http_requests_total{method="GET",route="/healthz",status="200"} 1"#),
+        "the health check was counted by route: {text}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn administrator_signs_in_and_out() {
+    let server = TestServer::start().await;
+    let client = server.client();
+
+    let response = client.login("admin", &server.admin_password, false).await;
+    assert_eq!(response.status(), 200);
+    let cookie = session_cookie(&response).expect("a session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Max-Age"), "without Remember me it is a browser session: {cookie}");
+    assert!(!cookie.contains("Secure"), "plain HTTP serves no Secure cookie: {cookie}");
+    let user: app::types::CurrentUser = response.json().await.unwrap();
+    assert_eq!(user.causeway_id.to_string(), "admin@localhost");
+    assert_eq!(user.display_name, "Administrator");
+    assert!(user.is_admin);
+
+    let me = client.me_ok().await;
+    assert_eq!(me, user);
+    let stored = server.state.store.user_by_login("admin").await.unwrap().unwrap();
+    assert!(stored.last_login_at.is_some(), "the sign-in time is recorded");
+
+    let response = client.logout().await;
+    assert_eq!(response.status(), 204);
+    let response = client.me().await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(error_of(response).await.0, "unauthenticated");
+
+    // The old cookie, replayed by someone who kept it, is dead too.
+    let replay = server.client();
+    let response = replay
+        .http
+        .get(server.url("/api/v1/me"))
+        .header("cookie", cookie_value(&cookie))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn remember_me_makes_a_lasting_cookie() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let response = client.login("admin", &server.admin_password, true).await;
+    assert_eq!(response.status(), 200);
+    let cookie = session_cookie(&response).unwrap();
+    let max_age = cookie
+        .split(';')
+        .find_map(|part| part.trim().strip_prefix("Max-Age="))
+        .expect("Remember me sets Max-Age");
+    assert_eq!(max_age.parse::<i64>().unwrap(), 30 * 86_400);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_get_the_same_answer() {
+    let server = TestServer::start().await;
+    let client = server.client();
+
+    let wrong = client.login("admin", "not the password", false).await;
+    assert_eq!(wrong.status(), 401);
+    assert!(session_cookie(&wrong).is_none(), "a failed sign-in stores no session");
+    let wrong = error_of(wrong).await;
+
+    let unknown = client.login("nobody", "not the password", false).await;
+    assert_eq!(unknown.status(), 401);
+    let unknown = error_of(unknown).await;
+    assert_eq!(wrong, unknown);
+    assert_eq!(wrong.0, "invalid_credentials");
+    assert_eq!(wrong.1, "The login or password is incorrect.");
+
+    let malformed = client.login("Not A Login!", "x", false).await;
+    assert_eq!(malformed.status(), 401);
+    assert_eq!(error_of(malformed).await, wrong);
+
+    assert_eq!(client.me().await.status(), 401);
+    let text = client.get("/metrics").await.text().await.unwrap();
+    assert!(text.contains(r#"causeway_sign_ins_total{outcome="Failure"} 3"#), "{text}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn sign_in_with_a_causeway_id() {
+    let server = TestServer::start_with(|c| c.server_name = "corp.example".parse().unwrap()).await;
+    let client = server.client();
+    let own = client.login(" Admin@Corp.Example ", &server.admin_password, false).await;
+    assert_eq!(own.status(), 200, "own Causeway ID, any case, spaces trimmed");
+
+    let other = server.client().login("admin@guest.example", &server.admin_password, false).await;
+    assert_eq!(other.status(), 401);
+    let (code, message) = error_of(other).await;
+    assert_eq!(code, "invalid_credentials");
+    assert!(message.contains("guest.example") && message.contains("corp.example"), "{message}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_session_id_changes_at_sign_in() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let first = client.login("admin", &server.admin_password, false).await;
+    let first = cookie_value(&session_cookie(&first).unwrap());
+    let second = client.login("admin", &server.admin_password, false).await;
+    let second = cookie_value(&session_cookie(&second).unwrap());
+    assert_ne!(first, second, "signing in issues a new session id");
+    assert_eq!(client.me().await.status(), 200);
+
+    let stale = server
+        .client()
+        .http
+        .get(server.url("/api/v1/me"))
+        .header("cookie", first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 401, "the id from before is no longer valid");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn deactivated_users_cannot_sign_in_and_lose_their_session() {
+    let server = TestServer::start().await;
+    let client = server.admin().await;
+    let admin = server.state.store.user_by_login("admin").await.unwrap().unwrap();
+
+    server.state.store.set_user_active(admin.id, false).await.unwrap();
+    let response = client.me().await;
+    assert_eq!(response.status(), 401, "the open session ends at once");
+
+    let response = server.client().login("admin", &server.admin_password, false).await;
+    assert_eq!(response.status(), 403);
+    let (code, message) = error_of(response).await;
+    assert_eq!(code, "account_disabled");
+    assert!(message.contains("deactivated"));
+
+    let response = server.client().login("admin", "wrong password", false).await;
+    assert_eq!(
+        error_of(response).await.0,
+        "invalid_credentials",
+        "without the right password nothing is revealed about the account"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let url = server.url("/api/v1/auth/login");
+    let post = |body: String, content_type: &'static str| {
+        client
+            .http
+            .post(&url)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+
+    let cases: Vec<(String, &str, StatusCode, &str)> = vec![
+        ("{}".into(), "text/plain", StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+        ("{not json".into(), "application/json", StatusCode::BAD_REQUEST, "bad_request"),
+        (r#"{"login":"admin"}"#.into(), "application/json", StatusCode::BAD_REQUEST, "bad_request"),
+        (
+            r#"{"login":"admin","password":"x","is_admin":true}"#.into(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (r#"{"login":5,"password":"x"}"#.into(), "application/json", StatusCode::BAD_REQUEST, "bad_request"),
+        (
+            format!(r#"{{"login":"{}","password":"x"}}"#, "a".repeat(400)),
+            "application/json",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        ),
+        (
+            format!(r#"{{"login":"admin","password":"{}"}}"#, "p".repeat(2000)),
+            "application/json",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        ),
+        (
+            format!(r#"{{"login":"admin","password":"{}"}}"#, "p".repeat(100_000)),
+            "application/json",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+    ];
+    for (body, content_type, status, code) in cases {
+        let preview: String = body.chars().take(60).collect();
+        let response = post(body, content_type).await.unwrap();
+        assert_eq!(response.status(), status, "{preview}");
+        assert!(session_cookie(&response).is_none(), "{preview}: no session");
+        let (got, message) = error_of(response).await;
+        assert_eq!(got, code, "{preview}");
+        assert!(!message.is_empty());
+    }
+    assert_eq!(client.me().await.status(), 401, "nothing signed in");
+
+    let response = client.get("/api/v1/no-such-thing").await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(error_of(response).await.0, "not_found");
+    let response = client.get("/api/v1/auth/login").await;
+    assert_eq!(response.status(), 405);
+    assert_eq!(error_of(response).await.0, "method_not_allowed");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn cross_site_writes_are_refused() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let body = serde_json::json!({ "login": "admin", "password": server.admin_password });
+
+    let response = client
+        .http
+        .post(server.url("/api/v1/auth/login"))
+        .header("origin", "https://evil.example")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert!(session_cookie(&response).is_none());
+    assert_eq!(error_of(response).await.0, "cross_origin");
+
+    let response = client
+        .http
+        .post(server.url("/api/v1/auth/login"))
+        .header("sec-fetch-site", "cross-site")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+
+    let response = client
+        .http
+        .post(server.url("/api/v1/auth/login"))
+        .header("origin", server.base.clone())
+        .header("sec-fetch-site", "same-origin")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "the server's own pages may post");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn pages_need_a_session_and_render_on_the_server() {
+    let server = TestServer::start().await;
+    let anonymous = server.client();
+
+    let home = anonymous.get("/").await;
+    assert_eq!(home.status(), StatusCode::SEE_OTHER);
+    assert_eq!(home.headers()[LOCATION], "/login");
+    let deep = anonymous.get("/chats?id=4").await;
+    assert_eq!(deep.headers()[LOCATION], "/login?next=%2Fchats%3Fid%3D4");
+
+    let login = anonymous.get("/login").await;
+    assert_eq!(login.status(), 200);
+    assert_eq!(login.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(login.headers()["x-frame-options"], "DENY");
+    let html = login.text().await.unwrap();
+    assert!(html.contains("<h1>Sign in</h1>"), "{html}");
+    assert!(html.contains("Login or Causeway ID"));
+    assert!(html.contains("Remember me"));
+    assert!(html.contains("/pkg/causeway.js"), "the page loads the front end");
+
+    let admin = server.admin().await;
+    let login = admin.get("/login").await;
+    assert_eq!(login.status(), StatusCode::SEE_OTHER, "signed in, the form is skipped");
+    assert_eq!(login.headers()[LOCATION], "/");
+    let home = admin.get("/").await;
+    assert_eq!(home.status(), 200);
+    assert!(home.text().await.unwrap().contains("Sign out"));
+
+    let missing = admin.get("/no/such/page").await;
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().await.unwrap().contains("Page not found"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_api_works_the_same_on_postgres() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let url = db.url.clone();
+    let server = TestServer::start_with(move |c| c.database.url = Some(url)).await;
+    let client = server.admin().await;
+    assert_eq!(client.me_ok().await.display_name, "Administrator");
+    assert_eq!(client.logout().await.status(), 204);
+    assert_eq!(client.me().await.status(), 401);
+    let wrong = server.client().login("admin", "nope", false).await;
+    assert_eq!(error_of(wrong).await.0, "invalid_credentials");
+    server.stop().await;
+    db.drop_now().await;
+}

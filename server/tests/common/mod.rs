@@ -1,0 +1,211 @@
+//! Test harness: real servers on `127.0.0.1:0`, each with its own data folder and
+//! database, driven over HTTP; and throw-away PostgreSQL databases.
+
+#![allow(dead_code)] // Each test binary uses a different part of the harness.
+
+use std::net::SocketAddr;
+
+use app::types::{CurrentUser, LoginRequest};
+use server::config::Config;
+use server::state::AppState;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub struct TestServer {
+    pub base: String,
+    pub addr: SocketAddr,
+    pub admin_password: String,
+    pub state: AppState,
+    shutdown: CancellationToken,
+    handle: Option<JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts a server on SQLite in a fresh folder; `adjust` may change the config.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::default();
+        config.data_dir = dir.path().to_path_buf();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        adjust(&mut config);
+        let listener = TcpListener::bind(config.listen).await.expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let prepared = server::server::prepare(config).await.expect("server prepares");
+        let admin_password = prepared
+            .first_admin
+            .as_ref()
+            .expect("a first start creates an administrator")
+            .password
+            .clone();
+        let state = prepared.state.clone();
+        let shutdown = CancellationToken::new();
+        let handle = tokio::spawn({
+            let shutdown = shutdown.clone();
+            async move {
+                server::server::serve(prepared.state, listener, shutdown)
+                    .await
+                    .expect("server runs");
+            }
+        });
+        Self {
+            base: format!("http://{addr}"),
+            addr,
+            admin_password,
+            state,
+            shutdown,
+            handle: Some(handle),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A client with its own cookie jar (one browser), not following redirects.
+    pub fn client(&self) -> Client {
+        Client {
+            base: self.base.clone(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// Signs in as the first administrator and returns the signed-in client.
+    pub async fn admin(&self) -> Client {
+        let client = self.client();
+        let response = client.login("admin", &self.admin_password, false).await;
+        assert_eq!(response.status(), 200, "the administrator signs in");
+        client
+    }
+
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(handle) = self.handle.take() {
+            handle.await.expect("server task ends cleanly");
+        }
+    }
+}
+
+/// The API as a client program sees it.
+pub struct Client {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl Client {
+    pub async fn login(&self, login: &str, password: &str, remember_me: bool) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&LoginRequest {
+                login: login.to_owned(),
+                password: password.to_owned(),
+                remember_me,
+            })
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn me(&self) -> reqwest::Response {
+        self.get("/api/v1/me").await
+    }
+
+    pub async fn me_ok(&self) -> CurrentUser {
+        let response = self.me().await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    pub async fn logout(&self) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/v1/auth/logout", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(format!("{}{path}", self.base)).send().await.unwrap()
+    }
+}
+
+/// Reads an API error body and returns its `(code, message)`.
+pub async fn error_of(response: reqwest::Response) -> (String, String) {
+    let body: serde_json::Value = response.json().await.expect("a JSON error body");
+    (
+        body["error"]["code"].as_str().expect("an error code").to_owned(),
+        body["error"]["message"].as_str().expect("an error message").to_owned(),
+    )
+}
+
+/// A PostgreSQL database made for one test and dropped by [`PgDatabase::drop_now`].
+pub struct PgDatabase {
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+impl PgDatabase {
+    /// Creates a fresh database, or returns `None` when no PostgreSQL server is
+    /// reachable — which fails the test under CI (`CI=true`), where it must run.
+    pub async fn create() -> Option<Self> {
+        use sqlx::Connection;
+        let admin_url = pg_admin_url();
+        let mut conn = match sqlx::PgConnection::connect(&admin_url).await {
+            Ok(conn) => conn,
+            Err(error) => {
+                if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                    panic!("PostgreSQL is required under CI but {admin_url} is unreachable: {error}");
+                }
+                eprintln!("SKIPPED: PostgreSQL at {admin_url} is unreachable ({error})");
+                return None;
+            }
+        };
+        let name = format!(
+            "causeway_test_{}_{}",
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        sqlx::query(&format!("create database {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create the test database");
+        conn.close().await.ok();
+        let url = match admin_url.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => panic!("TEST_POSTGRES_URL must end with /database"),
+        };
+        Some(Self {
+            url,
+            admin_url,
+            name,
+        })
+    }
+
+    pub async fn drop_now(self) {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&self.admin_url)
+            .await
+            .expect("connect to drop the test database");
+        sqlx::query(&format!("drop database if exists {} with (force)", self.name))
+            .execute(&mut conn)
+            .await
+            .expect("drop the test database");
+        conn.close().await.ok();
+    }
+}

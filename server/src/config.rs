@@ -115,7 +115,10 @@ impl Config {
                 return Err(ConfigError(format!("{} does not exist", path.display())));
             }
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
-            None => figment = figment.merge(Toml::file_exact("causeway.toml")),
+            None if Path::new("causeway.toml").exists() => {
+                figment = figment.merge(Toml::file_exact("causeway.toml"));
+            }
+            None => {}
         }
         figment = figment.merge(Env::prefixed("CAUSEWAY_").split("__").ignore(&["config", "admin_password"]));
         let config: Config = figment.extract().map_err(|e| ConfigError(e.to_string()))?;

@@ -299,8 +299,8 @@ async fn pages_need_a_session_and_render_on_the_server() {
     let home = anonymous.get("/").await;
     assert_eq!(home.status(), StatusCode::SEE_OTHER);
     assert_eq!(home.headers()[LOCATION], "/login");
-    let deep = anonymous.get("/chats?id=4").await;
-    assert_eq!(deep.headers()[LOCATION], "/login?next=%2Fchats%3Fid%3D4");
+    let deep = anonymous.get("/?tab=chats&id=4").await;
+    assert_eq!(deep.headers()[LOCATION], "/login?next=%2F%3Ftab%3Dchats%26id%3D4");
 
     let login = anonymous.get("/login").await;
     assert_eq!(login.status(), 200);

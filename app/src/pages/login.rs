@@ -1,5 +1,6 @@
 //! `/login`: the sign-in form.
 
+use leptos::html::Input;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -22,9 +23,15 @@ pub fn safe_next(next: Option<&str>) -> String {
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let login = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let remember_me = RwSignal::new(false);
+    // The fields are read from the DOM at submit time rather than mirrored in
+    // signals, so text typed before the page finished hydrating is not lost.
+    let login = NodeRef::<Input>::new();
+    let password = NodeRef::<Input>::new();
+    let remember_me = NodeRef::<Input>::new();
+    // Effects run only in the browser: until the page is interactive, the button
+    // stays disabled, so nothing is submitted as a plain form.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     let query = use_query_map();
     let navigate = use_navigate();
 
@@ -50,10 +57,11 @@ pub fn LoginPage() -> impl IntoView {
         if pending.get_untracked() {
             return;
         }
+        let value = |field: NodeRef<Input>| field.get_untracked().map(|input| input.value()).unwrap_or_default();
         sign_in.dispatch(LoginRequest {
-            login: login.get_untracked(),
-            password: password.get_untracked(),
-            remember_me: remember_me.get_untracked(),
+            login: value(login),
+            password: value(password),
+            remember_me: remember_me.get_untracked().is_some_and(|input| input.checked()),
         });
     };
 
@@ -66,7 +74,7 @@ pub fn LoginPage() -> impl IntoView {
                 </div>
                 <h1>"Sign in"</h1>
                 <p class="muted">"Use the login and password your administrator gave you."</p>
-                <form class="form" on:submit=on_submit novalidate=false>
+                <form class="form" method="post" on:submit=on_submit>
                     <div class="field">
                         <label for="login">"Login or Causeway ID"</label>
                         <input
@@ -79,7 +87,7 @@ pub fn LoginPage() -> impl IntoView {
                             required
                             maxlength="330"
                             placeholder="moore or moore@guest.example"
-                            bind:value=login
+                            node_ref=login
                         />
                     </div>
                     <div class="field">
@@ -91,17 +99,17 @@ pub fn LoginPage() -> impl IntoView {
                             autocomplete="current-password"
                             required
                             maxlength="1024"
-                            bind:value=password
+                            node_ref=password
                         />
                     </div>
                     <label class="checkbox">
-                        <input type="checkbox" name="remember_me" bind:checked=remember_me />
+                        <input type="checkbox" name="remember_me" node_ref=remember_me />
                         <span>"Remember me"</span>
                     </label>
                     <div class="form-error" role="alert" aria-live="assertive">
                         {move || error().map(|message| view! { <p>{message}</p> })}
                     </div>
-                    <button class="button primary wide" type="submit" disabled=move || pending.get()>
+                    <button class="button primary wide" type="submit" disabled=move || !hydrated.get() || pending.get()>
                         {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </form>

@@ -261,7 +261,7 @@ mod tests {
         assert_eq!(ServerName::parse("a:65536"), Err(IdError::BadPort));
         assert_eq!(ServerName::parse("a:"), Err(IdError::BadPort));
         assert_eq!(ServerName::parse("a:+80"), Err(IdError::BadPort));
-        assert_eq!(ServerName::parse("a:1:2"), Err(IdError::BadPort));
+        assert_eq!(ServerName::parse("a:1:2"), Err(IdError::ServerNameCharacter(':')));
         assert_eq!(ServerName::parse(&"a".repeat(64)), Err(IdError::LabelTooLong));
         assert_eq!(ServerName::parse(&"a.".repeat(200)), Err(IdError::ServerNameTooLong));
     }

@@ -23,7 +23,9 @@ impl ApiFailure {
         Self {
             status: 0,
             code: ErrorCode::Unavailable,
-            message: format!("The server could not be reached ({detail}). Check your connection and try again."),
+            message: format!(
+                "The server could not be reached ({detail}). Check your connection and try again."
+            ),
         }
     }
 }

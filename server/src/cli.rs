@@ -14,7 +14,11 @@ use crate::config::{Config, LogFormat};
 use crate::server::{open_store, prepare, serve};
 
 #[derive(Debug, Parser)]
-#[command(name = "causeway", version, about = "Causeway, the self-hosted corporate messenger")]
+#[command(
+    name = "causeway",
+    version,
+    about = "Causeway, the self-hosted corporate messenger"
+)]
 pub struct Cli {
     /// Configuration file (TOML). Default: ./causeway.toml when it exists.
     #[arg(long, short, env = "CAUSEWAY_CONFIG", global = true)]
@@ -111,7 +115,10 @@ async fn run_server(config: Config) -> anyhow::Result<()> {
         .unwrap_or_else(|| format!("http://{address}"));
     tracing::info!(%address, server_name = %config.server_name, "listening");
     println!("Causeway is running. Open {url} in a browser.");
-    println!("Server name: {}  ·  Listening on http://{address}", config.server_name);
+    println!(
+        "Server name: {}  ·  Listening on http://{address}",
+        config.server_name
+    );
     if let Some(admin) = &prepared.first_admin {
         println!();
         println!("First start: an administrator account was created.");

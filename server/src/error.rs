@@ -32,7 +32,11 @@ impl ApiError {
     }
 
     pub fn invalid_input(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput, message)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidInput,
+            message,
+        )
     }
 
     pub fn unauthenticated() -> Self {
@@ -44,7 +48,11 @@ impl ApiError {
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "There is nothing at this address.")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "There is nothing at this address.",
+        )
     }
 
     /// A server-side failure: the cause goes to the log, the client gets a generic message.
@@ -91,15 +99,22 @@ impl From<JsonRejection> for ApiError {
                 ErrorCode::UnsupportedMediaType,
                 "Send the body as JSON with Content-Type: application/json.",
             ),
-            JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            JsonRejection::BytesRejection(_)
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
                 Self::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     ErrorCode::PayloadTooLarge,
                     "The request body is too large.",
                 )
             }
-            JsonRejection::JsonDataError(e) => Self::bad_request(format!("The JSON does not fit this request: {}", e.body_text())),
-            JsonRejection::JsonSyntaxError(e) => Self::bad_request(format!("The body is not valid JSON: {}", e.body_text())),
+            JsonRejection::JsonDataError(e) => Self::bad_request(format!(
+                "The JSON does not fit this request: {}",
+                e.body_text()
+            )),
+            JsonRejection::JsonSyntaxError(e) => {
+                Self::bad_request(format!("The body is not valid JSON: {}", e.body_text()))
+            }
             other => Self::bad_request(other.body_text()),
         }
     }

@@ -117,7 +117,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 async fn api_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "There is no such API endpoint.")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::NotFound,
+        "There is no such API endpoint.",
+    )
 }
 
 async fn api_method_not_allowed() -> ApiError {
@@ -146,10 +150,7 @@ async fn page_guard(
             return Redirect::to("/").into_response();
         }
     } else if !signed_in {
-        let wanted = request
-            .uri()
-            .path_and_query()
-            .map_or("/", |p| p.as_str());
+        let wanted = request.uri().path_and_query().map_or("/", |p| p.as_str());
         let target = if wanted == "/" {
             "/login".to_owned()
         } else {

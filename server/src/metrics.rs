@@ -84,7 +84,11 @@ impl Metrics {
                 backend: backend.to_owned(),
             })
             .set(1);
-        registry.register("build_info", "Version and storage backend of this server", build);
+        registry.register(
+            "build_info",
+            "Version and storage backend of this server",
+            build,
+        );
         Self {
             registry,
             requests,
@@ -131,7 +135,10 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 pub async fn serve(State(state): State<AppState>) -> Result<Response, ApiError> {
     let text = state.metrics.encode().map_err(ApiError::internal)?;
     Ok((
-        [(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         text,
     )
         .into_response())

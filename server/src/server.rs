@@ -22,7 +22,10 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let store = Store::connect(&url, config.database.max_connections)
         .await
         .with_context(|| format!("opening the database ({})", redact_url(&url)))?;
-    store.migrate().await.context("applying database migrations")?;
+    store
+        .migrate()
+        .await
+        .context("applying database migrations")?;
     Ok(store)
 }
 
@@ -84,10 +87,13 @@ pub async fn serve(
     let tasks = shutdown.child_token();
     let store = state.store.clone();
     let app = router(state, &tasks);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-        .context("serving HTTP")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.cancelled_owned())
+    .await
+    .context("serving HTTP")?;
     tasks.cancel();
     store.close().await;
     Ok(())
@@ -103,7 +109,13 @@ mod tests {
             redact_url("postgres://app:s3cret@db:5432/causeway"),
             "postgres://app:***@db:5432/causeway"
         );
-        assert_eq!(redact_url("postgres://app@db/causeway"), "postgres://app@db/causeway");
-        assert_eq!(redact_url("sqlite://data/causeway.db"), "sqlite://data/causeway.db");
+        assert_eq!(
+            redact_url("postgres://app@db/causeway"),
+            "postgres://app@db/causeway"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/causeway.db"),
+            "sqlite://data/causeway.db"
+        );
     }
 }

@@ -27,14 +27,19 @@ async fn health_and_metrics() {
     let client = server.client();
     let health = client.get("/healthz").await;
     assert_eq!(health.status(), 200);
-    assert_eq!(health.json::<serde_json::Value>().await.unwrap()["status"], "ok");
+    assert_eq!(
+        health.json::<serde_json::Value>().await.unwrap()["status"],
+        "ok"
+    );
 
     let metrics = client.get("/metrics").await;
     assert_eq!(metrics.status(), 200);
     let text = metrics.text().await.unwrap();
     assert!(text.contains("causeway_build_info"), "{text}");
     assert!(
-        text.contains(r#"causeway_http_requests_total{method="GET",route="/healthz",status="200"} 1"#),
+        text.contains(
+            r#"causeway_http_requests_total{method="GET",route="/healthz",status="200"} 1"#
+        ),
         "the health check was counted by route: {text}"
     );
     server.stop().await;
@@ -50,8 +55,14 @@ async fn administrator_signs_in_and_out() {
     let cookie = session_cookie(&response).expect("a session cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Max-Age"), "without Remember me it is a browser session: {cookie}");
-    assert!(!cookie.contains("Secure"), "plain HTTP serves no Secure cookie: {cookie}");
+    assert!(
+        !cookie.contains("Max-Age"),
+        "without Remember me it is a browser session: {cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP serves no Secure cookie: {cookie}"
+    );
     let user: app::types::CurrentUser = response.json().await.unwrap();
     assert_eq!(user.causeway_id.to_string(), "admin@localhost");
     assert_eq!(user.display_name, "Administrator");
@@ -59,8 +70,17 @@ async fn administrator_signs_in_and_out() {
 
     let me = client.me_ok().await;
     assert_eq!(me, user);
-    let stored = server.state.store.user_by_login("admin").await.unwrap().unwrap();
-    assert!(stored.last_login_at.is_some(), "the sign-in time is recorded");
+    let stored = server
+        .state
+        .store
+        .user_by_login("admin")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        stored.last_login_at.is_some(),
+        "the sign-in time is recorded"
+    );
 
     let response = client.logout().await;
     assert_eq!(response.status(), 204);
@@ -103,7 +123,10 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
 
     let wrong = client.login("admin", "not the password", false).await;
     assert_eq!(wrong.status(), 401);
-    assert!(session_cookie(&wrong).is_none(), "a failed sign-in stores no session");
+    assert!(
+        session_cookie(&wrong).is_none(),
+        "a failed sign-in stores no session"
+    );
     let wrong = error_of(wrong).await;
 
     let unknown = client.login("nobody", "not the password", false).await;
@@ -119,7 +142,10 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
 
     assert_eq!(client.me().await.status(), 401);
     let text = client.get("/metrics").await.text().await.unwrap();
-    assert!(text.contains(r#"causeway_sign_ins_total{outcome="Failure"} 3"#), "{text}");
+    assert!(
+        text.contains(r#"causeway_sign_ins_total{outcome="Failure"} 3"#),
+        "{text}"
+    );
     server.stop().await;
 }
 
@@ -127,14 +153,26 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
 async fn sign_in_with_a_causeway_id() {
     let server = TestServer::start_with(|c| c.server_name = "corp.example".parse().unwrap()).await;
     let client = server.client();
-    let own = client.login(" Admin@Corp.Example ", &server.admin_password, false).await;
-    assert_eq!(own.status(), 200, "own Causeway ID, any case, spaces trimmed");
+    let own = client
+        .login(" Admin@Corp.Example ", &server.admin_password, false)
+        .await;
+    assert_eq!(
+        own.status(),
+        200,
+        "own Causeway ID, any case, spaces trimmed"
+    );
 
-    let other = server.client().login("admin@guest.example", &server.admin_password, false).await;
+    let other = server
+        .client()
+        .login("admin@guest.example", &server.admin_password, false)
+        .await;
     assert_eq!(other.status(), 401);
     let (code, message) = error_of(other).await;
     assert_eq!(code, "invalid_credentials");
-    assert!(message.contains("guest.example") && message.contains("corp.example"), "{message}");
+    assert!(
+        message.contains("guest.example") && message.contains("corp.example"),
+        "{message}"
+    );
     server.stop().await;
 }
 
@@ -165,19 +203,36 @@ async fn the_session_id_changes_at_sign_in() {
 async fn deactivated_users_cannot_sign_in_and_lose_their_session() {
     let server = TestServer::start().await;
     let client = server.admin().await;
-    let admin = server.state.store.user_by_login("admin").await.unwrap().unwrap();
+    let admin = server
+        .state
+        .store
+        .user_by_login("admin")
+        .await
+        .unwrap()
+        .unwrap();
 
-    server.state.store.set_user_active(admin.id, false).await.unwrap();
+    server
+        .state
+        .store
+        .set_user_active(admin.id, false)
+        .await
+        .unwrap();
     let response = client.me().await;
     assert_eq!(response.status(), 401, "the open session ends at once");
 
-    let response = server.client().login("admin", &server.admin_password, false).await;
+    let response = server
+        .client()
+        .login("admin", &server.admin_password, false)
+        .await;
     assert_eq!(response.status(), 403);
     let (code, message) = error_of(response).await;
     assert_eq!(code, "account_disabled");
     assert!(message.contains("deactivated"));
 
-    let response = server.client().login("admin", "wrong password", false).await;
+    let response = server
+        .client()
+        .login("admin", "wrong password", false)
+        .await;
     assert_eq!(
         error_of(response).await.0,
         "invalid_credentials",
@@ -201,16 +256,36 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     };
 
     let cases: Vec<(String, &str, StatusCode, &str)> = vec![
-        ("{}".into(), "text/plain", StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
-        ("{not json".into(), "application/json", StatusCode::BAD_REQUEST, "bad_request"),
-        (r#"{"login":"admin"}"#.into(), "application/json", StatusCode::BAD_REQUEST, "bad_request"),
+        (
+            "{}".into(),
+            "text/plain",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "{not json".into(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            r#"{"login":"admin"}"#.into(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
         (
             r#"{"login":"admin","password":"x","is_admin":true}"#.into(),
             "application/json",
             StatusCode::BAD_REQUEST,
             "bad_request",
         ),
-        (r#"{"login":5,"password":"x"}"#.into(), "application/json", StatusCode::BAD_REQUEST, "bad_request"),
+        (
+            r#"{"login":5,"password":"x"}"#.into(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
         (
             format!(r#"{{"login":"{}","password":"x"}}"#, "a".repeat(400)),
             "application/json",
@@ -224,7 +299,10 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
             "invalid_input",
         ),
         (
-            format!(r#"{{"login":"admin","password":"{}"}}"#, "p".repeat(100_000)),
+            format!(
+                r#"{{"login":"admin","password":"{}"}}"#,
+                "p".repeat(100_000)
+            ),
             "application/json",
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
@@ -300,7 +378,10 @@ async fn pages_need_a_session_and_render_on_the_server() {
     assert_eq!(home.status(), StatusCode::SEE_OTHER);
     assert_eq!(home.headers()[LOCATION], "/login");
     let deep = anonymous.get("/?tab=chats&id=4").await;
-    assert_eq!(deep.headers()[LOCATION], "/login?next=%2F%3Ftab%3Dchats%26id%3D4");
+    assert_eq!(
+        deep.headers()[LOCATION],
+        "/login?next=%2F%3Ftab%3Dchats%26id%3D4"
+    );
 
     let login = anonymous.get("/login").await;
     assert_eq!(login.status(), 200);
@@ -310,11 +391,18 @@ async fn pages_need_a_session_and_render_on_the_server() {
     assert!(html.contains("<h1>Sign in</h1>"), "{html}");
     assert!(html.contains("Login or Causeway ID"));
     assert!(html.contains("Remember me"));
-    assert!(html.contains("/pkg/causeway.js"), "the page loads the front end");
+    assert!(
+        html.contains("/pkg/causeway.js"),
+        "the page loads the front end"
+    );
 
     let admin = server.admin().await;
     let login = admin.get("/login").await;
-    assert_eq!(login.status(), StatusCode::SEE_OTHER, "signed in, the form is skipped");
+    assert_eq!(
+        login.status(),
+        StatusCode::SEE_OTHER,
+        "signed in, the form is skipped"
+    );
     assert_eq!(login.headers()[LOCATION], "/");
     let home = admin.get("/").await;
     assert_eq!(home.status(), 200);

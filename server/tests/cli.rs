@@ -60,7 +60,11 @@ fn first_start_prints_the_address_and_a_one_time_admin_password() {
     assert_eq!(password.len(), 20);
 
     // SIGTERM: graceful shutdown, exit code 0.
-    let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     assert!(status.success());
     let status = child.wait().unwrap();
     assert!(status.success(), "exits cleanly on SIGTERM: {status:?}");
@@ -73,20 +77,36 @@ fn first_start_prints_the_address_and_a_one_time_admin_password() {
     assert!(!text.contains("Password:"), "{text}");
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(dir.path().join("causeway.db").exists(), "SQLite lives in the data folder");
-    assert!(dir.path().join("files").is_dir(), "files live in the data folder");
+    assert!(
+        dir.path().join("causeway.db").exists(),
+        "SQLite lives in the data folder"
+    );
+    assert!(
+        dir.path().join("files").is_dir(),
+        "files live in the data folder"
+    );
 }
 
 #[test]
 fn admin_create_adds_an_administrator() {
     let dir = tempfile::tempdir().unwrap();
     let output = causeway(dir.path())
-        .args(["admin", "create", "--login", "wolf", "--display-name", "Wolf"])
+        .args([
+            "admin",
+            "create",
+            "--login",
+            "wolf",
+            "--display-name",
+            "Wolf",
+        ])
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
     let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(stdout.contains("Administrator wolf@localhost created."), "{stdout}");
+    assert!(
+        stdout.contains("Administrator wolf@localhost created."),
+        "{stdout}"
+    );
     assert!(stdout.contains("Password: "), "{stdout}");
 
     let output = causeway(dir.path())
@@ -111,7 +131,12 @@ fn admin_create_adds_an_administrator() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"tooshort\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"tooshort\n")
+        .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("at least 12"));

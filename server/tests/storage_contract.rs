@@ -9,7 +9,10 @@ use server::storage::{NewUser, StorageError, Store};
 async fn contract(store: &Store) {
     // Migrations are idempotent: a second run finds nothing to do.
     store.migrate().await.expect("migrations apply");
-    store.migrate().await.expect("migrations re-apply as a no-op");
+    store
+        .migrate()
+        .await
+        .expect("migrations re-apply as a no-op");
     store.ping().await.expect("ping");
 
     users(store).await;
@@ -62,22 +65,44 @@ async fn users(store: &Store) {
     assert_ne!(plain.id, admin.id);
     assert_eq!(store.count_active_admins().await.unwrap(), 1);
 
-    let found = store.user_by_login("wolf").await.unwrap().expect("by login");
+    let found = store
+        .user_by_login("wolf")
+        .await
+        .unwrap()
+        .expect("by login");
     assert_eq!(found.id, admin.id);
     assert_eq!(found.display_name, "Wolf");
     assert!(store.user_by_login("nobody").await.unwrap().is_none());
-    assert!(store.user_by_login("WOLF").await.unwrap().is_none(), "logins match exactly");
-    assert_eq!(store.user_by_id(plain.id).await.unwrap().unwrap().login, "moore");
+    assert!(
+        store.user_by_login("WOLF").await.unwrap().is_none(),
+        "logins match exactly"
+    );
+    assert_eq!(
+        store.user_by_id(plain.id).await.unwrap().unwrap().login,
+        "moore"
+    );
     assert!(store.user_by_id(999_999).await.unwrap().is_none());
 
-    store.record_login(admin.id, 1_700_000_123_456).await.unwrap();
+    store
+        .record_login(admin.id, 1_700_000_123_456)
+        .await
+        .unwrap();
     assert_eq!(
-        store.user_by_id(admin.id).await.unwrap().unwrap().last_login_at,
+        store
+            .user_by_id(admin.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_login_at,
         Some(1_700_000_123_456)
     );
 
     assert!(store.set_user_active(admin.id, false).await.unwrap());
-    assert_eq!(store.count_active_admins().await.unwrap(), 0, "inactive admins do not count");
+    assert_eq!(
+        store.count_active_admins().await.unwrap(),
+        0,
+        "inactive admins do not count"
+    );
     assert!(!store.user_by_id(admin.id).await.unwrap().unwrap().is_active);
     assert!(store.set_user_active(admin.id, true).await.unwrap());
     assert!(!store.set_user_active(999_999, true).await.unwrap());
@@ -87,43 +112,78 @@ async fn sessions(store: &Store) {
     let wolf = store.user_by_login("wolf").await.unwrap().unwrap().id;
     let now = 1_800_000_000_000;
 
-    assert!(store.insert_session("s1", Some(wolf), b"{\"a\":1}", now + 1000).await.unwrap());
     assert!(
-        !store.insert_session("s1", None, b"{}", now + 1000).await.unwrap(),
+        store
+            .insert_session("s1", Some(wolf), b"{\"a\":1}", now + 1000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .insert_session("s1", None, b"{}", now + 1000)
+            .await
+            .unwrap(),
         "inserting a taken id reports it instead of overwriting"
     );
     let row = store.load_session("s1", now).await.unwrap().expect("loads");
     assert_eq!(row.data, b"{\"a\":1}");
     assert_eq!(row.expires_at, now + 1000);
 
-    store.save_session("s1", Some(wolf), b"{\"a\":2}", now + 2000).await.unwrap();
+    store
+        .save_session("s1", Some(wolf), b"{\"a\":2}", now + 2000)
+        .await
+        .unwrap();
     let row = store.load_session("s1", now).await.unwrap().unwrap();
     assert_eq!(row.data, b"{\"a\":2}", "save replaces the record");
     assert_eq!(row.expires_at, now + 2000);
 
     assert!(
-        store.load_session("s1", now + 2000).await.unwrap().is_none(),
+        store
+            .load_session("s1", now + 2000)
+            .await
+            .unwrap()
+            .is_none(),
         "an expired session does not load"
     );
     assert!(store.load_session("nope", now).await.unwrap().is_none());
 
-    store.save_session("s2", Some(wolf), b"{}", now + 5000).await.unwrap();
-    store.save_session("anon", None, b"{}", now + 5000).await.unwrap();
-    store.save_session("old", None, b"{}", now - 1).await.unwrap();
+    store
+        .save_session("s2", Some(wolf), b"{}", now + 5000)
+        .await
+        .unwrap();
+    store
+        .save_session("anon", None, b"{}", now + 5000)
+        .await
+        .unwrap();
+    store
+        .save_session("old", None, b"{}", now - 1)
+        .await
+        .unwrap();
     assert_eq!(store.delete_expired_sessions(now).await.unwrap(), 1);
     assert_eq!(store.delete_user_sessions(wolf).await.unwrap(), 2);
     assert!(store.load_session("s2", now).await.unwrap().is_none());
-    assert!(store.load_session("anon", now).await.unwrap().is_some(), "other sessions stay");
+    assert!(
+        store.load_session("anon", now).await.unwrap().is_some(),
+        "other sessions stay"
+    );
     store.delete_session("anon").await.unwrap();
     assert!(store.load_session("anon", now).await.unwrap().is_none());
-    store.delete_session("anon").await.expect("deleting twice is fine");
+    store
+        .delete_session("anon")
+        .await
+        .expect("deleting twice is fine");
 }
 
 #[tokio::test]
 async fn sqlite_meets_the_contract() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("nested/folder/causeway.db").display());
-    let store = Store::connect(&url, 4).await.expect("connect creates the file and folders");
+    let url = format!(
+        "sqlite://{}",
+        dir.path().join("nested/folder/causeway.db").display()
+    );
+    let store = Store::connect(&url, 4)
+        .await
+        .expect("connect creates the file and folders");
     contract(&store).await;
     store.close().await;
 }

@@ -17,7 +17,11 @@ pub fn HomePage() -> impl IntoView {
     Effect::new({
         let navigate = navigate.clone();
         move |_| {
-            if let Some(Err(ApiFailure { code: ErrorCode::Unauthenticated, .. })) = me.get() {
+            if let Some(Err(ApiFailure {
+                code: ErrorCode::Unauthenticated,
+                ..
+            })) = me.get()
+            {
                 navigate("/login", Default::default());
             }
         }

@@ -57,11 +57,18 @@ pub fn LoginPage() -> impl IntoView {
         if pending.get_untracked() {
             return;
         }
-        let value = |field: NodeRef<Input>| field.get_untracked().map(|input| input.value()).unwrap_or_default();
+        let value = |field: NodeRef<Input>| {
+            field
+                .get_untracked()
+                .map(|input| input.value())
+                .unwrap_or_default()
+        };
         sign_in.dispatch(LoginRequest {
             login: value(login),
             password: value(password),
-            remember_me: remember_me.get_untracked().is_some_and(|input| input.checked()),
+            remember_me: remember_me
+                .get_untracked()
+                .is_some_and(|input| input.checked()),
         });
     };
 

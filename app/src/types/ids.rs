@@ -50,10 +50,9 @@ impl Login {
         if s.is_empty() {
             return Err(IdError::EmptyLogin);
         }
-        if let Some(c) = s
-            .chars()
-            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')))
-        {
+        if let Some(c) = s.chars().find(|c| {
+            !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        }) {
             return Err(IdError::LoginCharacter(c));
         }
         // All characters are ASCII here, so the byte length is the character count.
@@ -247,7 +246,10 @@ mod tests {
 
     #[test]
     fn server_names() {
-        assert_eq!(ServerName::parse("Corp.Example").unwrap().as_str(), "corp.example");
+        assert_eq!(
+            ServerName::parse("Corp.Example").unwrap().as_str(),
+            "corp.example"
+        );
         assert!(ServerName::parse("guest").is_ok());
         assert!(ServerName::parse("localhost:3000").is_ok());
         assert!(ServerName::parse("127.0.0.1:8080").is_ok());
@@ -256,14 +258,26 @@ mod tests {
         assert_eq!(ServerName::parse("a..b"), Err(IdError::EmptyLabel));
         assert_eq!(ServerName::parse("a."), Err(IdError::EmptyLabel));
         assert_eq!(ServerName::parse("-a.b"), Err(IdError::LabelHyphen));
-        assert_eq!(ServerName::parse("a_b"), Err(IdError::ServerNameCharacter('_')));
+        assert_eq!(
+            ServerName::parse("a_b"),
+            Err(IdError::ServerNameCharacter('_'))
+        );
         assert_eq!(ServerName::parse("a:0"), Err(IdError::BadPort));
         assert_eq!(ServerName::parse("a:65536"), Err(IdError::BadPort));
         assert_eq!(ServerName::parse("a:"), Err(IdError::BadPort));
         assert_eq!(ServerName::parse("a:+80"), Err(IdError::BadPort));
-        assert_eq!(ServerName::parse("a:1:2"), Err(IdError::ServerNameCharacter(':')));
-        assert_eq!(ServerName::parse(&"a".repeat(64)), Err(IdError::LabelTooLong));
-        assert_eq!(ServerName::parse(&"a.".repeat(200)), Err(IdError::ServerNameTooLong));
+        assert_eq!(
+            ServerName::parse("a:1:2"),
+            Err(IdError::ServerNameCharacter(':'))
+        );
+        assert_eq!(
+            ServerName::parse(&"a".repeat(64)),
+            Err(IdError::LabelTooLong)
+        );
+        assert_eq!(
+            ServerName::parse(&"a.".repeat(200)),
+            Err(IdError::ServerNameTooLong)
+        );
     }
 
     #[test]
@@ -275,7 +289,10 @@ mod tests {
         assert_eq!(CausewayId::parse("moore"), Err(IdError::MissingAt));
         assert_eq!(CausewayId::parse("@guest"), Err(IdError::EmptyLogin));
         assert_eq!(CausewayId::parse("moore@"), Err(IdError::EmptyServerName));
-        assert_eq!(CausewayId::parse("a@b@c"), Err(IdError::ServerNameCharacter('@')));
+        assert_eq!(
+            CausewayId::parse("a@b@c"),
+            Err(IdError::ServerNameCharacter('@'))
+        );
         let json = serde_json::to_string(&id).unwrap();
         assert_eq!(json, "\"moore@guest:8443\"");
         assert_eq!(serde_json::from_str::<CausewayId>(&json).unwrap(), id);
@@ -288,7 +305,10 @@ mod tests {
             LoginOrId::parse(" Moore ").unwrap(),
             LoginOrId::Login(Login::parse("moore").unwrap())
         );
-        assert!(matches!(LoginOrId::parse("Moore@Guest"), Ok(LoginOrId::Id(_))));
+        assert!(matches!(
+            LoginOrId::parse("Moore@Guest"),
+            Ok(LoginOrId::Id(_))
+        ));
         assert!(LoginOrId::parse("").is_err());
     }
 
@@ -296,8 +316,21 @@ mod tests {
     #[test]
     fn parsers_never_panic() {
         let samples = [
-            "", "@", "@@", ":", "a:", "a:99999999999999999999", "\u{0}", "ä@ö", "a@b:c",
-            "a@-", "a@.", "a@b.", "💥@💥", "a@[::1]:80", "a@b:065535",
+            "",
+            "@",
+            "@@",
+            ":",
+            "a:",
+            "a:99999999999999999999",
+            "\u{0}",
+            "ä@ö",
+            "a@b:c",
+            "a@-",
+            "a@.",
+            "a@b.",
+            "💥@💥",
+            "a@[::1]:80",
+            "a@b:065535",
         ];
         for s in samples {
             let _ = CausewayId::parse(s);

@@ -31,7 +31,9 @@ pub struct CreatedAdmin {
 
 impl std::fmt::Debug for CreatedAdmin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CreatedAdmin").field("user", &self.user).finish_non_exhaustive()
+        f.debug_struct("CreatedAdmin")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
     }
 }
 
@@ -44,7 +46,9 @@ pub async fn create_admin(
 ) -> Result<CreatedAdmin, CreateAdminError> {
     let login = Login::parse(login)?;
     let password = match password {
-        Some(p) if p.chars().count() < MIN_ADMIN_PASSWORD => return Err(CreateAdminError::ShortPassword),
+        Some(p) if p.chars().count() < MIN_ADMIN_PASSWORD => {
+            return Err(CreateAdminError::ShortPassword);
+        }
         Some(p) => p,
         None => password::generate_password(),
     };
@@ -76,5 +80,7 @@ pub async fn ensure_first_admin(store: &Store) -> Result<Option<CreatedAdmin>, C
     {
         return Ok(None);
     }
-    create_admin(store, "admin", "Administrator", None).await.map(Some)
+    create_admin(store, "admin", "Administrator", None)
+        .await
+        .map(Some)
 }

@@ -36,7 +36,8 @@ impl SessionAuth {
             i64::from(limits.absolute_timeout_hours) * 3_600_000
         };
         let idle_ms = i64::from(limits.idle_timeout_minutes) * 60_000;
-        now - self.signed_in_at > absolute_ms || (!self.remember && now - self.last_seen_at > idle_ms)
+        now - self.signed_in_at > absolute_ms
+            || (!self.remember && now - self.last_seen_at > idle_ms)
     }
 }
 
@@ -75,7 +76,10 @@ fn session_error(error: tower_sessions::session::Error) -> ApiError {
 
 /// The active user signed in on this session, if any. A session past its idle or
 /// absolute timeout, or whose account is gone or deactivated, is ended here.
-pub async fn authenticate(session: &Session, state: &AppState) -> Result<Option<AuthUser>, ApiError> {
+pub async fn authenticate(
+    session: &Session,
+    state: &AppState,
+) -> Result<Option<AuthUser>, ApiError> {
     let Some(mut auth) = session
         .get::<SessionAuth>(SessionAuth::KEY)
         .await

@@ -3,9 +3,9 @@
 use app::types::{CurrentUser, ErrorCode, LoginOrId, LoginRequest};
 use axum::extract::State;
 use axum::http::StatusCode;
+use tower_sessions::Expiry;
 use tower_sessions::Session;
 use tower_sessions::cookie::time::Duration;
-use tower_sessions::Expiry;
 
 use super::{AuthUser, SessionAuth, password};
 use crate::error::{ApiError, Json};
@@ -67,7 +67,11 @@ pub async fn login(
         Some(login) => state.store.user_by_login(login.as_str()).await?,
         None => None,
     };
-    let verified = password::verify(request.password, user.as_ref().map(|u| u.password_hash.clone())).await;
+    let verified = password::verify(
+        request.password,
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await;
     let user = match user {
         Some(user) if verified => user,
         _ => {
@@ -87,7 +91,9 @@ pub async fn login(
     let now = now_millis();
     session.cycle_id().await.map_err(session_error)?;
     session.set_expiry(Some(if request.remember_me {
-        Expiry::OnInactivity(Duration::days(i64::from(state.config.sessions.remember_me_days)))
+        Expiry::OnInactivity(Duration::days(i64::from(
+            state.config.sessions.remember_me_days,
+        )))
     } else {
         Expiry::OnSessionEnd
     }));

@@ -100,7 +100,10 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.store.delete_session(&id.to_string()).await.map_err(backend)
+        self.store
+            .delete_session(&id.to_string())
+            .await
+            .map_err(backend)
     }
 }
 
@@ -108,7 +111,10 @@ impl SessionStore for DbSessionStore {
 impl ExpiredDeletion for DbSessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
         let now = millis(OffsetDateTime::now_utc());
-        self.store.delete_expired_sessions(now).await.map_err(backend)?;
+        self.store
+            .delete_expired_sessions(now)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 }

@@ -11,7 +11,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 mod sessions;
 mod users;
@@ -138,7 +140,10 @@ impl Store {
 
     /// A cheap round trip, for `/healthz`.
     pub async fn ping(&self) -> Result<()> {
-        on_pool!(self, |pool| sqlx::query("select 1").execute(pool).await.map(drop))?;
+        on_pool!(self, |pool| sqlx::query("select 1")
+            .execute(pool)
+            .await
+            .map(drop))?;
         Ok(())
     }
 

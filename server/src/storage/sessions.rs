@@ -65,7 +65,11 @@ impl Store {
 
     pub async fn delete_session(&self, id: &str) -> Result<()> {
         let sql = "delete from sessions where id = $1";
-        on_pool!(self, |pool| sqlx::query(sql).bind(id).execute(pool).await.map(drop))?;
+        on_pool!(self, |pool| sqlx::query(sql)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(drop))?;
         Ok(())
     }
 

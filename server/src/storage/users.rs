@@ -86,7 +86,9 @@ impl Store {
     /// How many active administrators there are (0 on a first start).
     pub async fn count_active_admins(&self) -> Result<i64> {
         let sql = "select count(*) from users where is_admin and is_active";
-        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql).fetch_one(pool).await)?)
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await)?)
     }
 
     /// Activates or deactivates an account. Returns `false` if there is no such user.
@@ -103,7 +105,12 @@ impl Store {
 
     pub async fn record_login(&self, id: i64, at: i64) -> Result<()> {
         let sql = "update users set last_login_at = $1 where id = $2";
-        on_pool!(self, |pool| sqlx::query(sql).bind(at).bind(id).execute(pool).await.map(drop))?;
+        on_pool!(self, |pool| sqlx::query(sql)
+            .bind(at)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(drop))?;
         Ok(())
     }
 }

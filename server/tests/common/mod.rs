@@ -30,13 +30,17 @@ impl TestServer {
     /// Starts a server on SQLite in a fresh folder; `adjust` may change the config.
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = Config::default();
-        config.data_dir = dir.path().to_path_buf();
-        config.listen = "127.0.0.1:0".parse().unwrap();
+        let mut config = Config {
+            data_dir: dir.path().to_path_buf(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..Config::default()
+        };
         adjust(&mut config);
         let listener = TcpListener::bind(config.listen).await.expect("bind");
         let addr = listener.local_addr().unwrap();
-        let prepared = server::server::prepare(config).await.expect("server prepares");
+        let prepared = server::server::prepare(config)
+            .await
+            .expect("server prepares");
         let admin_password = prepared
             .first_admin
             .as_ref()
@@ -135,7 +139,11 @@ impl Client {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(format!("{}{path}", self.base)).send().await.unwrap()
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
     }
 }
 
@@ -143,8 +151,14 @@ impl Client {
 pub async fn error_of(response: reqwest::Response) -> (String, String) {
     let body: serde_json::Value = response.json().await.expect("a JSON error body");
     (
-        body["error"]["code"].as_str().expect("an error code").to_owned(),
-        body["error"]["message"].as_str().expect("an error message").to_owned(),
+        body["error"]["code"]
+            .as_str()
+            .expect("an error code")
+            .to_owned(),
+        body["error"]["message"]
+            .as_str()
+            .expect("an error message")
+            .to_owned(),
     )
 }
 
@@ -170,7 +184,9 @@ impl PgDatabase {
             Ok(conn) => conn,
             Err(error) => {
                 if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-                    panic!("PostgreSQL is required under CI but {admin_url} is unreachable: {error}");
+                    panic!(
+                        "PostgreSQL is required under CI but {admin_url} is unreachable: {error}"
+                    );
                 }
                 eprintln!("SKIPPED: PostgreSQL at {admin_url} is unreachable ({error})");
                 return None;
@@ -202,10 +218,13 @@ impl PgDatabase {
         let mut conn = sqlx::PgConnection::connect(&self.admin_url)
             .await
             .expect("connect to drop the test database");
-        sqlx::query(&format!("drop database if exists {} with (force)", self.name))
-            .execute(&mut conn)
-            .await
-            .expect("drop the test database");
+        sqlx::query(&format!(
+            "drop database if exists {} with (force)",
+            self.name
+        ))
+        .execute(&mut conn)
+        .await
+        .expect("drop the test database");
         conn.close().await.ok();
     }
 }

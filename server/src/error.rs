@@ -4,8 +4,8 @@
 
 use app::types::ErrorCode;
 use app::types::error::{ApiErrorBody, ApiErrorDetail};
-use axum::extract::FromRequest;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -16,6 +16,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: ErrorCode,
     pub message: String,
+    /// Seconds, sent as `Retry-After` (with 429).
+    pub retry_after: Option<i64>,
 }
 
 impl ApiError {
@@ -24,6 +26,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -74,17 +77,53 @@ impl IntoResponse for ApiError {
                 message: self.message,
             },
         };
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(seconds) = self.retry_after
+            && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.max(1).to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
+        response
+    }
+}
+
+impl ApiError {
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, ErrorCode::Conflict, message)
+    }
+
+    /// 404 naming what was not found ("No such user.").
+    pub fn missing(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            format!("No such {what}."),
+        )
     }
 }
 
 impl From<StorageError> for ApiError {
     fn from(error: StorageError) -> Self {
         match error {
-            StorageError::Conflict(what) => Self::new(
+            StorageError::Conflict(constraint) => Self::conflict(match constraint {
+                "users_login_key" => "That login is taken.".to_owned(),
+                "groups_name_key" => "A group with that name exists already.".to_owned(),
+                "address_book_group_entry_key" | "address_book_personal_entry_key" => {
+                    "That address book lists someone twice.".to_owned()
+                }
+                other => format!("That already exists ({other})."),
+            }),
+            StorageError::Missing(what) => Self::invalid_input(format!("No such {what}.")),
+            StorageError::LastAdministrator => Self::new(
                 StatusCode::CONFLICT,
-                ErrorCode::Conflict,
-                format!("That already exists ({what})."),
+                ErrorCode::LastAdministrator,
+                "This would leave the server without an active administrator. Make someone else an administrator first.",
             ),
             other => Self::internal(other),
         }
@@ -131,3 +170,35 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
         axum::Json(self.0).into_response()
     }
 }
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::bad_request(format!(
+            "The query string does not fit this request: {}",
+            rejection.body_text()
+        ))
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            format!(
+                "There is nothing at this address ({}).",
+                rejection.body_text()
+            ),
+        )
+    }
+}
+
+/// `axum::extract::Query` with [`ApiError`] rejections.
+#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+/// `axum::extract::Path` with [`ApiError`] rejections (a malformed id is a 404).
+#[derive(Debug, Clone, Copy, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);

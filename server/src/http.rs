@@ -11,7 +11,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post, put};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio_util::sync::CancellationToken;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -25,6 +25,7 @@ use crate::auth::{self, authenticate};
 use crate::error::{ApiError, Json};
 use crate::metrics;
 use crate::state::AppState;
+use crate::{account, admin, contacts};
 
 /// Largest JSON body an API endpoint reads. File uploads will have their own limit.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
@@ -48,6 +49,12 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
         .route("/auth/login", post(auth::routes::login))
         .route("/auth/logout", post(auth::routes::logout))
         .route("/me", get(auth::routes::me))
+        .route("/me/account", get(account::show))
+        .route("/me/profile", patch(account::update_profile))
+        .route("/me/password", put(account::change_password))
+        .route("/me/address-book", put(contacts::set_personal))
+        .route("/contacts", get(contacts::list))
+        .nest("/admin", admin::routes())
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY));

@@ -3,23 +3,41 @@
 //!
 //! A map for newcomers, in the order a request meets the modules:
 
+/// What every user may do to their own account.
+pub mod account;
+/// The control panel's API: users, groups, rights, settings, audit log.
+pub mod admin;
+/// The audit log of sign-ins and administrative changes.
+pub mod audit;
 /// Passwords, sessions, the `AuthUser` extractor, sign-in and sign-out.
 pub mod auth;
 /// The `causeway` command line: `serve`, `migrate`, `admin create`.
 pub mod cli;
 /// Typed configuration: defaults, TOML file, `CAUSEWAY_*` environment.
 pub mod config;
+/// Address books and the user's merged contacts.
+pub mod contacts;
 /// `ApiError`, the JSON error every endpoint returns, and the `Json` extractor.
 pub mod error;
+/// What this server shows other servers (profiles filtered by Display Fields).
+pub mod federation;
 /// The router and the middleware every request passes.
 pub mod http;
 /// Prometheus metrics and their middleware.
 pub mod metrics;
+/// Effective rights: the union over a user's groups.
+pub mod rights;
 /// Start-up (store, migrations, first administrator) and graceful shutdown.
 pub mod server;
+/// Settings edited live in the control panel.
+pub mod settings;
 /// What handlers share: config, store, metrics, Leptos options.
 pub mod state;
 /// The storage interface and its SQLite and PostgreSQL implementations.
 pub mod storage;
 /// Time as stored (Unix milliseconds).
 pub mod time;
+/// Checks of client input, failing with clear 422s.
+pub mod validate;
+
+pub(crate) use admin::entries as admin_entries;

@@ -13,6 +13,7 @@ use crate::auth::bootstrap::{CreatedAdmin, ensure_first_admin};
 use crate::config::Config;
 use crate::http::router;
 use crate::metrics::Metrics;
+use crate::settings::Settings;
 use crate::state::AppState;
 use crate::storage::{Backend, Store};
 
@@ -68,7 +69,11 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         .site_pkg_dir("pkg")
         .site_addr(config.listen)
         .build();
+    let settings = Settings::load(store.clone(), &config)
+        .await
+        .context("loading the control panel's settings")?;
     let state = AppState {
+        settings,
         metrics: Arc::new(Metrics::new(backend)),
         config: Arc::new(config),
         store,

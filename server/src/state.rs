@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::settings::Settings;
 use crate::storage::Store;
 
 #[derive(Clone, Debug)]
@@ -15,6 +16,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub metrics: Arc<Metrics>,
+    /// The control panel's live settings.
+    pub settings: Settings,
     pub leptos: LeptosOptions,
 }
 

@@ -3,8 +3,16 @@
 
 mod common;
 
+use app::types::Profile;
 use common::PgDatabase;
 use server::storage::{NewUser, StorageError, Store};
+
+fn named(display_name: &str) -> Profile {
+    Profile {
+        display_name: display_name.to_owned(),
+        ..Profile::default()
+    }
+}
 
 async fn contract(store: &Store) {
     // Migrations are idempotent: a second run finds nothing to do.
@@ -24,7 +32,7 @@ async fn users(store: &Store) {
     let admin = store
         .insert_user(&NewUser {
             login: "wolf",
-            display_name: "Wolf",
+            profile: &named("Wolf"),
             password_hash: "$argon2id$fake",
             is_admin: true,
             created_at: 1_700_000_000_000,
@@ -41,7 +49,7 @@ async fn users(store: &Store) {
     let taken = store
         .insert_user(&NewUser {
             login: "wolf",
-            display_name: "Another Wolf",
+            profile: &named("Another Wolf"),
             password_hash: "x",
             is_admin: false,
             created_at: 1,
@@ -55,7 +63,7 @@ async fn users(store: &Store) {
     let plain = store
         .insert_user(&NewUser {
             login: "moore",
-            display_name: "Albert Moore",
+            profile: &named("Albert Moore"),
             password_hash: "x",
             is_admin: false,
             created_at: 2,

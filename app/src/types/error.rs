@@ -31,6 +31,10 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// Too many attempts; wait and retry.
     TooManyRequests,
+    /// The change would leave the server without an active administrator.
+    LastAdministrator,
+    /// Built-in groups cannot be deleted or renamed.
+    BuiltinGroup,
     /// Something failed on the server; details are in the server's log only.
     Internal,
     /// A dependency (the database) is not available.

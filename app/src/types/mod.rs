@@ -2,11 +2,15 @@
 //! parsers, the rights list, the DTOs of the HTTP API and its error codes.
 
 pub mod auth;
+pub mod directory;
 pub mod error;
 pub mod ids;
 pub mod rights;
+pub mod settings;
 
 pub use auth::{CurrentUser, LoginRequest};
+pub use directory::*;
 pub use error::{ApiErrorBody, ErrorCode};
 pub use ids::{CausewayId, IdError, Login, LoginOrId, ServerName};
 pub use rights::Right;
+pub use settings::*;

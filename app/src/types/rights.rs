@@ -31,6 +31,26 @@ impl Right {
         Right::Operator,
     ];
 
+    /// The stable name stored in the database and used in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Right::EditAddressBook => "edit_address_book",
+            Right::CreateGroupConferences => "create_group_conferences",
+            Right::ShareContent => "share_content",
+            Right::ShowSlides => "show_slides",
+            Right::SendFiles => "send_files",
+            Right::DownloadFiles => "download_files",
+            Right::RecordConferences => "record_conferences",
+            Right::RequestRemoteControl => "request_remote_control",
+            Right::AllowRemoteControl => "allow_remote_control",
+            Right::Operator => "operator",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
     /// The label an administrator sees in the control panel.
     pub fn label(self) -> &'static str {
         match self {
@@ -45,5 +65,20 @@ impl Right {
             Right::AllowRemoteControl => "Allow control of one's own desktop",
             Right::Operator => "Operator rights",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Right;
+
+    #[test]
+    fn stored_names_match_the_api_names() {
+        for right in Right::ALL {
+            let json = serde_json::to_string(&right).unwrap();
+            assert_eq!(json, format!("\"{}\"", right.as_str()));
+            assert_eq!(Right::parse(right.as_str()), Some(right));
+        }
+        assert_eq!(Right::parse("root"), None);
     }
 }

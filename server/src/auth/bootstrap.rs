@@ -1,7 +1,7 @@
 //! Creating administrators: the first one on a first start, more with
 //! `causeway admin create`.
 
-use app::types::Login;
+use app::types::{Login, Profile};
 
 use super::password;
 use crate::storage::{NewUser, StorageError, Store, UserRecord};
@@ -53,10 +53,14 @@ pub async fn create_admin(
         None => password::generate_password(),
     };
     let hash = password::hash(password.clone()).await?;
+    let profile = Profile {
+        display_name: display_name.to_owned(),
+        ..Profile::default()
+    };
     let user = store
         .insert_user(&NewUser {
             login: login.as_str(),
-            display_name,
+            profile: &profile,
             password_hash: &hash,
             is_admin: true,
             created_at: now_millis(),

@@ -6,7 +6,9 @@ use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use crate::config::SessionConfig;
+use app::types::SecuritySettings;
+
+use crate::audit::{Actor, client_address};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::UserRecord;
@@ -29,7 +31,7 @@ impl SessionAuth {
 
     /// Past the absolute timeout (from sign-in), or for a browser session past the
     /// idle timeout (from the last request)?
-    pub fn is_expired(&self, now: i64, limits: &SessionConfig) -> bool {
+    pub fn is_expired(&self, now: i64, limits: &SecuritySettings) -> bool {
         let absolute_ms = if self.remember {
             i64::from(limits.remember_me_days) * 86_400_000
         } else {
@@ -51,9 +53,20 @@ const LAST_SEEN_GRANULARITY_MS: i64 = 60_000;
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     pub user: UserRecord,
+    /// The client's address, for the audit log.
+    pub address: Option<String>,
 }
 
 impl AuthUser {
+    /// This user as the audit log names them.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: Some(self.user.id),
+            login: Some(self.user.login.clone()),
+            address: self.address.clone(),
+        }
+    }
+
     pub fn causeway_id(&self, state: &AppState) -> CausewayId {
         // Stored logins were validated when the account was created.
         let login = Login::parse(&self.user.login).expect("stored logins are valid");
@@ -88,7 +101,7 @@ pub async fn authenticate(
         return Ok(None);
     };
     let now = now_millis();
-    let user = if auth.is_expired(now, &state.config.sessions) {
+    let user = if auth.is_expired(now, &state.settings.security()) {
         None
     } else {
         state.store.user_by_id(auth.user_id).await?
@@ -104,7 +117,10 @@ pub async fn authenticate(
             .await
             .map_err(session_error)?;
     }
-    Ok(Some(AuthUser { user }))
+    Ok(Some(AuthUser {
+        user,
+        address: None,
+    }))
 }
 
 impl FromRequestParts<AppState> for AuthUser {
@@ -114,9 +130,40 @@ impl FromRequestParts<AppState> for AuthUser {
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|(_, message)| ApiError::internal(message))?;
-        authenticate(&session, state)
+        let mut user = authenticate(&session, state)
             .await?
-            .ok_or_else(ApiError::unauthenticated)
+            .ok_or_else(ApiError::unauthenticated)?;
+        user.address = client_address(parts);
+        Ok(user)
+    }
+}
+
+/// A signed-in administrator. Every `/api/v1/admin` handler takes one, so none
+/// can forget the check; anyone else gets 401 or 403.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub AuthUser);
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let user = AuthUser::from_request_parts(parts, state).await?;
+        if !user.user.is_admin {
+            return Err(ApiError::forbidden("Only administrators may do this."));
+        }
+        Ok(Self(user))
+    }
+}
+
+/// The client's IP address (from the connection), when known.
+#[derive(Debug, Clone)]
+pub struct ClientAddress(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(client_address(parts)))
     }
 }
 
@@ -126,8 +173,12 @@ mod tests {
 
     const MINUTE: i64 = 60_000;
 
-    fn limits() -> SessionConfig {
-        SessionConfig {
+    fn limits() -> SecuritySettings {
+        SecuritySettings {
+            password_min_length: 10,
+            lockout_threshold: 5,
+            lockout_minutes: 15,
+            address_threshold: 50,
             idle_timeout_minutes: 30,
             absolute_timeout_hours: 12,
             remember_me_days: 30,

@@ -6,5 +6,6 @@ mod extract;
 pub mod password;
 pub mod routes;
 pub mod session_store;
+pub mod throttle;
 
-pub use extract::{AuthUser, SessionAuth, authenticate};
+pub use extract::{AdminUser, AuthUser, ClientAddress, SessionAuth, authenticate};

@@ -7,7 +7,8 @@ use tower_sessions::Expiry;
 use tower_sessions::Session;
 use tower_sessions::cookie::time::Duration;
 
-use super::{AuthUser, SessionAuth, password};
+use super::{AuthUser, ClientAddress, SessionAuth, password, throttle};
+use crate::audit::{self, Actor};
 use crate::error::{ApiError, Json};
 use crate::metrics::SignInOutcome;
 use crate::state::AppState;
@@ -32,8 +33,11 @@ fn session_error(error: tower_sessions::session::Error) -> ApiError {
 /// `POST /api/v1/auth/login` — anyone. Signs in with a login (or this server's
 /// Causeway ID) and password; answers the same for an unknown user and a wrong
 /// password. The session id is cycled, so an id planted before sign-in is useless.
+/// Throttled per account and per client address (`auth::throttle`); every attempt
+/// is in the audit log.
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     session: Session,
     Json(request): Json<LoginRequest>,
 ) -> Result<Json<CurrentUser>, ApiError> {
@@ -46,11 +50,24 @@ pub async fn login(
             password::MAX_PASSWORD_BYTES
         )));
     }
+    let attempt = Actor {
+        id: None,
+        login: None,
+        address: address.clone(),
+    };
     let login = match LoginOrId::parse(&request.login) {
         Ok(LoginOrId::Login(login)) => Some(login),
         Ok(LoginOrId::Id(id)) if id.server == state.config.server_name => Some(id.login),
         Ok(LoginOrId::Id(id)) => {
             state.metrics.sign_in(SignInOutcome::Failure);
+            audit::record(
+                &state,
+                &attempt,
+                "sign_in.failure",
+                Some(&id.to_string()),
+                Some("account of another server"),
+            )
+            .await;
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 ErrorCode::InvalidCredentials,
@@ -63,8 +80,27 @@ pub async fn login(
         // A malformed login cannot be an account: answer as for an unknown one.
         Err(_) => None,
     };
-    let user = match &login {
-        Some(login) => state.store.user_by_login(login.as_str()).await?,
+    let login = login.as_ref().map(|l| l.as_str());
+    let target = login.unwrap_or("(malformed login)");
+    let now = now_millis();
+
+    if let Some(until) =
+        throttle::locked_until(&state.store, login, address.as_deref(), now).await?
+    {
+        state.metrics.sign_in(SignInOutcome::Failure);
+        audit::record(
+            &state,
+            &attempt,
+            "sign_in.blocked",
+            Some(target),
+            Some("too many failed sign-ins"),
+        )
+        .await;
+        return Err(too_many_attempts(until, now));
+    }
+
+    let user = match login {
+        Some(login) => state.store.user_by_login(login).await?,
         None => None,
     };
     let verified = password::verify(
@@ -76,11 +112,40 @@ pub async fn login(
         Some(user) if verified => user,
         _ => {
             state.metrics.sign_in(SignInOutcome::Failure);
+            let security = state.settings.security();
+            let locked =
+                throttle::failed(&state.store, &security, login, address.as_deref(), now).await?;
+            let detail = if locked.is_some() {
+                "wrong login or password; now locked"
+            } else {
+                "wrong login or password"
+            };
+            audit::record(
+                &state,
+                &attempt,
+                "sign_in.failure",
+                Some(target),
+                Some(detail),
+            )
+            .await;
             return Err(invalid_credentials());
         }
     };
+    let actor = Actor {
+        id: Some(user.id),
+        login: Some(user.login.clone()),
+        address: address.clone(),
+    };
     if !user.is_active {
         state.metrics.sign_in(SignInOutcome::Failure);
+        audit::record(
+            &state,
+            &actor,
+            "sign_in.failure",
+            Some(&user.login),
+            Some("account deactivated"),
+        )
+        .await;
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::AccountDisabled,
@@ -88,12 +153,11 @@ pub async fn login(
         ));
     }
 
-    let now = now_millis();
+    throttle::succeeded(&state.store, &user.login).await?;
     session.cycle_id().await.map_err(session_error)?;
     session.set_expiry(Some(if request.remember_me {
-        Expiry::OnInactivity(Duration::days(i64::from(
-            state.config.sessions.remember_me_days,
-        )))
+        let days = state.settings.security().remember_me_days;
+        Expiry::OnInactivity(Duration::days(i64::from(days)))
     } else {
         Expiry::OnSessionEnd
     }));
@@ -111,8 +175,35 @@ pub async fn login(
         .map_err(session_error)?;
     state.store.record_login(user.id, now).await?;
     state.metrics.sign_in(SignInOutcome::Success);
-    tracing::info!(user = %user.login, remember_me = request.remember_me, "signed in");
-    Ok(Json(AuthUser { user }.to_current_user(&state)))
+    let detail = if request.remember_me {
+        "remember me"
+    } else {
+        "browser session"
+    };
+    audit::record(
+        &state,
+        &actor,
+        "sign_in.success",
+        Some(&user.login),
+        Some(detail),
+    )
+    .await;
+    Ok(Json(AuthUser { user, address }.to_current_user(&state)))
+}
+
+/// 429 with `Retry-After`, for a locked account or address.
+fn too_many_attempts(until: i64, now: i64) -> ApiError {
+    let minutes = ((until - now) + 59_999) / 60_000;
+    let mut error = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::TooManyRequests,
+        format!(
+            "Too many failed sign-ins. Try again in {minutes} minute{}, or ask your administrator to unlock the account.",
+            if minutes == 1 { "" } else { "s" }
+        ),
+    );
+    error.retry_after = Some(((until - now) + 999) / 1000);
+    error
 }
 
 /// `POST /api/v1/auth/logout` — anyone. Ends this session (a no-op without one).

@@ -15,11 +15,18 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+mod audit;
+mod directory;
 mod sessions;
+mod settings;
+mod throttle;
 mod users;
 
+pub use audit::{AuditFilter, NewAuditEntry};
+pub use directory::{EntryRow, GroupRow, MemberRow, RightRow};
 pub use sessions::SessionRow;
-pub use users::{NewUser, UserRecord};
+pub use throttle::ThrottleRow;
+pub use users::{NewUser, UserChange, UserRecord};
 
 /// A pool of one of the two backends.
 #[derive(Clone, Debug)]
@@ -58,6 +65,10 @@ pub enum StorageError {
     UnknownScheme,
     #[error("{0} already exists")]
     Conflict(&'static str),
+    #[error("no such {0}")]
+    Missing(&'static str),
+    #[error("the change would leave no active administrator")]
+    LastAdministrator,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration: {0}")]
@@ -81,6 +92,33 @@ impl StorageError {
             _ => StorageError::Database(error),
         }
     }
+}
+
+impl StorageError {
+    /// Maps a foreign-key violation (a referenced row is gone) to [`StorageError::Missing`].
+    pub(crate) fn on_foreign_key(what: &'static str) -> impl FnOnce(sqlx::Error) -> StorageError {
+        move |error| match &error {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                StorageError::Missing(what)
+            }
+            _ => StorageError::Database(error),
+        }
+    }
+}
+
+/// A `like` pattern matching `text` anywhere, any case; `%`, `_` and `\` in the
+/// text match themselves (the queries say `escape '\'`).
+pub(crate) fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;

@@ -83,6 +83,17 @@ impl Store {
             .map(|r| r.rows_affected()))?)
     }
 
+    /// Ends every session of a user but one (the one they are using).
+    pub async fn delete_other_sessions(&self, user_id: i64, keep: &str) -> Result<u64> {
+        let sql = "delete from sessions where user_id = $1 and id <> $2";
+        Ok(on_pool!(self, |pool| sqlx::query(sql)
+            .bind(user_id)
+            .bind(keep)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?)
+    }
+
     /// Removes sessions that expired before `now`; returns how many.
     pub async fn delete_expired_sessions(&self, now: i64) -> Result<u64> {
         let sql = "delete from sessions where expires_at <= $1";

@@ -2,7 +2,9 @@
 
 use sqlx::FromRow;
 
-use super::{Result, StorageError, Store, on_pool};
+use app::types::Profile;
+
+use super::{Backend, Result, StorageError, Store, like_pattern, on_pool};
 
 /// A user as stored, password hash included: it stays inside the server.
 #[derive(Clone, FromRow)]
@@ -40,10 +42,33 @@ impl std::fmt::Debug for UserRecord {
 /// What creating a user needs; profile fields not named here start empty.
 pub struct NewUser<'a> {
     pub login: &'a str,
-    pub display_name: &'a str,
+    pub profile: &'a Profile,
     pub password_hash: &'a str,
     pub is_admin: bool,
     pub created_at: i64,
+}
+
+/// A change that can take away the last administrator, so it is checked as one.
+#[derive(Debug, Clone, Copy)]
+pub enum UserChange {
+    Active(bool),
+    Admin(bool),
+    Delete,
+}
+
+impl UserRecord {
+    pub fn profile(&self) -> Profile {
+        Profile {
+            display_name: self.display_name.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+            company: self.company.clone(),
+            department: self.department.clone(),
+            position: self.position.clone(),
+        }
+    }
 }
 
 const USER_COLUMNS: &str = "id, login, display_name, first_name, last_name, email, phone, company, \
@@ -53,12 +78,21 @@ impl Store {
     /// Creates an active user. A taken login is [`StorageError::Conflict`]`("users_login_key")`.
     pub async fn insert_user(&self, user: &NewUser<'_>) -> Result<UserRecord> {
         let sql = format!(
-            "insert into users (login, display_name, password_hash, is_admin, created_at) \
-             values ($1, $2, $3, $4, $5) returning {USER_COLUMNS}"
+            "insert into users (login, display_name, first_name, last_name, email, phone, company, \
+             department, position, password_hash, is_admin, created_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning {USER_COLUMNS}"
         );
+        let p = user.profile;
         on_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(user.login)
-            .bind(user.display_name)
+            .bind(&p.display_name)
+            .bind(&p.first_name)
+            .bind(&p.last_name)
+            .bind(&p.email)
+            .bind(&p.phone)
+            .bind(&p.company)
+            .bind(&p.department)
+            .bind(&p.position)
             .bind(user.password_hash)
             .bind(user.is_admin)
             .bind(user.created_at)
@@ -101,6 +135,113 @@ impl Store {
             .await
             .map(|r| r.rows_affected()))?;
         Ok(changed == 1)
+    }
+
+    /// A page of users whose login, names or email contain `search` (any case),
+    /// ordered by login, and how many match in all.
+    pub async fn list_users(
+        &self,
+        search: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<UserRecord>, i64)> {
+        let pattern = like_pattern(search);
+        let filter = "lower(login) like $1 escape '\\' or lower(display_name) like $1 escape '\\' \
+             or lower(first_name) like $1 escape '\\' or lower(last_name) like $1 escape '\\' \
+             or lower(email) like $1 escape '\\'";
+        let page_sql = format!(
+            "select {USER_COLUMNS} from users where {filter} order by login limit $2 offset $3"
+        );
+        let count_sql = format!("select count(*) from users where {filter}");
+        let (items, total) = on_pool!(self, |pool| {
+            let items = sqlx::query_as(&page_sql)
+                .bind(&pattern)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?;
+            let total: i64 = sqlx::query_scalar(&count_sql)
+                .bind(&pattern)
+                .fetch_one(pool)
+                .await?;
+            (items, total)
+        });
+        Ok((items, total))
+    }
+
+    /// Replaces the profile fields of a user. `false` if there is no such user.
+    pub async fn update_profile(&self, id: i64, profile: &Profile) -> Result<bool> {
+        let sql = "update users set display_name = $1, first_name = $2, last_name = $3, \
+                   email = $4, phone = $5, company = $6, department = $7, position = $8 \
+                   where id = $9";
+        let changed = on_pool!(self, |pool| sqlx::query(sql)
+            .bind(&profile.display_name)
+            .bind(&profile.first_name)
+            .bind(&profile.last_name)
+            .bind(&profile.email)
+            .bind(&profile.phone)
+            .bind(&profile.company)
+            .bind(&profile.department)
+            .bind(&profile.position)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(changed == 1)
+    }
+
+    pub async fn set_password_hash(&self, id: i64, hash: &str) -> Result<bool> {
+        let sql = "update users set password_hash = $1 where id = $2";
+        let changed = on_pool!(self, |pool| sqlx::query(sql)
+            .bind(hash)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(changed == 1)
+    }
+
+    /// Activates/deactivates, grants/revokes administrator, or deletes a user, in
+    /// one transaction that fails with [`StorageError::LastAdministrator`] — and
+    /// changes nothing — when no active administrator would be left. Returns
+    /// `false` when there is no such user.
+    pub async fn change_user(&self, id: i64, change: UserChange) -> Result<bool> {
+        let sql = match change {
+            UserChange::Active(_) => "update users set is_active = $1 where id = $2",
+            UserChange::Admin(_) => "update users set is_admin = $1 where id = $2",
+            UserChange::Delete => "delete from users where id = $1",
+        };
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            // PostgreSQL: serialise administrator changes, so two concurrent
+            // demotions cannot each see the other's administrator still active.
+            // SQLite: the first write below takes the database's write lock.
+            if self.backend() == Backend::Postgres {
+                sqlx::query("select pg_advisory_xact_lock(7306313)")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let query = match change {
+                UserChange::Active(value) | UserChange::Admin(value) => {
+                    sqlx::query(sql).bind(value).bind(id)
+                }
+                UserChange::Delete => sqlx::query(sql).bind(id),
+            };
+            let changed = query.execute(&mut *tx).await?.rows_affected();
+            if changed == 0 {
+                return Ok(false);
+            }
+            let admins: i64 =
+                sqlx::query_scalar("select count(*) from users where is_admin and is_active")
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if admins == 0 {
+                tx.rollback().await?;
+                return Err(StorageError::LastAdministrator);
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     pub async fn record_login(&self, id: i64, at: i64) -> Result<()> {

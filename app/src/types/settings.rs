@@ -1,0 +1,190 @@
+//! Settings edited live in the control panel.
+
+use serde::{Deserialize, Serialize};
+
+use super::{ProfileField, ServerName};
+
+/// Users → Settings: passwords, sign-in protection and session lifetimes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// Shortest password an administrator or user may set.
+    pub password_min_length: u32,
+    /// Consecutive failed sign-ins that lock an account.
+    pub lockout_threshold: u32,
+    /// How long such a lock lasts, unless an administrator unlocks the account.
+    pub lockout_minutes: u32,
+    /// Failed sign-ins from one client address, within the lock-out time, after
+    /// which that address may not try again until the lock-out time has passed.
+    pub address_threshold: u32,
+    /// A browser session (no "Remember me") ends after this many idle minutes.
+    pub idle_timeout_minutes: u32,
+    /// A browser session ends this many hours after sign-in.
+    pub absolute_timeout_hours: u32,
+    /// A "Remember me" session ends this many days after sign-in.
+    pub remember_me_days: u32,
+}
+
+impl SecuritySettings {
+    pub const PASSWORD_MIN_LENGTH: std::ops::RangeInclusive<u32> = 8..=128;
+
+    /// What is wrong with these values, if anything, for people to read.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut check = |ok: bool, what: &str| {
+            if !ok {
+                problems.push(what.to_owned());
+            }
+        };
+        check(
+            Self::PASSWORD_MIN_LENGTH.contains(&self.password_min_length),
+            "The minimum password length must be from 8 to 128.",
+        );
+        check(
+            (1..=100).contains(&self.lockout_threshold),
+            "The lock-out threshold must be from 1 to 100 failed sign-ins.",
+        );
+        check(
+            (1..=10_000).contains(&self.address_threshold),
+            "The per-address threshold must be from 1 to 10000 failed sign-ins.",
+        );
+        check(
+            (1..=10_080).contains(&self.lockout_minutes),
+            "The lock-out must last from 1 minute to 7 days.",
+        );
+        check(
+            (5..=43_200).contains(&self.idle_timeout_minutes),
+            "The idle timeout must be from 5 minutes to 30 days.",
+        );
+        check(
+            (1..=8_760).contains(&self.absolute_timeout_hours),
+            "The absolute timeout must be from 1 hour to 365 days.",
+        );
+        check(
+            (1..=365).contains(&self.remember_me_days),
+            "\"Remember me\" must last from 1 to 365 days.",
+        );
+        problems
+    }
+}
+
+/// Users → Settings → Display Fields: the profile fields of this server's users
+/// that federated servers may see. The login (Causeway ID) is always visible.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisplayFields {
+    pub fields: Vec<ProfileField>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FederationMode {
+    Disabled,
+    AllowAll,
+    Whitelist,
+}
+
+impl FederationMode {
+    pub const ALL: [FederationMode; 3] = [
+        FederationMode::Disabled,
+        FederationMode::AllowAll,
+        FederationMode::Whitelist,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            FederationMode::Disabled => "Disabled",
+            FederationMode::AllowAll => "Allowed for all servers",
+            FederationMode::Whitelist => "Allowed for whitelisted servers",
+        }
+    }
+}
+
+/// A server on the white list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhitelistEntry {
+    pub server_name: ServerName,
+    /// Where to reach it (`https://host:port`), when not at its name.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// SHA-256 fingerprint of its signing key, hex; when set, no other key is accepted.
+    #[serde(default)]
+    pub key_fingerprint: Option<String>,
+}
+
+/// The Federation page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederationSettings {
+    pub mode: FederationMode,
+    pub whitelist: Vec<WhitelistEntry>,
+}
+
+impl FederationSettings {
+    pub const MAX_WHITELIST: usize = 1000;
+
+    /// What is wrong with these settings, if anything, for people to read.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.whitelist.len() > Self::MAX_WHITELIST {
+            problems.push(format!(
+                "The white list holds at most {} servers.",
+                Self::MAX_WHITELIST
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for entry in &self.whitelist {
+            if !seen.insert(&entry.server_name) {
+                problems.push(format!("{} is on the white list twice.", entry.server_name));
+            }
+            if let Some(address) = &entry.address {
+                let valid = (address.starts_with("https://") || address.starts_with("http://"))
+                    && address.len() <= 300
+                    && !address.contains(char::is_whitespace);
+                if !valid {
+                    problems.push(format!(
+                        "The address of {} must be an http:// or https:// URL.",
+                        entry.server_name
+                    ));
+                }
+            }
+            if let Some(fingerprint) = &entry.key_fingerprint {
+                let valid =
+                    fingerprint.len() == 64 && fingerprint.bytes().all(|b| b.is_ascii_hexdigit());
+                if !valid {
+                    problems.push(format!(
+                        "The key fingerprint of {} must be 64 hexadecimal digits (SHA-256).",
+                        entry.server_name
+                    ));
+                }
+            }
+        }
+        problems
+    }
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    /// Unix ms.
+    pub at: i64,
+    /// The login of who did it (`None`: the server itself, or an unknown user).
+    pub actor: Option<String>,
+    /// The client address the request came from.
+    pub address: Option<String>,
+    /// What happened, e.g. `sign_in.failure`, `user.create`, `group.rights`.
+    pub action: String,
+    /// What it was done to, e.g. a login or a group name.
+    pub target: Option<String>,
+    /// More about it, for people.
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub items: Vec<AuditEntry>,
+    /// Pass as `before` to get the next (older) page; `None` at the end.
+    pub next_before: Option<i64>,
+}

@@ -1,0 +1,134 @@
+//! `/api/v1/me/*`: what every signed-in user may do to their own account.
+
+use app::types::{ChangePassword, ErrorCode, MyAccount, Profile, UpdateOwnProfile};
+use axum::extract::State;
+use axum::http::StatusCode;
+use tower_sessions::Session;
+
+use crate::audit;
+use crate::auth::{AuthUser, password, throttle};
+use crate::error::{ApiError, Json};
+use crate::rights;
+use crate::state::AppState;
+use crate::time::now_millis;
+use crate::validate;
+
+async fn my_account(state: &AppState, user: &AuthUser) -> Result<MyAccount, ApiError> {
+    let fresh = state
+        .store
+        .user_by_id(user.user.id)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    let (groups, rights) = rights::effective(&state.store, fresh.id).await?;
+    Ok(MyAccount {
+        causeway_id: user.causeway_id(state),
+        profile: fresh.profile(),
+        is_admin: fresh.is_admin,
+        groups,
+        rights,
+    })
+}
+
+/// `GET /api/v1/me/account` — a signed-in user. Their profile, groups and rights.
+pub async fn show(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<MyAccount>, ApiError> {
+    Ok(Json(my_account(&state, &user).await?))
+}
+
+/// `PATCH /api/v1/me/profile` — a signed-in user. Changes their own display name
+/// and phone; everything else is the administrator's.
+pub async fn update_profile(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(request): Json<UpdateOwnProfile>,
+) -> Result<Json<MyAccount>, ApiError> {
+    let current = user.user.profile();
+    let wanted = validate::profile(Profile {
+        display_name: request
+            .display_name
+            .unwrap_or_else(|| current.display_name.clone()),
+        phone: request.phone.unwrap_or_else(|| current.phone.clone()),
+        ..current.clone()
+    })?;
+    if wanted != current {
+        state.store.update_profile(user.user.id, &wanted).await?;
+        audit::record(
+            &state,
+            &user.actor(),
+            "account.profile",
+            Some(&user.user.login),
+            None,
+        )
+        .await;
+    }
+    Ok(Json(my_account(&state, &user).await?))
+}
+
+/// `PUT /api/v1/me/password` — a signed-in user. Needs the current password; ends
+/// all their other sessions. Wrong guesses count towards the account's lock.
+pub async fn change_password(
+    State(state): State<AppState>,
+    user: AuthUser,
+    session: Session,
+    Json(request): Json<ChangePassword>,
+) -> Result<StatusCode, ApiError> {
+    if request.current_password.len() > password::MAX_PASSWORD_BYTES {
+        return Err(ApiError::invalid_input("The current password is too long."));
+    }
+    let login = user.user.login.clone();
+    let now = now_millis();
+    if throttle::locked_until(&state.store, Some(&login), None, now)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::TooManyRequests,
+            "Too many wrong passwords. Try again later.",
+        ));
+    }
+    if !password::verify(
+        request.current_password,
+        Some(user.user.password_hash.clone()),
+    )
+    .await
+    {
+        let security = state.settings.security();
+        throttle::failed(&state.store, &security, Some(&login), None, now).await?;
+        audit::record(
+            &state,
+            &user.actor(),
+            "account.password_failure",
+            Some(&login),
+            None,
+        )
+        .await;
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::InvalidCredentials,
+            "The current password is incorrect.",
+        ));
+    }
+    validate::new_password(&state, &request.new_password)?;
+    let hash = password::hash(request.new_password)
+        .await
+        .map_err(ApiError::internal)?;
+    state.store.set_password_hash(user.user.id, &hash).await?;
+    let keep = session.id().map(|id| id.to_string()).unwrap_or_default();
+    let ended = state
+        .store
+        .delete_other_sessions(user.user.id, &keep)
+        .await?;
+    let detail_text = format!("{ended} other session(s) ended");
+    audit::record(
+        &state,
+        &user.actor(),
+        "account.password",
+        Some(&login),
+        Some(&detail_text),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,120 @@
+//! Users → Settings (security and Display Fields) and the Federation page.
+
+use app::types::{DisplayFields, FederationSettings, SecuritySettings};
+use axum::extract::State;
+
+use crate::audit;
+use crate::auth::AdminUser;
+use crate::error::{ApiError, Json};
+use crate::state::AppState;
+
+fn refuse(problems: Vec<String>) -> Result<(), ApiError> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_input(problems.join(" ")))
+    }
+}
+
+/// `GET /api/v1/admin/settings/security` — administrators.
+pub async fn security(State(state): State<AppState>, _admin: AdminUser) -> Json<SecuritySettings> {
+    Json(state.settings.security())
+}
+
+/// `PUT /api/v1/admin/settings/security` — administrators. Password minimum,
+/// sign-in lock-out, session lifetimes; in force from the next request.
+pub async fn set_security(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Json(request): Json<SecuritySettings>,
+) -> Result<Json<SecuritySettings>, ApiError> {
+    refuse(request.problems())?;
+    state.settings.set_security(request.clone()).await?;
+    let detail_text = serde_json::to_string(&request).map_err(ApiError::internal)?;
+    audit::record(
+        &state,
+        &admin.actor(),
+        "settings.security",
+        None,
+        Some(&detail_text),
+    )
+    .await;
+    Ok(Json(request))
+}
+
+/// `GET /api/v1/admin/settings/display-fields` — administrators.
+pub async fn display_fields(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+) -> Json<DisplayFields> {
+    Json(state.settings.display_fields())
+}
+
+/// `PUT /api/v1/admin/settings/display-fields` — administrators. Which profile
+/// fields of this server's users federated servers may see.
+pub async fn set_display_fields(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Json(mut request): Json<DisplayFields>,
+) -> Result<Json<DisplayFields>, ApiError> {
+    request.fields.sort();
+    request.fields.dedup();
+    state.settings.set_display_fields(request.clone()).await?;
+    let labels: Vec<&str> = request.fields.iter().map(|f| f.label()).collect();
+    let detail_text = if labels.is_empty() {
+        "none".to_owned()
+    } else {
+        labels.join(", ")
+    };
+    audit::record(
+        &state,
+        &admin.actor(),
+        "settings.display_fields",
+        None,
+        Some(&detail_text),
+    )
+    .await;
+    Ok(Json(request))
+}
+
+/// `GET /api/v1/admin/federation` — administrators.
+pub async fn federation(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+) -> Json<FederationSettings> {
+    Json(state.settings.federation())
+}
+
+/// `PUT /api/v1/admin/federation` — administrators. The mode and the white list
+/// (Apply); in force from the next request, no restart.
+pub async fn set_federation(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Json(request): Json<FederationSettings>,
+) -> Result<Json<FederationSettings>, ApiError> {
+    refuse(request.problems())?;
+    state.settings.set_federation(request.clone()).await?;
+    let servers: Vec<String> = request
+        .whitelist
+        .iter()
+        .map(|e| e.server_name.to_string())
+        .collect();
+    let detail_text = format!(
+        "{}; white list: {}",
+        request.mode.label(),
+        if servers.is_empty() {
+            "empty".to_owned()
+        } else {
+            servers.join(", ")
+        }
+    );
+    audit::record(
+        &state,
+        &admin.actor(),
+        "settings.federation",
+        None,
+        Some(&detail_text),
+    )
+    .await;
+    Ok(Json(request))
+}

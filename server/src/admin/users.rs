@@ -1,0 +1,348 @@
+//! Users: list, create, show, edit, password, groups, unlock, delete.
+
+use app::types::{
+    CausewayId, CreateUser, IdList, Login, SetPassword, UpdateUser, UserDetail, UserPage,
+    UserSummary,
+};
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use crate::audit;
+use crate::auth::throttle::{self, account_key};
+use crate::auth::{AdminUser, password};
+use crate::error::{ApiError, Json, Path, Query};
+use crate::rights;
+use crate::state::AppState;
+use crate::storage::{NewUser, UserChange, UserRecord};
+use crate::time::now_millis;
+use crate::validate;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    #[serde(default)]
+    search: String,
+    page: Option<u32>,
+    per_page: Option<u32>,
+}
+
+/// `GET /api/v1/admin/users?search=&page=&per_page=` — administrators. Users whose
+/// login, names or email contain `search`, by login, `per_page` (1–100, default
+/// 25) at a time.
+pub async fn list(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<UserPage>, ApiError> {
+    let page = query.page.unwrap_or(1);
+    let per_page = query.per_page.unwrap_or(25);
+    if page == 0 || !(1..=100).contains(&per_page) {
+        return Err(ApiError::invalid_input(
+            "page starts at 1; per_page is from 1 to 100.",
+        ));
+    }
+    if query.search.chars().count() > 100 {
+        return Err(ApiError::invalid_input(
+            "The search text is longer than 100 characters.",
+        ));
+    }
+    let offset = i64::from(page - 1) * i64::from(per_page);
+    let (users, total) = state
+        .store
+        .list_users(query.search.trim(), i64::from(per_page), offset)
+        .await?;
+    let locks = state.store.account_locks(now_millis()).await?;
+    let items = users
+        .into_iter()
+        .map(|u| UserSummary {
+            locked_until: locks
+                .iter()
+                .find(|(login, _)| *login == u.login)
+                .map(|(_, t)| *t),
+            id: u.id,
+            login: u.login,
+            display_name: u.display_name,
+            email: u.email,
+            is_active: u.is_active,
+            is_admin: u.is_admin,
+            last_login_at: u.last_login_at,
+        })
+        .collect();
+    Ok(Json(UserPage {
+        items,
+        total,
+        page,
+        per_page,
+    }))
+}
+
+async fn user_or_404(state: &AppState, id: i64) -> Result<UserRecord, ApiError> {
+    state
+        .store
+        .user_by_id(id)
+        .await?
+        .ok_or_else(|| ApiError::missing("user"))
+}
+
+async fn detail(state: &AppState, user: UserRecord) -> Result<UserDetail, ApiError> {
+    let (groups, effective_rights) = rights::effective(&state.store, user.id).await?;
+    let locked_until = state
+        .store
+        .throttle(&account_key(&user.login))
+        .await?
+        .and_then(|r| r.locked_until)
+        .filter(|t| *t > now_millis());
+    let login = Login::parse(&user.login).map_err(ApiError::internal)?;
+    Ok(UserDetail {
+        id: user.id,
+        causeway_id: CausewayId::new(login, state.config.server_name.clone()),
+        profile: user.profile(),
+        login: user.login,
+        is_active: user.is_active,
+        is_admin: user.is_admin,
+        locked_until,
+        created_at: user.created_at,
+        last_login_at: user.last_login_at,
+        groups,
+        effective_rights,
+    })
+}
+
+/// Refuses ids that are not ordinary groups (built-ins have implicit members).
+async fn check_group_ids(state: &AppState, ids: &[i64]) -> Result<(), ApiError> {
+    let groups = state.store.list_groups().await?;
+    for id in ids {
+        match groups.iter().find(|g| g.id == *id) {
+            None => return Err(ApiError::invalid_input(format!("There is no group {id}."))),
+            Some(g) if g.builtin.is_some() => {
+                return Err(ApiError::invalid_input(format!(
+                    "Nobody is added to \"{}\": its members are implicit.",
+                    g.name
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/admin/users` — administrators. Creates an active account.
+pub async fn create(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Json(request): Json<CreateUser>,
+) -> Result<(StatusCode, Json<UserDetail>), ApiError> {
+    let login = Login::parse(request.login.trim())
+        .map_err(|e| ApiError::invalid_input(format!("Invalid login: {e}.")))?;
+    let profile = validate::profile(request.profile)?;
+    validate::new_password(&state, &request.password)?;
+    let group_ids = validate::ids(request.group_ids)?;
+    check_group_ids(&state, &group_ids).await?;
+    let hash = password::hash(request.password)
+        .await
+        .map_err(ApiError::internal)?;
+    let user = state
+        .store
+        .insert_user(&NewUser {
+            login: login.as_str(),
+            profile: &profile,
+            password_hash: &hash,
+            is_admin: request.is_admin,
+            created_at: now_millis(),
+        })
+        .await?;
+    if !group_ids.is_empty() {
+        state.store.set_user_groups(user.id, &group_ids).await?;
+    }
+    let detail_text = format!(
+        "display name \"{}\"{}",
+        profile.display_name,
+        if request.is_admin {
+            ", administrator"
+        } else {
+            ""
+        }
+    );
+    audit::record(
+        &state,
+        &admin.actor(),
+        "user.create",
+        Some(&user.login),
+        Some(&detail_text),
+    )
+    .await;
+    Ok((StatusCode::CREATED, Json(detail(&state, user).await?)))
+}
+
+/// `GET /api/v1/admin/users/{id}` — administrators. The user page: profile,
+/// flags, groups and effective rights with the groups they come from.
+pub async fn show(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Json<UserDetail>, ApiError> {
+    let user = user_or_404(&state, id).await?;
+    Ok(Json(detail(&state, user).await?))
+}
+
+/// `PATCH /api/v1/admin/users/{id}` — administrators. Changes the profile and the
+/// active/administrator flags given. Deactivation ends the user's sessions at once.
+/// Nothing may leave the server without an active administrator.
+pub async fn update(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<i64>,
+    Json(request): Json<UpdateUser>,
+) -> Result<Json<UserDetail>, ApiError> {
+    let user = user_or_404(&state, id).await?;
+    let profile = request.profile.map(validate::profile).transpose()?;
+    let actor = admin.actor();
+    if let Some(active) = request.is_active
+        && active != user.is_active
+    {
+        state
+            .store
+            .change_user(id, UserChange::Active(active))
+            .await?;
+        if !active {
+            state.store.delete_user_sessions(id).await?;
+        }
+        let action = if active {
+            "user.activate"
+        } else {
+            "user.deactivate"
+        };
+        audit::record(&state, &actor, action, Some(&user.login), None).await;
+    }
+    if let Some(is_admin) = request.is_admin
+        && is_admin != user.is_admin
+    {
+        state
+            .store
+            .change_user(id, UserChange::Admin(is_admin))
+            .await?;
+        let action = if is_admin {
+            "user.grant_admin"
+        } else {
+            "user.revoke_admin"
+        };
+        audit::record(&state, &actor, action, Some(&user.login), None).await;
+    }
+    if let Some(profile) = profile
+        && profile != user.profile()
+    {
+        state.store.update_profile(id, &profile).await?;
+        let changed: Vec<&str> = app::types::ProfileField::ALL
+            .into_iter()
+            .filter(|f| profile.get(*f) != user.profile().get(*f))
+            .map(|f| f.label())
+            .collect();
+        let detail_text = format!("changed: {}", changed.join(", "));
+        audit::record(
+            &state,
+            &actor,
+            "user.profile",
+            Some(&user.login),
+            Some(&detail_text),
+        )
+        .await;
+    }
+    let user = user_or_404(&state, id).await?;
+    Ok(Json(detail(&state, user).await?))
+}
+
+/// `PUT /api/v1/admin/users/{id}/password` — administrators. Sets a new password
+/// and ends all of the user's sessions.
+pub async fn set_password(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<i64>,
+    Json(request): Json<SetPassword>,
+) -> Result<StatusCode, ApiError> {
+    let user = user_or_404(&state, id).await?;
+    validate::new_password(&state, &request.password)?;
+    let hash = password::hash(request.password)
+        .await
+        .map_err(ApiError::internal)?;
+    state.store.set_password_hash(id, &hash).await?;
+    state.store.delete_user_sessions(id).await?;
+    audit::record(
+        &state,
+        &admin.actor(),
+        "user.password",
+        Some(&user.login),
+        Some("set by an administrator; sessions ended"),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT /api/v1/admin/users/{id}/groups` — administrators. Replaces the user's
+/// groups (ordinary groups only; no group means "Users without a group").
+pub async fn set_groups(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<i64>,
+    Json(request): Json<IdList>,
+) -> Result<Json<UserDetail>, ApiError> {
+    let user = user_or_404(&state, id).await?;
+    let ids = validate::ids(request.ids)?;
+    check_group_ids(&state, &ids).await?;
+    state.store.set_user_groups(id, &ids).await?;
+    let (groups, _) = rights::effective(&state.store, id).await?;
+    let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+    let detail_text = format!("groups: {}", names.join(", "));
+    audit::record(
+        &state,
+        &admin.actor(),
+        "user.groups",
+        Some(&user.login),
+        Some(&detail_text),
+    )
+    .await;
+    Ok(Json(detail(&state, user).await?))
+}
+
+/// `POST /api/v1/admin/users/{id}/unlock` — administrators. Lifts a lock set by
+/// failed sign-ins.
+pub async fn unlock(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Json<UserDetail>, ApiError> {
+    let user = user_or_404(&state, id).await?;
+    throttle::unlock(&state.store, &user.login).await?;
+    audit::record(
+        &state,
+        &admin.actor(),
+        "user.unlock",
+        Some(&user.login),
+        None,
+    )
+    .await;
+    Ok(Json(detail(&state, user).await?))
+}
+
+/// `DELETE /api/v1/admin/users/{id}` — administrators. Deletes the account, its
+/// sessions, memberships and personal address book; never the last administrator.
+pub async fn delete(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    let user = user_or_404(&state, id).await?;
+    if !state.store.change_user(id, UserChange::Delete).await? {
+        return Err(ApiError::missing("user"));
+    }
+    throttle::unlock(&state.store, &user.login).await?;
+    audit::record(
+        &state,
+        &admin.actor(),
+        "user.delete",
+        Some(&user.login),
+        None,
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}

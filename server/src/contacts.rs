@@ -1,0 +1,131 @@
+//! Address books as a user sees them: `GET /api/v1/contacts` merges the address
+//! books of the user's groups with their personal one; the personal one is
+//! editable with the *Edit the address book* right.
+
+use std::collections::HashMap;
+
+use app::types::{AddressBook, Contact, ContactSource, Contacts, Right};
+use axum::extract::State;
+
+use crate::admin_entries;
+use crate::audit;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, Json};
+use crate::rights;
+use crate::state::AppState;
+use crate::validate;
+
+async fn contacts(state: &AppState, user: &AuthUser) -> Result<Contacts, ApiError> {
+    let store = &state.store;
+    let groups = store.effective_groups(user.user.id).await?;
+    let group_rows = store.effective_group_address_books(user.user.id).await?;
+    let personal = admin_entries(store.personal_address_book(user.user.id).await?);
+    let me = user.causeway_id(state);
+
+    let mut merged: Vec<Contact> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let group_entries = group_rows.into_iter().filter_map(|row| {
+        let group = groups.iter().find(|g| Some(g.id) == row.group_id)?;
+        let source = ContactSource::Group {
+            name: group.name.clone(),
+        };
+        admin_entries(vec![row]).pop().map(|entry| (entry, source))
+    });
+    let personal_entries = personal
+        .iter()
+        .cloned()
+        .map(|e| (e, ContactSource::Personal));
+    for (entry, source) in group_entries.chain(personal_entries) {
+        if entry.causeway_id == me {
+            continue;
+        }
+        let key = entry.causeway_id.to_string();
+        match index.get(&key) {
+            Some(&i) => {
+                let contact = &mut merged[i];
+                // The person's own choice of name (personal book) wins over a group's.
+                if source == ContactSource::Personal && !entry.display_name.is_empty() {
+                    contact.display_name = entry.display_name.clone();
+                }
+                contact.sources.push(source);
+            }
+            None => {
+                let is_local = entry.causeway_id.server == state.config.server_name;
+                let display_name = if !entry.display_name.is_empty() {
+                    entry.display_name.clone()
+                } else if is_local {
+                    match store
+                        .user_by_login(entry.causeway_id.login.as_str())
+                        .await?
+                    {
+                        Some(u) => u.display_name,
+                        // Deleted since it was listed: not a contact any more.
+                        None => continue,
+                    }
+                } else {
+                    entry.causeway_id.login.to_string()
+                };
+                if is_local
+                    && !entry.display_name.is_empty()
+                    && store
+                        .user_by_login(entry.causeway_id.login.as_str())
+                        .await?
+                        .is_none()
+                {
+                    continue;
+                }
+                index.insert(key, merged.len());
+                merged.push(Contact {
+                    causeway_id: entry.causeway_id,
+                    display_name,
+                    is_local,
+                    sources: vec![source],
+                });
+            }
+        }
+    }
+    merged.sort_by_key(|c| (c.display_name.to_lowercase(), c.causeway_id.to_string()));
+    Ok(Contacts {
+        contacts: merged,
+        can_edit_personal: rights::has(store, user.user.id, Right::EditAddressBook).await?,
+        personal,
+    })
+}
+
+/// `GET /api/v1/contacts` — a signed-in user. Group and personal address books
+/// merged, each person once, sorted by name.
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Contacts>, ApiError> {
+    Ok(Json(contacts(&state, &user).await?))
+}
+
+/// `PUT /api/v1/me/address-book` — a user with *Edit the address book*. Replaces
+/// their personal address book; the right is checked in the same transaction.
+pub async fn set_personal(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(request): Json<AddressBook>,
+) -> Result<Json<Contacts>, ApiError> {
+    let entries = validate::address_book(&state, request.entries).await?;
+    if !state
+        .store
+        .set_personal_address_book(user.user.id, &entries)
+        .await?
+    {
+        return Err(ApiError::forbidden(
+            "You may not edit your address book: that needs the right \"Edit the address book\".",
+        ));
+    }
+    let detail_text = format!("{} entries", entries.len());
+    audit::record(
+        &state,
+        &user.actor(),
+        "account.address_book",
+        Some(&user.user.login),
+        Some(&detail_text),
+    )
+    .await;
+    Ok(Json(contacts(&state, &user).await?))
+}

@@ -8,7 +8,12 @@ use serde::de::DeserializeOwned;
 
 #[cfg(feature = "hydrate")]
 use crate::types::ApiErrorBody;
-use crate::types::{CurrentUser, ErrorCode, LoginRequest};
+use crate::types::{
+    AddressBook, AuditPage, ChangePassword, Contacts, CreateGroup, CreateUser, CurrentUser,
+    DisplayFields, ErrorCode, FederationSettings, GroupDetail, GroupSummary, IdList, LoginRequest,
+    MyAccount, SecuritySettings, SetPassword, UpdateGroup, UpdateOwnProfile, UpdateUser,
+    UserDetail, UserPage,
+};
 
 /// Why an API call failed, ready to show to the person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,20 +44,229 @@ pub async fn login(request: &LoginRequest) -> ApiResult<CurrentUser> {
 
 /// `POST /api/v1/auth/logout`
 pub async fn logout() -> ApiResult<()> {
-    send::<(), serde_json::Value>(Method::Post, "/api/v1/auth/logout", None)
+    send::<(), Empty>(Method::Post, "/api/v1/auth/logout", None)
         .await
-        .map(|_| ())
+        .map(drop)
 }
 
 /// `GET /api/v1/me`
 pub async fn me() -> ApiResult<CurrentUser> {
-    send::<(), _>(Method::Get, "/api/v1/me", None).await
+    get("/api/v1/me").await
+}
+
+/// `GET /api/v1/me/account`
+pub async fn my_account() -> ApiResult<MyAccount> {
+    get("/api/v1/me/account").await
+}
+
+/// `PATCH /api/v1/me/profile`
+pub async fn update_my_profile(request: &UpdateOwnProfile) -> ApiResult<MyAccount> {
+    send(Method::Patch, "/api/v1/me/profile", Some(request)).await
+}
+
+/// `PUT /api/v1/me/password`
+pub async fn change_password(request: &ChangePassword) -> ApiResult<()> {
+    send::<_, Empty>(Method::Put, "/api/v1/me/password", Some(request))
+        .await
+        .map(drop)
+}
+
+/// `GET /api/v1/contacts`
+pub async fn contacts() -> ApiResult<Contacts> {
+    get("/api/v1/contacts").await
+}
+
+/// `PUT /api/v1/me/address-book`
+pub async fn set_personal_address_book(book: &AddressBook) -> ApiResult<Contacts> {
+    send(Method::Put, "/api/v1/me/address-book", Some(book)).await
+}
+
+/// The control panel's calls, `/api/v1/admin/*`.
+pub mod admin {
+    use super::*;
+
+    pub async fn users(search: &str, page: u32, per_page: u32) -> ApiResult<UserPage> {
+        let query = encode_query(&[
+            ("search", search.to_owned()),
+            ("page", page.to_string()),
+            ("per_page", per_page.to_string()),
+        ]);
+        get(&format!("/api/v1/admin/users?{query}")).await
+    }
+
+    pub async fn create_user(request: &CreateUser) -> ApiResult<UserDetail> {
+        send(Method::Post, "/api/v1/admin/users", Some(request)).await
+    }
+
+    pub async fn user(id: i64) -> ApiResult<UserDetail> {
+        get(&format!("/api/v1/admin/users/{id}")).await
+    }
+
+    pub async fn update_user(id: i64, request: &UpdateUser) -> ApiResult<UserDetail> {
+        send(
+            Method::Patch,
+            &format!("/api/v1/admin/users/{id}"),
+            Some(request),
+        )
+        .await
+    }
+
+    pub async fn set_user_password(id: i64, request: &SetPassword) -> ApiResult<()> {
+        send::<_, Empty>(
+            Method::Put,
+            &format!("/api/v1/admin/users/{id}/password"),
+            Some(request),
+        )
+        .await
+        .map(drop)
+    }
+
+    pub async fn set_user_groups(id: i64, ids: &IdList) -> ApiResult<UserDetail> {
+        send(
+            Method::Put,
+            &format!("/api/v1/admin/users/{id}/groups"),
+            Some(ids),
+        )
+        .await
+    }
+
+    pub async fn unlock_user(id: i64) -> ApiResult<UserDetail> {
+        send::<(), _>(
+            Method::Post,
+            &format!("/api/v1/admin/users/{id}/unlock"),
+            None,
+        )
+        .await
+    }
+
+    pub async fn delete_user(id: i64) -> ApiResult<()> {
+        send::<(), Empty>(Method::Delete, &format!("/api/v1/admin/users/{id}"), None)
+            .await
+            .map(drop)
+    }
+
+    pub async fn groups() -> ApiResult<Vec<GroupSummary>> {
+        get("/api/v1/admin/groups").await
+    }
+
+    pub async fn create_group(request: &CreateGroup) -> ApiResult<GroupDetail> {
+        send(Method::Post, "/api/v1/admin/groups", Some(request)).await
+    }
+
+    pub async fn group(id: i64) -> ApiResult<GroupDetail> {
+        get(&format!("/api/v1/admin/groups/{id}")).await
+    }
+
+    pub async fn update_group(id: i64, request: &UpdateGroup) -> ApiResult<GroupDetail> {
+        send(
+            Method::Patch,
+            &format!("/api/v1/admin/groups/{id}"),
+            Some(request),
+        )
+        .await
+    }
+
+    pub async fn delete_group(id: i64) -> ApiResult<()> {
+        send::<(), Empty>(Method::Delete, &format!("/api/v1/admin/groups/{id}"), None)
+            .await
+            .map(drop)
+    }
+
+    pub async fn set_group_members(id: i64, ids: &IdList) -> ApiResult<GroupDetail> {
+        send(
+            Method::Put,
+            &format!("/api/v1/admin/groups/{id}/members"),
+            Some(ids),
+        )
+        .await
+    }
+
+    pub async fn set_group_address_book(id: i64, book: &AddressBook) -> ApiResult<GroupDetail> {
+        send(
+            Method::Put,
+            &format!("/api/v1/admin/groups/{id}/address-book"),
+            Some(book),
+        )
+        .await
+    }
+
+    pub async fn security() -> ApiResult<SecuritySettings> {
+        get("/api/v1/admin/settings/security").await
+    }
+
+    pub async fn set_security(settings: &SecuritySettings) -> ApiResult<SecuritySettings> {
+        send(
+            Method::Put,
+            "/api/v1/admin/settings/security",
+            Some(settings),
+        )
+        .await
+    }
+
+    pub async fn display_fields() -> ApiResult<DisplayFields> {
+        get("/api/v1/admin/settings/display-fields").await
+    }
+
+    pub async fn set_display_fields(fields: &DisplayFields) -> ApiResult<DisplayFields> {
+        send(
+            Method::Put,
+            "/api/v1/admin/settings/display-fields",
+            Some(fields),
+        )
+        .await
+    }
+
+    pub async fn federation() -> ApiResult<FederationSettings> {
+        get("/api/v1/admin/federation").await
+    }
+
+    pub async fn set_federation(settings: &FederationSettings) -> ApiResult<FederationSettings> {
+        send(Method::Put, "/api/v1/admin/federation", Some(settings)).await
+    }
+
+    pub async fn audit(action: &str, q: &str, before: Option<i64>) -> ApiResult<AuditPage> {
+        let mut params = vec![("action", action.to_owned()), ("q", q.to_owned())];
+        if let Some(before) = before {
+            params.push(("before", before.to_string()));
+        }
+        get(&format!("/api/v1/admin/audit?{}", encode_query(&params))).await
+    }
+}
+
+/// `a=1&b=x%20y`: percent-encodes everything but RFC 3986's unreserved characters.
+pub fn encode_query(params: &[(&str, String)]) -> String {
+    let encode = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    char::from(b).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    params
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A success body that is ignored (204, or `{}`).
+#[derive(serde::Deserialize)]
+struct Empty {}
+
+async fn get<T: DeserializeOwned>(path: &str) -> ApiResult<T> {
+    send::<(), T>(Method::Get, path, None).await
 }
 
 #[derive(Debug, Clone, Copy)]
 enum Method {
     Get,
     Post,
+    Put,
+    Patch,
+    Delete,
 }
 
 #[cfg(feature = "hydrate")]
@@ -66,6 +280,9 @@ async fn send<B: Serialize, T: DeserializeOwned>(
     let builder = match method {
         Method::Get => Request::get(path),
         Method::Post => Request::post(path),
+        Method::Put => Request::put(path),
+        Method::Patch => Request::patch(path),
+        Method::Delete => Request::delete(path),
     }
     .header("Accept", "application/json");
     let request = match body {
@@ -77,8 +294,8 @@ async fn send<B: Serialize, T: DeserializeOwned>(
     let status = response.status();
     let text = response.text().await.map_err(ApiFailure::network)?;
     if response.ok() {
-        // An empty success body (204) reads as JSON `null`.
-        let text = if text.is_empty() { "null" } else { &text };
+        // An empty success body (204) reads as an empty object.
+        let text = if text.is_empty() { "{}" } else { &text };
         return serde_json::from_str(text).map_err(|e| ApiFailure {
             status,
             code: ErrorCode::Internal,
@@ -108,4 +325,14 @@ async fn send<B: Serialize, T: DeserializeOwned>(
     Err(ApiFailure::network(format!(
         "{path} is called from the browser only"
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_strings_are_encoded() {
+        let q =
+            super::encode_query(&[("search", "a b&c=d/é".to_owned()), ("page", "2".to_owned())]);
+        assert_eq!(q, "search=a%20b%26c%3Dd%2F%C3%A9&page=2");
+    }
 }

@@ -5,7 +5,10 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-use crate::pages::{HomePage, LoginPage, NotFound};
+use crate::pages::admin::{
+    AuditPage, FederationPage, GroupPage, GroupsPage, SettingsPage, UserPage, UsersPage,
+};
+use crate::pages::{AccountPage, ContactsPage, LoginPage, NotFound};
 
 /// The document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -38,8 +41,17 @@ pub fn App() -> impl IntoView {
         } />
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/") view=HomePage />
+                <Route path=path!("/") view=ContactsPage />
                 <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/account") view=AccountPage />
+                <Route path=path!("/admin") view=UsersPage />
+                <Route path=path!("/admin/users") view=UsersPage />
+                <Route path=path!("/admin/users/:id") view=UserPage />
+                <Route path=path!("/admin/settings") view=SettingsPage />
+                <Route path=path!("/admin/groups") view=GroupsPage />
+                <Route path=path!("/admin/groups/:id") view=GroupPage />
+                <Route path=path!("/admin/federation") view=FederationPage />
+                <Route path=path!("/admin/audit") view=AuditPage />
             </Routes>
         </Router>
     }

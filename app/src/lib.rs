@@ -7,6 +7,8 @@
 //! - [`pages`]: one component per screen.
 //! - [`components`]: pieces shared by several pages.
 
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 pub mod components;

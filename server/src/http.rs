@@ -140,18 +140,25 @@ async fn api_method_not_allowed() -> ApiError {
 }
 
 /// Pages need a signed-in session, except the sign-in page, which a signed-in
-/// person skips. Redirects keep the wanted address in `?next=`.
+/// person skips; control-panel pages need an administrator. Redirects keep the
+/// wanted address in `?next=`.
 async fn page_guard(
     State(state): State<AppState>,
     session: Session,
     request: Request,
     next: Next,
 ) -> Response {
-    let signed_in = match authenticate(&session, &state).await {
-        Ok(user) => user.is_some(),
+    let user = match authenticate(&session, &state).await {
+        Ok(user) => user,
         Err(error) => return error.into_response(),
     };
+    let signed_in = user.is_some();
     let path = request.uri().path();
+    let admin_page = path == "/admin" || path.starts_with("/admin/");
+    if admin_page && signed_in && !user.is_some_and(|u| u.user.is_admin) {
+        // The control panel is for administrators; the API refuses the rest anyway.
+        return Redirect::to("/").into_response();
+    }
     if path == "/login" {
         if signed_in {
             return Redirect::to("/").into_response();

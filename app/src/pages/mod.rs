@@ -1,9 +1,12 @@
 //! One component per screen.
 
-mod home;
+mod account;
+pub mod admin;
+mod contacts;
 mod login;
 mod not_found;
 
-pub use home::HomePage;
+pub use account::AccountPage;
+pub use contacts::ContactsPage;
 pub use login::LoginPage;
 pub use not_found::NotFound;

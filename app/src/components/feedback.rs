@@ -1,0 +1,63 @@
+//! Small pieces for loading, errors and times.
+
+use leptos::prelude::*;
+
+use crate::api::ApiFailure;
+
+/// An error from the server, as people read it.
+#[component]
+pub fn ErrorNotice(failure: ApiFailure) -> impl IntoView {
+    view! { <div class="notice error" role="alert">{failure.message}</div> }
+}
+
+/// A quiet line while something loads.
+#[component]
+pub fn Loading(#[prop(into)] what: String) -> impl IntoView {
+    view! { <p class="muted" role="status">{format!("Loading {what}…")}</p> }
+}
+
+/// The outcome of a save: an error, or a short confirmation.
+pub fn outcome<T: Clone + Send + Sync + 'static>(
+    value: Option<Result<T, ApiFailure>>,
+    done: &'static str,
+) -> AnyView {
+    match value {
+        Some(Err(failure)) => view! { <ErrorNotice failure /> }.into_any(),
+        Some(Ok(_)) => view! { <p class="notice success" role="status">{done}</p> }.into_any(),
+        None => ().into_any(),
+    }
+}
+
+/// Unix milliseconds as `2026-11-28 23:05 UTC`.
+pub fn format_time(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_time;
+
+    #[test]
+    fn times_read_as_utc_dates() {
+        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_time(1_795_907_100_000), "2026-11-28 23:05 UTC");
+        assert_eq!(format_time(951_782_400_000), "2000-02-29 00:00 UTC");
+    }
+}

@@ -1,0 +1,123 @@
+//! The frame around every signed-in page: the top bar with navigation and the
+//! person's name, and for control-panel pages the panel's own navigation.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_navigate};
+
+use crate::api::{self, ApiFailure};
+use crate::components::Brand;
+use crate::types::{CurrentUser, ErrorCode};
+
+/// Which part of the app a page belongs to, for the highlighted navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Contacts,
+    Account,
+    Admin,
+}
+
+/// The signed-in user, for pages inside the frame.
+#[derive(Clone, Copy)]
+pub struct Me(pub LocalResource<Result<CurrentUser, ApiFailure>>);
+
+#[component]
+pub fn Frame(section: Section, children: Children) -> impl IntoView {
+    let me = LocalResource::new(api::me);
+    provide_context(Me(me));
+    let navigate = use_navigate();
+
+    // A session that ended (expired, signed out elsewhere) sends the person back to sign in.
+    Effect::new({
+        let navigate = navigate.clone();
+        move |_| {
+            if let Some(Err(ApiFailure {
+                code: ErrorCode::Unauthenticated,
+                ..
+            })) = me.get()
+            {
+                navigate("/login", Default::default());
+            }
+        }
+    });
+
+    let sign_out = Action::new_local(|_: &()| api::logout());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = sign_out.value().get() {
+            navigate("/login", Default::default());
+        }
+    });
+    let is_admin = move || me.get().and_then(Result::ok).is_some_and(|u| u.is_admin);
+    let current = move |s: Section| if s == section { Some("page") } else { None };
+
+    view! {
+        <div class="app-frame">
+            <header class="topbar">
+                <a href="/" class="brand-link" aria-label="Causeway home">
+                    <Brand />
+                </a>
+                <nav class="topnav" aria-label="Main">
+                    <a href="/" aria-current=current(Section::Contacts)>"Contacts"</a>
+                    <a href="/account" aria-current=current(Section::Account)>"My account"</a>
+                    <Show when=is_admin>
+                        <a href="/admin/users" aria-current=current(Section::Admin)>"Control panel"</a>
+                    </Show>
+                </nav>
+                <div class="topbar-user">
+                    {move || {
+                        me.get()
+                            .and_then(Result::ok)
+                            .map(|user| view! { <span class="topbar-name">{user.display_name}</span> })
+                    }}
+                    <button
+                        class="button subtle"
+                        type="button"
+                        on:click=move |_| {
+                            sign_out.dispatch(());
+                        }
+                        disabled=move || sign_out.pending().get()
+                    >
+                        "Sign out"
+                    </button>
+                </div>
+            </header>
+            {move || {
+                sign_out
+                    .value()
+                    .get()
+                    .and_then(Result::err)
+                    .map(|failure| view! { <div class="notice error banner" role="alert">{failure.message}</div> })
+            }}
+            {children()}
+        </div>
+    }
+}
+
+/// The control panel's own navigation, beside its pages.
+#[component]
+pub fn AdminLayout(children: Children) -> impl IntoView {
+    let location = use_location();
+    let current = move |prefix: &'static str| {
+        let path = location.pathname.get();
+        let here = if prefix == "/admin/users" {
+            path == prefix || path.starts_with("/admin/users/")
+        } else {
+            path.starts_with(prefix)
+        };
+        here.then_some("page")
+    };
+    view! {
+        <div class="admin-layout">
+            <nav class="sidenav" aria-label="Control panel">
+                <p class="sidenav-title">"Control panel"</p>
+                <a href="/admin/users" aria-current=move || current("/admin/users")>"Users"</a>
+                <a href="/admin/settings" class="sub" aria-current=move || current("/admin/settings")>
+                    "Settings"
+                </a>
+                <a href="/admin/groups" aria-current=move || current("/admin/groups")>"Groups"</a>
+                <a href="/admin/federation" aria-current=move || current("/admin/federation")>"Federation"</a>
+                <a href="/admin/audit" aria-current=move || current("/admin/audit")>"Audit log"</a>
+            </nav>
+            <main class="content wide">{children()}</main>
+        </div>
+    }
+}

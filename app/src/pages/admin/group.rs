@@ -1,0 +1,411 @@
+//! `/admin/groups/:id`: one group — name, rights, members, address book (Customize).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_navigate;
+
+use super::route_id;
+use crate::api::{self, ApiFailure};
+use crate::components::{AdminLayout, ErrorNotice, Frame, Loading, Section, outcome};
+use crate::types::{
+    AddressBook, AddressBookEntry, BuiltinGroup, CausewayId, ErrorCode, GroupDetail, IdList, Right,
+    UpdateGroup, UserSummary,
+};
+
+type Loaded = Result<(GroupDetail, Vec<UserSummary>), ApiFailure>;
+
+#[component]
+pub fn GroupPage() -> impl IntoView {
+    let id = route_id();
+    let data = LocalResource::new(move || {
+        let id = id.get();
+        async move {
+            let id = id.ok_or_else(|| ApiFailure {
+                status: 404,
+                code: ErrorCode::NotFound,
+                message: "No such group.".to_owned(),
+            })?;
+            let group = api::admin::group(id).await?;
+            let users = api::admin::users("", 1, 100).await?.items;
+            Ok::<_, ApiFailure>((group, users))
+        }
+    });
+    view! {
+        <Title text="Group" />
+        <Frame section=Section::Admin>
+            <AdminLayout>
+                <p class="crumbs"><a href="/admin/groups">"Groups"</a></p>
+                <Transition fallback=|| view! { <Loading what="the group" /> }>
+                    {move || {
+                        data.get()
+                            .map(|result: Loaded| match result {
+                                Ok((group, users)) => {
+                                    view! { <GroupBody group users reload=move || data.refetch() /> }.into_any()
+                                }
+                                Err(failure) => view! { <ErrorNotice failure /> }.into_any(),
+                            })
+                    }}
+                </Transition>
+            </AdminLayout>
+        </Frame>
+    }
+}
+
+#[component]
+fn GroupBody(
+    group: GroupDetail,
+    users: Vec<UserSummary>,
+    reload: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let id = group.id;
+    let builtin = group.builtin;
+    let intro = match builtin {
+        Some(BuiltinGroup::NoGroup) => {
+            "Built-in: every user of this server who is in no other group. Its rights and address book apply to them."
+        }
+        Some(BuiltinGroup::Federated) => {
+            "Built-in: every user of another server, as seen from this one. Its rights limit what they may do in this server's chats."
+        }
+        None => "Members get the rights below and see the group's address book.",
+    };
+    view! {
+        <div class="page-head">
+            <h1>{group.name.clone()}</h1>
+            <p class="muted">{intro}</p>
+        </div>
+        {builtin.is_none().then(|| view! { <RenameGroup id name=group.name.clone() reload=reload.clone() /> }.into_any())}
+        {view! { <RightsForm id rights=group.rights.clone() reload=reload.clone() /> }.into_any()}
+        {view! { <Members id builtin members=group.members.clone() users reload=reload.clone() /> }.into_any()}
+        {view! { <AddressBookEditor id entries=group.address_book.clone() reload=reload.clone() /> }.into_any()}
+        {builtin.is_none().then(|| view! { <DeleteGroup id name=group.name.clone() /> }.into_any())}
+    }
+}
+
+#[component]
+fn RenameGroup(
+    id: i64,
+    name: String,
+    reload: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let name = RwSignal::new(name);
+    let save = Action::new_local(move |request: &UpdateGroup| {
+        let request = request.clone();
+        async move { api::admin::update_group(id, &request).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            reload();
+        }
+    });
+    view! {
+        <form class="inline-form card" on:submit=move |ev| {
+            ev.prevent_default();
+            save.dispatch(UpdateGroup { name: Some(name.get_untracked()), rights: None });
+        }>
+            <div class="field">
+                <label for="rename-group">"Group name"</label>
+                <input id="rename-group" type="text" required maxlength="64" bind:value=name />
+            </div>
+            <button class="button subtle" type="submit" disabled=move || save.pending().get()>"Rename"</button>
+            {move || save.value().get().and_then(Result::err).map(|failure| view! { <ErrorNotice failure /> })}
+        </form>
+    }
+}
+
+#[component]
+fn RightsForm(
+    id: i64,
+    rights: Vec<Right>,
+    reload: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let toggles: Vec<(Right, RwSignal<bool>)> = Right::ALL
+        .into_iter()
+        .map(|r| (r, RwSignal::new(rights.contains(&r))))
+        .collect();
+    let toggles = StoredValue::new(toggles);
+    let save = Action::new_local(move |request: &UpdateGroup| {
+        let request = request.clone();
+        async move { api::admin::update_group(id, &request).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            reload();
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let rights = toggles
+            .get_value()
+            .iter()
+            .filter(|(_, on)| on.get_untracked())
+            .map(|(r, _)| *r)
+            .collect();
+        save.dispatch(UpdateGroup {
+            name: None,
+            rights: Some(rights),
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="rights-heading">
+            <h2 id="rights-heading">"Rights"</h2>
+            <form on:submit=on_submit>
+                <fieldset class="toggles">
+                    <legend class="visually-hidden">"Rights of this group"</legend>
+                    {toggles.get_value().into_iter().map(|(right, on)| view! {
+                        <label class="switch">
+                            <input type="checkbox" role="switch" bind:checked=on />
+                            <span>{right.label()}</span>
+                        </label>
+                    }).collect_view()}
+                </fieldset>
+                {move || outcome(save.value().get(), "Rights saved.")}
+                <div class="actions">
+                    <button class="button primary" type="submit" disabled=move || save.pending().get()>"Save rights"</button>
+                </div>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn Members(
+    id: i64,
+    builtin: Option<BuiltinGroup>,
+    members: Vec<crate::types::MemberRef>,
+    users: Vec<UserSummary>,
+    reload: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let member_ids: Vec<i64> = members.iter().map(|m| m.id).collect();
+    let current = StoredValue::new(member_ids.clone());
+    let candidates: Vec<UserSummary> = users
+        .into_iter()
+        .filter(|u| !member_ids.contains(&u.id))
+        .collect();
+    let chosen = RwSignal::new(String::new());
+    let save = Action::new_local(move |ids: &IdList| {
+        let ids = ids.clone();
+        async move { api::admin::set_group_members(id, &ids).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            reload();
+        }
+    });
+    let remove = move |user: i64| {
+        let ids = current
+            .get_value()
+            .into_iter()
+            .filter(|i| *i != user)
+            .collect();
+        save.dispatch(IdList { ids });
+    };
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Ok(user) = chosen.get_untracked().parse::<i64>() {
+            let mut ids = current.get_value();
+            ids.push(user);
+            save.dispatch(IdList { ids });
+        }
+    };
+    let editable = builtin.is_none();
+    let empty_text = match builtin {
+        Some(BuiltinGroup::Federated) => {
+            "Users of other servers belong here implicitly; they are not listed."
+        }
+        Some(BuiltinGroup::NoGroup) => "Every user is in some group.",
+        None => "No members yet.",
+    };
+    view! {
+        <section class="card" aria-labelledby="members-heading">
+            <h2 id="members-heading">"Members"</h2>
+            {if members.is_empty() {
+                view! { <p class="empty">{empty_text}</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="plain-list" aria-label="Members">
+                        {members.into_iter().map(|m| {
+                            let label = format!("Remove {}", m.login);
+                            let href = format!("/admin/users/{}", m.id);
+                            view! {
+                                <li class="row">
+                                    <span><a href=href>{m.display_name.clone()}</a> " " <span class="muted">{m.login.clone()}</span></span>
+                                    {editable.then(|| view! {
+                                        <button type="button" class="button subtle small" aria-label=label on:click=move |_| remove(m.id)>"Remove"</button>
+                                    })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {editable.then(|| view! {
+                <form class="inline-form" on:submit=add>
+                    <div class="field">
+                        <label for="add-member">"Add a member"</label>
+                        <select id="add-member" on:change=move |ev| chosen.set(event_target_value(&ev))>
+                            <option value="">"Choose a user…"</option>
+                            {candidates.iter().map(|u| view! {
+                                <option value=u.id.to_string()>{format!("{} ({})", u.display_name, u.login)}</option>
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <button class="button primary" type="submit" disabled=move || save.pending().get()>"Add member"</button>
+                </form>
+            })}
+            {move || save.value().get().and_then(Result::err).map(|failure| view! { <ErrorNotice failure /> })}
+        </section>
+    }
+}
+
+/// The group address book: shown as a list; "Customize" opens the editor.
+#[component]
+fn AddressBookEditor(
+    id: i64,
+    entries: Vec<AddressBookEntry>,
+    reload: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let editing = RwSignal::new(false);
+    let draft = RwSignal::new(entries.clone());
+    let new_id = RwSignal::new(String::new());
+    let new_name = RwSignal::new(String::new());
+    let input_error = RwSignal::new(None::<String>);
+    let save = Action::new_local(move |book: &AddressBook| {
+        let book = book.clone();
+        async move { api::admin::set_group_address_book(id, &book).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            editing.set(false);
+            reload();
+        }
+    });
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match CausewayId::parse(new_id.get_untracked().trim()) {
+            Ok(causeway_id) => {
+                input_error.set(None);
+                draft.update(|d| {
+                    d.push(AddressBookEntry {
+                        causeway_id,
+                        display_name: new_name.get_untracked(),
+                    })
+                });
+                new_id.set(String::new());
+                new_name.set(String::new());
+            }
+            Err(e) => input_error.set(Some(format!(
+                "Enter a Causeway ID such as wolf@corp.example ({e})."
+            ))),
+        }
+    };
+    let move_entry = move |from: usize, to: usize| {
+        draft.update(|d| {
+            if from < d.len() && to < d.len() {
+                d.swap(from, to);
+            }
+        });
+    };
+    let entries = StoredValue::new(entries);
+    view! {
+        <section class="card" aria-labelledby="book-heading">
+            <div class="card-head">
+                <h2 id="book-heading">"Address Book"</h2>
+                <Show when=move || !editing.get()>
+                    <button class="button subtle" type="button" on:click=move |_| {
+                        draft.set(entries.get_value());
+                        editing.set(true);
+                    }>"Customize"</button>
+                </Show>
+            </div>
+            <Show
+                when=move || editing.get()
+                fallback=move || {
+                    let list = entries.get_value();
+                    if list.is_empty() {
+                        view! { <p class="empty">"The address book is empty. Customize it to add people members should see."</p> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="plain-list" aria-label="Group address book">
+                                {list.into_iter().map(|e| view! {
+                                    <li class="row"><span><strong>{e.display_name.clone()}</strong> " " <span class="muted">{e.causeway_id.to_string()}</span></span></li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }
+                }
+            >
+                <ul class="plain-list" aria-label="Address book entries">
+                    {move || {
+                        let list = draft.get();
+                        let last = list.len().saturating_sub(1);
+                        list.into_iter().enumerate().map(|(i, e)| {
+                            let who = e.causeway_id.to_string();
+                            view! {
+                                <li class="row">
+                                    <span><strong>{e.display_name.clone()}</strong> " " <span class="muted">{who.clone()}</span></span>
+                                    <span class="row-actions">
+                                        <button type="button" class="button subtle small" aria-label=format!("Move {who} up") disabled=i == 0 on:click=move |_| move_entry(i, i.saturating_sub(1))>"↑"</button>
+                                        <button type="button" class="button subtle small" aria-label=format!("Move {who} down") disabled=i == last on:click=move |_| move_entry(i, i + 1)>"↓"</button>
+                                        <button type="button" class="button subtle small" aria-label=format!("Remove {who}") on:click=move |_| draft.update(|d| { d.remove(i); })>"Remove"</button>
+                                    </span>
+                                </li>
+                            }
+                        }).collect_view()
+                    }}
+                </ul>
+                <form class="inline-form" on:submit=add>
+                    <div class="field">
+                        <label for="entry-id">"Causeway ID"</label>
+                        <input id="entry-id" type="text" required placeholder="moore@guest.example" bind:value=new_id />
+                    </div>
+                    <div class="field">
+                        <label for="entry-name">"Display name"</label>
+                        <input id="entry-name" type="text" maxlength="128" placeholder="optional" bind:value=new_name />
+                    </div>
+                    <button class="button subtle" type="submit">"Add"</button>
+                </form>
+                {move || input_error.get().map(|m| view! { <div class="notice error" role="alert">{m}</div> })}
+                {move || save.value().get().and_then(Result::err).map(|failure| view! { <ErrorNotice failure /> })}
+                <div class="actions">
+                    <button class="button primary" type="button" disabled=move || save.pending().get() on:click=move |_| {
+                        save.dispatch(AddressBook { entries: draft.get_untracked() });
+                    }>"Save address book"</button>
+                    <button class="button subtle" type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
+                </div>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn DeleteGroup(id: i64, name: String) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let navigate = use_navigate();
+    let delete = Action::new_local(move |_: &()| api::admin::delete_group(id));
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            navigate("/admin/groups", Default::default());
+        }
+    });
+    let question = format!(
+        "Delete the group {name}? Its members stay; those in no other group fall back to “Users without a group”."
+    );
+    view! {
+        <section class="card danger-zone" aria-labelledby="delete-group-heading">
+            <h2 id="delete-group-heading">"Delete group"</h2>
+            <Show
+                when=move || confirming.get()
+                fallback=move || view! {
+                    <button class="button danger" type="button" on:click=move |_| confirming.set(true)>"Delete group"</button>
+                }
+            >
+                <p>{question.clone()}</p>
+                <div class="actions">
+                    <button class="button danger" type="button" on:click=move |_| { delete.dispatch(()); }>"Delete for good"</button>
+                    <button class="button subtle" type="button" on:click=move |_| confirming.set(false)>"Keep the group"</button>
+                </div>
+            </Show>
+            {move || delete.value().get().and_then(Result::err).map(|failure| view! { <ErrorNotice failure /> })}
+        </section>
+    }
+}

@@ -1,0 +1,158 @@
+//! `/admin/settings`: Users → Settings — passwords, sign-in protection, session
+//! lifetimes, and the Display Fields other servers may see.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::{self, ApiFailure};
+use crate::components::{AdminLayout, ErrorNotice, Frame, Loading, Section, outcome};
+use crate::types::{DisplayFields, ProfileField, SecuritySettings};
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let data = LocalResource::new(|| async {
+        let security = api::admin::security().await?;
+        let fields = api::admin::display_fields().await?;
+        Ok::<_, ApiFailure>((security, fields))
+    });
+    view! {
+        <Title text="User settings" />
+        <Frame section=Section::Admin>
+            <AdminLayout>
+                <p class="crumbs"><a href="/admin/users">"Users"</a></p>
+                <div class="page-head"><h1>"Settings"</h1></div>
+                <Transition fallback=|| view! { <Loading what="settings" /> }>
+                    {move || {
+                        data.get()
+                            .map(|result| match result {
+                                Ok((security, fields)) => view! {
+                                    <SecurityForm security />
+                                    <DisplayFieldsForm fields />
+                                }.into_any(),
+                                Err(failure) => view! { <ErrorNotice failure /> }.into_any(),
+                            })
+                    }}
+                </Transition>
+            </AdminLayout>
+        </Frame>
+    }
+}
+
+#[component]
+fn NumberField(
+    id: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    value: RwSignal<u32>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input
+                id=id
+                type="number"
+                min="1"
+                required
+                prop:value=move || value.get().to_string()
+                on:input=move |ev| {
+                    if let Ok(v) = event_target_value(&ev).parse::<u32>() {
+                        value.set(v);
+                    }
+                }
+            />
+            <span class="hint">{hint}</span>
+        </div>
+    }
+}
+
+#[component]
+fn SecurityForm(security: SecuritySettings) -> impl IntoView {
+    let min = RwSignal::new(security.password_min_length);
+    let threshold = RwSignal::new(security.lockout_threshold);
+    let lockout = RwSignal::new(security.lockout_minutes);
+    let address = RwSignal::new(security.address_threshold);
+    let idle = RwSignal::new(security.idle_timeout_minutes);
+    let absolute = RwSignal::new(security.absolute_timeout_hours);
+    let remember = RwSignal::new(security.remember_me_days);
+    let save = Action::new_local(|s: &SecuritySettings| {
+        let s = s.clone();
+        async move { api::admin::set_security(&s).await }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.dispatch(SecuritySettings {
+            password_min_length: min.get_untracked(),
+            lockout_threshold: threshold.get_untracked(),
+            lockout_minutes: lockout.get_untracked(),
+            address_threshold: address.get_untracked(),
+            idle_timeout_minutes: idle.get_untracked(),
+            absolute_timeout_hours: absolute.get_untracked(),
+            remember_me_days: remember.get_untracked(),
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="security-heading">
+            <h2 id="security-heading">"Passwords, sign-in and sessions"</h2>
+            <form class="form grid-2" on:submit=on_submit>
+                <NumberField id="min-password" label="Minimum password length" hint="8 to 128 characters" value=min />
+                <NumberField id="lockout-threshold" label="Failed sign-ins before an account is locked" hint="1 to 100" value=threshold />
+                <NumberField id="lockout-minutes" label="Lock-out time (minutes)" hint="An administrator can unlock sooner" value=lockout />
+                <NumberField id="address-threshold" label="Failed sign-ins from one address before it is blocked" hint="Counted over the lock-out time" value=address />
+                <NumberField id="idle-timeout" label="Session idle timeout (minutes)" hint="Browser sessions without “Remember me”" value=idle />
+                <NumberField id="absolute-timeout" label="Session absolute timeout (hours)" hint="Browser sessions without “Remember me”" value=absolute />
+                <NumberField id="remember-days" label="“Remember me” lasts (days)" hint="1 to 365" value=remember />
+                <div class="span-2">{move || outcome(save.value().get(), "Settings saved. They apply from now on.")}</div>
+                <div class="actions span-2">
+                    <button class="button primary" type="submit" disabled=move || save.pending().get()>"Save settings"</button>
+                </div>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn DisplayFieldsForm(fields: DisplayFields) -> impl IntoView {
+    let toggles: Vec<(ProfileField, RwSignal<bool>)> = ProfileField::ALL
+        .into_iter()
+        .map(|f| (f, RwSignal::new(fields.fields.contains(&f))))
+        .collect();
+    let toggles = StoredValue::new(toggles);
+    let save = Action::new_local(|f: &DisplayFields| {
+        let f = f.clone();
+        async move { api::admin::set_display_fields(&f).await }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let fields = toggles
+            .get_value()
+            .iter()
+            .filter(|(_, on)| on.get_untracked())
+            .map(|(f, _)| *f)
+            .collect();
+        save.dispatch(DisplayFields { fields });
+    };
+    view! {
+        <section class="card" aria-labelledby="display-fields-heading">
+            <h2 id="display-fields-heading">"Display Fields"</h2>
+            <p class="muted">
+                "The profile fields of this server's users that federated servers may see. "
+                "The Causeway ID is always visible."
+            </p>
+            <form on:submit=on_submit>
+                <fieldset class="checks">
+                    <legend class="visually-hidden">"Fields visible to federated servers"</legend>
+                    {toggles.get_value().into_iter().map(|(field, on)| view! {
+                        <label class="checkbox">
+                            <input type="checkbox" bind:checked=on />
+                            <span>{field.label()}</span>
+                        </label>
+                    }).collect_view()}
+                </fieldset>
+                {move || outcome(save.value().get(), "Display Fields saved.")}
+                <div class="actions">
+                    <button class="button primary" type="submit" disabled=move || save.pending().get()>"Save Display Fields"</button>
+                </div>
+            </form>
+        </section>
+    }
+}

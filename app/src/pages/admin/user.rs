@@ -1,0 +1,327 @@
+//! `/admin/users/:id`: one user — status, profile, password, groups, rights.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_navigate;
+
+use super::route_id;
+use crate::api::{self, ApiFailure};
+use crate::components::{AdminLayout, ErrorNotice, Frame, Loading, Section, format_time, outcome};
+use crate::types::{
+    GroupSummary, IdList, Profile, ProfileField, SetPassword, UpdateUser, UserDetail,
+};
+
+type Loaded = Result<(UserDetail, Vec<GroupSummary>), ApiFailure>;
+
+#[component]
+pub fn UserPage() -> impl IntoView {
+    let id = route_id();
+    let data = LocalResource::new(move || {
+        let id = id.get();
+        async move {
+            let id = id.ok_or_else(not_found)?;
+            let user = api::admin::user(id).await?;
+            let groups = api::admin::groups().await?;
+            Ok::<_, ApiFailure>((user, groups))
+        }
+    });
+    view! {
+        <Title text="User" />
+        <Frame section=Section::Admin>
+            <AdminLayout>
+                <p class="crumbs"><a href="/admin/users">"Users"</a></p>
+                <Transition fallback=|| view! { <Loading what="the user" /> }>
+                    {move || {
+                        data.get()
+                            .map(|result: Loaded| match result {
+                                Ok((user, groups)) => {
+                                    view! { <UserBody user groups reload=move || data.refetch() /> }.into_any()
+                                }
+                                Err(failure) => view! { <ErrorNotice failure /> }.into_any(),
+                            })
+                    }}
+                </Transition>
+            </AdminLayout>
+        </Frame>
+    }
+}
+
+fn not_found() -> ApiFailure {
+    ApiFailure {
+        status: 404,
+        code: crate::types::ErrorCode::NotFound,
+        message: "No such user.".to_owned(),
+    }
+}
+
+#[component]
+fn UserBody(
+    user: UserDetail,
+    groups: Vec<GroupSummary>,
+    reload: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let id = user.id;
+    let update = Action::new_local(move |request: &UpdateUser| {
+        let request = request.clone();
+        async move { api::admin::update_user(id, &request).await }
+    });
+    let unlock = Action::new_local(move |_: &()| api::admin::unlock_user(id));
+    Effect::new({
+        let reload = reload.clone();
+        move |_| {
+            if update.value().get().is_some_and(|r| r.is_ok())
+                || unlock.value().get().is_some_and(|r| r.is_ok())
+            {
+                reload();
+            }
+        }
+    });
+    let active = user.is_active;
+    let admin = user.is_admin;
+    let title = format!("{} ({})", user.profile.display_name, user.login);
+
+    view! {
+        <div class="page-head">
+            <h1>{title}</h1>
+            <p class="muted">
+                <code>{user.causeway_id.to_string()}</code>
+                " · created " {format_time(user.created_at)}
+                " · last sign-in " {user.last_login_at.map(format_time).unwrap_or_else(|| "never".to_owned())}
+            </p>
+        </div>
+        <section class="card" aria-labelledby="status-heading">
+            <h2 id="status-heading">"Status"</h2>
+            <p>
+                {if active {
+                    view! { <span class="pill ok">"Active"</span> }.into_any()
+                } else {
+                    view! { <span class="pill off">"Deactivated"</span> }.into_any()
+                }}
+                {admin.then(|| view! { <span class="pill">"Administrator"</span> })}
+                {user.locked_until.map(|t| view! { <span class="pill warn">{format!("Locked until {}", format_time(t))}</span> })}
+            </p>
+            <div class="actions">
+                <button class="button subtle" type="button" on:click=move |_| {
+                    update.dispatch(UpdateUser { is_active: Some(!active), ..UpdateUser::default() });
+                }>{if active { "Deactivate" } else { "Activate" }}</button>
+                <button class="button subtle" type="button" on:click=move |_| {
+                    update.dispatch(UpdateUser { is_admin: Some(!admin), ..UpdateUser::default() });
+                }>{if admin { "Revoke administrator" } else { "Make administrator" }}</button>
+                {user.locked_until.map(|_| view! {
+                    <button class="button subtle" type="button" on:click=move |_| { unlock.dispatch(()); }>"Unlock"</button>
+                })}
+            </div>
+            {move || update.value().get().and_then(Result::err).map(|failure| view! { <ErrorNotice failure /> })}
+        </section>
+        {view! { <ProfileForm id profile=user.profile.clone() reload=reload.clone() /> }.into_any()}
+        {view! { <PasswordReset id /> }.into_any()}
+        {view! { <GroupsForm id current=user.groups.iter().map(|g| g.id).collect() groups reload=reload.clone() /> }.into_any()}
+        <section class="card" aria-labelledby="rights-heading">
+            <h2 id="rights-heading">"Effective rights"</h2>
+            <p class="muted">"The union of the rights of the user's groups."</p>
+            {if user.effective_rights.is_empty() {
+                view! { <p class="empty">"No rights."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table">
+                        <thead><tr><th scope="col">"Right"</th><th scope="col">"Granted by"</th></tr></thead>
+                        <tbody>
+                            {user.effective_rights.iter().map(|grant| view! {
+                                <tr>
+                                    <td>{grant.right.label()}</td>
+                                    <td>{grant.groups.iter().map(|g| g.name.clone()).collect::<Vec<_>>().join(", ")}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+        {view! { <DeleteUser id login=user.login.clone() /> }.into_any()}
+    }
+}
+
+#[component]
+fn ProfileForm(
+    id: i64,
+    profile: Profile,
+    reload: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let fields: Vec<(ProfileField, RwSignal<String>)> = ProfileField::ALL
+        .into_iter()
+        .map(|f| (f, RwSignal::new(profile.get(f).to_owned())))
+        .collect();
+    let fields = StoredValue::new(fields);
+    let save = Action::new_local(move |profile: &Profile| {
+        let request = UpdateUser {
+            profile: Some(profile.clone()),
+            ..UpdateUser::default()
+        };
+        async move { api::admin::update_user(id, &request).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            reload();
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mut profile = Profile::default();
+        for (field, signal) in fields.get_value() {
+            *profile.get_mut(field) = signal.get_untracked();
+        }
+        save.dispatch(profile);
+    };
+    view! {
+        <section class="card" aria-labelledby="profile-heading">
+            <h2 id="profile-heading">"Profile"</h2>
+            <form class="form grid-2" on:submit=on_submit>
+                {fields
+                    .get_value()
+                    .into_iter()
+                    .map(|(field, signal)| {
+                        let input_id = format!("profile-{field:?}").to_lowercase();
+                        view! {
+                            <div class="field">
+                                <label for=input_id.clone()>{field.label()}</label>
+                                <input id=input_id type="text" maxlength=field.max_len().to_string()
+                                    required=field == ProfileField::DisplayName bind:value=signal />
+                            </div>
+                        }
+                    })
+                    .collect_view()}
+                <div class="span-2">{move || outcome(save.value().get(), "Profile saved.")}</div>
+                <div class="actions span-2">
+                    <button class="button primary" type="submit" disabled=move || save.pending().get()>"Save profile"</button>
+                </div>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn PasswordReset(id: i64) -> impl IntoView {
+    let password = RwSignal::new(String::new());
+    let set = Action::new_local(move |request: &SetPassword| {
+        let request = request.clone();
+        async move { api::admin::set_user_password(id, &request).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = set.value().get() {
+            password.set(String::new());
+        }
+    });
+    view! {
+        <section class="card" aria-labelledby="password-heading">
+            <h2 id="password-heading">"Password"</h2>
+            <p class="muted">"Setting a new password signs the user out everywhere."</p>
+            <form class="inline-form" on:submit=move |ev| {
+                ev.prevent_default();
+                set.dispatch(SetPassword { password: password.get_untracked() });
+            }>
+                <div class="field">
+                    <label for="set-password">"New password"</label>
+                    <input id="set-password" type="password" autocomplete="new-password" required bind:value=password />
+                </div>
+                <button class="button primary" type="submit" disabled=move || set.pending().get()>"Set password"</button>
+            </form>
+            {move || outcome(set.value().get(), "Password set; the user's sessions were ended.")}
+        </section>
+    }
+}
+
+#[component]
+fn GroupsForm(
+    id: i64,
+    current: Vec<i64>,
+    groups: Vec<GroupSummary>,
+    reload: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let choices: Vec<(GroupSummary, RwSignal<bool>)> = groups
+        .into_iter()
+        .filter(|g| g.builtin.is_none())
+        .map(|g| {
+            let checked = current.contains(&g.id);
+            (g, RwSignal::new(checked))
+        })
+        .collect();
+    let choices = StoredValue::new(choices);
+    let save = Action::new_local(move |ids: &IdList| {
+        let ids = ids.clone();
+        async move { api::admin::set_user_groups(id, &ids).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            reload();
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let ids = choices
+            .get_value()
+            .iter()
+            .filter(|(_, c)| c.get_untracked())
+            .map(|(g, _)| g.id)
+            .collect();
+        save.dispatch(IdList { ids });
+    };
+    view! {
+        <section class="card" aria-labelledby="groups-heading">
+            <h2 id="groups-heading">"Groups"</h2>
+            {if choices.with_value(|c| c.is_empty()) {
+                view! { <p class="empty">"There are no groups yet. Create one under Groups."</p> }.into_any()
+            } else {
+                view! {
+                    <form on:submit=on_submit>
+                        <fieldset class="checks">
+                            <legend class="muted">"A user in no group belongs to “Users without a group”."</legend>
+                            {choices.get_value().into_iter().map(|(g, checked)| view! {
+                                <label class="checkbox">
+                                    <input type="checkbox" bind:checked=checked />
+                                    <span>{g.name}</span>
+                                </label>
+                            }).collect_view()}
+                        </fieldset>
+                        {move || outcome(save.value().get(), "Groups saved.")}
+                        <div class="actions">
+                            <button class="button primary" type="submit" disabled=move || save.pending().get()>"Save groups"</button>
+                        </div>
+                    </form>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn DeleteUser(id: i64, login: String) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let navigate = use_navigate();
+    let delete = Action::new_local(move |_: &()| api::admin::delete_user(id));
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            navigate("/admin/users", Default::default());
+        }
+    });
+    let question = format!(
+        "Delete {login} for good? Their sessions, memberships and personal address book go too."
+    );
+    view! {
+        <section class="card danger-zone" aria-labelledby="delete-heading">
+            <h2 id="delete-heading">"Delete user"</h2>
+            <Show
+                when=move || confirming.get()
+                fallback=move || view! {
+                    <button class="button danger" type="button" on:click=move |_| confirming.set(true)>"Delete user"</button>
+                }
+            >
+                <p>{question.clone()}</p>
+                <div class="actions">
+                    <button class="button danger" type="button" on:click=move |_| { delete.dispatch(()); }>"Delete for good"</button>
+                    <button class="button subtle" type="button" on:click=move |_| confirming.set(false)>"Keep the user"</button>
+                </div>
+            </Show>
+            {move || delete.value().get().and_then(Result::err).map(|failure| view! { <ErrorNotice failure /> })}
+        </section>
+    }
+}

@@ -1,0 +1,227 @@
+//! `/`: the person's contacts — group address books and their personal one, merged.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::{self, ApiFailure};
+use crate::components::{ErrorNotice, Frame, Loading, Me, Section};
+use crate::types::{AddressBook, AddressBookEntry, CausewayId, Contact, ContactSource, Contacts};
+
+fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .collect::<String>()
+        .to_uppercase()
+}
+
+#[component]
+pub fn ContactsPage() -> impl IntoView {
+    view! {
+        <Title text="Contacts" />
+        <Frame section=Section::Contacts>
+            <main class="content">
+                <ContactsBody />
+            </main>
+        </Frame>
+    }
+}
+
+#[component]
+fn ContactsBody() -> impl IntoView {
+    let Me(me) = expect_context::<Me>();
+    let contacts = LocalResource::new(api::contacts);
+    let save = Action::new_local(|book: &AddressBook| {
+        let book = book.clone();
+        async move { api::set_personal_address_book(&book).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            contacts.refetch();
+        }
+    });
+
+    view! {
+        <div class="page-head">
+            <h1>"Contacts"</h1>
+            {move || {
+                me.get()
+                    .and_then(Result::ok)
+                    .map(|u| {
+                        view! {
+                            <p class="muted">
+                                "Signed in as " {u.display_name} " · " <code>{u.causeway_id.to_string()}</code>
+                            </p>
+                        }
+                    })
+            }}
+        </div>
+        <Transition fallback=|| view! { <Loading what="contacts" /> }>
+            {move || {
+                contacts
+                    .get()
+                    .map(|result| match result {
+                        Ok(data) => view! { <ContactList data save /> }.into_any(),
+                        Err(failure) => view! { <ErrorNotice failure /> }.into_any(),
+                    })
+            }}
+        </Transition>
+    }
+}
+
+#[component]
+fn ContactList(
+    data: Contacts,
+    save: Action<AddressBook, Result<Contacts, ApiFailure>>,
+) -> impl IntoView {
+    let Contacts {
+        contacts,
+        can_edit_personal,
+        personal,
+    } = data;
+    let empty = contacts.is_empty();
+    view! {
+        <section class="card" aria-labelledby="people-heading">
+            <h2 id="people-heading">"People"</h2>
+            {if empty {
+                view! {
+                    <p class="empty">
+                        "No contacts yet. Your administrator adds people to your group's address book"
+                        {if can_edit_personal { "; you can also add people yourself below." } else { "." }}
+                    </p>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <ul class="people" aria-label="Contacts">
+                        {contacts.into_iter().map(|c| view! { <ContactRow contact=c /> }).collect_view()}
+                    </ul>
+                }
+                    .into_any()
+            }}
+        </section>
+        <PersonalBook entries=personal can_edit=can_edit_personal save />
+    }
+}
+
+#[component]
+fn ContactRow(contact: Contact) -> impl IntoView {
+    let sources = contact
+        .sources
+        .iter()
+        .map(|s| match s {
+            ContactSource::Group { name } => format!("Group: {name}"),
+            ContactSource::Personal => "Personal".to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let server = (!contact.is_local).then(|| contact.causeway_id.server.to_string());
+    view! {
+        <li class="person">
+            <span class="avatar" aria-hidden="true">{initials(&contact.display_name)}</span>
+            <span class="person-main">
+                <span class="person-name">
+                    {contact.display_name.clone()}
+                    {server.map(|s| view! { <span class="badge" title="On another server">{s}</span> })}
+                </span>
+                <span class="person-id">{contact.causeway_id.to_string()}</span>
+            </span>
+            <span class="person-source muted">{sources}</span>
+        </li>
+    }
+}
+
+#[component]
+fn PersonalBook(
+    entries: Vec<AddressBookEntry>,
+    can_edit: bool,
+    save: Action<AddressBook, Result<Contacts, ApiFailure>>,
+) -> impl IntoView {
+    let new_id = RwSignal::new(String::new());
+    let new_name = RwSignal::new(String::new());
+    let local_error = RwSignal::new(None::<String>);
+    let entries = StoredValue::new(entries);
+
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let id = match CausewayId::parse(new_id.get_untracked().trim()) {
+            Ok(id) => id,
+            Err(e) => {
+                local_error.set(Some(format!(
+                    "Enter a Causeway ID such as moore@guest.example ({e})."
+                )));
+                return;
+            }
+        };
+        local_error.set(None);
+        let mut list = entries.get_value();
+        list.push(AddressBookEntry {
+            causeway_id: id,
+            display_name: new_name.get_untracked(),
+        });
+        save.dispatch(AddressBook { entries: list });
+        new_id.set(String::new());
+        new_name.set(String::new());
+    };
+    let remove = move |index: usize| {
+        let mut list = entries.get_value();
+        if index < list.len() {
+            list.remove(index);
+        }
+        save.dispatch(AddressBook { entries: list });
+    };
+
+    view! {
+        <section class="card" aria-labelledby="personal-heading">
+            <h2 id="personal-heading">"My address book"</h2>
+            {if !can_edit {
+                view! {
+                    <p class="muted">
+                        "Your personal address book is read-only: editing it needs the right “Edit the address book”."
+                    </p>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <ul class="plain-list" aria-label="My address book">
+                        {entries
+                            .get_value()
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, e)| {
+                                let label = format!("Remove {}", e.causeway_id);
+                                view! {
+                                    <li class="row">
+                                        <span>
+                                            <strong>{if e.display_name.is_empty() { e.causeway_id.login.to_string() } else { e.display_name.clone() }}</strong>
+                                            " " <span class="muted">{e.causeway_id.to_string()}</span>
+                                        </span>
+                                        <button type="button" class="button subtle small" aria-label=label on:click=move |_| remove(i)>
+                                            "Remove"
+                                        </button>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                    <form class="inline-form" on:submit=add>
+                        <div class="field">
+                            <label for="personal-id">"Causeway ID"</label>
+                            <input id="personal-id" type="text" required placeholder="moore@guest.example" bind:value=new_id />
+                        </div>
+                        <div class="field">
+                            <label for="personal-name">"Name to show"</label>
+                            <input id="personal-name" type="text" placeholder="optional" bind:value=new_name />
+                        </div>
+                        <button class="button primary" type="submit" disabled=move || save.pending().get()>"Add"</button>
+                    </form>
+                    <div role="alert" class="form-error">
+                        {move || local_error.get().map(|m| view! { <p>{m}</p> })}
+                        {move || save.value().get().and_then(Result::err).map(|f| view! { <p>{f.message}</p> })}
+                    </div>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use tower_sessions::Session;
 
 use crate::audit;
+use crate::auth::routes::too_many_attempts;
 use crate::auth::{AuthUser, password, throttle};
 use crate::error::{ApiError, Json};
 use crate::rights;
@@ -79,15 +80,8 @@ pub async fn change_password(
     }
     let login = user.user.login.clone();
     let now = now_millis();
-    if throttle::locked_until(&state.store, Some(&login), None, now)
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::TooManyRequests,
-            "Too many wrong passwords. Try again later.",
-        ));
+    if let Some(until) = throttle::locked_until(&state.store, Some(&login), None, now).await? {
+        return Err(too_many_attempts(until, now));
     }
     if !password::verify(
         request.current_password,
@@ -116,6 +110,8 @@ pub async fn change_password(
         .await
         .map_err(ApiError::internal)?;
     state.store.set_password_hash(user.user.id, &hash).await?;
+    // Knowing the password, like a sign-in, clears the count of wrong guesses.
+    throttle::succeeded(&state.store, &login).await?;
     let keep = session.id().map(|id| id.to_string()).unwrap_or_default();
     let ended = state
         .store

@@ -3,9 +3,11 @@
 
 mod common;
 
-use app::types::Profile;
+use app::types::{AddressBookEntry, BuiltinGroup, CausewayId, Profile};
 use common::PgDatabase;
-use server::storage::{NewUser, StorageError, Store};
+use server::storage::{
+    AuditFilter, EntryRow, NewAuditEntry, NewUser, StorageError, Store, ThrottleRow, UserChange,
+};
 
 fn named(display_name: &str) -> Profile {
     Profile {
@@ -25,6 +27,1012 @@ async fn contract(store: &Store) {
 
     users(store).await;
     sessions(store).await;
+    user_search(store).await;
+    groups(store).await;
+    memberships(store).await;
+    address_books(store).await;
+    settings(store).await;
+    audit(store).await;
+    throttle(store).await;
+    profile_and_password(store).await;
+    other_sessions(store).await;
+    last_administrator(store).await;
+    concurrent_demotions(store).await;
+}
+
+async fn add_user(store: &Store, login: &str, profile: Profile) -> i64 {
+    store
+        .insert_user(&NewUser {
+            login,
+            profile: &profile,
+            password_hash: "x",
+            is_admin: false,
+            created_at: 3,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("insert {login}: {e}"))
+        .id
+}
+
+fn logins(users: &[server::storage::UserRecord]) -> Vec<&str> {
+    users.iter().map(|u| u.login.as_str()).collect()
+}
+
+/// `list_users`: login, names and email, any case; `%` and `_` are literal.
+async fn user_search(store: &Store) {
+    // Present already: wolf (Wolf), moore (Albert Moore).
+    add_user(
+        store,
+        "alice",
+        Profile {
+            first_name: "Alice".into(),
+            last_name: "Liddell".into(),
+            email: "alice@wonder.example".into(),
+            ..named("Alice L.")
+        },
+    )
+    .await;
+    add_user(
+        store,
+        "bob_t",
+        Profile {
+            first_name: "Robert".into(),
+            last_name: "Tables".into(),
+            ..named("Bobby")
+        },
+    )
+    .await;
+    add_user(store, "carol", named("100% Carol")).await;
+    add_user(
+        store,
+        "dave",
+        Profile {
+            email: "DAVE@EXAMPLE.COM".into(),
+            ..named("Dave")
+        },
+    )
+    .await;
+    add_user(store, "bobxt", named("Not Bob T")).await;
+
+    let (all, total) = store.list_users("", 100, 0).await.unwrap();
+    assert_eq!(total, 7);
+    assert_eq!(
+        logins(&all),
+        ["alice", "bob_t", "bobxt", "carol", "dave", "moore", "wolf"],
+        "ordered by login"
+    );
+
+    let search = |text: &'static str| async move {
+        let (users, total) = store.list_users(text, 100, 0).await.unwrap();
+        assert_eq!(total, users.len() as i64, "{text}");
+        users.into_iter().map(|u| u.login).collect::<Vec<_>>()
+    };
+    assert_eq!(search("LIDDELL").await, ["alice"], "last name, any case");
+    assert_eq!(search("alice").await, ["alice"], "login and first name");
+    assert_eq!(search("Wonder").await, ["alice"], "email");
+    assert_eq!(search("robert").await, ["bob_t"], "first name");
+    assert_eq!(search("bobby").await, ["bob_t"], "display name");
+    assert_eq!(search("dave@example").await, ["dave"], "email, any case");
+    assert_eq!(search("moore").await, ["moore"]);
+    assert_eq!(search("%").await, ["carol"], "% is literal");
+    assert_eq!(search("0%").await, ["carol"]);
+    assert_eq!(search("_").await, ["bob_t"], "_ is literal");
+    assert_eq!(search("b_t").await, ["bob_t"], "_ matches only itself");
+    assert_eq!(search("\\").await, Vec::<String>::new(), "\\ is literal");
+    assert_eq!(search("nobody at all").await, Vec::<String>::new());
+
+    let (page, total) = store.list_users("", 3, 0).await.unwrap();
+    assert_eq!((logins(&page), total), (vec!["alice", "bob_t", "bobxt"], 7));
+    let (page, total) = store.list_users("", 3, 3).await.unwrap();
+    assert_eq!((logins(&page), total), (vec!["carol", "dave", "moore"], 7));
+    let (page, total) = store.list_users("", 3, 6).await.unwrap();
+    assert_eq!((logins(&page), total), (vec!["wolf"], 7));
+    let (page, total) = store.list_users("", 3, 9).await.unwrap();
+    assert_eq!(
+        (page.len(), total),
+        (0, 7),
+        "past the end: empty, same total"
+    );
+    let (page, total) = store.list_users("B", 2, 1).await.unwrap();
+    // "b" is in bob_t, bobxt and Albert (moore).
+    assert_eq!((logins(&page), total), (vec!["bobxt", "moore"], 3));
+}
+
+fn entry(id: &str, name: &str) -> AddressBookEntry {
+    AddressBookEntry {
+        causeway_id: CausewayId::parse(id).unwrap(),
+        display_name: name.to_owned(),
+    }
+}
+
+fn stored(rows: &[EntryRow]) -> Vec<(String, String)> {
+    rows.iter()
+        .map(|r| (r.causeway_id.clone(), r.display_name.clone()))
+        .collect()
+}
+
+fn pairs(entries: &[AddressBookEntry]) -> Vec<(String, String)> {
+    entries
+        .iter()
+        .map(|e| (e.causeway_id.to_string(), e.display_name.clone()))
+        .collect()
+}
+
+async fn group_id(store: &Store, name: &str) -> i64 {
+    store
+        .list_groups()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|g| g.name == name)
+        .unwrap_or_else(|| panic!("group {name}"))
+        .id
+}
+
+/// Groups and their rights; the two built-ins the migration creates.
+async fn groups(store: &Store) {
+    let groups = store.list_groups().await.unwrap();
+    let listed: Vec<(&str, Option<BuiltinGroup>)> = groups
+        .iter()
+        .map(|g| (g.name.as_str(), g.builtin()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("Federated Users", Some(BuiltinGroup::Federated)),
+            ("Users without a group", Some(BuiltinGroup::NoGroup)),
+        ],
+        "the migration creates the two built-ins"
+    );
+    let no_group = store.builtin_group(BuiltinGroup::NoGroup).await.unwrap();
+    assert_eq!(no_group.name, "Users without a group");
+    assert_eq!(no_group.builtin.as_deref(), Some("no_group"));
+    let federated = store.builtin_group(BuiltinGroup::Federated).await.unwrap();
+    assert_eq!(federated.name, "Federated Users");
+    assert!(store.group_rights(no_group.id).await.unwrap().is_empty());
+
+    let ops = store
+        .create_group("Operators", &["send_files", "operator"], 10)
+        .await
+        .unwrap();
+    assert_eq!(ops.name, "Operators");
+    assert_eq!(ops.builtin, None);
+    assert_eq!(ops.created_at, 10);
+    assert_eq!(
+        store.group_rights(ops.id).await.unwrap(),
+        ["operator", "send_files"],
+        "sorted by name"
+    );
+    let alpha = store.create_group("alpha", &[], 11).await.unwrap();
+    assert!(store.group_rights(alpha.id).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .list_groups()
+            .await
+            .unwrap()
+            .iter()
+            .map(|g| g.name.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "Federated Users",
+            "Users without a group",
+            "alpha",
+            "Operators"
+        ],
+        "built-ins first, then by name in any case"
+    );
+    for taken in ["Operators", "Users without a group"] {
+        let result = store.create_group(taken, &["operator"], 12).await;
+        assert!(
+            matches!(result, Err(StorageError::Conflict("groups_name_key"))),
+            "{taken}: {result:?}"
+        );
+    }
+    assert_eq!(store.list_groups().await.unwrap().len(), 4);
+
+    let found = store.group_by_id(ops.id).await.unwrap().unwrap();
+    assert_eq!((found.name.as_str(), found.builtin()), ("Operators", None));
+    assert!(store.group_by_id(999_999).await.unwrap().is_none());
+
+    assert!(store.update_group(ops.id, Some("Ops"), None).await.unwrap());
+    assert_eq!(
+        store.group_by_id(ops.id).await.unwrap().unwrap().name,
+        "Ops"
+    );
+    assert_eq!(
+        store.group_rights(ops.id).await.unwrap(),
+        ["operator", "send_files"],
+        "renaming keeps the rights"
+    );
+    assert!(
+        store
+            .update_group(ops.id, None, Some(&["share_content"][..]))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.group_rights(ops.id).await.unwrap(), ["share_content"]);
+    assert_eq!(
+        store.group_by_id(ops.id).await.unwrap().unwrap().name,
+        "Ops"
+    );
+
+    let clash = store
+        .update_group(ops.id, Some("alpha"), Some(&["operator"][..]))
+        .await;
+    assert!(
+        matches!(clash, Err(StorageError::Conflict("groups_name_key"))),
+        "{clash:?}"
+    );
+    assert_eq!(
+        store.group_by_id(ops.id).await.unwrap().unwrap().name,
+        "Ops"
+    );
+    assert_eq!(
+        store.group_rights(ops.id).await.unwrap(),
+        ["share_content"],
+        "a failed update changes nothing"
+    );
+    assert!(
+        !store
+            .update_group(999_999, Some("Ghost"), Some(&["operator"][..]))
+            .await
+            .unwrap()
+    );
+
+    // Built-ins: rights may be set, deletion is refused.
+    assert!(
+        store
+            .update_group(federated.id, None, Some(&["show_slides"][..]))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.group_rights(federated.id).await.unwrap(),
+        ["show_slides"]
+    );
+    let all = store.all_group_rights().await.unwrap();
+    let all: Vec<(i64, &str)> = all
+        .iter()
+        .map(|r| (r.group_id, r.right_name.as_str()))
+        .collect();
+    assert!(all.contains(&(federated.id, "show_slides")));
+    assert!(all.contains(&(ops.id, "share_content")));
+    assert_eq!(all.len(), 2);
+    assert!(!store.delete_group(no_group.id).await.unwrap());
+    assert!(!store.delete_group(federated.id).await.unwrap());
+    assert!(store.group_by_id(federated.id).await.unwrap().is_some());
+    assert!(store.delete_group(alpha.id).await.unwrap());
+    assert!(store.group_by_id(alpha.id).await.unwrap().is_none());
+    assert!(!store.delete_group(alpha.id).await.unwrap());
+    // Leave the built-ins without rights for what follows.
+    store
+        .update_group(federated.id, None, Some(&[][..]))
+        .await
+        .unwrap();
+    assert!(store.group_rights(federated.id).await.unwrap().is_empty());
+}
+
+fn member_logins(rows: &[server::storage::MemberRow]) -> Vec<&str> {
+    rows.iter().map(|m| m.login.as_str()).collect()
+}
+
+fn group_names(rows: &[server::storage::GroupRow]) -> Vec<&str> {
+    rows.iter().map(|g| g.name.as_str()).collect()
+}
+
+/// Members, from the group and from the user; effective groups and rights.
+async fn memberships(store: &Store) {
+    let ops = group_id(store, "Ops").await;
+    let no_group = store.builtin_group(BuiltinGroup::NoGroup).await.unwrap().id;
+    let federated = store
+        .builtin_group(BuiltinGroup::Federated)
+        .await
+        .unwrap()
+        .id;
+    let sales = store
+        .create_group("Sales", &["edit_address_book", "send_files"], 20)
+        .await
+        .unwrap()
+        .id;
+    store
+        .update_group(ops, None, Some(&["send_files", "share_content"][..]))
+        .await
+        .unwrap();
+    store
+        .update_group(no_group, None, Some(&["download_files"][..]))
+        .await
+        .unwrap();
+    let alice = store.user_by_login("alice").await.unwrap().unwrap().id;
+    let dave = store.user_by_login("dave").await.unwrap().unwrap().id;
+    let moore = store.user_by_login("moore").await.unwrap().unwrap().id;
+
+    // Nobody is in a group: all are implicit members of "Users without a group".
+    assert_eq!(
+        member_logins(&store.users_without_group().await.unwrap()),
+        ["alice", "bob_t", "bobxt", "carol", "dave", "moore", "wolf"]
+    );
+    assert_eq!(
+        group_names(&store.effective_groups(alice).await.unwrap()),
+        ["Users without a group"]
+    );
+    let rights = store.effective_rights(alice).await.unwrap();
+    assert_eq!(rights.len(), 1);
+    assert_eq!(
+        (rights[0].group_id, rights[0].right_name.as_str()),
+        (no_group, "download_files")
+    );
+    assert!(store.has_right(alice, "download_files").await.unwrap());
+    assert!(!store.has_right(alice, "send_files").await.unwrap());
+
+    // From the group's side.
+    store.set_group_members(ops, &[moore, alice]).await.unwrap();
+    assert_eq!(
+        member_logins(&store.group_members(ops).await.unwrap()),
+        ["alice", "moore"]
+    );
+    let missing = store.set_group_members(ops, &[dave, 999_999]).await;
+    assert!(
+        matches!(missing, Err(StorageError::Missing("user"))),
+        "{missing:?}"
+    );
+    assert_eq!(
+        member_logins(&store.group_members(ops).await.unwrap()),
+        ["alice", "moore"],
+        "an unknown user changes nothing"
+    );
+
+    // From the user's side.
+    store.set_user_groups(alice, &[sales, ops]).await.unwrap();
+    assert_eq!(
+        member_logins(&store.group_members(sales).await.unwrap()),
+        ["alice"]
+    );
+    assert_eq!(
+        group_names(&store.effective_groups(alice).await.unwrap()),
+        ["Ops", "Sales"]
+    );
+    let mut counts = store.group_member_counts().await.unwrap();
+    counts.sort();
+    let mut expected = vec![(ops, 2), (sales, 1)];
+    expected.sort();
+    assert_eq!(counts, expected);
+    assert!(
+        !member_logins(&store.users_without_group().await.unwrap()).contains(&"alice"),
+        "in a group, no longer without one"
+    );
+
+    let rights: Vec<(String, i64)> = store
+        .effective_rights(alice)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.right_name, r.group_id))
+        .collect();
+    let mut send_files = [ops, sales];
+    send_files.sort();
+    assert_eq!(
+        rights,
+        [
+            ("edit_address_book".to_owned(), sales),
+            ("send_files".to_owned(), send_files[0]),
+            ("send_files".to_owned(), send_files[1]),
+            ("share_content".to_owned(), ops),
+        ],
+        "the union, each right with every group it comes from, by right then group"
+    );
+    assert!(store.has_right(alice, "send_files").await.unwrap());
+    assert!(store.has_right(alice, "edit_address_book").await.unwrap());
+    assert!(
+        !store.has_right(alice, "download_files").await.unwrap(),
+        "the rights of Users without a group no longer apply"
+    );
+    assert!(!store.has_right(alice, "operator").await.unwrap());
+
+    for bad in [federated, no_group, 999_999] {
+        let refused = store.set_user_groups(alice, &[ops, bad]).await;
+        assert!(
+            matches!(refused, Err(StorageError::Missing("group"))),
+            "group {bad}: {refused:?}"
+        );
+        assert_eq!(
+            group_names(&store.effective_groups(alice).await.unwrap()),
+            ["Ops", "Sales"],
+            "a refused change changes nothing"
+        );
+    }
+    let unknown_user = store.set_user_groups(999_999, &[ops]).await;
+    assert!(
+        matches!(unknown_user, Err(StorageError::Missing("user"))),
+        "{unknown_user:?}"
+    );
+
+    store.set_user_groups(alice, &[sales]).await.unwrap();
+    assert_eq!(
+        member_logins(&store.group_members(ops).await.unwrap()),
+        ["moore"]
+    );
+    store.set_user_groups(moore, &[]).await.unwrap();
+    assert!(store.group_members(ops).await.unwrap().is_empty());
+    assert_eq!(
+        group_names(&store.effective_groups(moore).await.unwrap()),
+        ["Users without a group"]
+    );
+
+    // Deleting a group drops its memberships; its members fall back.
+    assert!(store.delete_group(sales).await.unwrap());
+    assert_eq!(
+        group_names(&store.effective_groups(alice).await.unwrap()),
+        ["Users without a group"]
+    );
+    assert!(store.has_right(alice, "download_files").await.unwrap());
+    assert!(
+        store
+            .group_member_counts()
+            .await
+            .unwrap()
+            .iter()
+            .all(|(id, _)| *id != sales)
+    );
+    store
+        .update_group(no_group, None, Some(&[][..]))
+        .await
+        .unwrap();
+}
+
+/// Group and personal address books; the personal one needs `edit_address_book`.
+async fn address_books(store: &Store) {
+    let ops = group_id(store, "Ops").await;
+    let no_group = store.builtin_group(BuiltinGroup::NoGroup).await.unwrap().id;
+    let carol = store.user_by_login("carol").await.unwrap().unwrap().id;
+    let dave = store.user_by_login("dave").await.unwrap().unwrap().id;
+
+    let book = [
+        entry("moore@localhost", ""),
+        entry("moore@guest", "Albert Moore (Guest)"),
+        entry("wolf@localhost", "The Wolf"),
+    ];
+    store.set_group_address_book(ops, &book).await.unwrap();
+    assert_eq!(
+        stored(&store.group_address_book(ops).await.unwrap()),
+        pairs(&book),
+        "in the order given"
+    );
+    assert!(
+        store
+            .group_address_book(ops)
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.group_id == Some(ops))
+    );
+    let reordered = [book[2].clone(), book[0].clone()];
+    store.set_group_address_book(ops, &reordered).await.unwrap();
+    assert_eq!(
+        stored(&store.group_address_book(ops).await.unwrap()),
+        pairs(&reordered),
+        "replaced: reordered, one removed"
+    );
+    let twice = [entry("wolf@localhost", "a"), entry("wolf@localhost", "b")];
+    let refused = store.set_group_address_book(ops, &twice).await;
+    assert!(
+        matches!(
+            refused,
+            Err(StorageError::Conflict("address_book_group_entry_key"))
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(
+        stored(&store.group_address_book(ops).await.unwrap()),
+        pairs(&reordered),
+        "a refused book changes nothing"
+    );
+    // The same person may be in several groups' books.
+    store
+        .set_group_address_book(no_group, &[entry("wolf@localhost", "Wolf (all)")])
+        .await
+        .unwrap();
+    assert_eq!(store.group_address_book(ops).await.unwrap().len(), 2);
+
+    // Personal: refused without the right, and nothing is written.
+    assert!(!store.has_right(carol, "edit_address_book").await.unwrap());
+    let mine = [entry("dave@localhost", "Dave D."), entry("x@guest", "")];
+    assert!(
+        !store.set_personal_address_book(carol, &mine).await.unwrap(),
+        "without edit_address_book the book is not written"
+    );
+    assert!(store.personal_address_book(carol).await.unwrap().is_empty());
+
+    // With the right, through a group.
+    let editors = store
+        .create_group("Editors", &["edit_address_book"], 30)
+        .await
+        .unwrap()
+        .id;
+    store.set_user_groups(carol, &[editors]).await.unwrap();
+    assert!(store.set_personal_address_book(carol, &mine).await.unwrap());
+    let rows = store.personal_address_book(carol).await.unwrap();
+    assert_eq!(stored(&rows), pairs(&mine));
+    assert!(rows.iter().all(|r| r.group_id.is_none()));
+    assert!(
+        store.personal_address_book(dave).await.unwrap().is_empty(),
+        "books are per user"
+    );
+    let refused = store
+        .set_personal_address_book(carol, &[entry("x@guest", ""), entry("x@guest", "")])
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(StorageError::Conflict("address_book_personal_entry_key"))
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(
+        stored(&store.personal_address_book(carol).await.unwrap()),
+        pairs(&mine)
+    );
+
+    // The books of the user's effective groups, group by group, in order.
+    store
+        .set_group_address_book(editors, &[entry("moore@localhost", "M")])
+        .await
+        .unwrap();
+    store.set_user_groups(carol, &[editors, ops]).await.unwrap();
+    let effective: Vec<(Option<i64>, String)> = store
+        .effective_group_address_books(carol)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.group_id, r.causeway_id))
+        .collect();
+    let mut expected = vec![
+        (Some(ops), "wolf@localhost".to_owned()),
+        (Some(ops), "moore@localhost".to_owned()),
+    ];
+    let editors_part = vec![(Some(editors), "moore@localhost".to_owned())];
+    if editors < ops {
+        expected.splice(0..0, editors_part);
+    } else {
+        expected.extend(editors_part);
+    }
+    assert_eq!(effective, expected);
+    let fallback: Vec<String> = store
+        .effective_group_address_books(dave)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.causeway_id)
+        .collect();
+    assert_eq!(
+        fallback,
+        ["wolf@localhost"],
+        "in no group: the book of Users without a group"
+    );
+
+    // Losing the right: the book stays but may not be written.
+    store.set_user_groups(carol, &[ops]).await.unwrap();
+    assert!(!store.set_personal_address_book(carol, &[]).await.unwrap());
+    assert_eq!(
+        stored(&store.personal_address_book(carol).await.unwrap()),
+        pairs(&mine)
+    );
+    // Deleting a group deletes its book.
+    assert!(store.delete_group(editors).await.unwrap());
+    assert!(store.group_address_book(editors).await.unwrap().is_empty());
+    store.set_group_address_book(no_group, &[]).await.unwrap();
+    assert!(store.group_address_book(no_group).await.unwrap().is_empty());
+}
+
+async fn settings(store: &Store) {
+    assert_eq!(store.setting("security").await.unwrap(), None);
+    store
+        .put_setting("security", r#"{"password_min_length":12}"#)
+        .await
+        .unwrap();
+    store.put_setting("federation", "{}").await.unwrap();
+    assert_eq!(
+        store.setting("security").await.unwrap().as_deref(),
+        Some(r#"{"password_min_length":12}"#)
+    );
+    store
+        .put_setting("security", r#"{"password_min_length":16}"#)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.setting("security").await.unwrap().as_deref(),
+        Some(r#"{"password_min_length":16}"#),
+        "put replaces"
+    );
+    assert_eq!(
+        store.setting("federation").await.unwrap().as_deref(),
+        Some("{}")
+    );
+    assert_eq!(store.setting("display_fields").await.unwrap(), None);
+}
+
+async fn append(store: &Store, at: i64, actor: Option<&str>, action: &str, target: Option<&str>) {
+    store
+        .append_audit(&NewAuditEntry {
+            at,
+            actor_id: None,
+            actor,
+            address: Some("10.0.0.7"),
+            action,
+            target,
+            detail: Some("50% off_peak"),
+        })
+        .await
+        .unwrap();
+}
+
+fn actions(entries: &[app::types::AuditEntry]) -> Vec<&str> {
+    entries.iter().map(|e| e.action.as_str()).collect()
+}
+
+async fn audit(store: &Store) {
+    let all = AuditFilter {
+        limit: 100,
+        ..AuditFilter::default()
+    };
+    assert!(store.list_audit(&all).await.unwrap().is_empty());
+    append(store, 1, None, "sign_in.failure", Some("wolf")).await;
+    append(store, 2, Some("wolf"), "sign_in.success", Some("wolf")).await;
+    append(store, 3, Some("wolf"), "user.create", Some("Moore")).await;
+    append(store, 4, Some("wolf"), "signxin.success", None).await;
+    append(store, 5, Some("wolf"), "group.rights", Some("Ops")).await;
+    store
+        .append_audit(&NewAuditEntry {
+            at: 6,
+            actor_id: Some(1),
+            actor: None,
+            address: None,
+            action: "x.user.create",
+            target: None,
+            detail: None,
+        })
+        .await
+        .unwrap();
+
+    let entries = store.list_audit(&all).await.unwrap();
+    assert_eq!(
+        actions(&entries),
+        [
+            "x.user.create",
+            "group.rights",
+            "signxin.success",
+            "user.create",
+            "sign_in.success",
+            "sign_in.failure"
+        ],
+        "newest first"
+    );
+    assert!(entries.windows(2).all(|w| w[0].id > w[1].id));
+    let first = entries.last().unwrap();
+    assert_eq!(first.at, 1);
+    assert_eq!(first.actor, None);
+    assert_eq!(first.address.as_deref(), Some("10.0.0.7"));
+    assert_eq!(first.target.as_deref(), Some("wolf"));
+    assert_eq!(first.detail.as_deref(), Some("50% off_peak"));
+    assert_eq!(entries[0].address, None);
+
+    let filtered = |action: Option<&str>, text: Option<&str>| AuditFilter {
+        action: action.map(str::to_owned),
+        text: text.map(str::to_owned),
+        limit: 100,
+        before: None,
+    };
+    let list = |filter: AuditFilter| async move { store.list_audit(&filter).await.unwrap() };
+    assert_eq!(
+        actions(&list(filtered(Some("sign_in."), None)).await),
+        ["sign_in.success", "sign_in.failure"],
+        "a prefix; _ is literal"
+    );
+    assert_eq!(
+        actions(&list(filtered(Some("user.create"), None)).await),
+        ["user.create"],
+        "anchored at the start"
+    );
+    assert_eq!(
+        actions(&list(filtered(Some("user"), None)).await),
+        ["user.create"]
+    );
+    assert!(
+        list(filtered(Some("%"), None)).await.is_empty(),
+        "% is literal"
+    );
+    assert_eq!(
+        actions(&list(filtered(None, Some("MOORE"))).await),
+        ["user.create"],
+        "text in the target, any case"
+    );
+    assert_eq!(
+        actions(&list(filtered(None, Some("wolf"))).await).len(),
+        5,
+        "text in the actor or target"
+    );
+    assert_eq!(
+        actions(&list(filtered(None, Some("10.0.0"))).await).len(),
+        5,
+        "text in the address"
+    );
+    assert_eq!(
+        actions(&list(filtered(None, Some("% OFF_"))).await).len(),
+        5,
+        "text in the detail, % and _ literal"
+    );
+    assert!(
+        list(filtered(None, Some("o_f"))).await.is_empty(),
+        "_ matches only itself"
+    );
+    assert_eq!(
+        actions(&list(filtered(Some("sign"), Some("10.0"))).await),
+        ["signxin.success", "sign_in.success", "sign_in.failure"],
+        "both filters at once"
+    );
+    assert_eq!(
+        actions(&list(filtered(Some("user"), Some("moore"))).await),
+        ["user.create"]
+    );
+
+    // Paging back with `before`.
+    let page = |before: Option<i64>| AuditFilter {
+        before,
+        limit: 4,
+        ..AuditFilter::default()
+    };
+    let first_page = list(page(None)).await;
+    assert_eq!(first_page.len(), 4);
+    assert_eq!(first_page[0].id, entries[0].id);
+    let second_page = list(page(Some(first_page[3].id))).await;
+    assert_eq!(
+        actions(&second_page),
+        ["sign_in.success", "sign_in.failure"]
+    );
+    assert!(list(page(Some(entries[5].id))).await.is_empty());
+    let before_filtered = AuditFilter {
+        before: Some(entries[1].id),
+        action: Some("sign_in.".into()),
+        limit: 1,
+        text: None,
+    };
+    assert_eq!(actions(&list(before_filtered).await), ["sign_in.success"]);
+}
+
+async fn throttle(store: &Store) {
+    let now = 1_900_000_000_000;
+    assert_eq!(store.throttle("account:wolf").await.unwrap(), None);
+    let counting = ThrottleRow {
+        failures: 2,
+        window_started_at: now - 10,
+        locked_until: None,
+    };
+    store.put_throttle("account:wolf", counting).await.unwrap();
+    assert_eq!(
+        store.throttle("account:wolf").await.unwrap(),
+        Some(counting)
+    );
+    let locked = ThrottleRow {
+        failures: 0,
+        window_started_at: now,
+        locked_until: Some(now + 60_000),
+    };
+    store.put_throttle("account:wolf", locked).await.unwrap();
+    assert_eq!(
+        store.throttle("account:wolf").await.unwrap(),
+        Some(locked),
+        "put replaces"
+    );
+    store
+        .put_throttle(
+            "account:ghost",
+            ThrottleRow {
+                locked_until: Some(now + 5),
+                ..locked
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .put_throttle(
+            "account:moore",
+            ThrottleRow {
+                locked_until: Some(now - 1),
+                ..locked
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .put_throttle("address:127.0.0.1", locked)
+        .await
+        .unwrap();
+    store.put_throttle("account:carol", counting).await.unwrap();
+
+    let mut locks = store.account_locks(now).await.unwrap();
+    locks.sort();
+    assert_eq!(
+        locks,
+        [
+            ("ghost".to_owned(), now + 5),
+            ("wolf".to_owned(), now + 60_000)
+        ],
+        "accounts only, locks in force only"
+    );
+    assert_eq!(store.account_locks(now + 5).await.unwrap().len(), 1);
+
+    store.clear_throttle("account:wolf").await.unwrap();
+    assert_eq!(store.throttle("account:wolf").await.unwrap(), None);
+    store
+        .clear_throttle("account:wolf")
+        .await
+        .expect("clearing twice is fine");
+    assert_eq!(
+        store.throttle("address:127.0.0.1").await.unwrap(),
+        Some(locked),
+        "other keys stay"
+    );
+    assert_eq!(
+        store.account_locks(now).await.unwrap(),
+        [("ghost".to_owned(), now + 5)]
+    );
+}
+
+async fn profile_and_password(store: &Store) {
+    let dave = store.user_by_login("dave").await.unwrap().unwrap().id;
+    let profile = Profile {
+        display_name: "David".into(),
+        first_name: "David".into(),
+        last_name: "Dee".into(),
+        email: "d@corp.example".into(),
+        phone: "+1 555".into(),
+        company: "Corp".into(),
+        department: "Sales".into(),
+        position: "Lead".into(),
+    };
+    assert!(store.update_profile(dave, &profile).await.unwrap());
+    assert_eq!(
+        store.user_by_id(dave).await.unwrap().unwrap().profile(),
+        profile
+    );
+    assert!(!store.update_profile(999_999, &profile).await.unwrap());
+    assert!(store.set_password_hash(dave, "new-hash").await.unwrap());
+    assert_eq!(
+        store.user_by_id(dave).await.unwrap().unwrap().password_hash,
+        "new-hash"
+    );
+    assert!(!store.set_password_hash(999_999, "h").await.unwrap());
+}
+
+async fn other_sessions(store: &Store) {
+    let dave = store.user_by_login("dave").await.unwrap().unwrap().id;
+    let carol = store.user_by_login("carol").await.unwrap().unwrap().id;
+    let now = 1_800_000_000_000;
+    for (id, user) in [("d1", dave), ("d2", dave), ("d3", dave), ("c1", carol)] {
+        assert!(
+            store
+                .insert_session(id, Some(user), b"{}", now + 10_000)
+                .await
+                .unwrap()
+        );
+    }
+    assert_eq!(store.delete_other_sessions(dave, "d2").await.unwrap(), 2);
+    assert!(store.load_session("d2", now).await.unwrap().is_some());
+    assert!(store.load_session("d1", now).await.unwrap().is_none());
+    assert!(store.load_session("d3", now).await.unwrap().is_none());
+    assert!(
+        store.load_session("c1", now).await.unwrap().is_some(),
+        "another user's session stays"
+    );
+    assert_eq!(
+        store.delete_other_sessions(dave, "d2").await.unwrap(),
+        0,
+        "nothing left to end"
+    );
+    assert_eq!(
+        store.delete_other_sessions(carol, "unknown").await.unwrap(),
+        1
+    );
+    store.delete_session("d2").await.unwrap();
+}
+
+async fn is_admin(store: &Store, id: i64) -> (bool, bool) {
+    let user = store.user_by_id(id).await.unwrap().expect("still there");
+    (user.is_admin, user.is_active)
+}
+
+/// `change_user` never leaves the server without an active administrator.
+async fn last_administrator(store: &Store) {
+    let wolf = store.user_by_login("wolf").await.unwrap().unwrap().id;
+    let moore = store.user_by_login("moore").await.unwrap().unwrap().id;
+    assert_eq!(store.count_active_admins().await.unwrap(), 1);
+    assert_eq!(is_admin(store, wolf).await, (true, true));
+
+    for change in [
+        UserChange::Admin(false),
+        UserChange::Active(false),
+        UserChange::Delete,
+    ] {
+        let refused = store.change_user(wolf, change).await;
+        assert!(
+            matches!(refused, Err(StorageError::LastAdministrator)),
+            "{change:?}: {refused:?}"
+        );
+        assert_eq!(
+            is_admin(store, wolf).await,
+            (true, true),
+            "{change:?} changed nothing"
+        );
+    }
+    assert!(
+        store
+            .change_user(moore, UserChange::Active(false))
+            .await
+            .unwrap(),
+        "others may change freely"
+    );
+    assert!(
+        store
+            .change_user(moore, UserChange::Admin(true))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.count_active_admins().await.unwrap(),
+        1,
+        "an inactive administrator does not count"
+    );
+    let refused = store.change_user(wolf, UserChange::Admin(false)).await;
+    assert!(matches!(refused, Err(StorageError::LastAdministrator)));
+    assert!(
+        store
+            .change_user(moore, UserChange::Active(true))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.count_active_admins().await.unwrap(), 2);
+    assert!(
+        store
+            .change_user(wolf, UserChange::Admin(false))
+            .await
+            .unwrap()
+    );
+    assert_eq!(is_admin(store, wolf).await, (false, true));
+    let refused = store.change_user(moore, UserChange::Delete).await;
+    assert!(matches!(refused, Err(StorageError::LastAdministrator)));
+    assert!(store.user_by_id(moore).await.unwrap().is_some());
+
+    // Unknown users: `false`, whatever the change.
+    for change in [
+        UserChange::Admin(false),
+        UserChange::Active(false),
+        UserChange::Delete,
+    ] {
+        assert!(!store.change_user(999_999, change).await.unwrap());
+    }
+
+    // Deleting takes the user's memberships, personal book and sessions along.
+    let carol = store.user_by_login("carol").await.unwrap().unwrap().id;
+    let ops = group_id(store, "Ops").await;
+    store.set_user_groups(carol, &[ops]).await.unwrap();
+    assert!(!store.personal_address_book(carol).await.unwrap().is_empty());
+    assert!(
+        store
+            .insert_session("c2", Some(carol), b"{}", 1_800_000_010_000)
+            .await
+            .unwrap()
+    );
+    assert!(store.change_user(carol, UserChange::Delete).await.unwrap());
+    assert!(store.user_by_id(carol).await.unwrap().is_none());
+    assert!(store.group_members(ops).await.unwrap().is_empty());
+    assert!(store.personal_address_book(carol).await.unwrap().is_empty());
+    assert!(
+        store
+            .load_session("c2", 1_800_000_000_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(!store.change_user(carol, UserChange::Delete).await.unwrap());
 }
 
 async fn users(store: &Store) {
@@ -137,10 +1145,12 @@ async fn sessions(store: &Store) {
     assert_eq!(row.data, b"{\"a\":1}");
     assert_eq!(row.expires_at, now + 1000);
 
-    store
-        .save_session("s1", Some(wolf), b"{\"a\":2}", now + 2000)
-        .await
-        .unwrap();
+    assert!(
+        store
+            .save_session("s1", Some(wolf), b"{\"a\":2}", now + 2000)
+            .await
+            .unwrap()
+    );
     let row = store.load_session("s1", now).await.unwrap().unwrap();
     assert_eq!(row.data, b"{\"a\":2}", "save replaces the record");
     assert_eq!(row.expires_at, now + 2000);
@@ -155,18 +1165,26 @@ async fn sessions(store: &Store) {
     );
     assert!(store.load_session("nope", now).await.unwrap().is_none());
 
-    store
-        .save_session("s2", Some(wolf), b"{}", now + 5000)
-        .await
-        .unwrap();
-    store
-        .save_session("anon", None, b"{}", now + 5000)
-        .await
-        .unwrap();
-    store
-        .save_session("old", None, b"{}", now - 1)
-        .await
-        .unwrap();
+    assert!(
+        !store
+            .save_session("ghost", Some(wolf), b"{}", now + 5000)
+            .await
+            .unwrap(),
+        "saving never creates: a session ended during its request stays ended"
+    );
+    assert!(store.load_session("ghost", now).await.unwrap().is_none());
+    for (id, user, expires) in [
+        ("s2", Some(wolf), now + 5000),
+        ("anon", None, now + 5000),
+        ("old", None, now - 1),
+    ] {
+        assert!(
+            store
+                .insert_session(id, user, b"{}", expires)
+                .await
+                .unwrap()
+        );
+    }
     assert_eq!(store.delete_expired_sessions(now).await.unwrap(), 1);
     assert_eq!(store.delete_user_sessions(wolf).await.unwrap(), 2);
     assert!(store.load_session("s2", now).await.unwrap().is_none());
@@ -180,6 +1198,105 @@ async fn sessions(store: &Store) {
         .delete_session("anon")
         .await
         .expect("deleting twice is fine");
+}
+
+/// Two administrators demoting each other at the same moment: exactly one wins,
+/// so the server is never left without an active administrator.
+async fn concurrent_demotions(store: &Store) {
+    let wolf = store.user_by_login("wolf").await.unwrap().unwrap().id;
+    let moore = store.user_by_login("moore").await.unwrap().unwrap().id;
+    store
+        .change_user(wolf, UserChange::Admin(true))
+        .await
+        .unwrap();
+    let changes = [
+        (UserChange::Admin(false), UserChange::Admin(false)),
+        (UserChange::Active(false), UserChange::Admin(false)),
+        (UserChange::Admin(false), UserChange::Active(false)),
+        (UserChange::Active(false), UserChange::Active(false)),
+    ];
+    for (first, second) in changes {
+        assert_eq!(store.count_active_admins().await.unwrap(), 2);
+        let (a, b) = tokio::join!(
+            store.change_user(wolf, first),
+            store.change_user(moore, second)
+        );
+        let refused =
+            |r: &Result<bool, StorageError>| matches!(r, Err(StorageError::LastAdministrator));
+        assert!(
+            matches!((&a, &b), (Ok(true), Err(_)) | (Err(_), Ok(true)))
+                && (refused(&a) || refused(&b)),
+            "{first:?} / {second:?}: exactly one wins, got {a:?} and {b:?}"
+        );
+        assert_eq!(store.count_active_admins().await.unwrap(), 1);
+        // Restore both for the next round.
+        for id in [wolf, moore] {
+            store
+                .change_user(id, UserChange::Active(true))
+                .await
+                .unwrap();
+            store
+                .change_user(id, UserChange::Admin(true))
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// Search in any case also for letters beyond ASCII ("Élodie", "ÖZTÜRK"):
+/// the same on both backends.
+async fn non_ascii_search(store: &Store) {
+    store.migrate().await.unwrap();
+    add_user(
+        store,
+        "elodie",
+        Profile {
+            last_name: "Öztürk".into(),
+            ..named("Élodie Öztürk")
+        },
+    )
+    .await;
+    for text in ["élodie", "ÉLODIE", "öztürk", "ÖZTÜRK", "Élodie"] {
+        let (users, total) = store.list_users(text, 10, 0).await.unwrap();
+        assert_eq!(
+            (logins(&users), total),
+            (vec!["elodie"], 1),
+            "{text} finds Élodie Öztürk on {:?}",
+            store.backend()
+        );
+    }
+    append(
+        store,
+        1,
+        Some("elodie"),
+        "user.profile",
+        Some("Élodie Öztürk"),
+    )
+    .await;
+    let found = store
+        .list_audit(&AuditFilter {
+            text: Some("élodie öztürk".into()),
+            limit: 10,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(actions(&found), ["user.profile"], "{:?}", store.backend());
+}
+
+#[tokio::test]
+async fn non_ascii_search_ignores_case_on_both_backends() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("causeway.db").display());
+    let store = Store::connect(&url, 4).await.unwrap();
+    if let Some(db) = PgDatabase::create().await {
+        let pg = Store::connect(&db.url, 4).await.unwrap();
+        non_ascii_search(&pg).await;
+        pg.close().await;
+        db.drop_now().await;
+    }
+    non_ascii_search(&store).await;
+    store.close().await;
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api;
-use crate::components::{ErrorNotice, Frame, Loading, Section, outcome};
+use crate::components::{ErrorNotice, Frame, Loading, Me, Section, outcome};
 use crate::types::{ChangePassword, MyAccount, ProfileField, UpdateOwnProfile};
 
 #[component]
@@ -40,6 +40,13 @@ fn AccountBody(data: MyAccount) -> impl IntoView {
     let save = Action::new_local(|request: &UpdateOwnProfile| {
         let request = request.clone();
         async move { api::update_my_profile(&request).await }
+    });
+    // The name in the top bar follows a saved change.
+    let Me(me) = expect_context::<Me>();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            me.refetch();
+        }
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -186,8 +186,9 @@ pub async fn show(
     Ok(Json(detail(&state, user).await?))
 }
 
-/// `PATCH /api/v1/admin/users/{id}` — administrators. Changes the profile and the
-/// active/administrator flags given. Deactivation ends the user's sessions at once.
+/// `PATCH /api/v1/admin/users/{id}` — administrators. Changes what is given: the
+/// profile (a whole profile: fields left out become empty) and the
+/// active/administrator flags. Deactivation ends the user's sessions at once.
 /// Nothing may leave the server without an active administrator.
 pub async fn update(
     State(state): State<AppState>,
@@ -325,7 +326,8 @@ pub async fn unlock(
 }
 
 /// `DELETE /api/v1/admin/users/{id}` — administrators. Deletes the account, its
-/// sessions, memberships and personal address book; never the last administrator.
+/// sessions, memberships and personal address book, and takes it out of every
+/// address book; never the last administrator.
 pub async fn delete(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,

@@ -192,7 +192,7 @@ pub async fn login(
 }
 
 /// 429 with `Retry-After`, for a locked account or address.
-fn too_many_attempts(until: i64, now: i64) -> ApiError {
+pub(crate) fn too_many_attempts(until: i64, now: i64) -> ApiError {
     let minutes = ((until - now) + 59_999) / 60_000;
     let mut error = ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,

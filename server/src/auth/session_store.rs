@@ -69,12 +69,19 @@ impl SessionStore for DbSessionStore {
         }
     }
 
+    /// Updates the record; a session deleted during the request (its user signed
+    /// out everywhere, was deactivated or deleted) is not brought back.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let row = encode(record)?;
-        self.store
+        let saved = self
+            .store
             .save_session(&row.id, row.user_id, &row.data, row.expires_at)
             .await
-            .map_err(backend)
+            .map_err(backend)?;
+        if !saved {
+            tracing::debug!("a session ended during its request; not saved again");
+        }
+        Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {

@@ -37,8 +37,13 @@ struct AuditRow {
 
 impl Store {
     pub async fn append_audit(&self, entry: &NewAuditEntry<'_>) -> Result<()> {
-        let sql = "insert into audit_log (at, actor_id, actor, address, action, target, detail) \
-                   values ($1, $2, $3, $4, $5, $6, $7)";
+        let sql = "insert into audit_log (at, actor_id, actor, address, action, target, detail, \
+                   search_text) values ($1, $2, $3, $4, $5, $6, $7, $8)";
+        // Lowercased by Rust, for search beyond ASCII (see migration 0003).
+        let search_text = [entry.actor, entry.target, entry.detail, entry.address]
+            .map(Option::unwrap_or_default)
+            .join(" ")
+            .to_lowercase();
         on_pool!(self, |pool| sqlx::query(sql)
             .bind(entry.at)
             .bind(entry.actor_id)
@@ -47,6 +52,7 @@ impl Store {
             .bind(entry.action)
             .bind(entry.target)
             .bind(entry.detail)
+            .bind(&search_text)
             .execute(pool)
             .await
             .map(drop))?;
@@ -59,10 +65,7 @@ impl Store {
         let sql = "select id, at, actor, address, action, target, detail from audit_log \
                    where ($1 is null or id < $1) \
                    and ($2 is null or action like $2 escape '\\') \
-                   and ($3 is null or lower(coalesce(actor, '')) like $3 escape '\\' \
-                        or lower(coalesce(target, '')) like $3 escape '\\' \
-                        or lower(coalesce(detail, '')) like $3 escape '\\' \
-                        or lower(coalesce(address, '')) like $3 escape '\\') \
+                   and ($3 is null or search_text like $3 escape '\\') \
                    order by id desc limit $4";
         let action = filter.action.as_deref().map(|a| {
             let mut prefix = like_pattern(a);

@@ -313,6 +313,16 @@ impl Store {
             .await)?)
     }
 
+    /// Removes every address-book entry naming `causeway_id` (a deleted user).
+    pub async fn remove_from_address_books(&self, causeway_id: &str) -> Result<u64> {
+        let sql = "delete from address_book_entries where causeway_id = $1";
+        Ok(on_pool!(self, |pool| sqlx::query(sql)
+            .bind(causeway_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?)
+    }
+
     /// Replaces a group's address book. Duplicate IDs are `Conflict`.
     pub async fn set_group_address_book(
         &self,

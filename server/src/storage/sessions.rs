@@ -31,26 +31,26 @@ impl Store {
         Ok(done == 1)
     }
 
-    /// Stores a session, replacing the record with the same id.
+    /// Updates a stored session. Never creates one: a session deleted while a
+    /// request was in flight (sign-out elsewhere, deactivation, password change)
+    /// stays deleted. Returns `false` when there was no such session.
     pub async fn save_session(
         &self,
         id: &str,
         user_id: Option<i64>,
         data: &[u8],
         expires_at: i64,
-    ) -> Result<()> {
-        let sql = "insert into sessions (id, user_id, data, expires_at) values ($1, $2, $3, $4) \
-                   on conflict (id) do update set user_id = excluded.user_id, data = excluded.data, \
-                   expires_at = excluded.expires_at";
-        on_pool!(self, |pool| sqlx::query(sql)
-            .bind(id)
+    ) -> Result<bool> {
+        let sql = "update sessions set user_id = $1, data = $2, expires_at = $3 where id = $4";
+        let changed = on_pool!(self, |pool| sqlx::query(sql)
             .bind(user_id)
             .bind(data)
             .bind(expires_at)
+            .bind(id)
             .execute(pool)
             .await
-            .map(drop))?;
-        Ok(())
+            .map(|r| r.rows_affected()))?;
+        Ok(changed == 1)
     }
 
     /// The session with this id, if it exists and has not expired at `now`.

@@ -48,6 +48,20 @@ pub struct NewUser<'a> {
     pub created_at: i64,
 }
 
+/// What user search matches: login, names and email, lowercased by Rust (which
+/// knows all of Unicode, unlike SQLite's `lower()`), space-separated.
+fn search_text(login: &str, profile: &Profile) -> String {
+    [
+        login,
+        &profile.display_name,
+        &profile.first_name,
+        &profile.last_name,
+        &profile.email,
+    ]
+    .join(" ")
+    .to_lowercase()
+}
+
 /// A change that can take away the last administrator, so it is checked as one.
 #[derive(Debug, Clone, Copy)]
 pub enum UserChange {
@@ -79,8 +93,8 @@ impl Store {
     pub async fn insert_user(&self, user: &NewUser<'_>) -> Result<UserRecord> {
         let sql = format!(
             "insert into users (login, display_name, first_name, last_name, email, phone, company, \
-             department, position, password_hash, is_admin, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning {USER_COLUMNS}"
+             department, position, password_hash, is_admin, created_at, search_text) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning {USER_COLUMNS}"
         );
         let p = user.profile;
         on_pool!(self, |pool| sqlx::query_as(&sql)
@@ -96,6 +110,7 @@ impl Store {
             .bind(user.password_hash)
             .bind(user.is_admin)
             .bind(user.created_at)
+            .bind(search_text(user.login, p))
             .fetch_one(pool)
             .await)
         .map_err(StorageError::on_unique("users_login_key"))
@@ -146,9 +161,7 @@ impl Store {
         offset: i64,
     ) -> Result<(Vec<UserRecord>, i64)> {
         let pattern = like_pattern(search);
-        let filter = "lower(login) like $1 escape '\\' or lower(display_name) like $1 escape '\\' \
-             or lower(first_name) like $1 escape '\\' or lower(last_name) like $1 escape '\\' \
-             or lower(email) like $1 escape '\\'";
+        let filter = "search_text like $1 escape '\\'";
         let page_sql = format!(
             "select {USER_COLUMNS} from users where {filter} order by login limit $2 offset $3"
         );
@@ -172,8 +185,10 @@ impl Store {
     /// Replaces the profile fields of a user. `false` if there is no such user.
     pub async fn update_profile(&self, id: i64, profile: &Profile) -> Result<bool> {
         let sql = "update users set display_name = $1, first_name = $2, last_name = $3, \
-                   email = $4, phone = $5, company = $6, department = $7, position = $8 \
-                   where id = $9";
+                   email = $4, phone = $5, company = $6, department = $7, position = $8, \
+                   search_text = login || $10 where id = $9";
+        // Logins are lowercase ASCII already; the rest is lowercased here.
+        let text = search_text("", profile);
         let changed = on_pool!(self, |pool| sqlx::query(sql)
             .bind(&profile.display_name)
             .bind(&profile.first_name)
@@ -184,6 +199,7 @@ impl Store {
             .bind(&profile.department)
             .bind(&profile.position)
             .bind(id)
+            .bind(&text)
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))?;

@@ -145,6 +145,56 @@ impl Client {
             .await
             .unwrap()
     }
+
+    /// Any method, with a JSON body when one is given.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> reqwest::Response {
+        let request = self.http.request(method, format!("{}{path}", self.base));
+        let request = match body {
+            Some(body) => request.json(body),
+            None => request,
+        };
+        request.send().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.send(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+
+    /// `GET path`, which must answer 200, read as `T`.
+    pub async fn get_ok<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let response = self.get(path).await;
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, 200, "GET {path}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("GET {path}: {e}: {text}"))
+    }
+}
+
+impl TestServer {
+    /// Signs in as `login` and returns the signed-in client.
+    pub async fn sign_in(&self, login: &str, password: &str) -> Client {
+        let client = self.client();
+        let response = client.login(login, password, false).await;
+        assert_eq!(response.status(), 200, "{login} signs in");
+        client
+    }
 }
 
 /// Reads an API error body and returns its `(code, message)`.

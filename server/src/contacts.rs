@@ -108,15 +108,22 @@ pub async fn set_personal(
     user: AuthUser,
     Json(request): Json<AddressBook>,
 ) -> Result<Json<Contacts>, ApiError> {
+    let refusal = || {
+        ApiError::forbidden(
+            "You may not edit your address book: that needs the right \"Edit the address book\".",
+        )
+    };
+    // Refuse early, before looking at the book; the write checks again in its transaction.
+    if !rights::has(&state.store, user.user.id, Right::EditAddressBook).await? {
+        return Err(refusal());
+    }
     let entries = validate::address_book(&state, request.entries).await?;
     if !state
         .store
         .set_personal_address_book(user.user.id, &entries)
         .await?
     {
-        return Err(ApiError::forbidden(
-            "You may not edit your address book: that needs the right \"Edit the address book\".",
-        ));
+        return Err(refusal());
     }
     let detail_text = format!("{} entries", entries.len());
     audit::record(

@@ -1737,6 +1737,56 @@ async fn the_personal_address_book_needs_the_right() {
     server.stop().await;
 }
 
+/// A user without the right is told so even when the book they send is bad, and
+/// a deleted user leaves every address book, so a later account with the same
+/// login inherits nothing and the book can be saved as shown.
+#[tokio::test]
+async fn deleted_users_leave_address_books_and_the_right_comes_first() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    create_user(&admin, "nora", "Nora").await;
+    let lee = create_user(&admin, "lee", "Lee Local").await;
+    let session = server.sign_in("nora", PASSWORD).await;
+    refused(
+        session
+            .put_json(MY_BOOK, &book(&[("ghost@localhost", "")]))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+
+    let no_group = builtin(&admin, BuiltinGroup::NoGroup).await;
+    let with_lee = book(&[("lee@localhost", "Lee"), ("moore@guest", "Moore")]);
+    ok::<GroupDetail>(
+        admin
+            .put_json(&format!("{}/address-book", group_path(no_group)), &with_lee)
+            .await,
+        200,
+    )
+    .await;
+    done(admin.delete(&user_path(lee.id)).await, 204).await;
+    let shown = group(&admin, no_group).await;
+    assert_eq!(book_of(&shown), pairs(&[("moore@guest", "Moore")]));
+    let again = book(&[("moore@guest", "Moore")]);
+    ok::<GroupDetail>(
+        admin
+            .put_json(&format!("{}/address-book", group_path(no_group)), &again)
+            .await,
+        200,
+    )
+    .await;
+    create_user(&admin, "lee", "A New Lee").await;
+    let contacts: Contacts = session.get_ok(CONTACTS).await;
+    let ids: Vec<String> = contacts
+        .contacts
+        .iter()
+        .map(|c| c.causeway_id.to_string())
+        .collect();
+    assert_eq!(ids, ["moore@guest"], "the new lee is in no address book");
+    server.stop().await;
+}
+
 // ---------------------------------------------------------------------------
 // 5. Settings
 // ---------------------------------------------------------------------------

@@ -338,6 +338,10 @@ pub async fn delete(
         return Err(ApiError::missing("user"));
     }
     throttle::unlock(&state.store, &user.login).await?;
+    // A deleted person leaves every address book, so a later account with the
+    // same login does not inherit their entries.
+    let causeway_id = format!("{}@{}", user.login, state.config.server_name);
+    state.store.remove_from_address_books(&causeway_id).await?;
     audit::record(
         &state,
         &admin.actor(),

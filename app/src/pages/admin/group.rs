@@ -74,7 +74,7 @@ fn GroupBody(
             <p class="muted">{intro}</p>
         </div>
         {builtin.is_none().then(|| view! { <RenameGroup id name=group.name.clone() reload=reload.clone() /> }.into_any())}
-        {view! { <RightsForm id rights=group.rights.clone() reload=reload.clone() /> }.into_any()}
+        {view! { <RightsForm id rights=group.rights.clone() /> }.into_any()}
         {view! { <Members id builtin members=group.members.clone() users reload=reload.clone() /> }.into_any()}
         {view! { <AddressBookEditor id entries=group.address_book.clone() reload=reload.clone() /> }.into_any()}
         {builtin.is_none().then(|| view! { <DeleteGroup id name=group.name.clone() /> }.into_any())}
@@ -112,12 +112,10 @@ fn RenameGroup(
     }
 }
 
+/// The fields already show what was saved, so a save does not reload the page
+/// (which would also wipe its confirmation).
 #[component]
-fn RightsForm(
-    id: i64,
-    rights: Vec<Right>,
-    reload: impl Fn() + Clone + Send + Sync + 'static,
-) -> impl IntoView {
+fn RightsForm(id: i64, rights: Vec<Right>) -> impl IntoView {
     let toggles: Vec<(Right, RwSignal<bool>)> = Right::ALL
         .into_iter()
         .map(|r| (r, RwSignal::new(rights.contains(&r))))
@@ -126,11 +124,6 @@ fn RightsForm(
     let save = Action::new_local(move |request: &UpdateGroup| {
         let request = request.clone();
         async move { api::admin::update_group(id, &request).await }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = save.value().get() {
-            reload();
-        }
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

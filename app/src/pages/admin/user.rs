@@ -113,7 +113,7 @@ fn UserBody(
             </div>
             {move || update.value().get().and_then(Result::err).map(|failure| view! { <ErrorNotice failure /> })}
         </section>
-        {view! { <ProfileForm id profile=user.profile.clone() reload=reload.clone() /> }.into_any()}
+        {view! { <ProfileForm id profile=user.profile.clone() /> }.into_any()}
         {view! { <PasswordReset id /> }.into_any()}
         {view! { <GroupsForm id current=user.groups.iter().map(|g| g.id).collect() groups reload=reload.clone() /> }.into_any()}
         <section class="card" aria-labelledby="rights-heading">
@@ -141,12 +141,10 @@ fn UserBody(
     }
 }
 
+/// The fields already show what was saved, so a save does not reload the page
+/// (which would also wipe its confirmation).
 #[component]
-fn ProfileForm(
-    id: i64,
-    profile: Profile,
-    reload: impl Fn() + Clone + Send + Sync + 'static,
-) -> impl IntoView {
+fn ProfileForm(id: i64, profile: Profile) -> impl IntoView {
     let fields: Vec<(ProfileField, RwSignal<String>)> = ProfileField::ALL
         .into_iter()
         .map(|f| (f, RwSignal::new(profile.get(f).to_owned())))
@@ -158,11 +156,6 @@ fn ProfileForm(
             ..UpdateUser::default()
         };
         async move { api::admin::update_user(id, &request).await }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = save.value().get() {
-            reload();
-        }
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

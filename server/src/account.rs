@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use tower_sessions::Session;
 
 use crate::audit;
+use crate::avatars;
 use crate::auth::routes::too_many_attempts;
 use crate::auth::{AuthUser, password, throttle};
 use crate::error::{ApiError, Json};
@@ -14,7 +15,7 @@ use crate::state::AppState;
 use crate::time::now_millis;
 use crate::validate;
 
-async fn my_account(state: &AppState, user: &AuthUser) -> Result<MyAccount, ApiError> {
+pub(crate) async fn my_account(state: &AppState, user: &AuthUser) -> Result<MyAccount, ApiError> {
     let fresh = state
         .store
         .user_by_id(user.user.id)
@@ -22,6 +23,7 @@ async fn my_account(state: &AppState, user: &AuthUser) -> Result<MyAccount, ApiE
         .ok_or_else(ApiError::unauthenticated)?;
     let (groups, rights) = rights::effective(&state.store, fresh.id).await?;
     Ok(MyAccount {
+        avatar_url: fresh.avatar.as_deref().map(avatars::url),
         causeway_id: user.causeway_id(state),
         profile: fresh.profile(),
         is_admin: fresh.is_admin,

@@ -9,6 +9,7 @@ use axum::extract::State;
 
 use crate::admin_entries;
 use crate::audit;
+use crate::avatars;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Json};
 use crate::rights;
@@ -51,34 +52,30 @@ async fn contacts(state: &AppState, user: &AuthUser) -> Result<Contacts, ApiErro
             }
             None => {
                 let is_local = entry.causeway_id.server == state.config.server_name;
-                let display_name = if !entry.display_name.is_empty() {
-                    entry.display_name.clone()
-                } else if is_local {
-                    match store
-                        .user_by_login(entry.causeway_id.login.as_str())
-                        .await?
-                    {
-                        Some(u) => u.display_name,
+                let local_user = if is_local {
+                    match store.user_by_login(entry.causeway_id.login.as_str()).await? {
+                        Some(u) => Some(u),
                         // Deleted since it was listed: not a contact any more.
                         None => continue,
                     }
                 } else {
-                    entry.causeway_id.login.to_string()
+                    None
                 };
-                if is_local
-                    && !entry.display_name.is_empty()
-                    && store
-                        .user_by_login(entry.causeway_id.login.as_str())
-                        .await?
-                        .is_none()
-                {
-                    continue;
-                }
+                let display_name = match (&local_user, entry.display_name.is_empty()) {
+                    (_, false) => entry.display_name.clone(),
+                    (Some(u), true) => u.display_name.clone(),
+                    (None, true) => entry.causeway_id.login.to_string(),
+                };
+                let avatar_url = local_user
+                    .as_ref()
+                    .and_then(|u| u.avatar.as_deref())
+                    .map(avatars::url);
                 index.insert(key, merged.len());
                 merged.push(Contact {
                     causeway_id: entry.causeway_id,
                     display_name,
                     is_local,
+                    avatar_url,
                     sources: vec![source],
                 });
             }

@@ -25,7 +25,7 @@ use crate::auth::{self, authenticate};
 use crate::error::{ApiError, Json};
 use crate::metrics;
 use crate::state::AppState;
-use crate::{account, admin, contacts};
+use crate::{account, admin, avatars, contacts};
 
 /// Largest JSON body an API endpoint reads. File uploads will have their own limit.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
@@ -53,6 +53,13 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
         .route("/me/profile", patch(account::update_profile))
         .route("/me/password", put(account::change_password))
         .route("/me/address-book", put(contacts::set_personal))
+        .route(
+            "/me/avatar",
+            put(avatars::upload)
+                .delete(avatars::remove)
+                .layer(DefaultBodyLimit::max(avatars::MAX_AVATAR_BYTES)),
+        )
+        .route("/avatars/{name}", get(avatars::serve))
         .route("/contacts", get(contacts::list))
         .nest("/admin", admin::routes())
         .fallback(api_not_found)

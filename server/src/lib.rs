@@ -7,6 +7,8 @@
 pub mod account;
 /// The control panel's API: users, groups, rights, settings, audit log.
 pub mod admin;
+/// Users' photos: upload, removal, serving.
+pub mod avatars;
 /// The audit log of sign-ins and administrative changes.
 pub mod audit;
 /// Passwords, sessions, the `AuthUser` extractor, sign-in and sign-out.

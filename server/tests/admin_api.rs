@@ -370,13 +370,15 @@ async fn authorization_matrix() {
             200,
         ),
         endpoint(M::GET, CONTACTS, Body::None, 200),
+        // Uploads and photo reads are covered by tests/avatars.rs.
+        endpoint(M::DELETE, "/api/v1/me/avatar", Body::None, 200),
     ];
     assert_eq!(
         table.iter().filter(|e| e.admin_only).count(),
         22,
         "every admin route"
     );
-    assert_eq!(table.iter().filter(|e| !e.admin_only).count(), 6);
+    assert_eq!(table.iter().filter(|e| !e.admin_only).count(), 7);
 
     for endpoint in &table {
         for who in [Who::Anonymous, Who::User, Who::Admin] {
@@ -1625,6 +1627,7 @@ async fn contacts_merge_group_and_personal_books() {
         causeway_id: id.parse().unwrap(),
         display_name: name.to_owned(),
         is_local,
+        avatar_url: None,
         sources,
     };
     assert_eq!(

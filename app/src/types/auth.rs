@@ -31,4 +31,6 @@ pub struct CurrentUser {
     pub causeway_id: CausewayId,
     pub display_name: String,
     pub is_admin: bool,
+    /// Where the user's photo is, if they set one.
+    pub avatar_url: Option<String>,
 }

@@ -176,6 +176,7 @@ pub struct UserDetail {
     pub is_active: bool,
     pub is_admin: bool,
     pub locked_until: Option<i64>,
+    pub avatar_url: Option<String>,
     pub created_at: i64,
     pub last_login_at: Option<i64>,
     /// The groups the user is in; "Users without a group" when in none.
@@ -345,6 +346,8 @@ pub struct Contact {
     pub display_name: String,
     /// On this server (else on the server named in the ID).
     pub is_local: bool,
+    /// The person's photo, for people of this server who set one.
+    pub avatar_url: Option<String>,
     pub sources: Vec<ContactSource>,
 }
 
@@ -361,6 +364,7 @@ pub struct Contacts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MyAccount {
     pub causeway_id: CausewayId,
+    pub avatar_url: Option<String>,
     pub profile: Profile,
     pub is_admin: bool,
     pub groups: Vec<GroupRef>,

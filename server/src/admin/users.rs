@@ -102,6 +102,7 @@ async fn detail(state: &AppState, user: UserRecord) -> Result<UserDetail, ApiErr
         is_active: user.is_active,
         is_admin: user.is_admin,
         locked_until,
+        avatar_url: user.avatar.as_deref().map(crate::avatars::url),
         created_at: user.created_at,
         last_login_at: user.last_login_at,
         groups,

@@ -79,6 +79,7 @@ impl AuthUser {
             causeway_id: self.causeway_id(state),
             display_name: self.user.display_name.clone(),
             is_admin: self.user.is_admin,
+            avatar_url: self.user.avatar.as_deref().map(crate::avatars::url),
         }
     }
 }

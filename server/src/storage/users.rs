@@ -24,6 +24,8 @@ pub struct UserRecord {
     pub is_admin: bool,
     pub created_at: i64,
     pub last_login_at: Option<i64>,
+    /// File name of the user's photo under `{files}/avatars`, if they set one.
+    pub avatar: Option<String>,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -86,7 +88,7 @@ impl UserRecord {
 }
 
 const USER_COLUMNS: &str = "id, login, display_name, first_name, last_name, email, phone, company, \
-     department, position, password_hash, is_active, is_admin, created_at, last_login_at";
+     department, position, password_hash, is_active, is_admin, created_at, last_login_at, avatar";
 
 impl Store {
     /// Creates an active user. A taken login is [`StorageError::Conflict`]`("users_login_key")`.
@@ -200,6 +202,18 @@ impl Store {
             .bind(&profile.position)
             .bind(id)
             .bind(&text)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(changed == 1)
+    }
+
+    /// Sets or clears a user's photo. `false` if there is no such user.
+    pub async fn set_avatar(&self, id: i64, avatar: Option<&str>) -> Result<bool> {
+        let sql = "update users set avatar = $1 where id = $2";
+        let changed = on_pool!(self, |pool| sqlx::query(sql)
+            .bind(avatar)
+            .bind(id)
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))?;

@@ -71,6 +71,22 @@ pub async fn change_password(request: &ChangePassword) -> ApiResult<()> {
         .map(drop)
 }
 
+/// `PUT /api/v1/me/avatar` with the chosen image file as the body.
+#[cfg(feature = "hydrate")]
+pub async fn upload_avatar(file: web_sys::File) -> ApiResult<MyAccount> {
+    let request = gloo_net::http::Request::put("/api/v1/me/avatar")
+        .header("Accept", "application/json")
+        .header("Content-Type", &file.type_())
+        .body(file)
+        .map_err(ApiFailure::network)?;
+    read(request.send().await.map_err(ApiFailure::network)?).await
+}
+
+/// `DELETE /api/v1/me/avatar`
+pub async fn remove_avatar() -> ApiResult<MyAccount> {
+    send::<(), _>(Method::Delete, "/api/v1/me/avatar", None).await
+}
+
 /// `GET /api/v1/contacts`
 pub async fn contacts() -> ApiResult<Contacts> {
     get("/api/v1/contacts").await
@@ -290,7 +306,12 @@ async fn send<B: Serialize, T: DeserializeOwned>(
         None => builder.build(),
     }
     .map_err(ApiFailure::network)?;
-    let response = request.send().await.map_err(ApiFailure::network)?;
+    read(request.send().await.map_err(ApiFailure::network)?).await
+}
+
+/// A response as the typed result: the body on success, the API error otherwise.
+#[cfg(feature = "hydrate")]
+async fn read<T: DeserializeOwned>(response: gloo_net::http::Response) -> ApiResult<T> {
     let status = response.status();
     let text = response.text().await.map_err(ApiFailure::network)?;
     if response.ok() {

@@ -7,6 +7,12 @@ import { useServers } from '../harness/server';
 
 const server = useServers('corp');
 
+/** A 1×1 PNG. */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg==',
+  'base64',
+);
+
 async function panel(page: Page, link: string): Promise<void> {
   await page.getByRole('navigation', { name: 'Control panel' }).getByRole('link', { name: link, exact: true }).click();
 }
@@ -160,6 +166,19 @@ test('a user edits their own profile and password', async ({ page }) => {
   await page.getByRole('button', { name: 'Save profile' }).click();
   await expect(page.getByText('Profile saved.')).toBeVisible();
   await expect(page.locator('.topbar-name')).toHaveText('Chief Administrator');
+
+  // A photo: chosen from a file, shown at once here and in the top bar.
+  const photo = page.getByRole('region', { name: 'Photo' });
+  await expect(photo.locator('img')).toHaveCount(0);
+  await photo.getByLabel('Choose a photo').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: PNG });
+  await expect(photo.locator('img')).toHaveAttribute('src', /\/api\/v1\/avatars\/[0-9a-f]{64}\.png$/);
+  await expect(page.locator('.topbar img')).toBeVisible();
+  // Something that is not an image is refused with a clear message.
+  await photo.getByLabel('Choose a photo').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+  await expect(photo.getByRole('alert')).toHaveText('A photo must be a PNG, JPEG or WebP image.');
+  await screenshot(page, 'account-photo');
+  await photo.getByRole('button', { name: 'Remove photo' }).click();
+  await expect(photo.locator('img')).toHaveCount(0);
 
   await page.getByLabel('Current password').fill('wrong password');
   await page.getByLabel('New password', { exact: true }).fill('a-new-password-1');

@@ -6,9 +6,9 @@ use axum::http::StatusCode;
 use tower_sessions::Session;
 
 use crate::audit;
-use crate::avatars;
 use crate::auth::routes::too_many_attempts;
 use crate::auth::{AuthUser, password, throttle};
+use crate::avatars;
 use crate::error::{ApiError, Json};
 use crate::rights;
 use crate::state::AppState;

@@ -104,14 +104,31 @@ pub async fn upload(
         .await
         .map_err(ApiError::internal)?;
     state.store.set_avatar(user.user.id, Some(&name)).await?;
-    audit::record(&state, &user.actor(), "account.avatar", Some(&user.user.login), Some("photo set")).await;
+    audit::record(
+        &state,
+        &user.actor(),
+        "account.avatar",
+        Some(&user.user.login),
+        Some("photo set"),
+    )
+    .await;
     Ok(Json(account::my_account(&state, &user).await?))
 }
 
 /// `DELETE /api/v1/me/avatar` — a signed-in user. Removes their photo.
-pub async fn remove(State(state): State<AppState>, user: AuthUser) -> Result<Json<MyAccount>, ApiError> {
+pub async fn remove(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<MyAccount>, ApiError> {
     state.store.set_avatar(user.user.id, None).await?;
-    audit::record(&state, &user.actor(), "account.avatar", Some(&user.user.login), Some("photo removed")).await;
+    audit::record(
+        &state,
+        &user.actor(),
+        "account.avatar",
+        Some(&user.user.login),
+        Some("photo removed"),
+    )
+    .await;
     Ok(Json(account::my_account(&state, &user).await?))
 }
 
@@ -124,7 +141,9 @@ pub async fn serve(
     let media_type = media_type(&name).ok_or_else(|| ApiError::missing("photo"))?;
     let bytes = match tokio::fs::read(folder(&state).join(&name)).await {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ApiError::missing("photo")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ApiError::missing("photo"));
+        }
         Err(e) => return Err(ApiError::internal(e)),
     };
     let mut response = bytes.into_response();

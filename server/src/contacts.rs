@@ -9,8 +9,8 @@ use axum::extract::State;
 
 use crate::admin_entries;
 use crate::audit;
-use crate::avatars;
 use crate::auth::AuthUser;
+use crate::avatars;
 use crate::error::{ApiError, Json};
 use crate::rights;
 use crate::state::AppState;
@@ -53,7 +53,10 @@ async fn contacts(state: &AppState, user: &AuthUser) -> Result<Contacts, ApiErro
             None => {
                 let is_local = entry.causeway_id.server == state.config.server_name;
                 let local_user = if is_local {
-                    match store.user_by_login(entry.causeway_id.login.as_str()).await? {
+                    match store
+                        .user_by_login(entry.causeway_id.login.as_str())
+                        .await?
+                    {
                         Some(u) => Some(u),
                         // Deleted since it was listed: not a contact any more.
                         None => continue,

@@ -7,12 +7,12 @@
 pub mod account;
 /// The control panel's API: users, groups, rights, settings, audit log.
 pub mod admin;
-/// Users' photos: upload, removal, serving.
-pub mod avatars;
 /// The audit log of sign-ins and administrative changes.
 pub mod audit;
 /// Passwords, sessions, the `AuthUser` extractor, sign-in and sign-out.
 pub mod auth;
+/// Users' photos: upload, removal, serving.
+pub mod avatars;
 /// The `causeway` command line: `serve`, `migrate`, `admin create`.
 pub mod cli;
 /// Typed configuration: defaults, TOML file, `CAUSEWAY_*` environment.

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api::{self, ApiFailure};
-use crate::components::Brand;
+use crate::components::{Avatar, Brand};
 use crate::types::{CurrentUser, ErrorCode};
 
 /// Which part of the app a page belongs to, for the highlighted navigation.
@@ -66,7 +66,12 @@ pub fn Frame(section: Section, children: Children) -> impl IntoView {
                     {move || {
                         me.get()
                             .and_then(Result::ok)
-                            .map(|user| view! { <span class="topbar-name">{user.display_name}</span> })
+                            .map(|user| {
+                                view! {
+                                    <Avatar name=user.display_name.clone() url=user.avatar_url small=true />
+                                    <span class="topbar-name">{user.display_name}</span>
+                                }
+                            })
                     }}
                     <button
                         class="button subtle"

@@ -1,9 +1,11 @@
 //! Pieces shared by several pages.
 
+mod avatar;
 mod brand;
 mod feedback;
 mod frame;
 
+pub use avatar::{Avatar, initials};
 pub use brand::Brand;
 pub use feedback::{ErrorNotice, Loading, format_time, outcome};
 pub use frame::{AdminLayout, Frame, Me, Section};

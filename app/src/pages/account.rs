@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api;
+use crate::components::Avatar;
 use crate::components::{ErrorNotice, Frame, Loading, Me, Section, outcome};
 use crate::types::{ChangePassword, MyAccount, ProfileField, UpdateOwnProfile};
 
@@ -69,6 +70,7 @@ fn AccountBody(data: MyAccount) -> impl IntoView {
     .collect();
 
     view! {
+        <PhotoForm name=data.profile.display_name.clone() url=data.avatar_url.clone() />
         <section class="card" aria-labelledby="profile-heading">
             <h2 id="profile-heading">"Profile"</h2>
             <p class="muted">
@@ -175,6 +177,71 @@ fn PasswordForm() -> impl IntoView {
                     <button class="button primary" type="submit" disabled=move || change.pending().get()>"Change password"</button>
                 </div>
             </form>
+        </section>
+    }
+}
+
+/// The person's photo: shown, replaced by choosing a file, or removed.
+#[component]
+fn PhotoForm(name: String, url: Option<String>) -> impl IntoView {
+    let url = RwSignal::new(url);
+    let pending = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let Me(me) = expect_context::<Me>();
+    let done = move |result: Result<MyAccount, crate::api::ApiFailure>| {
+        pending.set(false);
+        match result {
+            Ok(account) => {
+                url.set(account.avatar_url);
+                error.set(None);
+                me.refetch();
+            }
+            Err(failure) => error.set(Some(failure.message)),
+        }
+    };
+    let on_change = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            let input: web_sys::HtmlInputElement = event_target(&ev);
+            if let Some(file) = input.files().and_then(|files| files.get(0)) {
+                pending.set(true);
+                leptos::task::spawn_local(async move { done(api::upload_avatar(file).await) });
+            }
+            input.set_value("");
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, done);
+    };
+    let remove = move |_| {
+        pending.set(true);
+        leptos::task::spawn_local(async move { done(api::remove_avatar().await) });
+    };
+    let name = StoredValue::new(name);
+    view! {
+        <section class="card" aria-labelledby="photo-heading">
+            <h2 id="photo-heading">"Photo"</h2>
+            <div class="photo-row">
+                {move || view! { <Avatar name=name.get_value() url=url.get() /> }}
+                <div class="photo-actions">
+                    <label class="button subtle file-button">
+                        <input
+                            type="file"
+                            accept="image/png,image/jpeg,image/webp"
+                            aria-label="Choose a photo"
+                            on:change=on_change
+                            disabled=move || pending.get()
+                        />
+                        <span aria-hidden="true">"Choose a photo"</span>
+                    </label>
+                    <Show when=move || url.get().is_some()>
+                        <button class="button subtle" type="button" on:click=remove disabled=move || pending.get()>
+                            "Remove photo"
+                        </button>
+                    </Show>
+                    <span class="hint">"PNG, JPEG or WebP, up to 512 KiB."</span>
+                </div>
+            </div>
+            <div role="alert" class="form-error">{move || error.get().map(|m| view! { <p>{m}</p> })}</div>
         </section>
     }
 }

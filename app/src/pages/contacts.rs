@@ -4,16 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::{self, ApiFailure};
-use crate::components::{ErrorNotice, Frame, Loading, Me, Section};
+use crate::components::{Avatar, ErrorNotice, Frame, Loading, Me, Section};
 use crate::types::{AddressBook, AddressBookEntry, CausewayId, Contact, ContactSource, Contacts};
-
-fn initials(name: &str) -> String {
-    name.split_whitespace()
-        .filter_map(|w| w.chars().next())
-        .take(2)
-        .collect::<String>()
-        .to_uppercase()
-}
 
 #[component]
 pub fn ContactsPage() -> impl IntoView {
@@ -118,7 +110,7 @@ fn ContactRow(contact: Contact) -> impl IntoView {
     let server = (!contact.is_local).then(|| contact.causeway_id.server.to_string());
     view! {
         <li class="person">
-            <span class="avatar" aria-hidden="true">{initials(&contact.display_name)}</span>
+            <Avatar name=contact.display_name.clone() url=contact.avatar_url.clone() />
             <span class="person-main">
                 <span class="person-name">
                     {contact.display_name.clone()}

@@ -154,6 +154,15 @@ test('the administrator sets up groups, users, address books and federation', as
 
   await panel(page, 'Users');
   await screenshot(page, 'panel-users');
+
+  // Deleting asks once more, then the user is gone.
+  await page.getByRole('link', { name: 'bob' }).click();
+  await page.getByRole('button', { name: 'Delete user' }).click();
+  await expect(page.getByText('Delete bob for good?')).toBeVisible();
+  await page.getByRole('button', { name: 'Delete for good' }).click();
+  await expect(page).toHaveURL(`${corp.url}/admin/users`);
+  await expect(page.getByRole('link', { name: 'wolf' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'bob' })).toHaveCount(0);
   await Promise.all([wolfContext.close(), bobContext.close()]);
 });
 

@@ -2,10 +2,12 @@
 
 mod avatar;
 mod brand;
+mod delete_card;
 mod feedback;
 mod frame;
 
 pub use avatar::{Avatar, initials};
 pub use brand::Brand;
+pub use delete_card::DeleteCard;
 pub use feedback::{ErrorNotice, Loading, format_time, outcome};
 pub use frame::{AdminLayout, Frame, Me, Section};

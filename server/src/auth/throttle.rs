@@ -58,48 +58,59 @@ pub async fn failed(
     let mut locked = None;
     if let Some(login) = login {
         let key = account_key(login);
-        let previous = store.throttle(&key).await?;
-        let failures = previous.map_or(0, |r| r.failures) + 1;
-        let row = if failures >= i64::from(limits.lockout_threshold) {
-            locked = Some(now + lockout_ms);
-            ThrottleRow {
-                failures: 0,
-                window_started_at: now,
-                locked_until: locked,
-            }
-        } else {
-            ThrottleRow {
-                failures,
-                window_started_at: previous.map_or(now, |r| r.window_started_at),
-                locked_until: previous.and_then(|r| r.locked_until),
-            }
-        };
-        store.put_throttle(&key, row).await?;
+        locked = count(store, &key, limits.lockout_threshold, None, lockout_ms, now).await?;
     }
     if let Some(address) = address {
         let key = address_key(address);
-        let previous = store
-            .throttle(&key)
-            .await?
-            .filter(|r| now - r.window_started_at < lockout_ms);
-        let failures = previous.map_or(0, |r| r.failures) + 1;
-        let row = if failures >= i64::from(limits.address_threshold) {
-            let until = now + lockout_ms;
-            locked = locked.max(Some(until));
-            ThrottleRow {
-                failures: 0,
-                window_started_at: now,
-                locked_until: Some(until),
-            }
-        } else {
-            ThrottleRow {
-                failures,
-                window_started_at: previous.map_or(now, |r| r.window_started_at),
-                locked_until: previous.and_then(|r| r.locked_until),
-            }
-        };
-        store.put_throttle(&key, row).await?;
+        let window = Some(lockout_ms);
+        let until = count(
+            store,
+            &key,
+            limits.address_threshold,
+            window,
+            lockout_ms,
+            now,
+        )
+        .await?;
+        locked = locked.max(until);
     }
+    Ok(locked)
+}
+
+/// Counts one more failure under `key`. At `threshold` it sets a lock for
+/// `lockout_ms` (returned) and starts counting afresh. With a `window`, only
+/// failures since the window started count (per address); without, all failures
+/// since the last success (per account).
+async fn count(
+    store: &Store,
+    key: &str,
+    threshold: u32,
+    window: Option<i64>,
+    lockout_ms: i64,
+    now: i64,
+) -> Result<Option<i64>> {
+    let previous = store
+        .throttle(key)
+        .await?
+        .filter(|r| window.is_none_or(|w| now - r.window_started_at < w));
+    let failures = previous.map_or(0, |r| r.failures) + 1;
+    let (row, locked) = if failures >= i64::from(threshold) {
+        let until = now + lockout_ms;
+        let row = ThrottleRow {
+            failures: 0,
+            window_started_at: now,
+            locked_until: Some(until),
+        };
+        (row, Some(until))
+    } else {
+        let row = ThrottleRow {
+            failures,
+            window_started_at: previous.map_or(now, |r| r.window_started_at),
+            locked_until: previous.and_then(|r| r.locked_until),
+        };
+        (row, None)
+    };
+    store.put_throttle(key, row).await?;
     Ok(locked)
 }
 

@@ -2,11 +2,10 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_navigate;
 
 use super::route_id;
 use crate::api::{self, ApiFailure};
-use crate::components::{AdminLayout, ErrorNotice, Frame, Loading, Section, outcome};
+use crate::components::{AdminLayout, DeleteCard, ErrorNotice, Frame, Loading, Section, outcome};
 use crate::types::{
     AddressBook, AddressBookEntry, BuiltinGroup, CausewayId, ErrorCode, GroupDetail, IdList, Right,
     UpdateGroup, UserSummary,
@@ -77,7 +76,15 @@ fn GroupBody(
         {view! { <RightsForm id rights=group.rights.clone() /> }.into_any()}
         {view! { <Members id builtin members=group.members.clone() users reload=reload.clone() /> }.into_any()}
         {view! { <AddressBookEditor id entries=group.address_book.clone() reload=reload.clone() /> }.into_any()}
-        {builtin.is_none().then(|| view! { <DeleteGroup id name=group.name.clone() /> }.into_any())}
+        {builtin.is_none().then(|| view! {
+            <DeleteCard
+                title="Delete group"
+                question=format!("Delete the group {}? Its members stay; those in no other group fall back to “Users without a group”.", group.name)
+                keep="Keep the group"
+                back="/admin/groups"
+                delete=move || api::admin::delete_group(id)
+            />
+        }.into_any())}
     }
 }
 
@@ -366,39 +373,6 @@ fn AddressBookEditor(
                     <button class="button subtle" type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
                 </div>
             </Show>
-        </section>
-    }
-}
-
-#[component]
-fn DeleteGroup(id: i64, name: String) -> impl IntoView {
-    let confirming = RwSignal::new(false);
-    let navigate = use_navigate();
-    let delete = Action::new_local(move |_: &()| api::admin::delete_group(id));
-    Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
-            navigate("/admin/groups", Default::default());
-        }
-    });
-    let question = format!(
-        "Delete the group {name}? Its members stay; those in no other group fall back to “Users without a group”."
-    );
-    view! {
-        <section class="card danger-zone" aria-labelledby="delete-group-heading">
-            <h2 id="delete-group-heading">"Delete group"</h2>
-            <Show
-                when=move || confirming.get()
-                fallback=move || view! {
-                    <button class="button danger" type="button" on:click=move |_| confirming.set(true)>"Delete group"</button>
-                }
-            >
-                <p>{question.clone()}</p>
-                <div class="actions">
-                    <button class="button danger" type="button" on:click=move |_| { delete.dispatch(()); }>"Delete for good"</button>
-                    <button class="button subtle" type="button" on:click=move |_| confirming.set(false)>"Keep the group"</button>
-                </div>
-            </Show>
-            {move || delete.value().get().and_then(Result::err).map(|failure| view! { <ErrorNotice failure /> })}
         </section>
     }
 }

@@ -2,11 +2,12 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_navigate;
 
 use super::route_id;
 use crate::api::{self, ApiFailure};
-use crate::components::{AdminLayout, ErrorNotice, Frame, Loading, Section, format_time, outcome};
+use crate::components::{
+    AdminLayout, DeleteCard, ErrorNotice, Frame, Loading, Section, format_time, outcome,
+};
 use crate::types::{
     GroupSummary, IdList, Profile, ProfileField, SetPassword, UpdateUser, UserDetail,
 };
@@ -137,7 +138,15 @@ fn UserBody(
                 }.into_any()
             }}
         </section>
-        {view! { <DeleteUser id login=user.login.clone() /> }.into_any()}
+        {view! {
+            <DeleteCard
+                title="Delete user"
+                question=format!("Delete {} for good? Their sessions, memberships and personal address book go too.", user.login)
+                keep="Keep the user"
+                back="/admin/users"
+                delete=move || api::admin::delete_user(id)
+            />
+        }.into_any()}
     }
 }
 
@@ -282,39 +291,6 @@ fn GroupsForm(
                     </form>
                 }.into_any()
             }}
-        </section>
-    }
-}
-
-#[component]
-fn DeleteUser(id: i64, login: String) -> impl IntoView {
-    let confirming = RwSignal::new(false);
-    let navigate = use_navigate();
-    let delete = Action::new_local(move |_: &()| api::admin::delete_user(id));
-    Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
-            navigate("/admin/users", Default::default());
-        }
-    });
-    let question = format!(
-        "Delete {login} for good? Their sessions, memberships and personal address book go too."
-    );
-    view! {
-        <section class="card danger-zone" aria-labelledby="delete-heading">
-            <h2 id="delete-heading">"Delete user"</h2>
-            <Show
-                when=move || confirming.get()
-                fallback=move || view! {
-                    <button class="button danger" type="button" on:click=move |_| confirming.set(true)>"Delete user"</button>
-                }
-            >
-                <p>{question.clone()}</p>
-                <div class="actions">
-                    <button class="button danger" type="button" on:click=move |_| { delete.dispatch(()); }>"Delete for good"</button>
-                    <button class="button subtle" type="button" on:click=move |_| confirming.set(false)>"Keep the user"</button>
-                </div>
-            </Show>
-            {move || delete.value().get().and_then(Result::err).map(|failure| view! { <ErrorNotice failure /> })}
         </section>
     }
 }

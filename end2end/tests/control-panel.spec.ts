@@ -153,6 +153,13 @@ test('the administrator sets up groups, users, address books and federation', as
   await screenshot(page, 'panel-audit');
 
   await panel(page, 'Users');
+  await expect(page.getByText('Page 1 of 1 · 3 users')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Previous' })).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Next' })).toBeDisabled();
+  await page.getByRole('searchbox', { name: 'Search users' }).fill('builder');
+  await expect(page.getByRole('link', { name: 'bob' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'wolf' })).toHaveCount(0);
+  await page.getByRole('searchbox', { name: 'Search users' }).fill('');
   await screenshot(page, 'panel-users');
 
   // Deleting asks once more, then the user is gone.

@@ -113,11 +113,11 @@ fn UserTable(data: Page, page: RwSignal<u32>) -> impl IntoView {
             </table>
         </div>
         <nav class="pager" aria-label="Pages">
-            <button class="button subtle small" type="button" disabled=current <= 1 on:click=move |_| page.set(current - 1)>
+            <button class="button subtle small" type="button" disabled={current <= 1} on:click=move |_| page.set(current - 1)>
                 "Previous"
             </button>
-            <span class="muted">{format!("Page {current} of {pages} · {total} users")}</span>
-            <button class="button subtle small" type="button" disabled=current >= pages on:click=move |_| page.set(current + 1)>
+            <span class="muted">{format!("Page {current} of {pages} · {total} {}", if total == 1 { "user" } else { "users" })}</span>
+            <button class="button subtle small" type="button" disabled={current >= pages} on:click=move |_| page.set(current + 1)>
                 "Next"
             </button>
         </nav>

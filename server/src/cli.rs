@@ -108,6 +108,18 @@ async fn run_server(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", config.listen))?;
     let address = listener.local_addr().context("reading the bound address")?;
     let prepared = prepare(config).await?;
+    // Listen for SIGINT/SIGTERM before saying we run: a signal sent right after the
+    // banner must stop the server gracefully, not kill it.
+    let shutdown = CancellationToken::new();
+    let signals = Signals::register()?;
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            signals.wait().await;
+            tracing::info!("shutting down");
+            shutdown.cancel();
+        }
+    });
     let config = prepared.state.config.clone();
     let url = config
         .public_url
@@ -128,43 +140,43 @@ async fn run_server(config: Config) -> anyhow::Result<()> {
         println!("more administrators can be added with `causeway admin create --login NAME`.");
     }
     println!("Press Ctrl+C to stop.");
-
-    let shutdown = CancellationToken::new();
-    tokio::spawn({
-        let shutdown = shutdown.clone();
-        async move {
-            wait_for_signal().await;
-            tracing::info!("shutting down");
-            shutdown.cancel();
-        }
-    });
     serve(prepared.state, listener, shutdown).await
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for Ctrl+C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// The signals that stop the server, registered up front.
+struct Signals {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn register() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                interrupt: signal(SignalKind::interrupt()).context("listening for SIGINT")?,
+                terminate: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+            })
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    /// Resolves at the first Ctrl+C or SIGTERM.
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {},
+            _ = self.terminate.recv() => {},
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = &mut self;
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

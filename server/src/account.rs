@@ -1,5 +1,6 @@
 //! `/api/v1/me/*`: what every signed-in user may do to their own account.
 
+use app::types::ApiErrorBody;
 use app::types::{ChangePassword, ErrorCode, MyAccount, Profile, UpdateOwnProfile};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -33,6 +34,12 @@ pub(crate) async fn my_account(state: &AppState, user: &AuthUser) -> Result<MyAc
 }
 
 /// `GET /api/v1/me/account` — a signed-in user. Their profile, groups and rights.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/account",
+    responses((status = 200, body = MyAccount), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "account"
+)]
 pub async fn show(
     State(state): State<AppState>,
     user: AuthUser,
@@ -42,6 +49,13 @@ pub async fn show(
 
 /// `PATCH /api/v1/me/profile` — a signed-in user. Changes their own display name
 /// and phone; everything else is the administrator's.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/me/profile",
+    request_body = UpdateOwnProfile,
+    responses((status = 200, body = MyAccount), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "account"
+)]
 pub async fn update_profile(
     State(state): State<AppState>,
     user: AuthUser,
@@ -71,6 +85,13 @@ pub async fn update_profile(
 
 /// `PUT /api/v1/me/password` — a signed-in user. Needs the current password; ends
 /// all their other sessions. Wrong guesses count towards the account's lock.
+#[utoipa::path(
+    put,
+    path = "/api/v1/me/password",
+    request_body = ChangePassword,
+    responses((status = 204, description = "Done"), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "account"
+)]
 pub async fn change_password(
     State(state): State<AppState>,
     user: AuthUser,

@@ -3,6 +3,7 @@
 //! `{files}/avatars/<sha256>.<ext>` and served with its own media type, `nosniff`
 //! and a long cache lifetime (the name changes when the content does).
 
+use app::types::ApiErrorBody;
 use std::path::{Path as FsPath, PathBuf};
 
 use app::types::{ErrorCode, MyAccount};
@@ -73,6 +74,13 @@ async fn store(dir: &FsPath, name: &str, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// `PUT /api/v1/me/avatar` — a signed-in user. The body is the image itself.
+#[utoipa::path(
+    put,
+    path = "/api/v1/me/avatar",
+    request_body(content = Vec<u8>, content_type = "image/png", description = "The image: PNG, JPEG or WebP, at most 512 KiB"),
+    responses((status = 200, body = MyAccount), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "account"
+)]
 pub async fn upload(
     State(state): State<AppState>,
     user: AuthUser,
@@ -116,6 +124,12 @@ pub async fn upload(
 }
 
 /// `DELETE /api/v1/me/avatar` — a signed-in user. Removes their photo.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/me/avatar",
+    responses((status = 200, body = MyAccount), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "account"
+)]
 pub async fn remove(
     State(state): State<AppState>,
     user: AuthUser,
@@ -133,6 +147,13 @@ pub async fn remove(
 }
 
 /// `GET /api/v1/avatars/{name}` — a signed-in user. A stored photo.
+#[utoipa::path(
+    get,
+    path = "/api/v1/avatars/{name}",
+    params(("name" = String, Path, description = "The photo's stored name")),
+    responses((status = 200, description = "The image", content_type = "image/*"), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "account"
+)]
 pub async fn serve(
     State(state): State<AppState>,
     _user: AuthUser,

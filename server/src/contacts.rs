@@ -2,6 +2,7 @@
 //! books of the user's groups with their personal one; the personal one is
 //! editable with the *Edit the address book* right.
 
+use app::types::ApiErrorBody;
 use std::collections::HashMap;
 
 use app::types::{AddressBook, Contact, ContactSource, Contacts, Right};
@@ -94,6 +95,12 @@ async fn contacts(state: &AppState, user: &AuthUser) -> Result<Contacts, ApiErro
 
 /// `GET /api/v1/contacts` — a signed-in user. Group and personal address books
 /// merged, each person once, sorted by name.
+#[utoipa::path(
+    get,
+    path = "/api/v1/contacts",
+    responses((status = 200, body = Contacts), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "account"
+)]
 pub async fn list(
     State(state): State<AppState>,
     user: AuthUser,
@@ -103,6 +110,13 @@ pub async fn list(
 
 /// `PUT /api/v1/me/address-book` — a user with *Edit the address book*. Replaces
 /// their personal address book; the right is checked in the same transaction.
+#[utoipa::path(
+    put,
+    path = "/api/v1/me/address-book",
+    request_body = AddressBook,
+    responses((status = 200, body = Contacts), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "account"
+)]
 pub async fn set_personal(
     State(state): State<AppState>,
     user: AuthUser,

@@ -25,7 +25,7 @@ use crate::auth::{self, authenticate};
 use crate::error::{ApiError, Json};
 use crate::metrics;
 use crate::state::AppState;
-use crate::{account, admin, avatars, contacts};
+use crate::{account, admin, avatars, contacts, openapi};
 
 /// Largest JSON body an API endpoint reads. File uploads will have their own limit.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
@@ -61,6 +61,7 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
         )
         .route("/avatars/{name}", get(avatars::serve))
         .route("/contacts", get(contacts::list))
+        .route("/openapi.json", get(openapi::document))
         .nest("/admin", admin::routes())
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)

@@ -27,6 +27,8 @@ pub mod federation;
 pub mod http;
 /// Prometheus metrics and their middleware.
 pub mod metrics;
+/// The OpenAPI document of the API.
+pub mod openapi;
 /// Effective rights: the union over a user's groups.
 pub mod rights;
 /// Start-up (store, migrations, first administrator) and graceful shutdown.

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::CausewayId;
 
 /// `POST /api/v1/auth/login`. `login` is a bare login or a full Causeway ID.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
@@ -25,6 +26,7 @@ impl std::fmt::Debug for LoginRequest {
 }
 
 /// The signed-in user, as `GET /api/v1/me` and a successful sign-in return it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentUser {
     pub id: i64,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{CausewayId, Right};
 
 /// The profile fields of an account (everything but login, flags and times).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProfileField {
@@ -55,6 +56,7 @@ impl ProfileField {
 }
 
 /// A full profile. `display_name` may not be empty; the rest may.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
@@ -104,6 +106,7 @@ impl Profile {
 }
 
 /// Which of the two built-in groups a group is.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BuiltinGroup {
@@ -131,6 +134,7 @@ impl BuiltinGroup {
 }
 
 /// A user in a list of the control panel.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSummary {
     pub id: i64,
@@ -144,6 +148,7 @@ pub struct UserSummary {
     pub last_login_at: Option<i64>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserPage {
     pub items: Vec<UserSummary>,
@@ -152,6 +157,7 @@ pub struct UserPage {
     pub per_page: u32,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupRef {
     pub id: i64,
@@ -160,6 +166,7 @@ pub struct GroupRef {
 }
 
 /// One effective right and the groups it comes from.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RightGrant {
     pub right: Right,
@@ -167,6 +174,7 @@ pub struct RightGrant {
 }
 
 /// A user as the control panel's user page shows it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserDetail {
     pub id: i64,
@@ -185,6 +193,7 @@ pub struct UserDetail {
 }
 
 /// `POST /api/v1/admin/users`
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
@@ -210,6 +219,7 @@ impl std::fmt::Debug for CreateUser {
 }
 
 /// `PATCH /api/v1/admin/users/{id}`: only the fields present change.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
@@ -222,6 +232,7 @@ pub struct UpdateUser {
 }
 
 /// `PUT /api/v1/admin/users/{id}/password`
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SetPassword {
@@ -235,6 +246,7 @@ impl std::fmt::Debug for SetPassword {
 }
 
 /// `PUT /api/v1/me/password`
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
@@ -249,6 +261,7 @@ impl std::fmt::Debug for ChangePassword {
 }
 
 /// `PATCH /api/v1/me/profile`: what every user may change about themselves.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOwnProfile {
@@ -259,12 +272,14 @@ pub struct UpdateOwnProfile {
 }
 
 /// A list of ids, for membership edits (`PUT …/groups`, `PUT …/members`).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IdList {
     pub ids: Vec<i64>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupSummary {
     pub id: i64,
@@ -275,6 +290,7 @@ pub struct GroupSummary {
     pub member_count: Option<i64>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberRef {
     pub id: i64,
@@ -282,6 +298,7 @@ pub struct MemberRef {
     pub display_name: String,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupDetail {
     pub id: i64,
@@ -295,6 +312,7 @@ pub struct GroupDetail {
 }
 
 /// `POST /api/v1/admin/groups`
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateGroup {
@@ -304,6 +322,7 @@ pub struct CreateGroup {
 }
 
 /// `PATCH /api/v1/admin/groups/{id}`
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateGroup {
@@ -315,6 +334,7 @@ pub struct UpdateGroup {
 
 /// An address-book entry: a Causeway ID (local or of another server) and the
 /// name to show for it (empty: the person's own display name).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddressBookEntry {
@@ -325,6 +345,7 @@ pub struct AddressBookEntry {
 
 /// `PUT` of a whole address book: the entries in order. Adding, removing and
 /// reordering are all one atomic replacement.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddressBook {
@@ -332,6 +353,7 @@ pub struct AddressBook {
 }
 
 /// Where a contact comes from.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ContactSource {
@@ -340,6 +362,7 @@ pub enum ContactSource {
 }
 
 /// One entry of a user's Contacts page: group and personal address books merged.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
     pub causeway_id: CausewayId,
@@ -352,6 +375,7 @@ pub struct Contact {
 }
 
 /// `GET /api/v1/contacts`
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contacts {
     pub contacts: Vec<Contact>,
@@ -361,6 +385,7 @@ pub struct Contacts {
 }
 
 /// `GET /api/v1/me/account`: the signed-in user's own account page.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MyAccount {
     pub causeway_id: CausewayId,

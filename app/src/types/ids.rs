@@ -340,3 +340,53 @@ mod tests {
         }
     }
 }
+
+/// In the OpenAPI document the identifiers are strings with their patterns.
+#[cfg(feature = "ssr")]
+mod schema {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+    use utoipa::{PartialSchema, ToSchema};
+
+    fn string(description: &str, pattern: &str, example: &str) -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(description))
+            .pattern(Some(pattern))
+            .examples([serde_json::json!(example)])
+            .into()
+    }
+
+    impl PartialSchema for super::Login {
+        fn schema() -> RefOr<Schema> {
+            string(
+                "A login: lowercase letters, digits, '.', '_', '-'; 1 to 64 characters.",
+                "^[a-z0-9._-]{1,64}$",
+                "moore",
+            )
+        }
+    }
+    impl ToSchema for super::Login {}
+
+    impl PartialSchema for super::ServerName {
+        fn schema() -> RefOr<Schema> {
+            string(
+                "A server's DNS name, optionally with :port.",
+                "^[A-Za-z0-9.-]+(:[0-9]{1,5})?$",
+                "guest.example.com",
+            )
+        }
+    }
+    impl ToSchema for super::ServerName {}
+
+    impl PartialSchema for super::CausewayId {
+        fn schema() -> RefOr<Schema> {
+            string(
+                "A Causeway ID: login@server_name.",
+                "^[a-z0-9._-]{1,64}@[A-Za-z0-9.-]+(:[0-9]{1,5})?$",
+                "moore@guest.example.com",
+            )
+        }
+    }
+    impl ToSchema for super::CausewayId {}
+}

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{ProfileField, ServerName};
 
 /// Users → Settings: passwords, sign-in protection and session lifetimes.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecuritySettings {
@@ -70,12 +71,14 @@ impl SecuritySettings {
 
 /// Users → Settings → Display Fields: the profile fields of this server's users
 /// that federated servers may see. The login (Causeway ID) is always visible.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DisplayFields {
     pub fields: Vec<ProfileField>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FederationMode {
@@ -101,6 +104,7 @@ impl FederationMode {
 }
 
 /// A server on the white list.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WhitelistEntry {
@@ -114,6 +118,7 @@ pub struct WhitelistEntry {
 }
 
 /// The Federation page.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FederationSettings {
@@ -165,6 +170,7 @@ impl FederationSettings {
 }
 
 /// One line of the audit log.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: i64,
@@ -182,6 +188,7 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditPage {
     pub items: Vec<AuditEntry>,

@@ -1,5 +1,6 @@
 //! Browsing the audit log.
 
+use app::types::ApiErrorBody;
 use app::types::AuditPage;
 use axum::extract::State;
 use serde::Deserialize;
@@ -9,8 +10,9 @@ use crate::error::{ApiError, Json, Query};
 use crate::state::AppState;
 use crate::storage::AuditFilter;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     before: Option<i64>,
     action: Option<String>,
@@ -21,6 +23,13 @@ pub struct AuditQuery {
 /// `GET /api/v1/admin/audit?action=&q=&before=&limit=` — administrators. Newest
 /// first; `action` matches a prefix (`sign_in.`, `user.create`), `q` searches
 /// actor, target, detail and address; `before` pages back.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/audit",
+    params(AuditQuery),
+    responses((status = 200, body = AuditPage), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn list(
     State(state): State<AppState>,
     _admin: AdminUser,

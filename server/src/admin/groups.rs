@@ -1,5 +1,6 @@
 //! Groups: list, create, show, rename and rights, members, address book, delete.
 
+use app::types::ApiErrorBody;
 use app::types::{
     AddressBook, AddressBookEntry, BuiltinGroup, CausewayId, CreateGroup, ErrorCode, GroupDetail,
     GroupSummary, IdList, MemberRef, Right, UpdateGroup,
@@ -96,6 +97,12 @@ async fn detail(state: &AppState, group: GroupRow) -> Result<GroupDetail, ApiErr
 }
 
 /// `GET /api/v1/admin/groups` — administrators. All groups, built-ins first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/groups",
+    responses((status = 200, body = Vec<GroupSummary>), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn list(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -131,6 +138,13 @@ pub async fn list(
 }
 
 /// `POST /api/v1/admin/groups` — administrators. Creates a group with its rights.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/groups",
+    request_body = CreateGroup,
+    responses((status = 201, body = GroupDetail), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn create(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -156,6 +170,13 @@ pub async fn create(
 
 /// `GET /api/v1/admin/groups/{id}` — administrators. Rights, members (computed
 /// for "Users without a group") and the group address book.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/groups/{id}",
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 200, body = GroupDetail), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn show(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -167,6 +188,14 @@ pub async fn show(
 
 /// `PATCH /api/v1/admin/groups/{id}` — administrators. Renames (not the built-ins)
 /// and/or replaces the rights (of any group, built-ins included).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/admin/groups/{id}",
+    params(("id" = i64, Path, description = "The id")),
+    request_body = UpdateGroup,
+    responses((status = 200, body = GroupDetail), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn update(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -221,6 +250,13 @@ pub async fn update(
 /// `DELETE /api/v1/admin/groups/{id}` — administrators. Built-ins cannot be deleted;
 /// members of a deleted group who are in no other group fall back to "Users
 /// without a group".
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/groups/{id}",
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 204, description = "Done"), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn delete(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -246,6 +282,14 @@ pub async fn delete(
 
 /// `PUT /api/v1/admin/groups/{id}/members` — administrators. Replaces the members
 /// of an ordinary group.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/groups/{id}/members",
+    params(("id" = i64, Path, description = "The id")),
+    request_body = IdList,
+    responses((status = 200, body = GroupDetail), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn set_members(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -274,6 +318,14 @@ pub async fn set_members(
 
 /// `PUT /api/v1/admin/groups/{id}/address-book` — administrators. Replaces the
 /// group address book (Customize): entries in order, local or of other servers.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/groups/{id}/address-book",
+    params(("id" = i64, Path, description = "The id")),
+    request_body = AddressBook,
+    responses((status = 200, body = GroupDetail), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn set_address_book(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,

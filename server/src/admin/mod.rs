@@ -7,10 +7,10 @@ use axum::routing::{get, post, put};
 
 use crate::state::AppState;
 
-mod audit_log;
-mod groups;
-mod settings;
-mod users;
+pub(crate) mod audit_log;
+pub(crate) mod groups;
+pub(crate) mod settings;
+pub(crate) mod users;
 
 pub(crate) use groups::entries;
 

@@ -1,5 +1,6 @@
 //! Users → Settings (security and Display Fields) and the Federation page.
 
+use app::types::ApiErrorBody;
 use app::types::{DisplayFields, FederationSettings, SecuritySettings};
 use axum::extract::State;
 
@@ -17,12 +18,25 @@ fn refuse(problems: Vec<String>) -> Result<(), ApiError> {
 }
 
 /// `GET /api/v1/admin/settings/security` — administrators.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/settings/security",
+    responses((status = 200, body = SecuritySettings), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn security(State(state): State<AppState>, _admin: AdminUser) -> Json<SecuritySettings> {
     Json(state.settings.security())
 }
 
 /// `PUT /api/v1/admin/settings/security` — administrators. Password minimum,
 /// sign-in lock-out, session lifetimes; in force from the next request.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/settings/security",
+    request_body = SecuritySettings,
+    responses((status = 200, body = SecuritySettings), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn set_security(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -43,6 +57,12 @@ pub async fn set_security(
 }
 
 /// `GET /api/v1/admin/settings/display-fields` — administrators.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/settings/display-fields",
+    responses((status = 200, body = DisplayFields), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn display_fields(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -52,6 +72,13 @@ pub async fn display_fields(
 
 /// `PUT /api/v1/admin/settings/display-fields` — administrators. Which profile
 /// fields of this server's users federated servers may see.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/settings/display-fields",
+    request_body = DisplayFields,
+    responses((status = 200, body = DisplayFields), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn set_display_fields(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -78,6 +105,12 @@ pub async fn set_display_fields(
 }
 
 /// `GET /api/v1/admin/federation` — administrators.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/federation",
+    responses((status = 200, body = FederationSettings), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn federation(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -87,6 +120,13 @@ pub async fn federation(
 
 /// `PUT /api/v1/admin/federation` — administrators. The mode and the white list
 /// (Apply); in force from the next request, no restart.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/federation",
+    request_body = FederationSettings,
+    responses((status = 200, body = FederationSettings), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn set_federation(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,

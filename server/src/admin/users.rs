@@ -1,5 +1,6 @@
 //! Users: list, create, show, edit, password, groups, unlock, delete.
 
+use app::types::ApiErrorBody;
 use app::types::{
     CausewayId, CreateUser, IdList, Login, SetPassword, UpdateUser, UserDetail, UserPage,
     UserSummary,
@@ -18,8 +19,9 @@ use crate::storage::{NewUser, UserChange, UserRecord};
 use crate::time::now_millis;
 use crate::validate;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     #[serde(default)]
     search: String,
@@ -30,6 +32,13 @@ pub struct ListQuery {
 /// `GET /api/v1/admin/users?search=&page=&per_page=` — administrators. Users whose
 /// login, names or email contain `search`, by login, `per_page` (1–100, default
 /// 25) at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/users",
+    params(ListQuery),
+    responses((status = 200, body = UserPage), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn list(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -129,6 +138,13 @@ async fn check_group_ids(state: &AppState, ids: &[i64]) -> Result<(), ApiError> 
 }
 
 /// `POST /api/v1/admin/users` — administrators. Creates an active account.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/users",
+    request_body = CreateUser,
+    responses((status = 201, body = UserDetail), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn create(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -178,6 +194,13 @@ pub async fn create(
 
 /// `GET /api/v1/admin/users/{id}` — administrators. The user page: profile,
 /// flags, groups and effective rights with the groups they come from.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/users/{id}",
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 200, body = UserDetail), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn show(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -191,6 +214,14 @@ pub async fn show(
 /// profile (a whole profile: fields left out become empty) and the
 /// active/administrator flags. Deactivation ends the user's sessions at once.
 /// Nothing may leave the server without an active administrator.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/admin/users/{id}",
+    params(("id" = i64, Path, description = "The id")),
+    request_body = UpdateUser,
+    responses((status = 200, body = UserDetail), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn update(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -256,6 +287,14 @@ pub async fn update(
 
 /// `PUT /api/v1/admin/users/{id}/password` — administrators. Sets a new password
 /// and ends all of the user's sessions.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/users/{id}/password",
+    params(("id" = i64, Path, description = "The id")),
+    request_body = SetPassword,
+    responses((status = 204, description = "Done"), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn set_password(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -282,6 +321,14 @@ pub async fn set_password(
 
 /// `PUT /api/v1/admin/users/{id}/groups` — administrators. Replaces the user's
 /// groups (ordinary groups only; no group means "Users without a group").
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/users/{id}/groups",
+    params(("id" = i64, Path, description = "The id")),
+    request_body = IdList,
+    responses((status = 200, body = UserDetail), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn set_groups(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -308,6 +355,13 @@ pub async fn set_groups(
 
 /// `POST /api/v1/admin/users/{id}/unlock` — administrators. Lifts a lock set by
 /// failed sign-ins.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/users/{id}/unlock",
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 200, body = UserDetail), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn unlock(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -329,6 +383,13 @@ pub async fn unlock(
 /// `DELETE /api/v1/admin/users/{id}` — administrators. Deletes the account, its
 /// sessions, memberships and personal address book, and takes it out of every
 /// address book; never the last administrator.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/users/{id}",
+    params(("id" = i64, Path, description = "The id")),
+    responses((status = 204, description = "Done"), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
 pub async fn delete(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,

@@ -1,5 +1,6 @@
 //! `/api/v1/auth/*` and `/api/v1/me`.
 
+use app::types::ApiErrorBody;
 use app::types::{CurrentUser, ErrorCode, LoginOrId, LoginRequest};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -35,6 +36,13 @@ fn session_error(error: tower_sessions::session::Error) -> ApiError {
 /// password. The session id is cycled, so an id planted before sign-in is useless.
 /// Throttled per account and per client address (`auth::throttle`); every attempt
 /// is in the audit log.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    request_body = LoginRequest,
+    responses((status = 200, body = CurrentUser), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "auth"
+)]
 pub async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
@@ -207,12 +215,24 @@ pub(crate) fn too_many_attempts(until: i64, now: i64) -> ApiError {
 }
 
 /// `POST /api/v1/auth/logout` — anyone. Ends this session (a no-op without one).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    responses((status = 204, description = "Done"), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "auth"
+)]
 pub async fn logout(session: Session) -> Result<StatusCode, ApiError> {
     session.flush().await.map_err(session_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/v1/me` — a signed-in user. Who the session belongs to.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    responses((status = 200, body = CurrentUser), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "account"
+)]
 pub async fn me(State(state): State<AppState>, user: AuthUser) -> Json<CurrentUser> {
     Json(user.to_current_user(&state))
 }

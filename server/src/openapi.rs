@@ -1,0 +1,70 @@
+//! The OpenAPI document of `/api/v1`, served at `GET /api/v1/openapi.json`. Every
+//! handler carries a `#[utoipa::path]` attribute; this list gathers them, and a
+//! test checks it against the routes the router serves.
+
+use utoipa::OpenApi;
+
+use crate::error::Json;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Causeway API",
+        description = "The HTTP API of a Causeway server: what its web client uses, and what scripts and bots may use. \
+            Every error is `{\"error\": {\"code\", \"message\"}}` with a stable code. Requests that change state \
+            from a browser must come from the server's own origin; sessions are the `causeway_session` cookie."
+    ),
+    paths(
+        crate::auth::routes::login,
+        crate::auth::routes::logout,
+        crate::auth::routes::me,
+        crate::account::show,
+        crate::account::update_profile,
+        crate::account::change_password,
+        crate::contacts::list,
+        crate::contacts::set_personal,
+        crate::avatars::upload,
+        crate::avatars::remove,
+        crate::avatars::serve,
+        crate::admin::users::list,
+        crate::admin::users::create,
+        crate::admin::users::show,
+        crate::admin::users::update,
+        crate::admin::users::set_password,
+        crate::admin::users::set_groups,
+        crate::admin::users::unlock,
+        crate::admin::users::delete,
+        crate::admin::groups::list,
+        crate::admin::groups::create,
+        crate::admin::groups::show,
+        crate::admin::groups::update,
+        crate::admin::groups::delete,
+        crate::admin::groups::set_members,
+        crate::admin::groups::set_address_book,
+        crate::admin::settings::security,
+        crate::admin::settings::set_security,
+        crate::admin::settings::display_fields,
+        crate::admin::settings::set_display_fields,
+        crate::admin::settings::federation,
+        crate::admin::settings::set_federation,
+        crate::admin::audit_log::list,
+        document,
+    ),
+    tags(
+        (name = "auth", description = "Signing in and out"),
+        (name = "account", description = "What every signed-in user may do"),
+        (name = "admin", description = "The control panel: administrators only"),
+    )
+)]
+pub struct ApiDoc;
+
+/// `GET /api/v1/openapi.json` — anyone. This document.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")),
+    tag = "auth"
+)]
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -2,7 +2,7 @@
 // an ephemeral port, with its own server name. Reads the address and the first
 // administrator's one-time password from the server's own start-up output.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,8 +11,22 @@ import { test } from '@playwright/test';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
+/** Where a test server keeps its data. */
+export type Backend = 'sqlite' | 'postgres';
+
+/** The PostgreSQL server tests use (trust authentication, as on the CI machine). */
+const pgHost = process.env.TEST_PG_HOST ?? '127.0.0.1';
+const pgUser = process.env.TEST_PG_USER ?? 'postgres';
+
+function psql(sql: string): void {
+  execFileSync('psql', ['-h', pgHost, '-U', pgUser, '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-qc', sql], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
 export interface RunningServer {
   serverName: string;
+  backend: Backend;
   url: string;
   adminLogin: string;
   adminPassword: string;
@@ -28,8 +42,15 @@ function binaryPath(): string {
   return bin;
 }
 
-export async function startServer(serverName: string): Promise<RunningServer> {
+export async function startServer(serverName: string, backend: Backend = 'sqlite'): Promise<RunningServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), `causeway-e2e-${serverName}-`));
+  // On PostgreSQL each server gets a database of its own, dropped when it stops.
+  const database = `causeway_e2e_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+  const databaseEnv: Record<string, string> = {};
+  if (backend === 'postgres') {
+    psql(`create database ${database}`);
+    databaseEnv.CAUSEWAY_DATABASE__URL = `postgres://${pgUser}@${pgHost}:5432/${database}`;
+  }
   const child: ChildProcess = spawn(binaryPath(), ['serve'], {
     cwd: dataDir,
     env: {
@@ -39,6 +60,7 @@ export async function startServer(serverName: string): Promise<RunningServer> {
       CAUSEWAY_DATA_DIR: dataDir,
       CAUSEWAY_SITE_ROOT: process.env.CAUSEWAY_SITE_ROOT ?? path.join(repoRoot, 'target', 'site'),
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
+      ...databaseEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -80,6 +102,7 @@ export async function startServer(serverName: string): Promise<RunningServer> {
 
   return {
     serverName,
+    backend,
     url: banner.url,
     adminLogin: 'admin',
     adminPassword: banner.password,
@@ -91,6 +114,7 @@ export async function startServer(serverName: string): Promise<RunningServer> {
         if (code !== 0) throw new Error(`${serverName}: exited with ${code} on SIGTERM`);
       }
       rmSync(dataDir, { recursive: true, force: true });
+      if (backend === 'postgres') psql(`drop database if exists ${database} with (force)`);
     },
   };
 }
@@ -100,9 +124,14 @@ export async function startServer(serverName: string): Promise<RunningServer> {
  * first test) and stops them after its last. Returns a lookup by server name.
  */
 export function useServers(...names: string[]): (name: string) => RunningServer {
+  return useServersOn('sqlite', ...names);
+}
+
+/** As [`useServers`], on the given storage backend. */
+export function useServersOn(backend: Backend, ...names: string[]): (name: string) => RunningServer {
   const servers = new Map<string, RunningServer>();
   test.beforeAll(async () => {
-    for (const name of names) servers.set(name, await startServer(name));
+    for (const name of names) servers.set(name, await startServer(name, backend));
   });
   test.afterAll(async () => {
     for (const server of servers.values()) await server.stop();

@@ -3,9 +3,7 @@
 
 import { expect, test, type Page } from '@playwright/test';
 import { screenshot, signIn } from '../harness/pages';
-import { useServers } from '../harness/server';
-
-const server = useServers('corp');
+import { useServersOn, type Backend } from '../harness/server';
 
 /** A 1×1 PNG. */
 const PNG = Buffer.from(
@@ -29,177 +27,185 @@ async function createUser(page: Page, login: string, name: string, password: str
   await expect(page.getByRole('heading', { name: `${name} (${login})` })).toBeVisible();
 }
 
-test('the administrator sets up groups, users, address books and federation', async ({ page, browser }) => {
-  const corp = server('corp');
-  await signIn(page, corp.url, 'admin', corp.adminPassword);
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Control panel' }).click();
-  await expect(page.getByRole('heading', { name: 'Users' })).toBeVisible();
-  await expect(page.getByRole('link', { name: 'admin' })).toBeVisible();
+// Both storage backends play the same story in the browser.
+for (const backend of ['sqlite', 'postgres'] as Backend[]) {
+  test.describe(backend, () => {
+    const server = useServersOn(backend, 'corp');
+    const prefix = backend === 'sqlite' ? '' : 'postgres-';
 
-  // A group with some rights.
-  await panel(page, 'Groups');
-  await expect(page.getByRole('link', { name: 'Users without a group' })).toBeVisible();
-  await page.getByLabel('New group name').fill('Operators');
-  await page.getByRole('button', { name: 'Create group' }).click();
-  await expect(page.getByRole('heading', { name: 'Operators' })).toBeVisible();
-  await page.getByRole('switch', { name: 'Send files to chats' }).check();
-  await page.getByRole('switch', { name: 'Download files in chats' }).check();
-  await page.getByRole('switch', { name: 'Edit the address book' }).check();
-  await page.getByRole('button', { name: 'Save rights' }).click();
-  await expect(page.getByText('Rights saved.')).toBeVisible();
+    test(`the administrator sets up groups, users, address books and federation (${backend})`, async ({ page, browser }) => {
+      const corp = server('corp');
+      await signIn(page, corp.url, 'admin', corp.adminPassword);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Control panel' }).click();
+      await expect(page.getByRole('heading', { name: 'Users' })).toBeVisible();
+      await expect(page.getByRole('link', { name: 'admin' })).toBeVisible();
 
-  // Users: one in the group, one in no group.
-  await createUser(page, 'wolf', 'Wolf', 'wolf-password-1');
-  await page.getByRole('checkbox', { name: 'Operators' }).check();
-  await page.getByRole('button', { name: 'Save groups' }).click();
-  const rights = page.getByRole('region', { name: 'Effective rights' });
-  await expect(rights.getByRole('row', { name: /Send files to chats\s+Operators/ })).toBeVisible();
-  await screenshot(page, 'panel-user');
-  await createUser(page, 'bob', 'Bob Builder', 'bob-password-12');
-  await expect(page.getByRole('region', { name: 'Effective rights' }).getByText('No rights.')).toBeVisible();
+      // A group with some rights.
+      await panel(page, 'Groups');
+      await expect(page.getByRole('link', { name: 'Users without a group' })).toBeVisible();
+      await page.getByLabel('New group name').fill('Operators');
+      await page.getByRole('button', { name: 'Create group' }).click();
+      await expect(page.getByRole('heading', { name: 'Operators' })).toBeVisible();
+      await page.getByRole('switch', { name: 'Send files to chats' }).check();
+      await page.getByRole('switch', { name: 'Download files in chats' }).check();
+      await page.getByRole('switch', { name: 'Edit the address book' }).check();
+      await page.getByRole('button', { name: 'Save rights' }).click();
+      await expect(page.getByText('Rights saved.')).toBeVisible();
 
-  // The group address book: a local user and a user of the guest server.
-  await panel(page, 'Groups');
-  await page.getByRole('link', { name: 'Operators' }).click();
-  await page.getByRole('button', { name: 'Customize' }).click();
-  const book = page.getByRole('region', { name: 'Address Book' });
-  await book.getByLabel('Causeway ID').fill('moore@guest');
-  await book.getByLabel('Display name').fill('Albert Moore (Guest)');
-  await book.getByRole('button', { name: 'Add', exact: true }).click();
-  await book.getByLabel('Causeway ID').fill('bob@corp');
-  await book.getByRole('button', { name: 'Add', exact: true }).click();
-  await book.getByRole('button', { name: 'Move bob@corp up' }).click();
-  await book.getByRole('button', { name: 'Save address book' }).click();
-  const saved = book.getByRole('list', { name: 'Group address book' });
-  await expect(saved.getByRole('listitem')).toHaveCount(2);
-  await expect(saved.getByRole('listitem').first()).toContainText('bob@corp');
-  await expect(saved.getByRole('listitem').last()).toContainText('Albert Moore (Guest)');
-  await screenshot(page, 'panel-group');
+      // Users: one in the group, one in no group.
+      await createUser(page, 'wolf', 'Wolf', 'wolf-password-1');
+      await page.getByRole('checkbox', { name: 'Operators' }).check();
+      await page.getByRole('button', { name: 'Save groups' }).click();
+      const rights = page.getByRole('region', { name: 'Effective rights' });
+      await expect(rights.getByRole('row', { name: /Send files to chats\s+Operators/ })).toBeVisible();
+      await screenshot(page, `${prefix}panel-user`);
+      await createUser(page, 'bob', 'Bob Builder', 'bob-password-12');
+      await expect(page.getByRole('region', { name: 'Effective rights' }).getByText('No rights.')).toBeVisible();
 
-  // A local entry must name an existing user.
-  await book.getByRole('button', { name: 'Customize' }).click();
-  await book.getByLabel('Causeway ID').fill('nobody@corp');
-  await book.getByRole('button', { name: 'Add', exact: true }).click();
-  await book.getByRole('button', { name: 'Save address book' }).click();
-  await expect(book.getByRole('alert')).toContainText('There is no user nobody@corp on this server.');
-  await book.getByRole('button', { name: 'Cancel' }).click();
+      // The group address book: a local user and a user of the guest server.
+      await panel(page, 'Groups');
+      await page.getByRole('link', { name: 'Operators' }).click();
+      await page.getByRole('button', { name: 'Customize' }).click();
+      const book = page.getByRole('region', { name: 'Address Book' });
+      await book.getByLabel('Causeway ID').fill('moore@guest');
+      await book.getByLabel('Display name').fill('Albert Moore (Guest)');
+      await book.getByRole('button', { name: 'Add', exact: true }).click();
+      await book.getByLabel('Causeway ID').fill('bob@corp');
+      await book.getByRole('button', { name: 'Add', exact: true }).click();
+      await book.getByRole('button', { name: 'Move bob@corp up' }).click();
+      await book.getByRole('button', { name: 'Save address book' }).click();
+      const saved = book.getByRole('list', { name: 'Group address book' });
+      await expect(saved.getByRole('listitem')).toHaveCount(2);
+      await expect(saved.getByRole('listitem').first()).toContainText('bob@corp');
+      await expect(saved.getByRole('listitem').last()).toContainText('Albert Moore (Guest)');
+      await screenshot(page, `${prefix}panel-group`);
 
-  // What users of other servers may do here.
-  await panel(page, 'Groups');
-  await page.getByRole('link', { name: 'Federated Users' }).click();
-  await expect(page.getByRole('button', { name: 'Rename' })).toHaveCount(0);
-  await page.getByRole('switch', { name: 'Send files to chats' }).uncheck();
-  await page.getByRole('switch', { name: 'Download files in chats' }).check();
-  await page.getByRole('button', { name: 'Save rights' }).click();
-  await expect(page.getByText('Rights saved.')).toBeVisible();
-  await panel(page, 'Groups');
-  await expect(page.getByRole('row', { name: /Federated Users.*implicit\s+Download files in chats$/ })).toBeVisible();
-  await screenshot(page, 'panel-groups');
+      // A local entry must name an existing user.
+      await book.getByRole('button', { name: 'Customize' }).click();
+      await book.getByLabel('Causeway ID').fill('nobody@corp');
+      await book.getByRole('button', { name: 'Add', exact: true }).click();
+      await book.getByRole('button', { name: 'Save address book' }).click();
+      await expect(book.getByRole('alert')).toContainText('There is no user nobody@corp on this server.');
+      await book.getByRole('button', { name: 'Cancel' }).click();
 
-  // Users → Settings → Display Fields.
-  await panel(page, 'Settings');
-  await page.getByRole('checkbox', { name: 'Email' }).check();
-  await page.getByRole('checkbox', { name: 'Company' }).check();
-  await page.getByRole('button', { name: 'Save Display Fields' }).click();
-  await expect(page.getByText('Display Fields saved.')).toBeVisible();
-  await screenshot(page, 'panel-settings');
+      // What users of other servers may do here.
+      await panel(page, 'Groups');
+      await page.getByRole('link', { name: 'Federated Users' }).click();
+      await expect(page.getByRole('button', { name: 'Rename' })).toHaveCount(0);
+      await page.getByRole('switch', { name: 'Send files to chats' }).uncheck();
+      await page.getByRole('switch', { name: 'Download files in chats' }).check();
+      await page.getByRole('button', { name: 'Save rights' }).click();
+      await expect(page.getByText('Rights saved.')).toBeVisible();
+      await panel(page, 'Groups');
+      await expect(page.getByRole('row', { name: /Federated Users.*implicit\s+Download files in chats$/ })).toBeVisible();
+      await screenshot(page, `${prefix}panel-groups`);
 
-  // Federation: white list with guest, applied at once.
-  await panel(page, 'Federation');
-  await page.getByLabel('Federation mode').selectOption({ label: 'Allowed for whitelisted servers' });
-  await page.getByLabel('Server name').fill('guest');
-  await page.getByRole('button', { name: 'Add', exact: true }).click();
-  await page.getByRole('button', { name: 'Apply' }).click();
-  await expect(page.getByText('Applied. Federation settings are in force now.')).toBeVisible();
-  await page.reload();
-  await expect(page.getByLabel('Federation mode')).toHaveValue('whitelist');
-  await expect(page.getByRole('cell', { name: 'guest', exact: true })).toBeVisible();
-  await screenshot(page, 'panel-federation');
+      // Users → Settings → Display Fields.
+      await panel(page, 'Settings');
+      await page.getByRole('checkbox', { name: 'Email' }).check();
+      await page.getByRole('checkbox', { name: 'Company' }).check();
+      await page.getByRole('button', { name: 'Save Display Fields' }).click();
+      await expect(page.getByText('Display Fields saved.')).toBeVisible();
+      await screenshot(page, `${prefix}panel-settings`);
 
-  // Wolf signs in and sees the group's address book.
-  const wolfContext = await browser.newContext();
-  const wolf = await wolfContext.newPage();
-  await signIn(wolf, corp.url, 'wolf', 'wolf-password-1');
-  const people = wolf.getByRole('list', { name: 'Contacts' });
-  await expect(people.getByRole('listitem')).toHaveCount(2);
-  await expect(people.getByText('Albert Moore (Guest)')).toBeVisible();
-  await expect(people.getByText('Bob Builder')).toBeVisible();
-  await expect(people.getByRole('listitem').filter({ hasText: 'moore@guest' }).getByTitle('On another server')).toHaveText('guest');
-  await expect(wolf.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Control panel' })).toHaveCount(0);
-  await screenshot(wolf, 'contacts');
-  // The control panel is not for Wolf: the page sends him home.
-  await wolf.goto(`${corp.url}/admin/users`);
-  await expect(wolf).toHaveURL(`${corp.url}/`);
+      // Federation: white list with guest, applied at once.
+      await panel(page, 'Federation');
+      await page.getByLabel('Federation mode').selectOption({ label: 'Allowed for whitelisted servers' });
+      await page.getByLabel('Server name').fill('guest');
+      await page.getByRole('button', { name: 'Add', exact: true }).click();
+      await page.getByRole('button', { name: 'Apply' }).click();
+      await expect(page.getByText('Applied. Federation settings are in force now.')).toBeVisible();
+      await page.reload();
+      await expect(page.getByLabel('Federation mode')).toHaveValue('whitelist');
+      await expect(page.getByRole('cell', { name: 'guest', exact: true })).toBeVisible();
+      await screenshot(page, `${prefix}panel-federation`);
 
-  // A deactivated user cannot sign in.
-  await page.goto(`${corp.url}/admin/users`);
-  await page.getByRole('link', { name: 'bob' }).click();
-  await page.getByRole('button', { name: 'Deactivate' }).click();
-  await expect(page.getByRole('region', { name: 'Status' }).getByText('Deactivated')).toBeVisible();
-  const bobContext = await browser.newContext();
-  const bob = await bobContext.newPage();
-  await bob.goto(`${corp.url}/login`);
-  await bob.getByLabel('Login or Causeway ID').fill('bob');
-  await bob.getByLabel('Password').fill('bob-password-12');
-  await bob.getByRole('button', { name: 'Sign in' }).click();
-  await expect(bob.getByRole('alert')).toHaveText('This account is deactivated. Contact your administrator.');
+      // Wolf signs in and sees the group's address book.
+      const wolfContext = await browser.newContext();
+      const wolf = await wolfContext.newPage();
+      await signIn(wolf, corp.url, 'wolf', 'wolf-password-1');
+      const people = wolf.getByRole('list', { name: 'Contacts' });
+      await expect(people.getByRole('listitem')).toHaveCount(2);
+      await expect(people.getByText('Albert Moore (Guest)')).toBeVisible();
+      await expect(people.getByText('Bob Builder')).toBeVisible();
+      await expect(people.getByRole('listitem').filter({ hasText: 'moore@guest' }).getByTitle('On another server')).toHaveText('guest');
+      await expect(wolf.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Control panel' })).toHaveCount(0);
+      await screenshot(wolf, `${prefix}contacts`);
+      // The control panel is not for Wolf: the page sends him home.
+      await wolf.goto(`${corp.url}/admin/users`);
+      await expect(wolf).toHaveURL(`${corp.url}/`);
 
-  // Everything above is in the audit log.
-  await page.goto(`${corp.url}/admin/audit`);
-  await expect(page.getByRole('cell', { name: 'user.deactivate' })).toBeVisible();
-  await page.getByLabel('Show').selectOption({ label: 'Sign-ins' });
-  await expect(page.getByRole('cell', { name: 'sign_in.failure' }).first()).toBeVisible();
-  await expect(page.getByRole('cell', { name: 'user.create' })).toHaveCount(0);
-  await screenshot(page, 'panel-audit');
+      // A deactivated user cannot sign in.
+      await page.goto(`${corp.url}/admin/users`);
+      await page.getByRole('link', { name: 'bob' }).click();
+      await page.getByRole('button', { name: 'Deactivate' }).click();
+      await expect(page.getByRole('region', { name: 'Status' }).getByText('Deactivated')).toBeVisible();
+      const bobContext = await browser.newContext();
+      const bob = await bobContext.newPage();
+      await bob.goto(`${corp.url}/login`);
+      await bob.getByLabel('Login or Causeway ID').fill('bob');
+      await bob.getByLabel('Password').fill('bob-password-12');
+      await bob.getByRole('button', { name: 'Sign in' }).click();
+      await expect(bob.getByRole('alert')).toHaveText('This account is deactivated. Contact your administrator.');
 
-  await panel(page, 'Users');
-  await expect(page.getByText('Page 1 of 1 · 3 users')).toBeVisible();
-  await expect(page.getByRole('button', { name: 'Previous' })).toBeDisabled();
-  await expect(page.getByRole('button', { name: 'Next' })).toBeDisabled();
-  await page.getByRole('searchbox', { name: 'Search users' }).fill('builder');
-  await expect(page.getByRole('link', { name: 'bob' })).toBeVisible();
-  await expect(page.getByRole('link', { name: 'wolf' })).toHaveCount(0);
-  await page.getByRole('searchbox', { name: 'Search users' }).fill('');
-  await screenshot(page, 'panel-users');
+      // Everything above is in the audit log.
+      await page.goto(`${corp.url}/admin/audit`);
+      await expect(page.getByRole('cell', { name: 'user.deactivate' })).toBeVisible();
+      await page.getByLabel('Show').selectOption({ label: 'Sign-ins' });
+      await expect(page.getByRole('cell', { name: 'sign_in.failure' }).first()).toBeVisible();
+      await expect(page.getByRole('cell', { name: 'user.create' })).toHaveCount(0);
+      await screenshot(page, `${prefix}panel-audit`);
 
-  // Deleting asks once more, then the user is gone.
-  await page.getByRole('link', { name: 'bob' }).click();
-  await page.getByRole('button', { name: 'Delete user' }).click();
-  await expect(page.getByText('Delete bob for good?')).toBeVisible();
-  await page.getByRole('button', { name: 'Delete for good' }).click();
-  await expect(page).toHaveURL(`${corp.url}/admin/users`);
-  await expect(page.getByRole('link', { name: 'wolf' })).toBeVisible();
-  await expect(page.getByRole('link', { name: 'bob' })).toHaveCount(0);
-  await Promise.all([wolfContext.close(), bobContext.close()]);
-});
+      await panel(page, 'Users');
+      await expect(page.getByText('Page 1 of 1 · 3 users')).toBeVisible();
+      await expect(page.getByRole('button', { name: 'Previous' })).toBeDisabled();
+      await expect(page.getByRole('button', { name: 'Next' })).toBeDisabled();
+      await page.getByRole('searchbox', { name: 'Search users' }).fill('builder');
+      await expect(page.getByRole('link', { name: 'bob' })).toBeVisible();
+      await expect(page.getByRole('link', { name: 'wolf' })).toHaveCount(0);
+      await page.getByRole('searchbox', { name: 'Search users' }).fill('');
+      await screenshot(page, `${prefix}panel-users`);
 
-test('a user edits their own profile and password', async ({ page }) => {
-  const corp = server('corp');
-  await signIn(page, corp.url, 'admin', corp.adminPassword);
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My account' }).click();
-  await page.getByLabel('Display name').fill('Chief Administrator');
-  await page.getByLabel('Phone').fill('+1 555 0100');
-  await page.getByRole('button', { name: 'Save profile' }).click();
-  await expect(page.getByText('Profile saved.')).toBeVisible();
-  await expect(page.locator('.topbar-name')).toHaveText('Chief Administrator');
+      // Deleting asks once more, then the user is gone.
+      await page.getByRole('link', { name: 'bob' }).click();
+      await page.getByRole('button', { name: 'Delete user' }).click();
+      await expect(page.getByText('Delete bob for good?')).toBeVisible();
+      await page.getByRole('button', { name: 'Delete for good' }).click();
+      await expect(page).toHaveURL(`${corp.url}/admin/users`);
+      await expect(page.getByRole('link', { name: 'wolf' })).toBeVisible();
+      await expect(page.getByRole('link', { name: 'bob' })).toHaveCount(0);
+      await Promise.all([wolfContext.close(), bobContext.close()]);
+    });
 
-  // A photo: chosen from a file, shown at once here and in the top bar.
-  const photo = page.getByRole('region', { name: 'Photo' });
-  await expect(photo.locator('img')).toHaveCount(0);
-  await photo.getByLabel('Choose a photo').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: PNG });
-  await expect(photo.locator('img')).toHaveAttribute('src', /\/api\/v1\/avatars\/[0-9a-f]{64}\.png$/);
-  await expect(page.locator('.topbar img')).toBeVisible();
-  // Something that is not an image is refused with a clear message.
-  await photo.getByLabel('Choose a photo').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
-  await expect(photo.getByRole('alert')).toHaveText('A photo must be a PNG, JPEG or WebP image.');
-  await screenshot(page, 'account-photo');
-  await photo.getByRole('button', { name: 'Remove photo' }).click();
-  await expect(photo.locator('img')).toHaveCount(0);
+    test(`a user edits their own profile and password (${backend})`, async ({ page }) => {
+      const corp = server('corp');
+      await signIn(page, corp.url, 'admin', corp.adminPassword);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My account' }).click();
+      await page.getByLabel('Display name').fill('Chief Administrator');
+      await page.getByLabel('Phone').fill('+1 555 0100');
+      await page.getByRole('button', { name: 'Save profile' }).click();
+      await expect(page.getByText('Profile saved.')).toBeVisible();
+      await expect(page.locator('.topbar-name')).toHaveText('Chief Administrator');
 
-  await page.getByLabel('Current password').fill('wrong password');
-  await page.getByLabel('New password', { exact: true }).fill('a-new-password-1');
-  await page.getByLabel('Repeat the new password').fill('a-new-password-1');
-  await page.getByRole('button', { name: 'Change password' }).click();
-  await expect(page.getByRole('alert')).toHaveText('The current password is incorrect.');
-  await screenshot(page, 'account');
-});
+      // A photo: chosen from a file, shown at once here and in the top bar.
+      const photo = page.getByRole('region', { name: 'Photo' });
+      await expect(photo.locator('img')).toHaveCount(0);
+      await photo.getByLabel('Choose a photo').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: PNG });
+      await expect(photo.locator('img')).toHaveAttribute('src', /\/api\/v1\/avatars\/[0-9a-f]{64}\.png$/);
+      await expect(page.locator('.topbar img')).toBeVisible();
+      // Something that is not an image is refused with a clear message.
+      await photo.getByLabel('Choose a photo').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+      await expect(photo.getByRole('alert')).toHaveText('A photo must be a PNG, JPEG or WebP image.');
+      await screenshot(page, `${prefix}account-photo`);
+      await photo.getByRole('button', { name: 'Remove photo' }).click();
+      await expect(photo.locator('img')).toHaveCount(0);
+
+      await page.getByLabel('Current password').fill('wrong password');
+      await page.getByLabel('New password', { exact: true }).fill('a-new-password-1');
+      await page.getByLabel('Repeat the new password').fill('a-new-password-1');
+      await page.getByRole('button', { name: 'Change password' }).click();
+      await expect(page.getByRole('alert')).toHaveText('The current password is incorrect.');
+      await screenshot(page, `${prefix}account`);
+    });
+  });
+}

@@ -3,10 +3,11 @@
 
 mod common;
 
-use app::types::{AddressBookEntry, BuiltinGroup, CausewayId, Profile};
+use app::types::{AddressBookEntry, BuiltinGroup, CausewayId, ChatKind, ChatRole, Profile};
 use common::PgDatabase;
 use server::storage::{
-    AuditFilter, EntryRow, NewAuditEntry, NewUser, StorageError, Store, ThrottleRow, UserChange,
+    AuditFilter, EntryRow, NewAuditEntry, NewChat, NewMessage, NewUser, StorageError, Store,
+    ThrottleRow, UserChange, direct_key,
 };
 
 fn named(display_name: &str) -> Profile {
@@ -38,6 +39,8 @@ async fn contract(store: &Store) {
     other_sessions(store).await;
     last_administrator(store).await;
     concurrent_demotions(store).await;
+    chats(store).await;
+    concurrent_sends(store).await;
 }
 
 async fn add_user(store: &Store, login: &str, profile: Profile) -> i64 {
@@ -1328,4 +1331,348 @@ async fn postgres_meets_the_contract() {
 async fn unknown_database_schemes_are_refused() {
     let error = Store::connect("mysql://localhost/db", 1).await.unwrap_err();
     assert!(matches!(error, StorageError::UnknownScheme));
+}
+
+// ---------------------------------------------------------------------------
+// Chats
+// ---------------------------------------------------------------------------
+
+fn text<'a>(
+    chat_id: i64,
+    sender: &'a str,
+    client_id: &'a str,
+    body: &'a str,
+    at: i64,
+) -> NewMessage<'a> {
+    NewMessage {
+        chat_id,
+        sender,
+        client_id,
+        body,
+        reply_to: None,
+        at,
+    }
+}
+
+async fn chats(store: &Store) {
+    let wolf = "wolf@corp";
+    let moore = "moore@guest";
+    let key = direct_key(wolf, moore);
+    assert_eq!(
+        key,
+        direct_key(moore, wolf),
+        "one key per pair, whatever the order"
+    );
+    let direct = store
+        .create_chat(&NewChat {
+            kind: ChatKind::Direct,
+            title: "",
+            direct_key: Some(&key),
+            created_by: wolf,
+            members: &[(wolf, ChatRole::Member), (moore, ChatRole::Member)],
+            at: 1_000,
+        })
+        .await
+        .unwrap();
+    assert_eq!(direct.last_seq, 1, "creation is the first event");
+    let again = store
+        .create_chat(&NewChat {
+            kind: ChatKind::Direct,
+            title: "",
+            direct_key: Some(&key),
+            created_by: moore,
+            members: &[(moore, ChatRole::Member), (wolf, ChatRole::Member)],
+            at: 1_001,
+        })
+        .await;
+    assert!(
+        matches!(again, Err(StorageError::Conflict("chats_direct_key"))),
+        "{again:?}"
+    );
+    assert_eq!(store.direct_chat(&key).await.unwrap(), Some(direct.clone()));
+
+    // Messages take the next numbers; a retry with the same client id is not a copy.
+    let (first, created) = store
+        .post_message(&text(direct.id, wolf, "c1", "Hello, Albert", 2_000))
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!(first.seq, 2);
+    let (retry, created) = store
+        .post_message(&text(direct.id, wolf, "c1", "Hello, Albert", 2_500))
+        .await
+        .unwrap();
+    assert!(!created, "a retried send finds its first copy");
+    assert_eq!(retry, first);
+    let (second, _) = store
+        .post_message(&text(direct.id, moore, "c1", "Hi Wolf — Grüße", 3_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        second.seq, 3,
+        "another sender's client id is another message"
+    );
+    let missing = store.post_message(&text(999_999, wolf, "x", "?", 1)).await;
+    assert!(
+        matches!(missing, Err(StorageError::Missing("chat"))),
+        "{missing:?}"
+    );
+
+    // A group chat with roles; the chat list orders by latest activity.
+    let group = store
+        .create_chat(&NewChat {
+            kind: ChatKind::Group,
+            title: "Project X",
+            direct_key: None,
+            created_by: wolf,
+            members: &[
+                (wolf, ChatRole::Owner),
+                (moore, ChatRole::Member),
+                ("bob@corp", ChatRole::Admin),
+            ],
+            at: 4_000,
+        })
+        .await
+        .unwrap();
+    let members = store.chat_members(group.id).await.unwrap();
+    let roles: Vec<(&str, &str)> = members
+        .iter()
+        .map(|m| (m.member.as_str(), m.role.as_str()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("bob@corp", "admin"),
+            ("moore@guest", "member"),
+            ("wolf@corp", "owner")
+        ]
+    );
+    assert!(members.iter().all(|m| m.joined_seq == 1 && m.read_seq == 0));
+    let duplicate_member = store
+        .create_chat(&NewChat {
+            kind: ChatKind::Group,
+            title: "Twice",
+            direct_key: None,
+            created_by: wolf,
+            members: &[(wolf, ChatRole::Owner), (wolf, ChatRole::Member)],
+            at: 4_500,
+        })
+        .await;
+    assert!(duplicate_member.is_err(), "a member is listed once");
+    assert!(
+        store
+            .chat_member(group.id, "nobody@corp")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let list = store.chats_of(wolf).await.unwrap();
+    let ids: Vec<i64> = list.iter().map(|c| c.id).collect();
+    assert_eq!(ids, [group.id, direct.id], "latest activity first");
+    let listed_direct = &list[1];
+    assert_eq!(
+        listed_direct.unread, 1,
+        "Albert's message is unread for Wolf, Wolf's own is not"
+    );
+    assert_eq!(listed_direct.last_seq, 3);
+    assert_eq!(listed_direct.last_at, 3_000);
+    assert!(store.chats_of("stranger@corp").await.unwrap().is_empty());
+
+    // Read positions move forward only, and not past the last event.
+    assert_eq!(store.mark_read(direct.id, wolf, 3).await.unwrap(), Some(3));
+    assert_eq!(
+        store.mark_read(direct.id, wolf, 2).await.unwrap(),
+        Some(3),
+        "never back"
+    );
+    assert_eq!(
+        store.mark_read(direct.id, wolf, 99).await.unwrap(),
+        Some(3),
+        "never past the end"
+    );
+    assert_eq!(
+        store
+            .mark_read(direct.id, "stranger@corp", 3)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.chats_of(wolf).await.unwrap()[1].unread, 0);
+
+    // Edits and deletions are events of their own; history keeps its numbers.
+    assert_eq!(
+        store
+            .edit_message(direct.id, 2, "Hello, Mr Moore", wolf, 5_000)
+            .await
+            .unwrap(),
+        Some(4)
+    );
+    assert_eq!(
+        store
+            .delete_message(direct.id, 3, moore, 6_000)
+            .await
+            .unwrap(),
+        Some(5)
+    );
+    assert_eq!(
+        store
+            .edit_message(direct.id, 3, "too late", moore, 6_500)
+            .await
+            .unwrap(),
+        None,
+        "deleted stays deleted"
+    );
+    assert_eq!(
+        store
+            .delete_message(direct.id, 3, moore, 6_600)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .edit_message(direct.id, 42, "no such", wolf, 6_700)
+            .await
+            .unwrap(),
+        None
+    );
+    let history = store.messages(direct.id, None, None, 50).await.unwrap();
+    let seqs: Vec<i64> = history.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, [2, 3]);
+    assert_eq!(history[0].body, "Hello, Mr Moore");
+    assert_eq!(history[0].edited_at, Some(5_000));
+    assert_eq!(history[1].body, "", "a deleted message's text is gone");
+    assert_eq!(history[1].deleted_at, Some(6_000));
+    let events = store.events_after(direct.id, 1, 50).await.unwrap();
+    let kinds: Vec<(i64, &str, Option<i64>)> = events
+        .iter()
+        .map(|e| (e.seq, e.kind.as_str(), e.message_seq))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (2, "message", Some(2)),
+            (3, "message", Some(3)),
+            (4, "edit", Some(2)),
+            (5, "delete", Some(3))
+        ]
+    );
+    assert_eq!(
+        store.events_after(direct.id, 4, 50).await.unwrap().len(),
+        1,
+        "catch-up from a known point"
+    );
+
+    // History pages both ways, always in sequence order.
+    for i in 0..10 {
+        let id = format!("bulk-{i}");
+        store
+            .post_message(&text(
+                group.id,
+                wolf,
+                &id,
+                &format!("message {i}"),
+                7_000 + i,
+            ))
+            .await
+            .unwrap();
+    }
+    let latest: Vec<i64> = store
+        .messages(group.id, None, None, 3)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.seq)
+        .collect();
+    assert_eq!(latest, [9, 10, 11]);
+    let older: Vec<i64> = store
+        .messages(group.id, Some(9), None, 3)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.seq)
+        .collect();
+    assert_eq!(older, [6, 7, 8]);
+    let newer: Vec<i64> = store
+        .messages(group.id, None, Some(3), 2)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.seq)
+        .collect();
+    assert_eq!(newer, [4, 5]);
+
+    // Search within a chat ignores case, beyond ASCII too.
+    let found = store
+        .search_messages(direct.id, "MR MOORE", 10)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    let found = store
+        .search_messages(group.id, "message 1", 10)
+        .await
+        .unwrap();
+    assert_eq!(found.iter().map(|m| m.seq).collect::<Vec<_>>(), [3]);
+    assert!(
+        store
+            .search_messages(direct.id, "grüße", 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "deleted text is not found"
+    );
+    let (_, _) = store
+        .post_message(&text(direct.id, moore, "c9", "ÄRGER im Büro", 8_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .search_messages(direct.id, "ärger", 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+/// Senders racing into one chat get distinct, gap-free sequence numbers.
+async fn concurrent_sends(store: &Store) {
+    let chat = store
+        .create_chat(&NewChat {
+            kind: ChatKind::Group,
+            title: "Race",
+            direct_key: None,
+            created_by: "a@corp",
+            members: &[("a@corp", ChatRole::Owner)],
+            at: 1,
+        })
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for sender in 0..4 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let sender = format!("s{sender}@corp");
+            for i in 0..10 {
+                let id = format!("m{i}");
+                store
+                    .post_message(&text(chat.id, &sender, &id, "x", 10 + i))
+                    .await
+                    .expect("send");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let seqs: Vec<i64> = store
+        .messages(chat.id, None, None, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.seq)
+        .collect();
+    assert_eq!(seqs, (2..=41).collect::<Vec<_>>());
+    assert_eq!(store.chat(chat.id).await.unwrap().unwrap().last_seq, 41);
 }

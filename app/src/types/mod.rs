@@ -2,6 +2,7 @@
 //! parsers, the rights list, the DTOs of the HTTP API and its error codes.
 
 pub mod auth;
+pub mod chats;
 pub mod directory;
 pub mod error;
 pub mod ids;
@@ -9,6 +10,7 @@ pub mod rights;
 pub mod settings;
 
 pub use auth::{CurrentUser, LoginRequest};
+pub use chats::{ChatKind, ChatRole};
 pub use directory::*;
 pub use error::{ApiErrorBody, ErrorCode};
 pub use ids::{CausewayId, IdError, Login, LoginOrId, ServerName};

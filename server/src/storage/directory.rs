@@ -2,7 +2,7 @@
 
 use app::types::{AddressBookEntry, BuiltinGroup};
 
-use super::{Result, StorageError, Store, on_pool};
+use super::{BeginWrite, Result, StorageError, Store, on_pool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct GroupRow {
@@ -99,7 +99,7 @@ impl Store {
     /// Creates a group with its rights. A taken name is `Conflict("groups_name_key")`.
     pub async fn create_group(&self, name: &str, rights: &[&str], now: i64) -> Result<GroupRow> {
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let group: GroupRow = sqlx::query_as(
                 "insert into groups (name, created_at) values ($1, $2) \
                  returning id, name, builtin, created_at",
@@ -129,7 +129,7 @@ impl Store {
         rights: Option<&[&str]>,
     ) -> Result<bool> {
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let exists: Option<i64> = sqlx::query_scalar("select id from groups where id = $1")
                 .bind(id)
                 .fetch_optional(&mut *tx)
@@ -197,7 +197,7 @@ impl Store {
     /// `Missing("user")` and changes nothing.
     pub async fn set_group_members(&self, group_id: i64, user_ids: &[i64]) -> Result<()> {
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("delete from group_members where group_id = $1")
                 .bind(group_id)
                 .execute(&mut *tx)
@@ -219,7 +219,7 @@ impl Store {
     /// `Missing("group")` and changes nothing.
     pub async fn set_user_groups(&self, user_id: i64, group_ids: &[i64]) -> Result<()> {
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("delete from group_members where user_id = $1")
                 .bind(user_id)
                 .execute(&mut *tx)
@@ -350,7 +350,7 @@ impl Store {
              and group_id in ({EFFECTIVE_GROUPS})"
         );
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let count: i64 = sqlx::query_scalar(&allowed)
                 .bind(user_id)
                 .fetch_one(&mut *tx)
@@ -379,7 +379,7 @@ impl Store {
         constraint: &'static str,
     ) -> Result<()> {
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             write_entries(&mut tx, owner_column, owner, entries, constraint).await?;
             tx.commit().await?;
             Ok(())

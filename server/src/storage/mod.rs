@@ -16,6 +16,7 @@ use sqlx::sqlite::{
 };
 
 mod audit;
+mod chats;
 mod directory;
 mod sessions;
 mod settings;
@@ -23,6 +24,9 @@ mod throttle;
 mod users;
 
 pub use audit::{AuditFilter, NewAuditEntry};
+pub use chats::{
+    ChatListRow, ChatMemberRow, ChatRow, EventRow, MessageRow, NewChat, NewMessage, direct_key,
+};
 pub use directory::{EntryRow, GroupRow, MemberRow, RightRow};
 pub use sessions::SessionRow;
 pub use throttle::ThrottleRow;
@@ -122,6 +126,41 @@ pub(crate) fn like_pattern(text: &str) -> String {
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// Starts a transaction that will write. On SQLite it takes the write lock at
+/// once (`begin immediate`): a deferred transaction that reads first and writes
+/// later fails with "database is locked" when another writer got in between,
+/// while an immediate one waits its turn (up to the busy timeout). PostgreSQL
+/// needs nothing special.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = std::result::Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>>
+    + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    fn begin_write(
+        &self,
+    ) -> impl Future<
+        Output = std::result::Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>,
+    > + Send {
+        self.begin_with("begin immediate")
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    fn begin_write(
+        &self,
+    ) -> impl Future<
+        Output = std::result::Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>,
+    > + Send {
+        self.begin()
+    }
+}
 
 impl Store {
     /// Opens a pool for `url` (`sqlite://path` or `postgres://…`). A SQLite file and

@@ -4,7 +4,7 @@ use sqlx::FromRow;
 
 use app::types::Profile;
 
-use super::{Backend, Result, StorageError, Store, like_pattern, on_pool};
+use super::{Backend, BeginWrite, Result, StorageError, Store, like_pattern, on_pool};
 
 /// A user as stored, password hash included: it stays inside the server.
 #[derive(Clone, FromRow)]
@@ -242,7 +242,7 @@ impl Store {
             UserChange::Delete => "delete from users where id = $1",
         };
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             // PostgreSQL: serialise administrator changes, so two concurrent
             // demotions cannot each see the other's administrator still active.
             // SQLite: the first write below takes the database's write lock.

@@ -25,7 +25,7 @@ use crate::auth::{self, authenticate};
 use crate::error::{ApiError, Json};
 use crate::metrics;
 use crate::state::AppState;
-use crate::{account, admin, avatars, contacts, openapi};
+use crate::{account, admin, avatars, chats, contacts, openapi};
 
 /// Largest JSON body an API endpoint reads. File uploads will have their own limit.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
@@ -62,6 +62,20 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
         .route("/avatars/{name}", get(avatars::serve))
         .route("/contacts", get(contacts::list))
         .route("/openapi.json", get(openapi::document))
+        .route("/chats", get(chats::list).post(chats::create_group))
+        .route("/chats/direct", post(chats::open_direct))
+        .route("/chats/{id}", get(chats::show))
+        .route(
+            "/chats/{id}/messages",
+            get(chats::history).post(chats::send),
+        )
+        .route(
+            "/chats/{id}/messages/{seq}",
+            patch(chats::edit).delete(chats::delete),
+        )
+        .route("/chats/{id}/read", put(chats::read))
+        .route("/chats/{id}/events", get(chats::events))
+        .route("/chats/{id}/search", get(chats::search))
         .nest("/admin", admin::routes())
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)

@@ -13,6 +13,8 @@ pub mod audit;
 pub mod auth;
 /// Users' photos: upload, removal, serving.
 pub mod avatars;
+/// Direct and group chats: messages, history, read positions.
+pub mod chats;
 /// The `causeway` command line: `serve`, `migrate`, `admin create`.
 pub mod cli;
 /// Typed configuration: defaults, TOML file, `CAUSEWAY_*` environment.

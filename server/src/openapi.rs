@@ -48,12 +48,24 @@ use crate::error::Json;
         crate::admin::settings::federation,
         crate::admin::settings::set_federation,
         crate::admin::audit_log::list,
+        crate::chats::list,
+        crate::chats::open_direct,
+        crate::chats::create_group,
+        crate::chats::show,
+        crate::chats::history,
+        crate::chats::send,
+        crate::chats::edit,
+        crate::chats::delete,
+        crate::chats::read,
+        crate::chats::events,
+        crate::chats::search,
         document,
     ),
     tags(
         (name = "auth", description = "Signing in and out"),
         (name = "account", description = "What every signed-in user may do"),
         (name = "admin", description = "The control panel: administrators only"),
+        (name = "chats", description = "Direct and group chats"),
     )
 )]
 pub struct ApiDoc;

@@ -41,6 +41,17 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/federation"),
     ("put", "/api/v1/admin/federation"),
     ("get", "/api/v1/admin/audit"),
+    ("get", "/api/v1/chats"),
+    ("post", "/api/v1/chats"),
+    ("post", "/api/v1/chats/direct"),
+    ("get", "/api/v1/chats/{id}"),
+    ("get", "/api/v1/chats/{id}/messages"),
+    ("post", "/api/v1/chats/{id}/messages"),
+    ("patch", "/api/v1/chats/{id}/messages/{seq}"),
+    ("delete", "/api/v1/chats/{id}/messages/{seq}"),
+    ("put", "/api/v1/chats/{id}/read"),
+    ("get", "/api/v1/chats/{id}/events"),
+    ("get", "/api/v1/chats/{id}/search"),
 ];
 
 #[tokio::test]
@@ -88,7 +99,12 @@ async fn the_document_lists_every_operation_and_each_is_served() {
         if *path == "/api/v1/auth/logout" {
             continue; // would end the session the loop uses
         }
-        let url = server.url(&path.replace("{id}", "1").replace("{name}", "x.png"));
+        let url = server.url(
+            &path
+                .replace("{id}", "1")
+                .replace("{seq}", "1")
+                .replace("{name}", "x.png"),
+        );
         let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let response = admin
             .http

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::CausewayId;
+
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -78,4 +80,116 @@ mod tests {
         assert!(ChatRole::Owner > ChatRole::Admin && ChatRole::Admin > ChatRole::Member);
         assert_eq!(ChatRole::parse("root"), None);
     }
+}
+
+/// A member of a chat as clients see them.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMember {
+    pub causeway_id: CausewayId,
+    pub display_name: String,
+    pub role: ChatRole,
+}
+
+/// A message as it stands now. `seq` is its number in the chat.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub chat_id: i64,
+    pub seq: i64,
+    pub sender: CausewayId,
+    pub client_id: String,
+    /// Empty when deleted.
+    pub body: String,
+    pub reply_to: Option<i64>,
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+    pub deleted_at: Option<i64>,
+}
+
+/// A chat in the person's chat list.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatSummary {
+    pub id: i64,
+    pub kind: ChatKind,
+    /// The group's title, or the other person's name for a direct chat.
+    pub title: String,
+    pub last_seq: i64,
+    pub last_at: i64,
+    pub read_seq: i64,
+    pub unread: i64,
+    pub last_message: Option<Message>,
+}
+
+/// One chat with its members and the person's place in it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatDetail {
+    pub id: i64,
+    pub kind: ChatKind,
+    pub title: String,
+    pub members: Vec<ChatMember>,
+    pub my_role: ChatRole,
+    pub last_seq: i64,
+    pub read_seq: i64,
+}
+
+/// `POST /api/v1/chats/direct`: the direct chat with this person (made if new).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenDirectChat {
+    pub with: CausewayId,
+}
+
+/// `POST /api/v1/chats`: a group chat; its creator is the owner.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateGroupChat {
+    pub title: String,
+    #[serde(default)]
+    pub members: Vec<CausewayId>,
+}
+
+/// `POST /api/v1/chats/{id}/messages`. `client_id` is the sender's idempotency
+/// key: sending again with the same one returns the first copy.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessage {
+    pub client_id: String,
+    pub body: String,
+    #[serde(default)]
+    pub reply_to: Option<i64>,
+}
+
+/// `PATCH /api/v1/chats/{id}/messages/{seq}`
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditMessage {
+    pub body: String,
+}
+
+/// `PUT /api/v1/chats/{id}/read`: the person has read up to `seq`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadUpTo {
+    pub seq: i64,
+}
+
+/// One event of a chat's log, for catching up after a reconnect.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatEvent {
+    pub seq: i64,
+    /// `created`, `message`, `edit` or `delete`.
+    pub kind: String,
+    pub actor: CausewayId,
+    pub at: i64,
+    /// The message posted, edited or deleted, as it stands now.
+    pub message: Option<Message>,
 }

@@ -10,7 +10,10 @@ pub mod rights;
 pub mod settings;
 
 pub use auth::{CurrentUser, LoginRequest};
-pub use chats::{ChatKind, ChatRole};
+pub use chats::{
+    ChatDetail, ChatEvent, ChatKind, ChatMember, ChatRole, ChatSummary, CreateGroupChat,
+    EditMessage, Message, OpenDirectChat, ReadUpTo, SendMessage,
+};
 pub use directory::*;
 pub use error::{ApiErrorBody, ErrorCode};
 pub use ids::{CausewayId, IdError, Login, LoginOrId, ServerName};

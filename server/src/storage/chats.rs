@@ -387,6 +387,16 @@ impl Store {
         Ok(rows)
     }
 
+    /// One message by its number.
+    pub async fn message(&self, chat_id: i64, seq: i64) -> Result<Option<MessageRow>> {
+        let sql = format!("select {MESSAGE_COLUMNS} from messages where chat_id = $1 and seq = $2");
+        Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(chat_id)
+            .bind(seq)
+            .fetch_optional(pool)
+            .await)?)
+    }
+
     /// Events after a sequence number, in order: a reconnecting client's catch-up.
     pub async fn events_after(
         &self,

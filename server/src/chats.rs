@@ -1,0 +1,584 @@
+//! `/api/v1/chats/*`: direct and group chats between users of this server —
+//! listing, opening, messages (idempotent sends, history both ways, edits and
+//! deletions), read positions, catch-up and search. Realtime delivery and chats
+//! with users of other servers build on this.
+
+use std::collections::HashMap;
+
+use app::types::{
+    ApiErrorBody, CausewayId, ChatDetail, ChatEvent, ChatKind, ChatMember, ChatRole, ChatSummary,
+    CreateGroupChat, EditMessage, ErrorCode, Message, OpenDirectChat, ReadUpTo, Right, SendMessage,
+};
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, Json, Path, Query};
+use crate::rights;
+use crate::state::AppState;
+use crate::storage::{
+    ChatMemberRow, ChatRow, MessageRow, NewChat, NewMessage, StorageError, direct_key,
+};
+use crate::time::now_millis;
+
+/// Longest message, in characters. (A control-panel setting with the rest of the
+/// chats issue.)
+pub const MAX_MESSAGE_CHARS: usize = 10_000;
+/// How long after sending one may edit or delete one's own message.
+pub const EDIT_WINDOW_MS: i64 = 48 * 3_600_000;
+const MAX_MEMBERS: usize = 1000;
+
+fn me(state: &AppState, user: &AuthUser) -> CausewayId {
+    user.causeway_id(state)
+}
+
+/// The chat and the caller's membership. A chat the caller is not in is a 404,
+/// the same as one that does not exist.
+async fn membership(
+    state: &AppState,
+    chat_id: i64,
+    me: &str,
+) -> Result<(ChatRow, ChatMemberRow), ApiError> {
+    let not_found = || ApiError::missing("chat");
+    let chat = state.store.chat(chat_id).await?.ok_or_else(not_found)?;
+    let member = state
+        .store
+        .chat_member(chat_id, me)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok((chat, member))
+}
+
+fn parse_id(id: &str) -> Result<CausewayId, ApiError> {
+    CausewayId::parse(id).map_err(|e| ApiError::internal(format!("stored Causeway ID {id:?}: {e}")))
+}
+
+fn message(chat_id: i64, row: MessageRow) -> Result<Message, ApiError> {
+    Ok(Message {
+        chat_id,
+        seq: row.seq,
+        sender: parse_id(&row.sender)?,
+        client_id: row.client_id,
+        body: row.body,
+        reply_to: row.reply_to,
+        created_at: row.created_at,
+        edited_at: row.edited_at,
+        deleted_at: row.deleted_at,
+    })
+}
+
+/// A local user's display name, or the login for anyone else.
+async fn display_name(state: &AppState, id: &CausewayId) -> Result<String, ApiError> {
+    if id.server == state.config.server_name
+        && let Some(user) = state.store.user_by_login(id.login.as_str()).await?
+    {
+        return Ok(user.display_name);
+    }
+    Ok(id.login.to_string())
+}
+
+fn role(stored: &str) -> Result<ChatRole, ApiError> {
+    ChatRole::parse(stored)
+        .ok_or_else(|| ApiError::internal(format!("stored chat role {stored:?}")))
+}
+
+fn kind(stored: &str) -> Result<ChatKind, ApiError> {
+    ChatKind::parse(stored)
+        .ok_or_else(|| ApiError::internal(format!("stored chat kind {stored:?}")))
+}
+
+/// A direct chat is titled with the other person's name.
+fn title(chat: &ChatRow, members: &[ChatMember], me: &CausewayId) -> String {
+    match (
+        chat.kind.as_str(),
+        members.iter().find(|m| &m.causeway_id != me),
+    ) {
+        ("direct", Some(other)) => other.display_name.clone(),
+        _ => chat.title.clone(),
+    }
+}
+
+async fn detail(state: &AppState, chat: ChatRow, me: &CausewayId) -> Result<ChatDetail, ApiError> {
+    let rows = state.store.chat_members(chat.id).await?;
+    let mut members = Vec::with_capacity(rows.len());
+    let mut mine = None;
+    for row in &rows {
+        let id = parse_id(&row.member)?;
+        if &id == me {
+            mine = Some(row.clone());
+        }
+        members.push(ChatMember {
+            display_name: display_name(state, &id).await?,
+            role: role(&row.role)?,
+            causeway_id: id,
+        });
+    }
+    let mine = mine.ok_or_else(|| ApiError::missing("chat"))?;
+    Ok(ChatDetail {
+        title: title(&chat, &members, me),
+        id: chat.id,
+        kind: kind(&chat.kind)?,
+        my_role: role(&mine.role)?,
+        last_seq: chat.last_seq,
+        read_seq: mine.read_seq,
+        members,
+    })
+}
+
+/// An active local user to chat with, or a clear refusal.
+async fn chat_partner(state: &AppState, id: &CausewayId) -> Result<(), ApiError> {
+    if id.server != state.config.server_name {
+        return Err(ApiError::invalid_input(format!(
+            "{id} is on another server; chats across servers come with federation."
+        )));
+    }
+    match state.store.user_by_login(id.login.as_str()).await? {
+        Some(user) if user.is_active => Ok(()),
+        _ => Err(ApiError::invalid_input(format!(
+            "There is no active user {id} on this server."
+        ))),
+    }
+}
+
+/// `GET /api/v1/chats` — a signed-in user. Their chats, latest activity first.
+#[utoipa::path(get, path = "/api/v1/chats",
+    responses((status = 200, body = Vec<ChatSummary>), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Vec<ChatSummary>>, ApiError> {
+    let me = me(&state, &user);
+    let rows = state.store.chats_of(&me.to_string()).await?;
+    let mut chats = Vec::with_capacity(rows.len());
+    for row in rows {
+        let chat = state
+            .store
+            .chat(row.id)
+            .await?
+            .ok_or_else(|| ApiError::missing("chat"))?;
+        let detail = detail(&state, chat, &me).await?;
+        let last_message = match state.store.messages(row.id, None, None, 1).await?.pop() {
+            Some(m) => Some(message(row.id, m)?),
+            None => None,
+        };
+        chats.push(ChatSummary {
+            id: row.id,
+            kind: detail.kind,
+            title: detail.title,
+            last_seq: row.last_seq,
+            last_at: row.last_at,
+            read_seq: row.read_seq,
+            unread: row.unread,
+            last_message,
+        });
+    }
+    Ok(Json(chats))
+}
+
+/// `POST /api/v1/chats/direct` — a signed-in user. The direct chat with another
+/// user of this server: 201 when it is new, 200 when it existed.
+#[utoipa::path(post, path = "/api/v1/chats/direct", request_body = OpenDirectChat,
+    responses((status = 200, body = ChatDetail), (status = 201, body = ChatDetail), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+pub async fn open_direct(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(request): Json<OpenDirectChat>,
+) -> Result<(StatusCode, Json<ChatDetail>), ApiError> {
+    let me = me(&state, &user);
+    if request.with == me {
+        return Err(ApiError::invalid_input(
+            "A direct chat needs another person.",
+        ));
+    }
+    chat_partner(&state, &request.with).await?;
+    let (mine, theirs) = (me.to_string(), request.with.to_string());
+    let key = direct_key(&mine, &theirs);
+    if let Some(chat) = state.store.direct_chat(&key).await? {
+        return Ok((StatusCode::OK, Json(detail(&state, chat, &me).await?)));
+    }
+    let created = state
+        .store
+        .create_chat(&NewChat {
+            kind: ChatKind::Direct,
+            title: "",
+            direct_key: Some(&key),
+            created_by: &mine,
+            members: &[(&mine, ChatRole::Member), (&theirs, ChatRole::Member)],
+            at: now_millis(),
+        })
+        .await;
+    match created {
+        Ok(chat) => Ok((StatusCode::CREATED, Json(detail(&state, chat, &me).await?))),
+        // The other person opened it at the same moment: use theirs.
+        Err(StorageError::Conflict(_)) => {
+            let chat = state
+                .store
+                .direct_chat(&key)
+                .await?
+                .ok_or_else(|| ApiError::missing("chat"))?;
+            Ok((StatusCode::OK, Json(detail(&state, chat, &me).await?)))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// `POST /api/v1/chats` — a signed-in user. A group chat with a title; the
+/// creator is its owner and the people named are members.
+#[utoipa::path(post, path = "/api/v1/chats", request_body = CreateGroupChat,
+    responses((status = 201, body = ChatDetail), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+pub async fn create_group(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(request): Json<CreateGroupChat>,
+) -> Result<(StatusCode, Json<ChatDetail>), ApiError> {
+    let me = me(&state, &user);
+    let title = request.title.trim();
+    if title.is_empty() || title.chars().count() > 128 || title.chars().any(char::is_control) {
+        return Err(ApiError::invalid_input(
+            "A group chat needs a title of 1 to 128 characters, without control characters.",
+        ));
+    }
+    if request.members.len() > MAX_MEMBERS {
+        return Err(ApiError::invalid_input(format!(
+            "A chat has at most {MAX_MEMBERS} members."
+        )));
+    }
+    let mut others: Vec<CausewayId> = Vec::new();
+    for id in request.members {
+        if id != me && !others.contains(&id) {
+            chat_partner(&state, &id).await?;
+            others.push(id);
+        }
+    }
+    let mine = me.to_string();
+    let names: Vec<String> = others.iter().map(ToString::to_string).collect();
+    let mut members: Vec<(&str, ChatRole)> = vec![(&mine, ChatRole::Owner)];
+    members.extend(names.iter().map(|n| (n.as_str(), ChatRole::Member)));
+    let chat = state
+        .store
+        .create_chat(&NewChat {
+            kind: ChatKind::Group,
+            title,
+            direct_key: None,
+            created_by: &mine,
+            members: &members,
+            at: now_millis(),
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(detail(&state, chat, &me).await?)))
+}
+
+/// `GET /api/v1/chats/{id}` — a member. The chat, its members and roles.
+#[utoipa::path(get, path = "/api/v1/chats/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = ChatDetail), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+pub async fn show(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+) -> Result<Json<ChatDetail>, ApiError> {
+    let me = me(&state, &user);
+    let (chat, _) = membership(&state, id, &me.to_string()).await?;
+    Ok(Json(detail(&state, chat, &me).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// Messages before this number (older history).
+    before: Option<i64>,
+    /// Messages after this number (newer history); wins over `before`.
+    after: Option<i64>,
+    /// 1 to 200; 50 when left out.
+    limit: Option<i64>,
+}
+
+fn limit(limit: Option<i64>) -> Result<i64, ApiError> {
+    let limit = limit.unwrap_or(50);
+    if (1..=200).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::invalid_input("limit is from 1 to 200."))
+    }
+}
+
+/// `GET /api/v1/chats/{id}/messages?before=&after=&limit=` — a member. A page of
+/// messages in order: the latest, or those before or after a number.
+#[utoipa::path(get, path = "/api/v1/chats/{id}/messages", params(("id" = i64, Path), HistoryQuery),
+    responses((status = 200, body = Vec<Message>), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+pub async fn history(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+    Query(query): Query<HistoryQuery>,
+) -> Result<Json<Vec<Message>>, ApiError> {
+    let limit = limit(query.limit)?;
+    let me = me(&state, &user);
+    let (_, member) = membership(&state, id, &me.to_string()).await?;
+    let rows = state
+        .store
+        .messages(id, query.before, query.after, limit)
+        .await?;
+    let messages = rows
+        .into_iter()
+        .filter(|m| m.seq >= member.joined_seq)
+        .map(|m| message(id, m))
+        .collect::<Result<_, _>>()?;
+    Ok(Json(messages))
+}
+
+fn check_body(body: &str) -> Result<(), ApiError> {
+    if body.trim().is_empty() {
+        return Err(ApiError::invalid_input("The message is empty."));
+    }
+    if body.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(ApiError::invalid_input(format!(
+            "A message is at most {MAX_MESSAGE_CHARS} characters."
+        )));
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/chats/{id}/messages` — a member. Sends a message; answered once
+/// it is stored. 201 for a new message, 200 with the first copy for a retry with
+/// the same `client_id`.
+#[utoipa::path(post, path = "/api/v1/chats/{id}/messages", params(("id" = i64, Path)), request_body = SendMessage,
+    responses((status = 201, body = Message), (status = 200, body = Message), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+pub async fn send(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+    Json(request): Json<SendMessage>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let client_id_ok = (1..=64).contains(&request.client_id.len())
+        && request
+            .client_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !client_id_ok {
+        return Err(ApiError::invalid_input(
+            "client_id is 1 to 64 letters, digits, '-' or '_' (a UUID will do).",
+        ));
+    }
+    check_body(&request.body)?;
+    let me = me(&state, &user).to_string();
+    membership(&state, id, &me).await?;
+    if let Some(reply_to) = request.reply_to
+        && state.store.message(id, reply_to).await?.is_none()
+    {
+        return Err(ApiError::invalid_input(
+            "The message replied to is not in this chat.",
+        ));
+    }
+    let (row, created) = state
+        .store
+        .post_message(&NewMessage {
+            chat_id: id,
+            sender: &me,
+            client_id: &request.client_id,
+            body: &request.body,
+            reply_to: request.reply_to,
+            at: now_millis(),
+        })
+        .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(message(id, row)?)))
+}
+
+/// The message to edit or delete, if the caller may: their own within the edit
+/// window; for deletion also chat admins and owners, and users with Operator rights.
+async fn changeable(
+    state: &AppState,
+    user: &AuthUser,
+    chat_id: i64,
+    seq: i64,
+    deleting: bool,
+) -> Result<String, ApiError> {
+    let me = me(state, user).to_string();
+    let (_, member) = membership(state, chat_id, &me).await?;
+    let found = state
+        .store
+        .message(chat_id, seq)
+        .await?
+        .filter(|m| m.deleted_at.is_none() && m.seq >= member.joined_seq)
+        .ok_or_else(|| ApiError::missing("message"))?;
+    let own = found.sender == me;
+    if own && now_millis() - found.created_at <= EDIT_WINDOW_MS {
+        return Ok(me);
+    }
+    if deleting
+        && (role(&member.role)? >= ChatRole::Admin
+            || rights::has(&state.store, user.user.id, Right::Operator).await?)
+    {
+        return Ok(me);
+    }
+    Err(if own {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "Messages can be changed for 48 hours after they are sent.",
+        )
+    } else {
+        ApiError::forbidden(if deleting {
+            "Only the sender, the chat's admins and operators may delete this message."
+        } else {
+            "Only the sender may edit a message."
+        })
+    })
+}
+
+/// `PATCH /api/v1/chats/{id}/messages/{seq}` — the sender, within 48 hours.
+#[utoipa::path(patch, path = "/api/v1/chats/{id}/messages/{seq}", params(("id" = i64, Path), ("seq" = i64, Path)),
+    request_body = EditMessage, responses((status = 200, body = Message), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+pub async fn edit(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, seq)): Path<(i64, i64)>,
+    Json(request): Json<EditMessage>,
+) -> Result<Json<Message>, ApiError> {
+    check_body(&request.body)?;
+    let actor = changeable(&state, &user, id, seq, false).await?;
+    state
+        .store
+        .edit_message(id, seq, &request.body, &actor, now_millis())
+        .await?
+        .ok_or_else(|| ApiError::missing("message"))?;
+    let row = state
+        .store
+        .message(id, seq)
+        .await?
+        .ok_or_else(|| ApiError::missing("message"))?;
+    Ok(Json(message(id, row)?))
+}
+
+/// `DELETE /api/v1/chats/{id}/messages/{seq}` — the sender within 48 hours, the
+/// chat's admins and owner, and users with Operator rights.
+#[utoipa::path(delete, path = "/api/v1/chats/{id}/messages/{seq}", params(("id" = i64, Path), ("seq" = i64, Path)),
+    responses((status = 204, description = "Deleted"), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+pub async fn delete(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, seq)): Path<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    let actor = changeable(&state, &user, id, seq, true).await?;
+    state
+        .store
+        .delete_message(id, seq, &actor, now_millis())
+        .await?
+        .ok_or_else(|| ApiError::missing("message"))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT /api/v1/chats/{id}/read` — a member. Moves their read position forward.
+#[utoipa::path(put, path = "/api/v1/chats/{id}/read", params(("id" = i64, Path)), request_body = ReadUpTo,
+    responses((status = 200, body = ReadUpTo), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+pub async fn read(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+    Json(request): Json<ReadUpTo>,
+) -> Result<Json<ReadUpTo>, ApiError> {
+    let me = me(&state, &user).to_string();
+    membership(&state, id, &me).await?;
+    let seq = state
+        .store
+        .mark_read(id, &me, request.seq.max(0))
+        .await?
+        .ok_or_else(|| ApiError::missing("chat"))?;
+    Ok(Json(ReadUpTo { seq }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// Events after this number.
+    after: i64,
+    /// 1 to 200; 50 when left out.
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/chats/{id}/events?after=` — a member. What happened since a
+/// number, in order, with each message as it stands now: the catch-up after a
+/// reconnect.
+#[utoipa::path(get, path = "/api/v1/chats/{id}/events", params(("id" = i64, Path), EventsQuery),
+    responses((status = 200, body = Vec<ChatEvent>), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+pub async fn events(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+    Query(query): Query<EventsQuery>,
+) -> Result<Json<Vec<ChatEvent>>, ApiError> {
+    let limit = limit(query.limit)?;
+    let me = me(&state, &user).to_string();
+    let (_, member) = membership(&state, id, &me).await?;
+    let after = query.after.max(member.joined_seq - 1);
+    let rows = state.store.events_after(id, after, limit).await?;
+    let mut messages: HashMap<i64, Message> = HashMap::new();
+    let mut events = Vec::with_capacity(rows.len());
+    for row in rows {
+        let message = match row.message_seq {
+            Some(seq) => match messages.get(&seq) {
+                Some(m) => Some(m.clone()),
+                None => match state.store.message(id, seq).await? {
+                    Some(found) => {
+                        let m = message(id, found)?;
+                        messages.insert(seq, m.clone());
+                        Some(m)
+                    }
+                    None => None,
+                },
+            },
+            None => None,
+        };
+        events.push(ChatEvent {
+            seq: row.seq,
+            kind: row.kind,
+            actor: parse_id(&row.actor)?,
+            at: row.at,
+            message,
+        });
+    }
+    Ok(Json(events))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// Text to find, 1 to 100 characters, any case.
+    q: String,
+    /// 1 to 200; 50 when left out.
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/chats/{id}/search?q=` — a member. Messages containing the text,
+/// newest first.
+#[utoipa::path(get, path = "/api/v1/chats/{id}/search", params(("id" = i64, Path), SearchQuery),
+    responses((status = 200, body = Vec<Message>), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+pub async fn search(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+    Query(query): Query<SearchQuery>,
+) -> Result<Json<Vec<Message>>, ApiError> {
+    let limit = limit(query.limit)?;
+    let text = query.q.trim();
+    if text.is_empty() || text.chars().count() > 100 {
+        return Err(ApiError::invalid_input("Search for 1 to 100 characters."));
+    }
+    let me = me(&state, &user).to_string();
+    let (_, member) = membership(&state, id, &me).await?;
+    let rows = state.store.search_messages(id, text, limit).await?;
+    let found = rows
+        .into_iter()
+        .filter(|m| m.seq >= member.joined_seq)
+        .map(|m| message(id, m))
+        .collect::<Result<_, _>>()?;
+    Ok(Json(found))
+}

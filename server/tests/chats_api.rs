@@ -1,0 +1,513 @@
+//! Chats between users of one server, through the API.
+
+mod common;
+
+use app::types::{ChatDetail, ChatEvent, ChatKind, ChatRole, ChatSummary, Message, ReadUpTo};
+use common::{Client, TestServer, error_of};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn add_user(admin: &Client, login: &str, name: &str, rights_group: Option<i64>) -> i64 {
+    let response = admin
+        .post_json(
+            "/api/v1/admin/users",
+            &json!({ "login": login, "password": PASSWORD, "profile": { "display_name": name },
+                     "group_ids": rights_group.into_iter().collect::<Vec<_>>() }),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    response.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn expect<T: serde::de::DeserializeOwned>(response: reqwest::Response, status: u16) -> T {
+    let got = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    assert_eq!(got, status, "{text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+async fn refused(response: reqwest::Response, status: u16, code: &str) -> String {
+    assert_eq!(response.status().as_u16(), status);
+    let (got, message) = error_of(response).await;
+    assert_eq!(got, code, "{message}");
+    message
+}
+
+async fn say(client: &Client, chat: i64, client_id: &str, body: &str) -> Message {
+    expect(
+        client
+            .post_json(
+                &format!("/api/v1/chats/{chat}/messages"),
+                &json!({ "client_id": client_id, "body": body }),
+            )
+            .await,
+        201,
+    )
+    .await
+}
+
+struct People {
+    server: TestServer,
+    admin: Client,
+    wolf: Client,
+    moore: Client,
+    eve: Client,
+}
+
+async fn people() -> People {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    add_user(&admin, "wolf", "Wolf", None).await;
+    add_user(&admin, "moore", "Albert Moore", None).await;
+    add_user(&admin, "eve", "Eve", None).await;
+    let wolf = server.sign_in("wolf", PASSWORD).await;
+    let moore = server.sign_in("moore", PASSWORD).await;
+    let eve = server.sign_in("eve", PASSWORD).await;
+    People {
+        server,
+        admin,
+        wolf,
+        moore,
+        eve,
+    }
+}
+
+#[tokio::test]
+async fn a_pair_has_one_direct_chat_and_talks_in_it() {
+    let People {
+        server,
+        wolf,
+        moore,
+        eve,
+        ..
+    } = people().await;
+    let opened: ChatDetail = expect(
+        wolf.post_json(
+            "/api/v1/chats/direct",
+            &json!({ "with": "moore@localhost" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(opened.kind, ChatKind::Direct);
+    assert_eq!(
+        opened.title, "Albert Moore",
+        "a direct chat is titled with the other person"
+    );
+    assert_eq!(opened.my_role, ChatRole::Member);
+    assert_eq!(opened.members.len(), 2);
+    let again: ChatDetail = expect(
+        wolf.post_json(
+            "/api/v1/chats/direct",
+            &json!({ "with": "moore@localhost" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(again.id, opened.id);
+    let theirs: ChatDetail = expect(
+        moore
+            .post_json("/api/v1/chats/direct", &json!({ "with": "wolf@localhost" }))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(theirs.id, opened.id, "the same chat from the other side");
+    assert_eq!(theirs.title, "Wolf");
+
+    for (with, status, code) in [
+        ("wolf@localhost", 422, "invalid_input"),
+        ("ghost@localhost", 422, "invalid_input"),
+        ("moore@guest", 422, "invalid_input"),
+        ("not an id", 400, "bad_request"),
+    ] {
+        refused(
+            wolf.post_json("/api/v1/chats/direct", &json!({ "with": with }))
+                .await,
+            status,
+            code,
+        )
+        .await;
+    }
+
+    // Messages are numbered; a retried send is not a copy.
+    let chat = opened.id;
+    let hello = say(
+        &wolf,
+        chat,
+        "w-1",
+        "Hello Albert, see https://example.com <b>bold</b>",
+    )
+    .await;
+    assert_eq!(hello.seq, 2);
+    assert_eq!(hello.sender.to_string(), "wolf@localhost");
+    let retry: Message = expect(
+        wolf.post_json(&format!("/api/v1/chats/{chat}/messages"), &json!({ "client_id": "w-1", "body": "Hello Albert, see https://example.com <b>bold</b>" }))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(retry, hello);
+    let reply: Message = expect(
+        moore
+            .post_json(
+                &format!("/api/v1/chats/{chat}/messages"),
+                &json!({ "client_id": "m-1", "body": "Hi Wolf", "reply_to": hello.seq }),
+            )
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(reply.reply_to, Some(2));
+
+    // Bad sends are refused and store nothing.
+    let path = format!("/api/v1/chats/{chat}/messages");
+    for (body, status, code) in [
+        (
+            json!({ "client_id": "x", "body": "   " }),
+            422,
+            "invalid_input",
+        ),
+        (
+            json!({ "client_id": "x", "body": "a".repeat(10_001) }),
+            422,
+            "invalid_input",
+        ),
+        (
+            json!({ "client_id": "has space", "body": "hi" }),
+            422,
+            "invalid_input",
+        ),
+        (
+            json!({ "client_id": "", "body": "hi" }),
+            422,
+            "invalid_input",
+        ),
+        (
+            json!({ "client_id": "x", "body": "hi", "reply_to": 999 }),
+            422,
+            "invalid_input",
+        ),
+        (
+            json!({ "client_id": "x", "body": "hi", "extra": true }),
+            400,
+            "bad_request",
+        ),
+    ] {
+        refused(wolf.post_json(&path, &body).await, status, code).await;
+    }
+
+    // Someone outside the chat cannot see or write it: it does not exist for them.
+    refused(
+        eve.get(&format!("/api/v1/chats/{chat}")).await,
+        404,
+        "not_found",
+    )
+    .await;
+    refused(eve.get(&path).await, 404, "not_found").await;
+    refused(
+        eve.post_json(&path, &json!({ "client_id": "e", "body": "hi" }))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    refused(
+        eve.put_json(&format!("/api/v1/chats/{chat}/read"), &json!({ "seq": 3 }))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    refused(server.client().get(&path).await, 401, "unauthenticated").await;
+
+    let history: Vec<Message> = wolf.get_ok(&path).await;
+    assert_eq!(history.iter().map(|m| m.seq).collect::<Vec<_>>(), [2, 3]);
+    assert_eq!(
+        history[0].body, "Hello Albert, see https://example.com <b>bold</b>",
+        "text is kept as sent"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_chat_list_counts_unread_messages_and_read_positions_move_forward() {
+    let People {
+        server,
+        wolf,
+        moore,
+        ..
+    } = people().await;
+    let chat: ChatDetail = expect(
+        wolf.post_json(
+            "/api/v1/chats/direct",
+            &json!({ "with": "moore@localhost" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    say(&wolf, chat.id, "w-1", "one").await;
+    say(&wolf, chat.id, "w-2", "two").await;
+    let list: Vec<ChatSummary> = moore.get_ok("/api/v1/chats").await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].unread, 2);
+    assert_eq!(list[0].title, "Wolf");
+    assert_eq!(list[0].last_message.as_ref().unwrap().body, "two");
+    let mine: Vec<ChatSummary> = wolf.get_ok("/api/v1/chats").await;
+    assert_eq!(mine[0].unread, 0, "one's own messages are not unread");
+
+    let read = format!("/api/v1/chats/{}/read", chat.id);
+    let at: ReadUpTo = expect(moore.put_json(&read, &json!({ "seq": 2 })).await, 200).await;
+    assert_eq!(at.seq, 2);
+    assert_eq!(
+        moore.get_ok::<Vec<ChatSummary>>("/api/v1/chats").await[0].unread,
+        1
+    );
+    let at: ReadUpTo = expect(moore.put_json(&read, &json!({ "seq": 1 })).await, 200).await;
+    assert_eq!(at.seq, 2, "never back");
+    let at: ReadUpTo = expect(moore.put_json(&read, &json!({ "seq": 1_000 })).await, 200).await;
+    assert_eq!(at.seq, 3, "not past the last message");
+    assert_eq!(
+        moore.get_ok::<Vec<ChatSummary>>("/api/v1/chats").await[0].unread,
+        0
+    );
+    let detail: ChatDetail = moore.get_ok(&format!("/api/v1/chats/{}", chat.id)).await;
+    assert_eq!(detail.read_seq, 3);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn history_pages_both_ways_and_catch_up_has_no_gaps() {
+    let People {
+        server,
+        wolf,
+        moore,
+        ..
+    } = people().await;
+    let chat: ChatDetail = expect(
+        wolf.post_json(
+            "/api/v1/chats/direct",
+            &json!({ "with": "moore@localhost" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    for i in 1..=12 {
+        say(&wolf, chat.id, &format!("w-{i}"), &format!("message {i}")).await;
+    }
+    let path = format!("/api/v1/chats/{}/messages", chat.id);
+    let seqs = |messages: Vec<Message>| messages.iter().map(|m| m.seq).collect::<Vec<_>>();
+    assert_eq!(
+        seqs(moore.get_ok(&format!("{path}?limit=3")).await),
+        [11, 12, 13]
+    );
+    assert_eq!(
+        seqs(moore.get_ok(&format!("{path}?before=11&limit=3")).await),
+        [8, 9, 10]
+    );
+    assert_eq!(
+        seqs(moore.get_ok(&format!("{path}?after=2&limit=2")).await),
+        [3, 4]
+    );
+    refused(
+        moore.get(&format!("{path}?limit=0")).await,
+        422,
+        "invalid_input",
+    )
+    .await;
+    refused(
+        moore.get(&format!("{path}?limit=abc")).await,
+        400,
+        "bad_request",
+    )
+    .await;
+    refused(
+        moore.get(&format!("{path}?sort=asc")).await,
+        400,
+        "bad_request",
+    )
+    .await;
+
+    // A client that saw up to 12 catches up on what happened since, in order.
+    let edited: Message = expect(
+        wolf.patch_json(
+            &format!("{path}/13"),
+            &json!({ "body": "message 12, corrected" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert!(edited.edited_at.is_some());
+    assert_eq!(wolf.delete(&format!("{path}/12")).await.status(), 204);
+    let events: Vec<ChatEvent> = moore
+        .get_ok(&format!("/api/v1/chats/{}/events?after=12", chat.id))
+        .await;
+    let kinds: Vec<(i64, &str)> = events.iter().map(|e| (e.seq, e.kind.as_str())).collect();
+    assert_eq!(kinds, [(13, "message"), (14, "edit"), (15, "delete")]);
+    assert_eq!(
+        events[1].message.as_ref().unwrap().body,
+        "message 12, corrected"
+    );
+    assert!(events[2].message.as_ref().unwrap().deleted_at.is_some());
+    refused(
+        moore
+            .get(&format!("/api/v1/chats/{}/events", chat.id))
+            .await,
+        400,
+        "bad_request",
+    )
+    .await;
+
+    let found: Vec<Message> = moore
+        .get_ok(&format!("/api/v1/chats/{}/search?q=CORRECTED", chat.id))
+        .await;
+    assert_eq!(seqs(found), [13]);
+    refused(
+        moore
+            .get(&format!("/api/v1/chats/{}/search?q=", chat.id))
+            .await,
+        422,
+        "invalid_input",
+    )
+    .await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn who_may_edit_and_delete() {
+    let People {
+        server,
+        admin,
+        wolf,
+        moore,
+        eve,
+    } = people().await;
+    let group: ChatDetail = expect(
+        wolf.post_json("/api/v1/chats", &json!({ "title": " Project X ", "members": ["moore@localhost", "eve@localhost", "wolf@localhost"] }))
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(group.title, "Project X");
+    assert_eq!(group.my_role, ChatRole::Owner);
+    let roles: Vec<(String, ChatRole)> = group
+        .members
+        .iter()
+        .map(|m| (m.causeway_id.to_string(), m.role))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("eve@localhost".to_owned(), ChatRole::Member),
+            ("moore@localhost".to_owned(), ChatRole::Member),
+            ("wolf@localhost".to_owned(), ChatRole::Owner),
+        ]
+    );
+    for body in [
+        json!({ "title": "" }),
+        json!({ "title": "x", "members": ["ghost@localhost"] }),
+    ] {
+        refused(
+            wolf.post_json("/api/v1/chats", &body).await,
+            422,
+            "invalid_input",
+        )
+        .await;
+    }
+
+    let path = format!("/api/v1/chats/{}/messages", group.id);
+    let by_moore = say(&moore, group.id, "m-1", "from Moore").await;
+    let by_eve = say(&eve, group.id, "e-1", "from Eve").await;
+    // Only the sender edits.
+    refused(
+        wolf.patch_json(&format!("{path}/{}", by_moore.seq), &json!({ "body": "x" }))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let edited: Message = expect(
+        moore
+            .patch_json(
+                &format!("{path}/{}", by_moore.seq),
+                &json!({ "body": "from Moore, edited" }),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(edited.body, "from Moore, edited");
+    // A member may not delete another's message; the owner may.
+    refused(
+        eve.delete(&format!("{path}/{}", by_moore.seq)).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        wolf.delete(&format!("{path}/{}", by_moore.seq))
+            .await
+            .status(),
+        204
+    );
+    refused(
+        wolf.delete(&format!("{path}/{}", by_moore.seq)).await,
+        404,
+        "not_found",
+    )
+    .await;
+    refused(
+        moore
+            .patch_json(&format!("{path}/999"), &json!({ "body": "x" }))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    // Operator rights let a member delete anyone's message.
+    let operators: Value = expect(
+        admin
+            .post_json(
+                "/api/v1/admin/groups",
+                &json!({ "name": "Operators", "rights": ["operator"] }),
+            )
+            .await,
+        201,
+    )
+    .await;
+    let moore_id = admin
+        .get_ok::<Value>("/api/v1/admin/users?search=moore")
+        .await["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let response = admin
+        .put_json(
+            &format!("/api/v1/admin/users/{moore_id}/groups"),
+            &json!({ "ids": [operators["id"]] }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        moore
+            .delete(&format!("{path}/{}", by_eve.seq))
+            .await
+            .status(),
+        204
+    );
+    let history: Vec<Message> = eve.get_ok(&path).await;
+    assert!(
+        history
+            .iter()
+            .all(|m| m.deleted_at.is_some() && m.body.is_empty())
+    );
+    server.stop().await;
+}

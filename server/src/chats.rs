@@ -6,8 +6,9 @@
 use std::collections::HashMap;
 
 use app::types::{
-    ApiErrorBody, CausewayId, ChatDetail, ChatEvent, ChatKind, ChatMember, ChatRole, ChatSummary,
-    CreateGroupChat, EditMessage, ErrorCode, Message, OpenDirectChat, ReadUpTo, Right, SendMessage,
+    AddMembers, ApiErrorBody, CausewayId, ChatDetail, ChatEvent, ChatKind, ChatMember, ChatRole,
+    ChatSummary, CreateGroupChat, EditMessage, ErrorCode, Message, OpenDirectChat, ReadUpTo, Right,
+    SendMessage, SetChatRole,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -541,6 +542,8 @@ pub async fn events(
             kind: row.kind,
             actor: parse_id(&row.actor)?,
             at: row.at,
+            subject: row.subject.as_deref().map(parse_id).transpose()?,
+            role: row.detail.as_deref().map(role).transpose()?,
             message,
         });
     }
@@ -581,4 +584,175 @@ pub async fn search(
         .map(|m| message(id, m))
         .collect::<Result<_, _>>()?;
     Ok(Json(found))
+}
+
+/// A group chat and the caller's role in it; direct chats have no membership to manage.
+async fn group_membership(
+    state: &AppState,
+    chat_id: i64,
+    me: &str,
+) -> Result<(ChatRow, ChatRole), ApiError> {
+    let (chat, member) = membership(state, chat_id, me).await?;
+    if chat.kind != ChatKind::Group.as_str() {
+        return Err(ApiError::invalid_input(
+            "A direct chat's members cannot change.",
+        ));
+    }
+    Ok((chat, role(&member.role)?))
+}
+
+/// `POST /api/v1/chats/{id}/members` — the owner and admins of a group chat. Adds
+/// people of this server as members; people already in it are left as they are.
+#[utoipa::path(post, path = "/api/v1/chats/{id}/members", params(("id" = i64, Path)), request_body = AddMembers,
+    responses((status = 200, body = ChatDetail), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+pub async fn add_members(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+    Json(request): Json<AddMembers>,
+) -> Result<Json<ChatDetail>, ApiError> {
+    let me = me(&state, &user);
+    let mine = me.to_string();
+    let (_, my_role) = group_membership(&state, id, &mine).await?;
+    if my_role < ChatRole::Admin {
+        return Err(ApiError::forbidden(
+            "Only the chat's owner and admins may add members.",
+        ));
+    }
+    if request.members.len() > MAX_MEMBERS {
+        return Err(ApiError::invalid_input(format!(
+            "A chat has at most {MAX_MEMBERS} members."
+        )));
+    }
+    for id_to_add in &request.members {
+        chat_partner(&state, id_to_add).await?;
+    }
+    for id_to_add in &request.members {
+        let added = state
+            .store
+            .add_chat_member(
+                id,
+                &id_to_add.to_string(),
+                ChatRole::Member,
+                &mine,
+                now_millis(),
+            )
+            .await;
+        match added {
+            Ok(_) | Err(StorageError::Conflict(_)) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    let chat = state
+        .store
+        .chat(id)
+        .await?
+        .ok_or_else(|| ApiError::missing("chat"))?;
+    Ok(Json(detail(&state, chat, &me).await?))
+}
+
+/// `DELETE /api/v1/chats/{id}/members/{member}` — a member removing themselves
+/// (leaving; an owner who leaves hands the chat to an admin, else to a member),
+/// the owner removing anyone, an admin removing members, or a user with Operator
+/// rights removing anyone but the owner.
+#[utoipa::path(delete, path = "/api/v1/chats/{id}/members/{member}", params(("id" = i64, Path), ("member" = String, Path)),
+    responses((status = 204, description = "Removed"), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+pub async fn remove_member(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, member)): Path<(i64, String)>,
+) -> Result<StatusCode, ApiError> {
+    let mine = me(&state, &user).to_string();
+    let (_, my_role) = group_membership(&state, id, &mine).await?;
+    let target = CausewayId::parse(&member)
+        .map_err(|_| ApiError::missing("member"))?
+        .to_string();
+    let their_role = match state.store.chat_member(id, &target).await? {
+        Some(row) => role(&row.role)?,
+        None => return Err(ApiError::missing("member")),
+    };
+    let now = now_millis();
+    if target == mine {
+        if my_role == ChatRole::Owner {
+            hand_over(&state, id, &mine, now).await?;
+        }
+    } else {
+        let may = my_role > their_role
+            || (their_role != ChatRole::Owner
+                && rights::has(&state.store, user.user.id, Right::Operator).await?);
+        if !may {
+            return Err(ApiError::forbidden(
+                "The owner may remove anyone, admins may remove members, operators anyone but the owner.",
+            ));
+        }
+    }
+    state
+        .store
+        .remove_chat_member(id, &target, &mine, now)
+        .await?
+        .ok_or_else(|| ApiError::missing("member"))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Before an owner leaves: the first admin, else the first member, becomes owner.
+async fn hand_over(state: &AppState, chat_id: i64, owner: &str, at: i64) -> Result<(), ApiError> {
+    let members = state.store.chat_members(chat_id).await?;
+    let others = members.iter().filter(|m| m.member != owner);
+    let heir = others
+        .clone()
+        .find(|m| m.role == ChatRole::Admin.as_str())
+        .or_else(|| others.min_by_key(|m| m.joined_seq));
+    if let Some(heir) = heir {
+        state
+            .store
+            .set_chat_role(chat_id, &heir.member, ChatRole::Owner, owner, at)
+            .await?;
+    }
+    Ok(())
+}
+
+/// `PUT /api/v1/chats/{id}/members/{member}/role` — the owner of a group chat.
+/// Makes a member an admin or a member again; `owner` hands the chat over.
+#[utoipa::path(put, path = "/api/v1/chats/{id}/members/{member}/role", params(("id" = i64, Path), ("member" = String, Path)),
+    request_body = SetChatRole, responses((status = 200, body = ChatDetail), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+pub async fn set_role(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, member)): Path<(i64, String)>,
+    Json(request): Json<SetChatRole>,
+) -> Result<Json<ChatDetail>, ApiError> {
+    let me = me(&state, &user);
+    let mine = me.to_string();
+    let (_, my_role) = group_membership(&state, id, &mine).await?;
+    if my_role != ChatRole::Owner {
+        return Err(ApiError::forbidden(
+            "Only the chat's owner may change roles.",
+        ));
+    }
+    let target = CausewayId::parse(&member)
+        .map_err(|_| ApiError::missing("member"))?
+        .to_string();
+    if target == mine {
+        return Err(ApiError::invalid_input(
+            "The owner hands the chat over by making someone else owner.",
+        ));
+    }
+    let now = now_millis();
+    state
+        .store
+        .set_chat_role(id, &target, request.role, &mine, now)
+        .await?
+        .ok_or_else(|| ApiError::missing("member"))?;
+    if request.role == ChatRole::Owner {
+        state
+            .store
+            .set_chat_role(id, &mine, ChatRole::Admin, &mine, now)
+            .await?;
+    }
+    let chat = state
+        .store
+        .chat(id)
+        .await?
+        .ok_or_else(|| ApiError::missing("chat"))?;
+    Ok(Json(detail(&state, chat, &me).await?))
 }

@@ -11,7 +11,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, patch, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio_util::sync::CancellationToken;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -74,6 +74,9 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
             patch(chats::edit).delete(chats::delete),
         )
         .route("/chats/{id}/read", put(chats::read))
+        .route("/chats/{id}/members", post(chats::add_members))
+        .route("/chats/{id}/members/{member}", delete(chats::remove_member))
+        .route("/chats/{id}/members/{member}/role", put(chats::set_role))
         .route("/chats/{id}/events", get(chats::events))
         .route("/chats/{id}/search", get(chats::search))
         .nest("/admin", admin::routes())

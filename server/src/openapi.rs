@@ -59,6 +59,9 @@ use crate::error::Json;
         crate::chats::read,
         crate::chats::events,
         crate::chats::search,
+        crate::chats::add_members,
+        crate::chats::remove_member,
+        crate::chats::set_role,
         document,
     ),
     tags(

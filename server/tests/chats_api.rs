@@ -511,3 +511,199 @@ async fn who_may_edit_and_delete() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn group_membership_follows_roles() {
+    let People {
+        server,
+        admin,
+        wolf,
+        moore,
+        eve,
+    } = people().await;
+    add_user(&admin, "bob", "Bob", None).await;
+    let bob = server.sign_in("bob", PASSWORD).await;
+    let group: ChatDetail = expect(
+        wolf.post_json(
+            "/api/v1/chats",
+            &json!({ "title": "Ops", "members": ["moore@localhost"] }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let id = group.id;
+    let members = format!("/api/v1/chats/{id}/members");
+
+    // Members may not add; the owner may; adding someone twice changes nothing.
+    refused(
+        moore
+            .post_json(&members, &json!({ "members": ["eve@localhost"] }))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let detail: ChatDetail = expect(
+        wolf.post_json(
+            &members,
+            &json!({ "members": ["eve@localhost", "moore@localhost"] }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(detail.members.len(), 3);
+    refused(
+        wolf.post_json(&members, &json!({ "members": ["ghost@localhost"] }))
+            .await,
+        422,
+        "invalid_input",
+    )
+    .await;
+    // The new member sees the chat from the moment they were added.
+    say(&wolf, id, "w-1", "welcome Eve").await;
+    let seen: Vec<Message> = eve.get_ok(&format!("/api/v1/chats/{id}/messages")).await;
+    assert_eq!(seen.len(), 1);
+
+    // The owner makes Moore an admin; an admin may add and remove members, not the owner.
+    let detail: ChatDetail = expect(
+        wolf.put_json(
+            &format!("{members}/moore@localhost/role"),
+            &json!({ "role": "admin" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert!(
+        detail
+            .members
+            .iter()
+            .any(|m| m.causeway_id.to_string() == "moore@localhost" && m.role == ChatRole::Admin)
+    );
+    refused(
+        moore
+            .put_json(
+                &format!("{members}/eve@localhost/role"),
+                &json!({ "role": "admin" }),
+            )
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    expect::<ChatDetail>(
+        moore
+            .post_json(&members, &json!({ "members": ["bob@localhost"] }))
+            .await,
+        200,
+    )
+    .await;
+    refused(
+        moore.delete(&format!("{members}/wolf@localhost")).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    refused(
+        eve.delete(&format!("{members}/bob@localhost")).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        moore
+            .delete(&format!("{members}/bob@localhost"))
+            .await
+            .status(),
+        204
+    );
+    refused(
+        bob.get(&format!("/api/v1/chats/{id}")).await,
+        404,
+        "not_found",
+    )
+    .await;
+    refused(
+        moore.delete(&format!("{members}/bob@localhost")).await,
+        404,
+        "not_found",
+    )
+    .await;
+    refused(
+        moore.delete(&format!("{members}/not-an-id")).await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    // Eve leaves by herself.
+    assert_eq!(
+        eve.delete(&format!("{members}/eve@localhost"))
+            .await
+            .status(),
+        204
+    );
+    refused(
+        eve.get(&format!("/api/v1/chats/{id}")).await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    // The owner leaving hands the chat to the admin.
+    assert_eq!(
+        wolf.delete(&format!("{members}/wolf@localhost"))
+            .await
+            .status(),
+        204
+    );
+    let detail: ChatDetail = moore.get_ok(&format!("/api/v1/chats/{id}")).await;
+    assert_eq!(detail.my_role, ChatRole::Owner);
+    assert_eq!(detail.members.len(), 1);
+
+    // Everything above is in the log, in order.
+    let events: Vec<ChatEvent> = moore
+        .get_ok(&format!("/api/v1/chats/{id}/events?after=0&limit=200"))
+        .await;
+    let log: Vec<(&str, Option<String>)> = events
+        .iter()
+        .map(|e| (e.kind.as_str(), e.subject.as_ref().map(ToString::to_string)))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            ("created", None),
+            ("member_added", Some("eve@localhost".to_owned())),
+            ("message", None),
+            ("role_changed", Some("moore@localhost".to_owned())),
+            ("member_added", Some("bob@localhost".to_owned())),
+            ("member_removed", Some("bob@localhost".to_owned())),
+            ("member_left", Some("eve@localhost".to_owned())),
+            ("role_changed", Some("moore@localhost".to_owned())),
+            ("member_left", Some("wolf@localhost".to_owned())),
+        ]
+    );
+    assert_eq!(events[3].role, Some(ChatRole::Admin));
+    assert_eq!(events[7].role, Some(ChatRole::Owner));
+
+    // A direct chat's members cannot change.
+    let direct: ChatDetail = expect(
+        wolf.post_json("/api/v1/chats/direct", &json!({ "with": "eve@localhost" }))
+            .await,
+        201,
+    )
+    .await;
+    refused(
+        wolf.post_json(
+            &format!("/api/v1/chats/{}/members", direct.id),
+            &json!({ "members": ["bob@localhost"] }),
+        )
+        .await,
+        422,
+        "invalid_input",
+    )
+    .await;
+    server.stop().await;
+}

@@ -52,6 +52,9 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("put", "/api/v1/chats/{id}/read"),
     ("get", "/api/v1/chats/{id}/events"),
     ("get", "/api/v1/chats/{id}/search"),
+    ("post", "/api/v1/chats/{id}/members"),
+    ("delete", "/api/v1/chats/{id}/members/{member}"),
+    ("put", "/api/v1/chats/{id}/members/{member}/role"),
 ];
 
 #[tokio::test]
@@ -103,6 +106,7 @@ async fn the_document_lists_every_operation_and_each_is_served() {
             &path
                 .replace("{id}", "1")
                 .replace("{seq}", "1")
+                .replace("{member}", "admin@localhost")
                 .replace("{name}", "x.png"),
         );
         let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();

@@ -40,6 +40,7 @@ async fn contract(store: &Store) {
     last_administrator(store).await;
     concurrent_demotions(store).await;
     chats(store).await;
+    chat_members(store).await;
     concurrent_sends(store).await;
 }
 
@@ -1633,6 +1634,95 @@ async fn chats(store: &Store) {
             .unwrap()
             .len(),
         1
+    );
+}
+
+/// Membership changes are events; a new member sees the chat from their addition.
+async fn chat_members(store: &Store) {
+    let chat = store
+        .create_chat(&NewChat {
+            kind: ChatKind::Group,
+            title: "Members",
+            direct_key: None,
+            created_by: "o@corp",
+            members: &[("o@corp", ChatRole::Owner)],
+            at: 1,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .add_chat_member(chat.id, "n@corp", ChatRole::Member, "o@corp", 2)
+            .await
+            .unwrap(),
+        Some(2)
+    );
+    let again = store
+        .add_chat_member(chat.id, "n@corp", ChatRole::Member, "o@corp", 3)
+        .await;
+    assert!(
+        matches!(again, Err(StorageError::Conflict("chat_members_pkey"))),
+        "{again:?}"
+    );
+    assert_eq!(
+        store
+            .add_chat_member(999_999, "n@corp", ChatRole::Member, "o@corp", 3)
+            .await
+            .unwrap(),
+        None
+    );
+    let newcomer = store.chat_member(chat.id, "n@corp").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            newcomer.joined_seq,
+            newcomer.read_seq,
+            newcomer.role.as_str()
+        ),
+        (2, 2, "member")
+    );
+    assert_eq!(
+        store
+            .set_chat_role(chat.id, "n@corp", ChatRole::Admin, "o@corp", 4)
+            .await
+            .unwrap(),
+        Some(3)
+    );
+    assert_eq!(
+        store
+            .set_chat_role(chat.id, "x@corp", ChatRole::Admin, "o@corp", 4)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .remove_chat_member(chat.id, "n@corp", "n@corp", 5)
+            .await
+            .unwrap(),
+        Some(4)
+    );
+    assert_eq!(
+        store
+            .remove_chat_member(chat.id, "n@corp", "o@corp", 6)
+            .await
+            .unwrap(),
+        None
+    );
+    let log: Vec<(String, Option<String>, Option<String>)> = store
+        .events_after(chat.id, 1, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.kind, e.subject, e.detail))
+        .collect();
+    let s = |v: &str| Some(v.to_owned());
+    assert_eq!(
+        log,
+        [
+            ("member_added".to_owned(), s("n@corp"), s("member")),
+            ("role_changed".to_owned(), s("n@corp"), s("admin")),
+            ("member_left".to_owned(), s("n@corp"), None),
+        ]
     );
 }
 

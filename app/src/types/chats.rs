@@ -186,10 +186,32 @@ pub struct ReadUpTo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatEvent {
     pub seq: i64,
-    /// `created`, `message`, `edit` or `delete`.
+    /// `created`, `message`, `edit`, `delete`, `member_added`, `member_removed`,
+    /// `member_left` or `role_changed`.
     pub kind: String,
     pub actor: CausewayId,
     pub at: i64,
+    /// The member a membership event is about.
+    pub subject: Option<CausewayId>,
+    /// The new role of `member_added` and `role_changed`.
+    pub role: Option<ChatRole>,
     /// The message posted, edited or deleted, as it stands now.
     pub message: Option<Message>,
+}
+
+/// `POST /api/v1/chats/{id}/members`: people to add to a group chat.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddMembers {
+    pub members: Vec<CausewayId>,
+}
+
+/// `PUT /api/v1/chats/{id}/members/{member}/role`. `owner` hands the chat over:
+/// the caller becomes an admin.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetChatRole {
+    pub role: ChatRole,
 }

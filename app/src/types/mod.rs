@@ -11,8 +11,8 @@ pub mod settings;
 
 pub use auth::{CurrentUser, LoginRequest};
 pub use chats::{
-    ChatDetail, ChatEvent, ChatKind, ChatMember, ChatRole, ChatSummary, CreateGroupChat,
-    EditMessage, Message, OpenDirectChat, ReadUpTo, SendMessage,
+    AddMembers, ChatDetail, ChatEvent, ChatKind, ChatMember, ChatRole, ChatSummary,
+    CreateGroupChat, EditMessage, Message, OpenDirectChat, ReadUpTo, SendMessage, SetChatRole,
 };
 pub use directory::*;
 pub use error::{ApiErrorBody, ErrorCode};

@@ -37,6 +37,10 @@ create table chat_events (
     at integer not null,
     -- The message the event is about (posted, edited, deleted), if any.
     message_seq integer,
+    -- The member a membership event is about (added, removed, new role), if any.
+    subject text,
+    -- More about it: the new role of `role_changed`.
+    detail text,
     constraint chat_events_pkey primary key (chat_id, seq)
 );
 

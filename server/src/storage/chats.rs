@@ -62,6 +62,8 @@ pub struct EventRow {
     pub actor: String,
     pub at: i64,
     pub message_seq: Option<i64>,
+    pub subject: Option<String>,
+    pub detail: Option<String>,
 }
 
 pub struct NewChat<'a> {
@@ -99,7 +101,10 @@ const MESSAGE_COLUMNS: &str =
 /// Takes the chat's next sequence number and records the event, on `tx`.
 /// `None` when there is no such chat.
 macro_rules! next_event {
-    ($tx:expr, $chat:expr, $kind:expr, $actor:expr, $at:expr, $message:expr) => {{
+    ($tx:expr, $chat:expr, $kind:expr, $actor:expr, $at:expr, $message:expr) => {
+        next_event!($tx, $chat, $kind, $actor, $at, $message, None::<&str>, None::<&str>)
+    };
+    ($tx:expr, $chat:expr, $kind:expr, $actor:expr, $at:expr, $message:expr, $subject:expr, $detail:expr) => {{
         let seq: Option<i64> = sqlx::query_scalar(
             "update chats set last_seq = last_seq + 1 where id = $1 returning last_seq",
         )
@@ -109,8 +114,8 @@ macro_rules! next_event {
         if let Some(seq) = seq {
             let message: Option<i64> = $message;
             sqlx::query(
-                "insert into chat_events (chat_id, seq, kind, actor, at, message_seq) \
-                 values ($1, $2, $3, $4, $5, $6)",
+                "insert into chat_events (chat_id, seq, kind, actor, at, message_seq, subject, detail) \
+                 values ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind($chat)
             .bind(seq)
@@ -118,6 +123,8 @@ macro_rules! next_event {
             .bind($actor)
             .bind($at)
             .bind(message.or(if $kind == "message" { Some(seq) } else { None }))
+            .bind($subject)
+            .bind($detail)
             .execute(&mut *$tx)
             .await?;
         }
@@ -387,6 +394,124 @@ impl Store {
         Ok(rows)
     }
 
+    /// Adds a member (seeing the chat from this event on); returns the event's
+    /// number, `None` for no such chat, `Conflict` when already a member.
+    pub async fn add_chat_member(
+        &self,
+        chat_id: i64,
+        member: &str,
+        role: ChatRole,
+        actor: &str,
+        at: i64,
+    ) -> Result<Option<i64>> {
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let Some(seq) = next_event!(
+                tx,
+                chat_id,
+                "member_added",
+                actor,
+                at,
+                None,
+                Some(member),
+                Some(role.as_str())
+            ) else {
+                return Ok(None);
+            };
+            sqlx::query(
+                "insert into chat_members (chat_id, member, role, joined_seq, read_seq) values ($1, $2, $3, $4, $5)",
+            )
+            .bind(chat_id)
+            .bind(member)
+            .bind(role.as_str())
+            .bind(seq)
+            .bind(seq)
+            .execute(&mut *tx)
+            .await
+            .map_err(StorageError::on_unique("chat_members_pkey"))?;
+            tx.commit().await?;
+            Ok(Some(seq))
+        })
+    }
+
+    /// Takes a member out (`member_removed` by someone else, `member_left` by
+    /// themselves); returns the event's number, `None` when they were not a member.
+    pub async fn remove_chat_member(
+        &self,
+        chat_id: i64,
+        member: &str,
+        actor: &str,
+        at: i64,
+    ) -> Result<Option<i64>> {
+        let kind = if member == actor {
+            "member_left"
+        } else {
+            "member_removed"
+        };
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let gone = sqlx::query("delete from chat_members where chat_id = $1 and member = $2")
+                .bind(chat_id)
+                .bind(member)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if gone == 0 {
+                return Ok(None);
+            }
+            let seq = next_event!(
+                tx,
+                chat_id,
+                kind,
+                actor,
+                at,
+                None,
+                Some(member),
+                None::<&str>
+            );
+            tx.commit().await?;
+            Ok(seq)
+        })
+    }
+
+    /// Gives a member a new role; returns the event's number, `None` when they are
+    /// not a member.
+    pub async fn set_chat_role(
+        &self,
+        chat_id: i64,
+        member: &str,
+        role: ChatRole,
+        actor: &str,
+        at: i64,
+    ) -> Result<Option<i64>> {
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let changed =
+                sqlx::query("update chat_members set role = $1 where chat_id = $2 and member = $3")
+                    .bind(role.as_str())
+                    .bind(chat_id)
+                    .bind(member)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            if changed == 0 {
+                return Ok(None);
+            }
+            let seq = next_event!(
+                tx,
+                chat_id,
+                "role_changed",
+                actor,
+                at,
+                None,
+                Some(member),
+                Some(role.as_str())
+            );
+            tx.commit().await?;
+            Ok(seq)
+        })
+    }
+
     /// One message by its number.
     pub async fn message(&self, chat_id: i64, seq: i64) -> Result<Option<MessageRow>> {
         let sql = format!("select {MESSAGE_COLUMNS} from messages where chat_id = $1 and seq = $2");
@@ -404,7 +529,7 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<EventRow>> {
-        let sql = "select seq, kind, actor, at, message_seq from chat_events \
+        let sql = "select seq, kind, actor, at, message_seq, subject, detail from chat_events \
                    where chat_id = $1 and seq > $2 order by seq limit $3";
         Ok(on_pool!(self, |pool| sqlx::query_as(sql)
             .bind(chat_id)

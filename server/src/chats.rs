@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use app::types::{
     AddMembers, ApiErrorBody, CausewayId, ChatDetail, ChatEvent, ChatKind, ChatMember, ChatRole,
-    ChatSummary, CreateGroupChat, EditMessage, ErrorCode, Message, OpenDirectChat, ReadUpTo, Right,
-    SendMessage, SetChatRole,
+    ChatSummary, CreateGroupChat, EditMessage, ErrorCode, Message, OpenDirectChat, Push, ReadUpTo,
+    Right, SendMessage, SetChatRole,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -19,7 +19,7 @@ use crate::error::{ApiError, Json, Path, Query};
 use crate::rights;
 use crate::state::AppState;
 use crate::storage::{
-    ChatMemberRow, ChatRow, MessageRow, NewChat, NewMessage, StorageError, direct_key,
+    ChatMemberRow, ChatRow, EventRow, MessageRow, NewChat, NewMessage, StorageError, direct_key,
 };
 use crate::time::now_millis;
 
@@ -210,7 +210,10 @@ pub async fn open_direct(
         })
         .await;
     match created {
-        Ok(chat) => Ok((StatusCode::CREATED, Json(detail(&state, chat, &me).await?))),
+        Ok(chat) => {
+            announce(&state, chat.id, Some(chat.last_seq), None).await?;
+            Ok((StatusCode::CREATED, Json(detail(&state, chat, &me).await?)))
+        }
         // The other person opened it at the same moment: use theirs.
         Err(StorageError::Conflict(_)) => {
             let chat = state
@@ -267,6 +270,7 @@ pub async fn create_group(
             at: now_millis(),
         })
         .await?;
+    announce(&state, chat.id, Some(chat.last_seq), None).await?;
     Ok((StatusCode::CREATED, Json(detail(&state, chat, &me).await?)))
 }
 
@@ -384,6 +388,7 @@ pub async fn send(
         })
         .await?;
     let status = if created {
+        announce(&state, id, Some(row.seq), None).await?;
         StatusCode::CREATED
     } else {
         StatusCode::OK
@@ -444,11 +449,12 @@ pub async fn edit(
 ) -> Result<Json<Message>, ApiError> {
     check_body(&request.body)?;
     let actor = changeable(&state, &user, id, seq, false).await?;
-    state
+    let event = state
         .store
         .edit_message(id, seq, &request.body, &actor, now_millis())
         .await?
         .ok_or_else(|| ApiError::missing("message"))?;
+    announce(&state, id, Some(event), None).await?;
     let row = state
         .store
         .message(id, seq)
@@ -467,11 +473,12 @@ pub async fn delete(
     Path((id, seq)): Path<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
     let actor = changeable(&state, &user, id, seq, true).await?;
-    state
+    let event = state
         .store
         .delete_message(id, seq, &actor, now_millis())
         .await?
         .ok_or_else(|| ApiError::missing("message"))?;
+    announce(&state, id, Some(event), None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -491,6 +498,15 @@ pub async fn read(
         .mark_read(id, &me, request.seq.max(0))
         .await?
         .ok_or_else(|| ApiError::missing("chat"))?;
+    let members = state.store.chat_members(id).await?;
+    let push = Push::Read {
+        chat_id: id,
+        member: me.parse().map_err(ApiError::internal)?,
+        seq,
+    };
+    state
+        .hub
+        .publish(members.iter().map(|m| m.member.as_str()), &push);
     Ok(Json(ReadUpTo { seq }))
 }
 
@@ -523,29 +539,7 @@ pub async fn events(
     let mut messages: HashMap<i64, Message> = HashMap::new();
     let mut events = Vec::with_capacity(rows.len());
     for row in rows {
-        let message = match row.message_seq {
-            Some(seq) => match messages.get(&seq) {
-                Some(m) => Some(m.clone()),
-                None => match state.store.message(id, seq).await? {
-                    Some(found) => {
-                        let m = message(id, found)?;
-                        messages.insert(seq, m.clone());
-                        Some(m)
-                    }
-                    None => None,
-                },
-            },
-            None => None,
-        };
-        events.push(ChatEvent {
-            seq: row.seq,
-            kind: row.kind,
-            actor: parse_id(&row.actor)?,
-            at: row.at,
-            subject: row.subject.as_deref().map(parse_id).transpose()?,
-            role: row.detail.as_deref().map(role).transpose()?,
-            message,
-        });
+        events.push(chat_event(&state, id, row, &mut messages).await?);
     }
     Ok(Json(events))
 }
@@ -584,6 +578,65 @@ pub async fn search(
         .map(|m| message(id, m))
         .collect::<Result<_, _>>()?;
     Ok(Json(found))
+}
+
+/// An event row as clients see it, with its message as it stands now (looked up
+/// once per message through `messages`).
+async fn chat_event(
+    state: &AppState,
+    chat_id: i64,
+    row: EventRow,
+    messages: &mut HashMap<i64, Message>,
+) -> Result<ChatEvent, ApiError> {
+    let message = match row.message_seq {
+        Some(seq) => match messages.get(&seq) {
+            Some(m) => Some(m.clone()),
+            None => match state.store.message(chat_id, seq).await? {
+                Some(found) => {
+                    let m = message(chat_id, found)?;
+                    messages.insert(seq, m.clone());
+                    Some(m)
+                }
+                None => None,
+            },
+        },
+        None => None,
+    };
+    Ok(ChatEvent {
+        seq: row.seq,
+        kind: row.kind,
+        actor: parse_id(&row.actor)?,
+        at: row.at,
+        subject: row.subject.as_deref().map(parse_id).transpose()?,
+        role: row.detail.as_deref().map(role).transpose()?,
+        message,
+    })
+}
+
+/// Pushes event `seq` of a chat to its members' open sockets (and to `also`, a
+/// member who just left). Delivery is best effort: a client that misses it
+/// catches up by sequence number.
+async fn announce(
+    state: &AppState,
+    chat_id: i64,
+    seq: Option<i64>,
+    also: Option<&str>,
+) -> Result<(), ApiError> {
+    let Some(seq) = seq else { return Ok(()) };
+    let Some(row) = state.store.events_after(chat_id, seq - 1, 1).await?.pop() else {
+        return Ok(());
+    };
+    let event = chat_event(state, chat_id, row, &mut HashMap::new()).await?;
+    let members = state.store.chat_members(chat_id).await?;
+    let to = members.iter().map(|m| m.member.as_str()).chain(also);
+    state.hub.publish(
+        to,
+        &Push::ChatEvent {
+            chat_id,
+            event: Box::new(event),
+        },
+    );
+    Ok(())
 }
 
 /// A group chat and the caller's role in it; direct chats have no membership to manage.
@@ -639,7 +692,8 @@ pub async fn add_members(
             )
             .await;
         match added {
-            Ok(_) | Err(StorageError::Conflict(_)) => {}
+            Ok(seq) => announce(&state, id, seq, None).await?,
+            Err(StorageError::Conflict(_)) => {}
             Err(other) => return Err(other.into()),
         }
     }
@@ -686,11 +740,12 @@ pub async fn remove_member(
             ));
         }
     }
-    state
+    let seq = state
         .store
         .remove_chat_member(id, &target, &mine, now)
         .await?
         .ok_or_else(|| ApiError::missing("member"))?;
+    announce(&state, id, Some(seq), Some(&target)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -703,10 +758,11 @@ async fn hand_over(state: &AppState, chat_id: i64, owner: &str, at: i64) -> Resu
         .find(|m| m.role == ChatRole::Admin.as_str())
         .or_else(|| others.min_by_key(|m| m.joined_seq));
     if let Some(heir) = heir {
-        state
+        let seq = state
             .store
             .set_chat_role(chat_id, &heir.member, ChatRole::Owner, owner, at)
             .await?;
+        announce(state, chat_id, seq, None).await?;
     }
     Ok(())
 }
@@ -738,16 +794,18 @@ pub async fn set_role(
         ));
     }
     let now = now_millis();
-    state
+    let seq = state
         .store
         .set_chat_role(id, &target, request.role, &mine, now)
         .await?
         .ok_or_else(|| ApiError::missing("member"))?;
+    announce(&state, id, Some(seq), None).await?;
     if request.role == ChatRole::Owner {
-        state
+        let seq = state
             .store
             .set_chat_role(id, &mine, ChatRole::Admin, &mine, now)
             .await?;
+        announce(&state, id, seq, None).await?;
     }
     let chat = state
         .store

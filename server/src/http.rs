@@ -25,7 +25,7 @@ use crate::auth::{self, authenticate};
 use crate::error::{ApiError, Json};
 use crate::metrics;
 use crate::state::AppState;
-use crate::{account, admin, avatars, chats, contacts, openapi};
+use crate::{account, admin, avatars, chats, contacts, openapi, realtime};
 
 /// Largest JSON body an API endpoint reads. File uploads will have their own limit.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
@@ -62,6 +62,7 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
         .route("/avatars/{name}", get(avatars::serve))
         .route("/contacts", get(contacts::list))
         .route("/openapi.json", get(openapi::document))
+        .route("/events", get(realtime::connect))
         .route("/chats", get(chats::list).post(chats::create_group))
         .route("/chats/direct", post(chats::open_direct))
         .route("/chats/{id}", get(chats::show))

@@ -31,6 +31,8 @@ pub mod http;
 pub mod metrics;
 /// The OpenAPI document of the API.
 pub mod openapi;
+/// Realtime delivery over WebSockets.
+pub mod realtime;
 /// Effective rights: the union over a user's groups.
 pub mod rights;
 /// Start-up (store, migrations, first administrator) and graceful shutdown.

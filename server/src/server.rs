@@ -78,6 +78,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         config: Arc::new(config),
         store,
         leptos,
+        hub: Arc::default(),
     };
     Ok(Prepared { state, first_admin })
 }
@@ -91,6 +92,15 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let tasks = shutdown.child_token();
     let store = state.store.clone();
+    // Open WebSockets are not requests: close them when shutdown begins.
+    tokio::spawn({
+        let hub = state.hub.clone();
+        let shutdown = shutdown.clone();
+        async move {
+            shutdown.cancelled().await;
+            hub.close();
+        }
+    });
     let app = router(state, &tasks);
     axum::serve(
         listener,

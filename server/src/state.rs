@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::realtime::Hub;
 use crate::settings::Settings;
 use crate::storage::Store;
 
@@ -19,6 +20,8 @@ pub struct AppState {
     /// The control panel's live settings.
     pub settings: Settings,
     pub leptos: LeptosOptions,
+    /// Open WebSockets, for realtime pushes.
+    pub hub: Arc<Hub>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

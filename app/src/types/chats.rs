@@ -215,3 +215,24 @@ pub struct AddMembers {
 pub struct SetChatRole {
     pub role: ChatRole,
 }
+
+/// What the server pushes over the WebSocket `/api/v1/events`, one JSON text
+/// frame each. After `ready` (and after every reconnect) a client fetches
+/// `/api/v1/chats/{id}/events?after=` for the chats it shows, so nothing is missed;
+/// sequence numbers tell it which events it already has.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Push {
+    /// The first frame: from here on every push reaches this socket, so a client
+    /// catches up over HTTP after it, not before, and misses nothing.
+    Ready,
+    /// Something happened in a chat the person is in (or was just removed from).
+    ChatEvent { chat_id: i64, event: Box<ChatEvent> },
+    /// A member's read position moved.
+    Read {
+        chat_id: i64,
+        member: CausewayId,
+        seq: i64,
+    },
+}

@@ -12,7 +12,8 @@ pub mod settings;
 pub use auth::{CurrentUser, LoginRequest};
 pub use chats::{
     AddMembers, ChatDetail, ChatEvent, ChatKind, ChatMember, ChatRole, ChatSummary,
-    CreateGroupChat, EditMessage, Message, OpenDirectChat, ReadUpTo, SendMessage, SetChatRole,
+    CreateGroupChat, EditMessage, Message, OpenDirectChat, Push, ReadUpTo, SendMessage,
+    SetChatRole,
 };
 pub use directory::*;
 pub use error::{ApiErrorBody, ErrorCode};

@@ -1,0 +1,155 @@
+//! Realtime delivery: one WebSocket per browser tab at `/api/v1/events`,
+//! authenticated by the session. The [`Hub`] keeps each signed-in person's open
+//! sockets and pushes to them what happens in their chats. A socket that cannot
+//! keep up is closed rather than left to grow without bound; its client reconnects
+//! and catches up over HTTP by sequence number.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use app::types::Push;
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::AuthUser;
+use crate::state::AppState;
+
+/// Pushes a socket may have waiting before it is considered stuck.
+const QUEUE: usize = 256;
+
+type Sockets = HashMap<String, Vec<(u64, mpsc::Sender<std::sync::Arc<str>>)>>;
+
+/// Who is connected, by Causeway ID.
+#[derive(Debug)]
+pub struct Hub {
+    sockets: Mutex<Sockets>,
+    next_id: AtomicU64,
+    closing: CancellationToken,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self {
+            sockets: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            closing: CancellationToken::new(),
+        }
+    }
+}
+
+impl Hub {
+    fn sockets(&self) -> std::sync::MutexGuard<'_, Sockets> {
+        // Every critical section is a single insert, remove or retain: a panic
+        // cannot leave the map half-changed, so a poisoned lock is still sound.
+        self.sockets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn subscribe(&self, who: &str) -> (u64, mpsc::Receiver<std::sync::Arc<str>>) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (sender, receiver) = mpsc::channel(QUEUE);
+        self.sockets()
+            .entry(who.to_owned())
+            .or_default()
+            .push((id, sender));
+        (id, receiver)
+    }
+
+    fn unsubscribe(&self, who: &str, id: u64) {
+        let mut sockets = self.sockets();
+        if let Some(list) = sockets.get_mut(who) {
+            list.retain(|(i, _)| *i != id);
+            if list.is_empty() {
+                sockets.remove(who);
+            }
+        }
+    }
+
+    /// Sends `push` to every open socket of the people named. Serialised once.
+    pub fn publish<'a>(&self, to: impl IntoIterator<Item = &'a str>, push: &Push) {
+        let text: std::sync::Arc<str> = match serde_json::to_string(push) {
+            Ok(text) => text.into(),
+            Err(error) => {
+                tracing::error!(%error, "a push does not serialise");
+                return;
+            }
+        };
+        let mut sockets = self.sockets();
+        for who in to {
+            if let Some(list) = sockets.get_mut(who) {
+                // A full queue means a stuck socket: dropping its sender closes it.
+                list.retain(|(_, sender)| sender.try_send(text.clone()).is_ok());
+            }
+        }
+    }
+
+    /// How many sockets are open (for metrics and tests).
+    pub fn connections(&self) -> usize {
+        self.sockets().values().map(Vec::len).sum()
+    }
+
+    /// Closes every socket (server shutdown).
+    pub fn close(&self) {
+        self.closing.cancel();
+    }
+}
+
+/// `GET /api/v1/events` (WebSocket) — a signed-in user. Pushes what happens in
+/// their chats as [`Push`] JSON frames.
+pub async fn connect(
+    State(state): State<AppState>,
+    user: AuthUser,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let who = user.causeway_id(&state).to_string();
+    upgrade
+        .max_message_size(4 * 1024)
+        .on_upgrade(move |socket| run(socket, state, who))
+}
+
+async fn run(socket: WebSocket, state: AppState, who: String) {
+    let hub = state.hub.clone();
+    let (id, mut pushes) = hub.subscribe(&who);
+    let (mut sink, mut stream) = socket.split();
+    let ready = serde_json::to_string(&Push::Ready).unwrap_or_default();
+    if sink.send(WsMessage::Text(ready.into())).await.is_err() {
+        hub.unsubscribe(&who, id);
+        return;
+    }
+    loop {
+        tokio::select! {
+            push = pushes.recv() => match push {
+                Some(text) => {
+                    if sink.send(WsMessage::Text(text.as_ref().into())).await.is_err() {
+                        break;
+                    }
+                }
+                // Dropped by the hub: the socket fell too far behind.
+                None => {
+                    let _ = sink.send(WsMessage::Close(Some(CloseFrame {
+                        code: 1013,
+                        reason: "too far behind; reconnect and catch up".into(),
+                    }))).await;
+                    break;
+                }
+            },
+            incoming = stream.next() => match incoming {
+                // Clients send nothing yet but pings, which the library answers.
+                Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+            () = hub.closing.cancelled() => {
+                let _ = sink.send(WsMessage::Close(Some(CloseFrame {
+                    code: 1001,
+                    reason: "server shutting down".into(),
+                }))).await;
+                break;
+            }
+        }
+    }
+    hub.unsubscribe(&who, id);
+}

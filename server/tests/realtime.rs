@@ -1,0 +1,265 @@
+//! Realtime pushes over `/api/v1/events`, and catching up after a reconnect.
+
+mod common;
+
+use std::time::Duration;
+
+use app::types::{ChatDetail, ChatEvent, Push};
+use common::{Client, TestServer};
+use futures_util::StreamExt;
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message as Ws;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const PASSWORD: &str = "correct horse battery";
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Signs in and returns the API client and the raw session cookie.
+async fn sign_in(server: &TestServer, login: &str) -> (Client, String) {
+    let client = server.client();
+    let response = client.login(login, PASSWORD, false).await;
+    assert_eq!(response.status(), 200);
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("causeway_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    (client, cookie)
+}
+
+async fn connect(server: &TestServer, cookie: &str) -> Socket {
+    let mut request = format!("ws://{}/api/v1/events", server.addr)
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().unwrap());
+    let (mut socket, response) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("the socket opens");
+    assert_eq!(response.status(), 101);
+    assert_eq!(
+        next(&mut socket).await,
+        Push::Ready,
+        "the first frame says the socket is live"
+    );
+    socket
+}
+
+/// The next push, or a failure after two seconds.
+async fn next(socket: &mut Socket) -> Push {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(2), socket.next())
+            .await
+            .expect("a push within two seconds")
+            .expect("the socket is open")
+            .expect("a frame");
+        if let Ws::Text(text) = frame {
+            return serde_json::from_str(&text).expect("a Push");
+        }
+    }
+}
+
+/// Nothing arrives within a quarter second.
+async fn quiet(socket: &mut Socket) {
+    if let Ok(Some(Ok(Ws::Text(text)))) =
+        tokio::time::timeout(Duration::from_millis(250), socket.next()).await
+    {
+        panic!("unexpected push: {text}");
+    }
+}
+
+fn chat_event(push: Push) -> (i64, ChatEvent) {
+    match push {
+        Push::ChatEvent { chat_id, event } => (chat_id, *event),
+        other => panic!("expected a chat event, got {other:?}"),
+    }
+}
+
+async fn setup() -> TestServer {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    for (login, name) in [("wolf", "Wolf"), ("moore", "Albert Moore"), ("eve", "Eve")] {
+        let response = admin
+            .post_json(
+                "/api/v1/admin/users",
+                &json!({ "login": login, "password": PASSWORD, "profile": { "display_name": name } }),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+    }
+    server
+}
+
+#[tokio::test]
+async fn sockets_need_a_session() {
+    let server = TestServer::start().await;
+    let request = format!("ws://{}/api/v1/events", server.addr)
+        .into_client_request()
+        .unwrap();
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 401)
+        }
+        other => panic!(
+            "an anonymous socket must be refused, got {:?}",
+            other.map(|(_, r)| r.status())
+        ),
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn members_get_what_happens_in_their_chats_and_no_one_else_does() {
+    let server = setup().await;
+    let (wolf, wolf_cookie) = sign_in(&server, "wolf").await;
+    let (moore, moore_cookie) = sign_in(&server, "moore").await;
+    let (_eve, eve_cookie) = sign_in(&server, "eve").await;
+    let mut moore_socket = connect(&server, &moore_cookie).await;
+    let mut wolf_socket = connect(&server, &wolf_cookie).await;
+    let mut eve_socket = connect(&server, &eve_cookie).await;
+    // Two tabs of one person both get everything.
+    let mut moore_second_tab = connect(&server, &moore_cookie).await;
+
+    let response = wolf
+        .post_json(
+            "/api/v1/chats/direct",
+            &json!({ "with": "moore@localhost" }),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let chat: ChatDetail = response.json().await.unwrap();
+    let (chat_id, created) = chat_event(next(&mut moore_socket).await);
+    assert_eq!(
+        (chat_id, created.seq, created.kind.as_str()),
+        (chat.id, 1, "created")
+    );
+    chat_event(next(&mut wolf_socket).await);
+    chat_event(next(&mut moore_second_tab).await);
+
+    let messages = format!("/api/v1/chats/{}/messages", chat.id);
+    let response = wolf
+        .post_json(
+            &messages,
+            &json!({ "client_id": "w-1", "body": "Hello Albert" }),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let (_, posted) = chat_event(next(&mut moore_socket).await);
+    assert_eq!(posted.kind, "message");
+    assert_eq!(posted.message.as_ref().unwrap().body, "Hello Albert");
+    assert_eq!(posted.actor.to_string(), "wolf@localhost");
+    assert_eq!(chat_event(next(&mut moore_second_tab).await).1.seq, 2);
+    assert_eq!(
+        chat_event(next(&mut wolf_socket).await).1.seq,
+        2,
+        "the sender's other tabs follow too"
+    );
+
+    // A retried send is not pushed again.
+    let response = wolf
+        .post_json(
+            &messages,
+            &json!({ "client_id": "w-1", "body": "Hello Albert" }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let response = wolf
+        .patch_json(
+            &format!("{messages}/2"),
+            &json!({ "body": "Hello, Albert" }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let (_, edited) = chat_event(next(&mut moore_socket).await);
+    assert_eq!((edited.seq, edited.kind.as_str()), (3, "edit"));
+    assert_eq!(edited.message.unwrap().body, "Hello, Albert");
+    chat_event(next(&mut wolf_socket).await);
+
+    // Read positions reach the other member.
+    let response = moore
+        .put_json(
+            &format!("/api/v1/chats/{}/read", chat.id),
+            &json!({ "seq": 3 }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    match next(&mut wolf_socket).await {
+        Push::Read {
+            chat_id,
+            member,
+            seq,
+        } => {
+            assert_eq!(
+                (chat_id, member.to_string().as_str(), seq),
+                (chat.id, "moore@localhost", 3)
+            );
+        }
+        other => panic!("expected a read position, got {other:?}"),
+    }
+
+    // Eve is in none of this.
+    quiet(&mut eve_socket).await;
+    assert_eq!(server.state.hub.connections(), 4);
+    drop(eve_socket);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_reconnecting_client_catches_up_without_gaps_or_duplicates() {
+    let server = setup().await;
+    let (wolf, _) = sign_in(&server, "wolf").await;
+    let (moore, moore_cookie) = sign_in(&server, "moore").await;
+    let chat: ChatDetail = wolf
+        .post_json(
+            "/api/v1/chats/direct",
+            &json!({ "with": "moore@localhost" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let messages = format!("/api/v1/chats/{}/messages", chat.id);
+    let mut socket = connect(&server, &moore_cookie).await;
+    wolf.post_json(&messages, &json!({ "client_id": "a", "body": "one" }))
+        .await;
+    let (_, seen) = chat_event(next(&mut socket).await);
+    let last_seen = seen.seq;
+    socket.close(None).await.unwrap();
+    drop(socket);
+
+    // While Moore is away.
+    for (i, body) in ["two", "three", "four"].iter().enumerate() {
+        let id = format!("b{i}");
+        let response = wolf
+            .post_json(&messages, &json!({ "client_id": id, "body": body }))
+            .await;
+        assert_eq!(response.status(), 201);
+    }
+    let mut socket = connect(&server, &moore_cookie).await;
+    let missed: Vec<ChatEvent> = moore
+        .get_ok(&format!(
+            "/api/v1/chats/{}/events?after={last_seen}",
+            chat.id
+        ))
+        .await;
+    let bodies: Vec<String> = missed
+        .iter()
+        .map(|e| e.message.as_ref().unwrap().body.clone())
+        .collect();
+    assert_eq!(bodies, ["two", "three", "four"]);
+    let seqs: Vec<i64> = missed.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [last_seen + 1, last_seen + 2, last_seen + 3]);
+    // And from then on the socket carries the rest.
+    wolf.post_json(&messages, &json!({ "client_id": "c", "body": "five" }))
+        .await;
+    let (_, live) = chat_event(next(&mut socket).await);
+    assert_eq!(live.seq, last_seen + 4);
+    server.stop().await;
+}

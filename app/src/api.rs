@@ -9,10 +9,10 @@ use serde::de::DeserializeOwned;
 #[cfg(feature = "hydrate")]
 use crate::types::ApiErrorBody;
 use crate::types::{
-    AddressBook, AuditPage, ChangePassword, Contacts, CreateGroup, CreateUser, CurrentUser,
-    DisplayFields, ErrorCode, FederationSettings, GroupDetail, GroupSummary, IdList, LoginRequest,
-    MyAccount, SecuritySettings, SetPassword, UpdateGroup, UpdateOwnProfile, UpdateUser,
-    UserDetail, UserPage,
+    AddressBook, AuditPage, ChangePassword, ChatSettings, Contacts, CreateGroup, CreateUser,
+    CurrentUser, DisplayFields, ErrorCode, FederationSettings, GroupDetail, GroupSummary, IdList,
+    LoginRequest, MyAccount, SecuritySettings, SetPassword, UpdateGroup, UpdateOwnProfile,
+    UpdateUser, UserDetail, UserPage,
 };
 
 /// Why an API call failed, ready to show to the person.
@@ -230,6 +230,14 @@ pub mod admin {
             Some(fields),
         )
         .await
+    }
+
+    pub async fn chat_settings() -> ApiResult<ChatSettings> {
+        get("/api/v1/admin/settings/chats").await
+    }
+
+    pub async fn set_chat_settings(settings: &ChatSettings) -> ApiResult<ChatSettings> {
+        send(Method::Put, "/api/v1/admin/settings/chats", Some(settings)).await
     }
 
     pub async fn federation() -> ApiResult<FederationSettings> {

@@ -106,6 +106,11 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await page.getByRole('checkbox', { name: 'Company' }).check();
       await page.getByRole('button', { name: 'Save Display Fields' }).click();
       await expect(page.getByText('Display Fields saved.')).toBeVisible();
+      await page.getByLabel('Longest message (characters)').fill('5000');
+      await page.getByRole('button', { name: 'Save chat settings' }).click();
+      await expect(page.getByText('Chat settings saved.')).toBeVisible();
+      await page.reload();
+      await expect(page.getByLabel('Longest message (characters)')).toHaveValue('5000');
       await screenshot(page, `${prefix}panel-settings`);
 
       // Federation: white list with guest, applied at once.

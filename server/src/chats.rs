@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use app::types::{
     AddMembers, ApiErrorBody, CausewayId, ChatDetail, ChatEvent, ChatKind, ChatMember, ChatRole,
-    ChatSummary, CreateGroupChat, EditMessage, ErrorCode, Message, OpenDirectChat, Push, ReadUpTo,
-    Right, SendMessage, SetChatRole,
+    ChatSummary, CreateGroupChat, EditMessage, Message, OpenDirectChat, Push, ReadUpTo, Right,
+    SendMessage, SetChatRole,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -23,11 +23,7 @@ use crate::storage::{
 };
 use crate::time::now_millis;
 
-/// Longest message, in characters. (A control-panel setting with the rest of the
-/// chats issue.)
-pub const MAX_MESSAGE_CHARS: usize = 10_000;
-/// How long after sending one may edit or delete one's own message.
-pub const EDIT_WINDOW_MS: i64 = 48 * 3_600_000;
+/// Most members a chat may have.
 const MAX_MEMBERS: usize = 1000;
 
 fn me(state: &AppState, user: &AuthUser) -> CausewayId {
@@ -333,13 +329,15 @@ pub async fn history(
     Ok(Json(messages))
 }
 
-fn check_body(body: &str) -> Result<(), ApiError> {
+/// A message text must not be blank and must fit the panel's limit.
+fn check_body(state: &AppState, body: &str) -> Result<(), ApiError> {
     if body.trim().is_empty() {
         return Err(ApiError::invalid_input("The message is empty."));
     }
-    if body.chars().count() > MAX_MESSAGE_CHARS {
+    let max = state.settings.chats().max_message_chars as usize;
+    if body.chars().count() > max {
         return Err(ApiError::invalid_input(format!(
-            "A message is at most {MAX_MESSAGE_CHARS} characters."
+            "A message is at most {max} characters."
         )));
     }
     Ok(())
@@ -366,7 +364,7 @@ pub async fn send(
             "client_id is 1 to 64 letters, digits, '-' or '_' (a UUID will do).",
         ));
     }
-    check_body(&request.body)?;
+    check_body(&state, &request.body)?;
     let me = me(&state, &user).to_string();
     membership(&state, id, &me).await?;
     if let Some(reply_to) = request.reply_to
@@ -414,7 +412,8 @@ async fn changeable(
         .filter(|m| m.deleted_at.is_none() && m.seq >= member.joined_seq)
         .ok_or_else(|| ApiError::missing("message"))?;
     let own = found.sender == me;
-    if own && now_millis() - found.created_at <= EDIT_WINDOW_MS {
+    let window_hours = state.settings.chats().edit_window_hours;
+    if own && now_millis() - found.created_at <= i64::from(window_hours) * 3_600_000 {
         return Ok(me);
     }
     if deleting
@@ -424,11 +423,9 @@ async fn changeable(
         return Ok(me);
     }
     Err(if own {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            ErrorCode::Forbidden,
-            "Messages can be changed for 48 hours after they are sent.",
-        )
+        ApiError::forbidden(format!(
+            "Messages can be changed for {window_hours} hours after they are sent."
+        ))
     } else {
         ApiError::forbidden(if deleting {
             "Only the sender, the chat's admins and operators may delete this message."
@@ -447,7 +444,7 @@ pub async fn edit(
     Path((id, seq)): Path<(i64, i64)>,
     Json(request): Json<EditMessage>,
 ) -> Result<Json<Message>, ApiError> {
-    check_body(&request.body)?;
+    check_body(&state, &request.body)?;
     let actor = changeable(&state, &user, id, seq, false).await?;
     let event = state
         .store

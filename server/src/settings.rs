@@ -5,7 +5,7 @@
 use std::sync::{Arc, RwLock};
 
 use app::types::{
-    DisplayFields, FederationMode, FederationSettings, ProfileField, SecuritySettings,
+    ChatSettings, DisplayFields, FederationMode, FederationSettings, ProfileField, SecuritySettings,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -16,12 +16,14 @@ use crate::storage::{StorageError, Store};
 const SECURITY: &str = "security";
 const DISPLAY_FIELDS: &str = "display_fields";
 const FEDERATION: &str = "federation";
+const CHATS: &str = "chats";
 
 #[derive(Debug, Clone)]
 struct Current {
     security: SecuritySettings,
     display_fields: DisplayFields,
     federation: FederationSettings,
+    chats: ChatSettings,
 }
 
 /// The live settings. Reads are in memory; writes go to the database first.
@@ -87,6 +89,15 @@ impl Settings {
                 },
             )
             .await?,
+            chats: load(
+                &store,
+                CHATS,
+                ChatSettings {
+                    max_message_chars: 10_000,
+                    edit_window_hours: 48,
+                },
+            )
+            .await?,
         };
         Ok(Self {
             store,
@@ -114,6 +125,16 @@ impl Settings {
 
     pub fn federation(&self) -> FederationSettings {
         self.read().federation.clone()
+    }
+
+    pub fn chats(&self) -> ChatSettings {
+        self.read().chats.clone()
+    }
+
+    pub async fn set_chats(&self, value: ChatSettings) -> Result<(), StorageError> {
+        save(&self.store, CHATS, &value).await?;
+        self.write().chats = value;
+        Ok(())
     }
 
     pub async fn set_security(&self, value: SecuritySettings) -> Result<(), StorageError> {

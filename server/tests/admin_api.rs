@@ -354,6 +354,13 @@ async fn authorization_matrix() {
             200,
         ),
         endpoint(M::GET, AUDIT, Body::None, 200),
+        endpoint(M::GET, "/api/v1/admin/settings/chats", Body::None, 200),
+        endpoint(
+            M::PUT,
+            "/api/v1/admin/settings/chats",
+            Body::Json(json!({ "max_message_chars": 10000, "edit_window_hours": 48 })),
+            200,
+        ),
         endpoint(M::GET, "/api/v1/me", Body::None, 200),
         endpoint(M::GET, "/api/v1/me/account", Body::None, 200),
         endpoint(
@@ -375,7 +382,7 @@ async fn authorization_matrix() {
     ];
     assert_eq!(
         table.iter().filter(|e| e.admin_only).count(),
-        22,
+        24,
         "every admin route"
     );
     assert_eq!(table.iter().filter(|e| !e.admin_only).count(), 7);

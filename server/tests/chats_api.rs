@@ -707,3 +707,68 @@ async fn group_membership_follows_roles() {
     .await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_panel_sets_the_message_limit() {
+    let People {
+        server,
+        admin,
+        wolf,
+        ..
+    } = people().await;
+    let chat: ChatDetail = expect(
+        wolf.post_json(
+            "/api/v1/chats/direct",
+            &json!({ "with": "moore@localhost" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let path = format!("/api/v1/chats/{}/messages", chat.id);
+    let settings = "/api/v1/admin/settings/chats";
+    for bad in [
+        json!({ "max_message_chars": 0, "edit_window_hours": 48 }),
+        json!({ "max_message_chars": 100, "edit_window_hours": 0 }),
+        json!({ "max_message_chars": 100 }),
+    ] {
+        let response = admin.put_json(settings, &bad).await;
+        assert!(response.status().is_client_error(), "{bad}");
+    }
+    refused(
+        wolf.put_json(
+            settings,
+            &json!({ "max_message_chars": 20, "edit_window_hours": 1 }),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let saved: Value = expect(
+        admin
+            .put_json(
+                settings,
+                &json!({ "max_message_chars": 20, "edit_window_hours": 1 }),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(saved["max_message_chars"], 20);
+    say(&wolf, chat.id, "ok", &"x".repeat(20)).await;
+    let message = refused(
+        wolf.post_json(
+            &path,
+            &json!({ "client_id": "long", "body": "x".repeat(21) }),
+        )
+        .await,
+        422,
+        "invalid_input",
+    )
+    .await;
+    assert!(message.contains("20 characters"), "{message}");
+    let current: Value = admin.get_ok(settings).await;
+    assert_eq!(current["edit_window_hours"], 1);
+    server.stop().await;
+}

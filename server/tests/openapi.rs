@@ -38,6 +38,8 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("put", "/api/v1/admin/settings/security"),
     ("get", "/api/v1/admin/settings/display-fields"),
     ("put", "/api/v1/admin/settings/display-fields"),
+    ("get", "/api/v1/admin/settings/chats"),
+    ("put", "/api/v1/admin/settings/chats"),
     ("get", "/api/v1/admin/federation"),
     ("put", "/api/v1/admin/federation"),
     ("get", "/api/v1/admin/audit"),

@@ -69,6 +69,31 @@ impl SecuritySettings {
     }
 }
 
+/// Chat limits set in the control panel.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatSettings {
+    /// Longest message, in characters.
+    pub max_message_chars: u32,
+    /// How long after sending people may edit or delete their own messages.
+    pub edit_window_hours: u32,
+}
+
+impl ChatSettings {
+    /// What is wrong with these values, if anything, for people to read.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !(1..=100_000).contains(&self.max_message_chars) {
+            problems.push("A message may be from 1 to 100000 characters long.".to_owned());
+        }
+        if !(1..=8_760).contains(&self.edit_window_hours) {
+            problems.push("The edit window is from 1 hour to 365 days.".to_owned());
+        }
+        problems
+    }
+}
+
 /// Users → Settings → Display Fields: the profile fields of this server's users
 /// that federated servers may see. The login (Causeway ID) is always visible.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -42,6 +42,10 @@ pub fn routes() -> Router<AppState> {
             get(settings::display_fields).put(settings::set_display_fields),
         )
         .route(
+            "/settings/chats",
+            get(settings::chats).put(settings::set_chats),
+        )
+        .route(
             "/federation",
             get(settings::federation).put(settings::set_federation),
         )

@@ -1,7 +1,7 @@
 //! Users → Settings (security and Display Fields) and the Federation page.
 
 use app::types::ApiErrorBody;
-use app::types::{DisplayFields, FederationSettings, SecuritySettings};
+use app::types::{ChatSettings, DisplayFields, FederationSettings, SecuritySettings};
 use axum::extract::State;
 
 use crate::audit;
@@ -152,6 +152,48 @@ pub async fn set_federation(
         &state,
         &admin.actor(),
         "settings.federation",
+        None,
+        Some(&detail_text),
+    )
+    .await;
+    Ok(Json(request))
+}
+
+/// `GET /api/v1/admin/settings/chats` — administrators.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/settings/chats",
+    responses((status = 200, body = ChatSettings), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
+pub async fn chats(State(state): State<AppState>, _admin: AdminUser) -> Json<ChatSettings> {
+    Json(state.settings.chats())
+}
+
+/// `PUT /api/v1/admin/settings/chats` — administrators. The longest message and
+/// how long people may edit or delete their own messages; in force at once.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/settings/chats",
+    request_body = ChatSettings,
+    responses((status = 200, body = ChatSettings), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
+pub async fn set_chats(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Json(request): Json<ChatSettings>,
+) -> Result<Json<ChatSettings>, ApiError> {
+    refuse(request.problems())?;
+    state.settings.set_chats(request.clone()).await?;
+    let detail_text = format!(
+        "messages up to {} characters; edits and deletions for {} hours",
+        request.max_message_chars, request.edit_window_hours
+    );
+    audit::record(
+        &state,
+        &admin.actor(),
+        "settings.chats",
         None,
         Some(&detail_text),
     )

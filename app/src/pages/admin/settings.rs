@@ -6,14 +6,15 @@ use leptos_meta::Title;
 
 use crate::api::{self, ApiFailure};
 use crate::components::{AdminLayout, ErrorNotice, Frame, Loading, Section, outcome};
-use crate::types::{DisplayFields, ProfileField, SecuritySettings};
+use crate::types::{ChatSettings, DisplayFields, ProfileField, SecuritySettings};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let data = LocalResource::new(|| async {
         let security = api::admin::security().await?;
         let fields = api::admin::display_fields().await?;
-        Ok::<_, ApiFailure>((security, fields))
+        let chats = api::admin::chat_settings().await?;
+        Ok::<_, ApiFailure>((security, fields, chats))
     });
     view! {
         <Title text="User settings" />
@@ -25,8 +26,9 @@ pub fn SettingsPage() -> impl IntoView {
                     {move || {
                         data.get()
                             .map(|result| match result {
-                                Ok((security, fields)) => view! {
+                                Ok((security, fields, chats)) => view! {
                                     <SecurityForm security />
+                                    <ChatsForm chats />
                                     <DisplayFieldsForm fields />
                                 }.into_any(),
                                 Err(failure) => view! { <ErrorNotice failure /> }.into_any(),
@@ -151,6 +153,36 @@ fn DisplayFieldsForm(fields: DisplayFields) -> impl IntoView {
                 {move || outcome(save.value().get(), "Display Fields saved.")}
                 <div class="actions">
                     <button class="button primary" type="submit" disabled=move || save.pending().get()>"Save Display Fields"</button>
+                </div>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn ChatsForm(chats: ChatSettings) -> impl IntoView {
+    let max = RwSignal::new(chats.max_message_chars);
+    let window = RwSignal::new(chats.edit_window_hours);
+    let save = Action::new_local(|c: &ChatSettings| {
+        let c = c.clone();
+        async move { api::admin::set_chat_settings(&c).await }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.dispatch(ChatSettings {
+            max_message_chars: max.get_untracked(),
+            edit_window_hours: window.get_untracked(),
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="chats-heading">
+            <h2 id="chats-heading">"Chats"</h2>
+            <form class="form grid-2" on:submit=on_submit>
+                <NumberField id="max-message" label="Longest message (characters)" hint="1 to 100000" value=max />
+                <NumberField id="edit-window" label="Own messages can be edited or deleted for (hours)" hint="1 to 8760" value=window />
+                <div class="span-2">{move || outcome(save.value().get(), "Chat settings saved.")}</div>
+                <div class="actions span-2">
+                    <button class="button primary" type="submit" disabled=move || save.pending().get()>"Save chat settings"</button>
                 </div>
             </form>
         </section>

@@ -263,3 +263,35 @@ async fn a_reconnecting_client_catches_up_without_gaps_or_duplicates() {
     assert_eq!(live.seq, last_seen + 4);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_removed_member_hears_of_it_and_nothing_after() {
+    let server = setup().await;
+    let (wolf, _) = sign_in(&server, "wolf").await;
+    let (_eve, eve_cookie) = sign_in(&server, "eve").await;
+    let response = wolf
+        .post_json(
+            "/api/v1/chats",
+            &json!({ "title": "Ops", "members": ["eve@localhost"] }),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let chat: ChatDetail = response.json().await.unwrap();
+    let mut eve_socket = connect(&server, &eve_cookie).await;
+    let response = wolf
+        .delete(&format!("/api/v1/chats/{}/members/eve@localhost", chat.id))
+        .await;
+    assert_eq!(response.status(), 204);
+    let (_, removed) = chat_event(next(&mut eve_socket).await);
+    assert_eq!(removed.kind, "member_removed");
+    assert_eq!(removed.subject.unwrap().to_string(), "eve@localhost");
+    let response = wolf
+        .post_json(
+            &format!("/api/v1/chats/{}/messages", chat.id),
+            &json!({ "client_id": "after", "body": "not for Eve" }),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    quiet(&mut eve_socket).await;
+    server.stop().await;
+}

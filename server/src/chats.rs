@@ -207,7 +207,7 @@ pub async fn open_direct(
         .await;
     match created {
         Ok(chat) => {
-            announce(&state, chat.id, Some(chat.last_seq), None).await?;
+            announce(&state, chat.id, Some(chat.last_seq), None).await;
             Ok((StatusCode::CREATED, Json(detail(&state, chat, &me).await?)))
         }
         // The other person opened it at the same moment: use theirs.
@@ -266,7 +266,7 @@ pub async fn create_group(
             at: now_millis(),
         })
         .await?;
-    announce(&state, chat.id, Some(chat.last_seq), None).await?;
+    announce(&state, chat.id, Some(chat.last_seq), None).await;
     Ok((StatusCode::CREATED, Json(detail(&state, chat, &me).await?)))
 }
 
@@ -386,7 +386,7 @@ pub async fn send(
         })
         .await?;
     let status = if created {
-        announce(&state, id, Some(row.seq), None).await?;
+        announce(&state, id, Some(row.seq), None).await;
         StatusCode::CREATED
     } else {
         StatusCode::OK
@@ -451,7 +451,7 @@ pub async fn edit(
         .edit_message(id, seq, &request.body, &actor, now_millis())
         .await?
         .ok_or_else(|| ApiError::missing("message"))?;
-    announce(&state, id, Some(event), None).await?;
+    announce(&state, id, Some(event), None).await;
     let row = state
         .store
         .message(id, seq)
@@ -475,7 +475,7 @@ pub async fn delete(
         .delete_message(id, seq, &actor, now_millis())
         .await?
         .ok_or_else(|| ApiError::missing("message"))?;
-    announce(&state, id, Some(event), None).await?;
+    announce(&state, id, Some(event), None).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -613,13 +613,21 @@ async fn chat_event(
 /// Pushes event `seq` of a chat to its members' open sockets (and to `also`, a
 /// member who just left). Delivery is best effort: a client that misses it
 /// catches up by sequence number.
-async fn announce(
+async fn announce(state: &AppState, chat_id: i64, seq: Option<i64>, also: Option<&str>) {
+    let Some(seq) = seq else { return };
+    // The change is committed; a failure here only costs the push, which clients
+    // make up for by catching up.
+    if let Err(error) = push_event(state, chat_id, seq, also).await {
+        tracing::warn!(chat_id, seq, ?error, "a chat event was not pushed");
+    }
+}
+
+async fn push_event(
     state: &AppState,
     chat_id: i64,
-    seq: Option<i64>,
+    seq: i64,
     also: Option<&str>,
 ) -> Result<(), ApiError> {
-    let Some(seq) = seq else { return Ok(()) };
     let Some(row) = state.store.events_after(chat_id, seq - 1, 1).await?.pop() else {
         return Ok(());
     };
@@ -689,7 +697,7 @@ pub async fn add_members(
             )
             .await;
         match added {
-            Ok(seq) => announce(&state, id, seq, None).await?,
+            Ok(seq) => announce(&state, id, seq, None).await,
             Err(StorageError::Conflict(_)) => {}
             Err(other) => return Err(other.into()),
         }
@@ -742,7 +750,7 @@ pub async fn remove_member(
         .remove_chat_member(id, &target, &mine, now)
         .await?
         .ok_or_else(|| ApiError::missing("member"))?;
-    announce(&state, id, Some(seq), Some(&target)).await?;
+    announce(&state, id, Some(seq), Some(&target)).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -759,7 +767,7 @@ async fn hand_over(state: &AppState, chat_id: i64, owner: &str, at: i64) -> Resu
             .store
             .set_chat_role(chat_id, &heir.member, ChatRole::Owner, owner, at)
             .await?;
-        announce(state, chat_id, seq, None).await?;
+        announce(state, chat_id, seq, None).await;
     }
     Ok(())
 }
@@ -796,13 +804,13 @@ pub async fn set_role(
         .set_chat_role(id, &target, request.role, &mine, now)
         .await?
         .ok_or_else(|| ApiError::missing("member"))?;
-    announce(&state, id, Some(seq), None).await?;
+    announce(&state, id, Some(seq), None).await;
     if request.role == ChatRole::Owner {
         let seq = state
             .store
             .set_chat_role(id, &mine, ChatRole::Admin, &mine, now)
             .await?;
-        announce(&state, id, seq, None).await?;
+        announce(&state, id, seq, None).await;
     }
     let chat = state
         .store

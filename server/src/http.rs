@@ -8,7 +8,7 @@ use app::types::ErrorCode;
 use app::{App, shell};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{delete, get, patch, post, put};
@@ -202,16 +202,32 @@ async fn page_guard(
     next.run(request).await
 }
 
-/// Refuses state-changing requests sent by another site: the browser's
-/// `Sec-Fetch-Site` or `Origin` must say the request comes from this origin.
+/// Refuses state-changing requests and WebSocket handshakes sent by another site:
+/// the browser's `Sec-Fetch-Site` or `Origin` must say the request comes from this
+/// origin.
 /// Clients that send neither (scripts, bots, tests) are not browsers acting for
 /// someone else, and pass; the session cookie is `SameSite=Lax` as a second line.
 async fn same_origin_writes(request: Request, next: Next) -> Response {
     let method = request.method();
-    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+    // A WebSocket handshake is a GET that opens a channel: it gets the check too.
+    let upgrade = request.headers().contains_key(header::UPGRADE);
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) && !upgrade {
         return next.run(request).await;
     }
-    let headers = request.headers();
+    if from_another_site(request.headers()) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::CrossOrigin,
+            "This request came from another site and was refused.",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Does the browser say this request comes from another site (`Sec-Fetch-Site`),
+/// or name an `Origin` other than this host?
+fn from_another_site(headers: &HeaderMap) -> bool {
     let cross_site = headers
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes() == b"cross-site" || v.as_bytes() == b"same-site");
@@ -226,13 +242,5 @@ async fn same_origin_writes(request: Request, next: Next) -> Response {
             _ => true,
         }
     });
-    if cross_site || foreign_origin {
-        return ApiError::new(
-            StatusCode::FORBIDDEN,
-            ErrorCode::CrossOrigin,
-            "This request came from another site and was refused.",
-        )
-        .into_response();
-    }
-    next.run(request).await
+    cross_site || foreign_origin
 }

@@ -295,3 +295,40 @@ async fn a_removed_member_hears_of_it_and_nothing_after() {
     quiet(&mut eve_socket).await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn another_site_cannot_open_a_socket_with_the_users_cookie() {
+    let server = setup().await;
+    let (_wolf, cookie) = sign_in(&server, "wolf").await;
+    let mut request = format!("ws://{}/api/v1/events", server.addr)
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().unwrap());
+    request
+        .headers_mut()
+        .insert("origin", "https://evil.example".parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403)
+        }
+        other => panic!(
+            "a socket from another site must be refused, got {:?}",
+            other.map(|(_, r)| r.status())
+        ),
+    }
+    // From the server's own origin it opens.
+    let mut request = format!("ws://{}/api/v1/events", server.addr)
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().unwrap());
+    request
+        .headers_mut()
+        .insert("origin", format!("http://{}", server.addr).parse().unwrap());
+    let (_socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(response.status(), 101);
+    server.stop().await;
+}

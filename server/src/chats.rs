@@ -65,6 +65,18 @@ fn message(chat_id: i64, row: MessageRow) -> Result<Message, ApiError> {
     })
 }
 
+/// The messages a member may see (those since they joined), as clients get them.
+fn visible(
+    chat_id: i64,
+    member: &ChatMemberRow,
+    rows: Vec<MessageRow>,
+) -> Result<Vec<Message>, ApiError> {
+    rows.into_iter()
+        .filter(|m| m.seq >= member.joined_seq)
+        .map(|m| message(chat_id, m))
+        .collect()
+}
+
 /// A local user's display name, or the login for anyone else.
 async fn display_name(state: &AppState, id: &CausewayId) -> Result<String, ApiError> {
     if id.server == state.config.server_name
@@ -321,12 +333,7 @@ pub async fn history(
         .store
         .messages(id, query.before, query.after, limit)
         .await?;
-    let messages = rows
-        .into_iter()
-        .filter(|m| m.seq >= member.joined_seq)
-        .map(|m| message(id, m))
-        .collect::<Result<_, _>>()?;
-    Ok(Json(messages))
+    Ok(Json(visible(id, &member, rows)?))
 }
 
 /// A message text must not be blank and must fit the panel's limit.
@@ -569,12 +576,7 @@ pub async fn search(
     let me = me(&state, &user).to_string();
     let (_, member) = membership(&state, id, &me).await?;
     let rows = state.store.search_messages(id, text, limit).await?;
-    let found = rows
-        .into_iter()
-        .filter(|m| m.seq >= member.joined_seq)
-        .map(|m| message(id, m))
-        .collect::<Result<_, _>>()?;
-    Ok(Json(found))
+    Ok(Json(visible(id, &member, rows)?))
 }
 
 /// An event row as clients see it, with its message as it stands now (looked up

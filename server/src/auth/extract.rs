@@ -84,7 +84,8 @@ impl AuthUser {
     }
 }
 
-fn session_error(error: tower_sessions::session::Error) -> ApiError {
+/// A failure of the session layer, as a 500 whose cause is logged.
+pub(super) fn session_error(error: tower_sessions::session::Error) -> ApiError {
     ApiError::internal(format!("session: {error}"))
 }
 

@@ -8,6 +8,7 @@ use tower_sessions::Expiry;
 use tower_sessions::Session;
 use tower_sessions::cookie::time::Duration;
 
+use super::extract::session_error;
 use super::{AuthUser, ClientAddress, SessionAuth, password, throttle};
 use crate::audit::{self, Actor};
 use crate::error::{ApiError, Json};
@@ -25,10 +26,6 @@ fn invalid_credentials() -> ApiError {
         ErrorCode::InvalidCredentials,
         "The login or password is incorrect.",
     )
-}
-
-fn session_error(error: tower_sessions::session::Error) -> ApiError {
-    ApiError::internal(format!("session: {error}"))
 }
 
 /// `POST /api/v1/auth/login` — anyone. Signs in with a login (or this server's

@@ -9,9 +9,11 @@ use serde::de::DeserializeOwned;
 #[cfg(feature = "hydrate")]
 use crate::types::ApiErrorBody;
 use crate::types::{
-    AddressBook, AuditPage, ChangePassword, ChatSettings, Contacts, CreateGroup, CreateUser,
-    CurrentUser, DisplayFields, ErrorCode, FederationSettings, GroupDetail, GroupSummary, IdList,
-    LoginRequest, MyAccount, SecuritySettings, SetPassword, UpdateGroup, UpdateOwnProfile,
+    AddMembers, AddressBook, AuditPage, CausewayId, ChangePassword, ChatDetail, ChatEvent,
+    ChatRole, ChatSettings, ChatSummary, Contacts, CreateGroup, CreateGroupChat, CreateUser,
+    CurrentUser, DisplayFields, EditMessage, ErrorCode, FederationSettings, GroupDetail,
+    GroupSummary, IdList, LoginRequest, Message, MyAccount, OpenDirectChat, ReadUpTo,
+    SecuritySettings, SendMessage, SetChatRole, SetPassword, UpdateGroup, UpdateOwnProfile,
     UpdateUser, UserDetail, UserPage,
 };
 
@@ -95,6 +97,134 @@ pub async fn contacts() -> ApiResult<Contacts> {
 /// `PUT /api/v1/me/address-book`
 pub async fn set_personal_address_book(book: &AddressBook) -> ApiResult<Contacts> {
     send(Method::Put, "/api/v1/me/address-book", Some(book)).await
+}
+
+/// `GET /api/v1/chats`
+pub async fn chats() -> ApiResult<Vec<ChatSummary>> {
+    get("/api/v1/chats").await
+}
+
+/// `GET /api/v1/chats/{id}`
+pub async fn chat(id: i64) -> ApiResult<ChatDetail> {
+    get(&format!("/api/v1/chats/{id}")).await
+}
+
+/// `POST /api/v1/chats/direct`: the direct chat with this person (made if new).
+pub async fn open_direct_chat(with: CausewayId) -> ApiResult<ChatDetail> {
+    send(
+        Method::Post,
+        "/api/v1/chats/direct",
+        Some(&OpenDirectChat { with }),
+    )
+    .await
+}
+
+/// `POST /api/v1/chats`
+pub async fn create_group_chat(request: &CreateGroupChat) -> ApiResult<ChatDetail> {
+    send(Method::Post, "/api/v1/chats", Some(request)).await
+}
+
+/// `GET /api/v1/chats/{id}/messages`: the latest page, or the one before `before`.
+pub async fn history(id: i64, before: Option<i64>) -> ApiResult<Vec<Message>> {
+    let mut params = vec![("limit", "50".to_owned())];
+    if let Some(before) = before {
+        params.push(("before", before.to_string()));
+    }
+    get(&format!(
+        "/api/v1/chats/{id}/messages?{}",
+        encode_query(&params)
+    ))
+    .await
+}
+
+/// `GET /api/v1/chats/{id}/events?after=`: what happened since a number.
+pub async fn events_after(id: i64, after: i64) -> ApiResult<Vec<ChatEvent>> {
+    get(&format!(
+        "/api/v1/chats/{id}/events?after={after}&limit=200"
+    ))
+    .await
+}
+
+/// `POST /api/v1/chats/{id}/messages`; sending again with the same `client_id`
+/// returns the first copy.
+pub async fn send_message(id: i64, request: &SendMessage) -> ApiResult<Message> {
+    send(
+        Method::Post,
+        &format!("/api/v1/chats/{id}/messages"),
+        Some(request),
+    )
+    .await
+}
+
+/// `PATCH /api/v1/chats/{id}/messages/{seq}`
+pub async fn edit_message(id: i64, seq: i64, body: String) -> ApiResult<Message> {
+    send(
+        Method::Patch,
+        &format!("/api/v1/chats/{id}/messages/{seq}"),
+        Some(&EditMessage { body }),
+    )
+    .await
+}
+
+/// `DELETE /api/v1/chats/{id}/messages/{seq}`
+pub async fn delete_message(id: i64, seq: i64) -> ApiResult<()> {
+    send::<(), Empty>(
+        Method::Delete,
+        &format!("/api/v1/chats/{id}/messages/{seq}"),
+        None,
+    )
+    .await
+    .map(drop)
+}
+
+/// `PUT /api/v1/chats/{id}/read`
+pub async fn mark_read(id: i64, seq: i64) -> ApiResult<ReadUpTo> {
+    send(
+        Method::Put,
+        &format!("/api/v1/chats/{id}/read"),
+        Some(&ReadUpTo { seq }),
+    )
+    .await
+}
+
+/// `GET /api/v1/chats/{id}/search?q=`
+pub async fn search_chat(id: i64, q: &str) -> ApiResult<Vec<Message>> {
+    get(&format!(
+        "/api/v1/chats/{id}/search?{}",
+        encode_query(&[("q", q.to_owned())])
+    ))
+    .await
+}
+
+/// `POST /api/v1/chats/{id}/members`
+pub async fn add_chat_members(id: i64, members: Vec<CausewayId>) -> ApiResult<ChatDetail> {
+    send(
+        Method::Post,
+        &format!("/api/v1/chats/{id}/members"),
+        Some(&AddMembers { members }),
+    )
+    .await
+}
+
+/// `DELETE /api/v1/chats/{id}/members/{member}`: removes someone, or leaves.
+pub async fn remove_chat_member(id: i64, member: &CausewayId) -> ApiResult<()> {
+    send::<(), Empty>(
+        Method::Delete,
+        &format!("/api/v1/chats/{id}/members/{member}"),
+        None,
+    )
+    .await
+    .map(drop)
+}
+
+/// `PUT /api/v1/chats/{id}/members/{member}/role`
+pub async fn set_chat_role(id: i64, member: &CausewayId, role: ChatRole) -> ApiResult<ChatDetail> {
+    send(
+        Method::Put,
+        &format!("/api/v1/chats/{id}/members/{member}/role"),
+        Some(&SetChatRole { role }),
+    )
+    .await
 }
 
 /// The control panel's calls, `/api/v1/admin/*`.
@@ -322,16 +452,22 @@ async fn send<B: Serialize, T: DeserializeOwned>(
 async fn read<T: DeserializeOwned>(response: gloo_net::http::Response) -> ApiResult<T> {
     let status = response.status();
     let text = response.text().await.map_err(ApiFailure::network)?;
-    if response.ok() {
+    interpret(status, &text)
+}
+
+/// A status and body as the typed result.
+#[cfg(feature = "hydrate")]
+fn interpret<T: DeserializeOwned>(status: u16, text: &str) -> ApiResult<T> {
+    if (200..300).contains(&status) {
         // An empty success body (204) reads as an empty object.
-        let text = if text.is_empty() { "{}" } else { &text };
+        let text = if text.is_empty() { "{}" } else { text };
         return serde_json::from_str(text).map_err(|e| ApiFailure {
             status,
             code: ErrorCode::Internal,
             message: format!("The server sent an answer this page does not understand: {e}"),
         });
     }
-    Err(match serde_json::from_str::<ApiErrorBody>(&text) {
+    Err(match serde_json::from_str::<ApiErrorBody>(text) {
         Ok(body) => ApiFailure {
             status,
             code: body.error.code,
@@ -343,6 +479,93 @@ async fn read<T: DeserializeOwned>(response: gloo_net::http::Response) -> ApiRes
             message: format!("The server answered with status {status}."),
         },
     })
+}
+
+/// A file upload to a chat with progress and cancel, which `fetch` cannot give:
+/// `POST /api/v1/chats/{id}/files?name=` with the file as the body.
+#[cfg(feature = "hydrate")]
+pub struct Upload {
+    xhr: web_sys::XmlHttpRequest,
+    _on_progress: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::ProgressEvent)>,
+    _on_end: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::ProgressEvent)>,
+}
+
+#[cfg(feature = "hydrate")]
+impl Upload {
+    /// Starts sending `file`. `progress` gets the fraction sent (0 to 1); `done`
+    /// is called once, with the stored file or why it failed (also when cancelled).
+    pub fn start(
+        chat_id: i64,
+        file: &web_sys::File,
+        progress: impl Fn(f64) + 'static,
+        done: impl FnOnce(ApiResult<crate::types::FileInfo>) + 'static,
+    ) -> ApiResult<Self> {
+        use std::cell::Cell;
+        use std::rc::Rc;
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::closure::Closure;
+
+        let xhr =
+            web_sys::XmlHttpRequest::new().map_err(|_| ApiFailure::network("no XMLHttpRequest"))?;
+        let url = format!(
+            "/api/v1/chats/{chat_id}/files?{}",
+            encode_query(&[("name", file.name())])
+        );
+        xhr.open("POST", &url)
+            .map_err(|_| ApiFailure::network("the upload could not start"))?;
+        let media_type = if file.type_().is_empty() {
+            "application/octet-stream".to_owned()
+        } else {
+            file.type_()
+        };
+        let _ = xhr.set_request_header("Content-Type", &media_type);
+        let _ = xhr.set_request_header("Accept", "application/json");
+
+        let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(
+            move |event: web_sys::ProgressEvent| {
+                if event.length_computable() && event.total() > 0.0 {
+                    progress(event.loaded() / event.total());
+                }
+            },
+        );
+        let done = Rc::new(Cell::new(Some(done)));
+        let target = xhr.clone();
+        let on_end = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(
+            move |event: web_sys::ProgressEvent| {
+                let Some(done) = done.take() else { return };
+                let result = match event.type_().as_str() {
+                    "load" => interpret(
+                        target.status().unwrap_or(0),
+                        &target.response_text().ok().flatten().unwrap_or_default(),
+                    ),
+                    "abort" => Err(ApiFailure {
+                        status: 0,
+                        code: ErrorCode::Unavailable,
+                        message: "The upload was cancelled.".to_owned(),
+                    }),
+                    _ => Err(ApiFailure::network("the upload broke off")),
+                };
+                done(result);
+            },
+        );
+        if let Ok(upload) = xhr.upload() {
+            upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+        }
+        xhr.set_onload(Some(on_end.as_ref().unchecked_ref()));
+        xhr.set_onerror(Some(on_end.as_ref().unchecked_ref()));
+        xhr.set_onabort(Some(on_end.as_ref().unchecked_ref()));
+        xhr.send_with_opt_blob(Some(file))
+            .map_err(|_| ApiFailure::network("the upload could not start"))?;
+        Ok(Self {
+            xhr,
+            _on_progress: on_progress,
+            _on_end: on_end,
+        })
+    }
+
+    pub fn cancel(&self) {
+        let _ = self.xhr.abort();
+    }
 }
 
 #[cfg(not(feature = "hydrate"))]

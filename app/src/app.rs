@@ -5,10 +5,11 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use crate::live::Live;
 use crate::pages::admin::{
     AuditPage, FederationPage, GroupPage, GroupsPage, SettingsPage, UserPage, UsersPage,
 };
-use crate::pages::{AccountPage, ContactsPage, LoginPage, NotFound};
+use crate::pages::{AccountPage, ChatsPage, ContactsPage, LoginPage, NotFound};
 
 /// The document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -34,6 +35,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    Live::provide();
     view! {
         <Stylesheet id="leptos" href="/pkg/causeway.css" />
         <Title formatter=|title: String| {
@@ -41,7 +43,9 @@ pub fn App() -> impl IntoView {
         } />
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/") view=ContactsPage />
+                <Route path=path!("/") view=ChatsPage />
+                <Route path=path!("/chats/:id") view=ChatsPage />
+                <Route path=path!("/contacts") view=ContactsPage />
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/account") view=AccountPage />
                 <Route path=path!("/admin") view=UsersPage />

@@ -6,12 +6,15 @@
 //! - [`app`]: the HTML shell, the router and the page list.
 //! - [`pages`]: one component per screen.
 //! - [`components`]: pieces shared by several pages.
+//! - [`live`]: the tab's realtime connection; [`notify`]: browser notifications.
 
 #![recursion_limit = "256"]
 
 pub mod api;
 pub mod app;
 pub mod components;
+pub mod live;
+pub mod notify;
 pub mod pages;
 pub mod types;
 

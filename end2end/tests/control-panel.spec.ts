@@ -129,6 +129,7 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       const wolfContext = await browser.newContext();
       const wolf = await wolfContext.newPage();
       await signIn(wolf, corp.url, 'wolf', 'wolf-password-1');
+      await wolf.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Contacts' }).click();
       const people = wolf.getByRole('list', { name: 'Contacts' });
       await expect(people.getByRole('listitem')).toHaveCount(2);
       await expect(people.getByText('Albert Moore (Guest)')).toBeVisible();

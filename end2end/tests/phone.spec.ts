@@ -12,7 +12,8 @@ test('the control panel and the user pages fit a phone screen', async ({ page })
   const corp = server('corp.example');
   await signIn(page, corp.url, 'admin', corp.adminPassword);
   const screens: Array<[string, string]> = [
-    ['/', 'Contacts'],
+    ['/', 'Chats'],
+    ['/contacts', 'Contacts'],
     ['/account', 'My account'],
     ['/admin/users', 'Users'],
     ['/admin/users/1', 'Administrator (admin)'],

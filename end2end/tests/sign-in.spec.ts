@@ -17,12 +17,16 @@ test('the administrator signs in through the page and sees the home page', async
   await page.getByRole('button', { name: 'Sign in' }).click();
 
   await expect(page).toHaveURL(`${corp.url}/`);
+  await expect(page.getByRole('heading', { name: 'Chats', exact: true })).toBeVisible();
+  await expect(page.getByText('No chats yet.')).toBeVisible();
+  await screenshot(page, 'home');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Contacts' }).click();
   await expect(page.getByRole('heading', { name: 'Contacts' })).toBeVisible();
   await expect(page.getByText('admin@corp.example')).toBeVisible();
   await expect(page.getByText('Signed in as Administrator')).toBeVisible();
   // An administrator finds the control panel in the main navigation.
   await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Control panel' })).toBeVisible();
-  await screenshot(page, 'home');
+  await screenshot(page, 'contacts');
 
   // Remember me: the session cookie outlives the browser session.
   const cookies = await page.context().cookies();
@@ -33,6 +37,7 @@ test('the administrator signs in through the page and sees the home page', async
   // A reload keeps the person signed in.
   await page.reload();
   await expect(page.getByRole('heading', { name: 'Contacts' })).toBeVisible();
+  await expect(page).toHaveURL(`${corp.url}/contacts`);
 
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(`${corp.url}/login`);
@@ -65,7 +70,7 @@ test('the keyboard alone signs in, with the full Causeway ID', async ({ page }) 
   await page.keyboard.press('Tab');
   await page.keyboard.type(corp.adminPassword);
   await page.keyboard.press('Enter');
-  await expect(page.getByRole('heading', { name: 'Contacts' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Chats', exact: true })).toBeVisible();
 });
 
 test('sign-in and home fit a phone screen', async ({ browser }) => {
@@ -77,7 +82,7 @@ test('sign-in and home fit a phone screen', async ({ browser }) => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
   expect(overflow).toBe(false);
   await signIn(page, corp.url, 'admin', corp.adminPassword);
-  await expect(page.getByRole('heading', { name: 'Contacts' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Chats', exact: true })).toBeVisible();
   expect(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)).toBe(false);
   await screenshot(page, 'home-phone');
   await context.close();

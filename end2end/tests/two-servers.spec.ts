@@ -20,6 +20,8 @@ test('two servers run side by side, each with its own administrator', async ({ b
 
   await signIn(corpPage, corp.url, 'admin', corp.adminPassword);
   await signIn(guestPage, guest.url, 'admin', guest.adminPassword);
+  await corpPage.goto(`${corp.url}/contacts`);
+  await guestPage.goto(`${guest.url}/contacts`);
   await expect(corpPage.locator('code', { hasText: 'admin@corp' })).toHaveText('admin@corp');
   await expect(guestPage.locator('code', { hasText: 'admin@guest' })).toHaveText('admin@guest');
   await screenshot(guestPage, 'home-guest');

@@ -62,6 +62,7 @@ fn message(chat_id: i64, row: MessageRow) -> Result<Message, ApiError> {
         created_at: row.created_at,
         edited_at: row.edited_at,
         deleted_at: row.deleted_at,
+        file: None,
     })
 }
 
@@ -120,6 +121,8 @@ async fn detail(state: &AppState, chat: ChatRow, me: &CausewayId) -> Result<Chat
         members.push(ChatMember {
             display_name: display_name(state, &id).await?,
             role: role(&row.role)?,
+            read_seq: row.read_seq,
+            online: state.hub.is_online(&row.member),
             causeway_id: id,
         });
     }

@@ -74,6 +74,7 @@ async fn contacts(state: &AppState, user: &AuthUser) -> Result<Contacts, ApiErro
                     .as_ref()
                     .and_then(|u| u.avatar.as_deref())
                     .map(avatars::url);
+                let online = is_local && state.hub.is_online(&key);
                 index.insert(key, merged.len());
                 merged.push(Contact {
                     causeway_id: entry.causeway_id,
@@ -81,6 +82,7 @@ async fn contacts(state: &AppState, user: &AuthUser) -> Result<Contacts, ApiErro
                     is_local,
                     avatar_url,
                     sources: vec![source],
+                    online,
                 });
             }
         }

@@ -13,7 +13,7 @@ use crate::error::Json;
         description = "The HTTP API of a Causeway server: what its web client uses, and what scripts and bots may use. \
             Every error is `{\"error\": {\"code\", \"message\"}}` with a stable code. Requests that change state \
             from a browser must come from the server's own origin; sessions are the `causeway_session` cookie. \
-            Realtime: a WebSocket at `/api/v1/events` (same session) sends `Push` JSON frames, `ready` first."
+            Realtime: a WebSocket at `/api/v1/events` (same session) sends `Push` JSON frames, `ready` first, and takes `ClientFrame`s (typing)."
     ),
     paths(
         crate::auth::routes::login,
@@ -67,7 +67,7 @@ use crate::error::Json;
         crate::chats::set_role,
         document,
     ),
-    components(schemas(app::types::Push)),
+    components(schemas(app::types::Push, app::types::ClientFrame)),
     tags(
         (name = "auth", description = "Signing in and out"),
         (name = "account", description = "What every signed-in user may do"),

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use app::types::Push;
+use app::types::{ClientFrame, Push};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
@@ -49,24 +49,34 @@ impl Hub {
         self.sockets.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn subscribe(&self, who: &str) -> (u64, mpsc::Receiver<std::sync::Arc<str>>) {
+    /// Opens a socket's queue; `true` as the last value when it is the person's
+    /// first open socket (they just came online).
+    fn subscribe(&self, who: &str) -> (u64, mpsc::Receiver<std::sync::Arc<str>>, bool) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (sender, receiver) = mpsc::channel(QUEUE);
-        self.sockets()
-            .entry(who.to_owned())
-            .or_default()
-            .push((id, sender));
-        (id, receiver)
+        let mut sockets = self.sockets();
+        let list = sockets.entry(who.to_owned()).or_default();
+        list.push((id, sender));
+        (id, receiver, list.len() == 1)
     }
 
-    fn unsubscribe(&self, who: &str, id: u64) {
+    /// Closes a socket's queue; `true` when it was the person's last (they went
+    /// offline).
+    fn unsubscribe(&self, who: &str, id: u64) -> bool {
         let mut sockets = self.sockets();
         if let Some(list) = sockets.get_mut(who) {
             list.retain(|(i, _)| *i != id);
             if list.is_empty() {
                 sockets.remove(who);
+                return true;
             }
         }
+        false
+    }
+
+    /// Has the person at least one socket open?
+    pub fn is_online(&self, who: &str) -> bool {
+        self.sockets().contains_key(who)
     }
 
     /// Sends `push` to every open socket of the people named. Serialised once.
@@ -111,13 +121,70 @@ pub async fn connect(
         .on_upgrade(move |socket| run(socket, state, who))
 }
 
+/// Tells everyone who shares a chat with `who` that they came online or went
+/// offline. Best effort: a failed look-up is logged, never fatal to the socket.
+async fn announce_presence(state: &AppState, who: &str, online: bool) {
+    let Ok(member) = who.parse() else { return };
+    match state.store.chat_partners(who).await {
+        Ok(partners) => state.hub.publish(
+            partners.iter().map(String::as_str),
+            &Push::Presence { member, online },
+        ),
+        Err(error) => tracing::warn!(%error, "presence: chat partners not found"),
+    }
+}
+
+/// Least time between two typing notices of one socket for one chat.
+const TYPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Relays "typing" to the chat's other members, if `who` is a member, at most
+/// once per [`TYPING_INTERVAL`] per chat.
+async fn relay_typing(
+    state: &AppState,
+    who: &str,
+    chat_id: i64,
+    last: &mut HashMap<i64, std::time::Instant>,
+) {
+    let now = std::time::Instant::now();
+    if last
+        .get(&chat_id)
+        .is_some_and(|at| now.duration_since(*at) < TYPING_INTERVAL)
+    {
+        return;
+    }
+    if last.len() > 64 {
+        last.retain(|_, at| now.duration_since(*at) < TYPING_INTERVAL);
+    }
+    last.insert(chat_id, now);
+    let (Ok(Some(_)), Ok(member)) = (state.store.chat_member(chat_id, who).await, who.parse())
+    else {
+        return;
+    };
+    match state.store.chat_members(chat_id).await {
+        Ok(members) => state.hub.publish(
+            members
+                .iter()
+                .map(|m| m.member.as_str())
+                .filter(|m| *m != who),
+            &Push::Typing { chat_id, member },
+        ),
+        Err(error) => tracing::warn!(%error, "typing: chat members not found"),
+    }
+}
+
 async fn run(socket: WebSocket, state: AppState, who: String) {
     let hub = state.hub.clone();
-    let (id, mut pushes) = hub.subscribe(&who);
+    let (id, mut pushes, first) = hub.subscribe(&who);
+    if first {
+        announce_presence(&state, &who, true).await;
+    }
     let (mut sink, mut stream) = socket.split();
+    let mut typing = HashMap::new();
     let ready = serde_json::to_string(&Push::Ready).unwrap_or_default();
     if sink.send(WsMessage::Text(ready.into())).await.is_err() {
-        hub.unsubscribe(&who, id);
+        if hub.unsubscribe(&who, id) {
+            announce_presence(&state, &who, false).await;
+        }
         return;
     }
     loop {
@@ -138,8 +205,15 @@ async fn run(socket: WebSocket, state: AppState, who: String) {
                 }
             },
             incoming = stream.next() => match incoming {
-                // Clients send nothing yet but pings, which the library answers.
                 Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(WsMessage::Text(text))) => {
+                    // Unknown or malformed frames are ignored: an older or newer
+                    // client must not lose its socket over them.
+                    if let Ok(ClientFrame::Typing { chat_id }) = serde_json::from_str(text.as_str()) {
+                        relay_typing(&state, &who, chat_id, &mut typing).await;
+                    }
+                }
+                // Pings are answered by the library.
                 Some(Ok(_)) => {}
             },
             () = hub.closing.cancelled() => {
@@ -151,5 +225,7 @@ async fn run(socket: WebSocket, state: AppState, who: String) {
             }
         }
     }
-    hub.unsubscribe(&who, id);
+    if hub.unsubscribe(&who, id) {
+        announce_presence(&state, &who, false).await;
+    }
 }

@@ -1636,6 +1636,8 @@ async fn contacts_merge_group_and_personal_books() {
         is_local,
         avatar_url: None,
         sources,
+        // No one here has a socket open.
+        online: false,
     };
     assert_eq!(
         contacts.contacts,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use app::types::{ChatDetail, ChatEvent, Push};
 use common::{Client, TestServer};
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message as Ws;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -330,5 +330,94 @@ async fn another_site_cannot_open_a_socket_with_the_users_cookie() {
         .insert("origin", format!("http://{}", server.addr).parse().unwrap());
     let (_socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
     assert_eq!(response.status(), 101);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn chat_partners_see_presence_and_typing_and_outsiders_do_not() {
+    let server = setup().await;
+    let (wolf, wolf_cookie) = sign_in(&server, "wolf").await;
+    let (_moore, moore_cookie) = sign_in(&server, "moore").await;
+    let (_eve, eve_cookie) = sign_in(&server, "eve").await;
+    let chat: ChatDetail = wolf
+        .post_json(
+            "/api/v1/chats/direct",
+            &json!({ "with": "moore@localhost" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        chat.members.iter().all(|m| !m.online),
+        "no one has a tab open yet"
+    );
+    let mut wolf_socket = connect(&server, &wolf_cookie).await;
+    let mut eve_socket = connect(&server, &eve_cookie).await;
+
+    // Moore comes online: Wolf, who shares a chat with him, hears it; Eve does not.
+    let mut moore_socket = connect(&server, &moore_cookie).await;
+    assert_eq!(
+        next(&mut wolf_socket).await,
+        Push::Presence {
+            member: "moore@localhost".parse().unwrap(),
+            online: true
+        }
+    );
+    let shown: ChatDetail = wolf.get_ok(&format!("/api/v1/chats/{}", chat.id)).await;
+    let moore = shown
+        .members
+        .iter()
+        .find(|m| m.causeway_id.login.as_str() == "moore")
+        .unwrap();
+    assert!(moore.online);
+    // A second tab is not news.
+    let second_tab = connect(&server, &moore_cookie).await;
+    quiet(&mut wolf_socket).await;
+
+    // Typing reaches the other member, once per interval, and never an outsider.
+    for _ in 0..3 {
+        moore_socket
+            .send(Ws::Text(
+                json!({ "type": "typing", "chat_id": chat.id })
+                    .to_string()
+                    .into(),
+            ))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        next(&mut wolf_socket).await,
+        Push::Typing {
+            chat_id: chat.id,
+            member: "moore@localhost".parse().unwrap()
+        }
+    );
+    quiet(&mut wolf_socket).await;
+    // Eve is not in the chat: her typing notice for it goes nowhere, and garbage
+    // does not cost her the socket.
+    eve_socket
+        .send(Ws::Text(
+            json!({ "type": "typing", "chat_id": chat.id })
+                .to_string()
+                .into(),
+        ))
+        .await
+        .unwrap();
+    eve_socket.send(Ws::Text("not json".into())).await.unwrap();
+    quiet(&mut wolf_socket).await;
+    quiet(&mut eve_socket).await;
+
+    // Moore closes both tabs: Wolf hears he went offline, once.
+    drop(second_tab);
+    moore_socket.close(None).await.unwrap();
+    drop(moore_socket);
+    assert_eq!(
+        next(&mut wolf_socket).await,
+        Push::Presence {
+            member: "moore@localhost".parse().unwrap(),
+            online: false
+        }
+    );
     server.stop().await;
 }

@@ -6,11 +6,14 @@ use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api::{self, ApiFailure};
 use crate::components::{Avatar, Brand};
+use crate::live::Live;
+use crate::notify::Notifier;
 use crate::types::{CurrentUser, ErrorCode};
 
 /// Which part of the app a page belongs to, for the highlighted navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
+    Chats,
     Contacts,
     Account,
     Admin,
@@ -25,6 +28,10 @@ pub fn Frame(section: Section, children: Children) -> impl IntoView {
     let me = LocalResource::new(api::me);
     provide_context(Me(me));
     let navigate = use_navigate();
+    let live = Live::get();
+    // The tab's realtime connection lives as long as the tab; signed-in pages open it.
+    Effect::new(move |_| live.start());
+    let my_id = Signal::derive(move || me.get().and_then(Result::ok).map(|u| u.causeway_id));
 
     // A session that ended (expired, signed out elsewhere) sends the person back to sign in.
     Effect::new({
@@ -35,6 +42,7 @@ pub fn Frame(section: Section, children: Children) -> impl IntoView {
                 ..
             })) = me.get()
             {
+                live.stop();
                 navigate("/login", Default::default());
             }
         }
@@ -43,6 +51,7 @@ pub fn Frame(section: Section, children: Children) -> impl IntoView {
     let sign_out = Action::new_local(|_: &()| api::logout());
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_out.value().get() {
+            live.stop();
             navigate("/login", Default::default());
         }
     });
@@ -56,7 +65,8 @@ pub fn Frame(section: Section, children: Children) -> impl IntoView {
                     <Brand />
                 </a>
                 <nav class="topnav" aria-label="Main">
-                    <a href="/" aria-current=current(Section::Contacts)>"Contacts"</a>
+                    <a href="/" aria-current=current(Section::Chats)>"Chats"</a>
+                    <a href="/contacts" aria-current=current(Section::Contacts)>"Contacts"</a>
                     <a href="/account" aria-current=current(Section::Account)>"My account"</a>
                     <Show when=is_admin>
                         <a href="/admin/users" aria-current=current(Section::Admin)>"Control panel"</a>
@@ -92,6 +102,7 @@ pub fn Frame(section: Section, children: Children) -> impl IntoView {
                     .and_then(Result::err)
                     .map(|failure| view! { <div class="notice error banner" role="alert">{failure.message}</div> })
             }}
+            <Notifier me=my_id />
             {children()}
         </div>
     }

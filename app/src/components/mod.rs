@@ -5,9 +5,11 @@ mod brand;
 mod delete_card;
 mod feedback;
 mod frame;
+mod rich_text;
 
 pub use avatar::{Avatar, initials};
 pub use brand::Brand;
 pub use delete_card::DeleteCard;
 pub use feedback::{ErrorNotice, Loading, format_time, outcome};
 pub use frame::{AdminLayout, Frame, Me, Section};
+pub use rich_text::{RichText, human_size, short_time};

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_navigate;
 
 use crate::api::{self, ApiFailure};
 use crate::components::{Avatar, ErrorNotice, Frame, Loading, Me, Section};
@@ -96,6 +97,34 @@ fn ContactList(
     }
 }
 
+/// Opens (or makes) the direct chat with someone and goes there.
+fn message_button(person: CausewayId, name: String) -> impl IntoView {
+    let navigate = use_navigate();
+    let open = Action::new_local(move |_: &()| {
+        let person = person.clone();
+        async move { api::open_direct_chat(person).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(chat)) = open.value().get() {
+            navigate(&format!("/chats/{}", chat.id), Default::default());
+        }
+    });
+    view! {
+        <button
+            type="button"
+            class="button small"
+            aria-label=format!("Message {name}")
+            disabled=move || open.pending().get()
+            on:click=move |_| {
+                open.dispatch(());
+            }
+        >
+            "Message"
+        </button>
+        {move || open.value().get().and_then(Result::err).map(|f| view! { <span class="form-error" role="alert">{f.message}</span> })}
+    }
+}
+
 #[component]
 fn ContactRow(contact: Contact) -> impl IntoView {
     let sources = contact
@@ -108,9 +137,17 @@ fn ContactRow(contact: Contact) -> impl IntoView {
         .collect::<Vec<_>>()
         .join(" · ");
     let server = (!contact.is_local).then(|| contact.causeway_id.server.to_string());
+    let presence = if contact.online { "Online" } else { "Offline" };
     view! {
         <li class="person">
-            <Avatar name=contact.display_name.clone() url=contact.avatar_url.clone() />
+            <span class="avatar-with-presence">
+                <Avatar name=contact.display_name.clone() url=contact.avatar_url.clone() />
+                {contact.is_local.then(|| view! {
+                    <span class="presence" class:online=contact.online title=presence>
+                        <span class="visually-hidden">{presence}</span>
+                    </span>
+                })}
+            </span>
             <span class="person-main">
                 <span class="person-name">
                     {contact.display_name.clone()}
@@ -119,6 +156,7 @@ fn ContactRow(contact: Contact) -> impl IntoView {
                 <span class="person-id">{contact.causeway_id.to_string()}</span>
             </span>
             <span class="person-source muted">{sources}</span>
+            {contact.is_local.then(|| message_button(contact.causeway_id.clone(), contact.display_name.clone()))}
         </li>
     }
 }

@@ -2,11 +2,13 @@
 
 mod account;
 pub mod admin;
+mod chats;
 mod contacts;
 mod login;
 mod not_found;
 
 pub use account::AccountPage;
+pub use chats::ChatsPage;
 pub use contacts::ContactsPage;
 pub use login::LoginPage;
 pub use not_found::NotFound;

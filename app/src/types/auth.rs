@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::CausewayId;
+use super::{CausewayId, Right};
 
 /// `POST /api/v1/auth/login`. `login` is a bare login or a full Causeway ID.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -35,4 +35,8 @@ pub struct CurrentUser {
     pub is_admin: bool,
     /// Where the user's photo is, if they set one.
     pub avatar_url: Option<String>,
+    /// The user's effective rights (from all their groups). The UI hides what is
+    /// not allowed; the server checks every request anyway.
+    #[serde(default)]
+    pub rights: Vec<Right>,
 }

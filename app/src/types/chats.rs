@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::CausewayId;
+use super::{CausewayId, FileInfo};
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -89,6 +89,10 @@ pub struct ChatMember {
     pub causeway_id: CausewayId,
     pub display_name: String,
     pub role: ChatRole,
+    /// The member has read the chat up to this sequence number.
+    pub read_seq: i64,
+    /// Has a browser tab open now.
+    pub online: bool,
 }
 
 /// A message as it stands now. `seq` is its number in the chat.
@@ -105,6 +109,9 @@ pub struct Message {
     pub created_at: i64,
     pub edited_at: Option<i64>,
     pub deleted_at: Option<i64>,
+    /// The file the message carries; `None` once the message is deleted.
+    #[serde(default)]
+    pub file: Option<FileInfo>,
 }
 
 /// A chat in the person's chat list.
@@ -160,9 +167,14 @@ pub struct CreateGroupChat {
 #[serde(deny_unknown_fields)]
 pub struct SendMessage {
     pub client_id: String,
+    /// May be empty when a file is sent.
     pub body: String,
     #[serde(default)]
     pub reply_to: Option<i64>,
+    /// A file the sender uploaded to this chat (`POST /api/v1/chats/{id}/files`)
+    /// and has not sent with another message.
+    #[serde(default)]
+    pub file: Option<i64>,
 }
 
 /// `PATCH /api/v1/chats/{id}/messages/{seq}`
@@ -235,4 +247,19 @@ pub enum Push {
         member: CausewayId,
         seq: i64,
     },
+    /// A member is typing in a chat (sent at most every few seconds while they
+    /// type; clients show it for a few seconds).
+    Typing { chat_id: i64, member: CausewayId },
+    /// Someone the person shares a chat with opened their first tab or closed
+    /// their last one.
+    Presence { member: CausewayId, online: bool },
+}
+
+/// What a client may send over the WebSocket, one JSON text frame each.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientFrame {
+    /// The person is typing in this chat.
+    Typing { chat_id: i64 },
 }

@@ -372,6 +372,9 @@ pub struct Contact {
     /// The person's photo, for people of this server who set one.
     pub avatar_url: Option<String>,
     pub sources: Vec<ContactSource>,
+    /// Has a browser tab open on this server now (people of this server only).
+    #[serde(default)]
+    pub online: bool,
 }
 
 /// `GET /api/v1/contacts`

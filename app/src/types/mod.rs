@@ -5,18 +5,20 @@ pub mod auth;
 pub mod chats;
 pub mod directory;
 pub mod error;
+pub mod files;
 pub mod ids;
 pub mod rights;
 pub mod settings;
 
 pub use auth::{CurrentUser, LoginRequest};
 pub use chats::{
-    AddMembers, ChatDetail, ChatEvent, ChatKind, ChatMember, ChatRole, ChatSummary,
+    AddMembers, ChatDetail, ChatEvent, ChatKind, ChatMember, ChatRole, ChatSummary, ClientFrame,
     CreateGroupChat, EditMessage, Message, OpenDirectChat, Push, ReadUpTo, SendMessage,
     SetChatRole,
 };
 pub use directory::*;
 pub use error::{ApiErrorBody, ErrorCode};
+pub use files::FileInfo;
 pub use ids::{CausewayId, IdError, Login, LoginOrId, ServerName};
 pub use rights::Right;
 pub use settings::*;

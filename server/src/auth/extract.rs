@@ -73,14 +73,17 @@ impl AuthUser {
         CausewayId::new(login, state.config.server_name.clone())
     }
 
-    pub fn to_current_user(&self, state: &AppState) -> CurrentUser {
-        CurrentUser {
+    /// This user as `GET /api/v1/me` shows them, with their effective rights.
+    pub async fn to_current_user(&self, state: &AppState) -> Result<CurrentUser, ApiError> {
+        let (_, grants) = crate::rights::effective(&state.store, self.user.id).await?;
+        Ok(CurrentUser {
             id: self.user.id,
             causeway_id: self.causeway_id(state),
             display_name: self.user.display_name.clone(),
             is_admin: self.user.is_admin,
             avatar_url: self.user.avatar.as_deref().map(crate::avatars::url),
-        }
+            rights: grants.into_iter().map(|g| g.right).collect(),
+        })
     }
 }
 

@@ -193,7 +193,9 @@ pub async fn login(
         Some(detail),
     )
     .await;
-    Ok(Json(AuthUser { user, address }.to_current_user(&state)))
+    Ok(Json(
+        AuthUser { user, address }.to_current_user(&state).await?,
+    ))
 }
 
 /// 429 with `Retry-After`, for a locked account or address.
@@ -230,6 +232,9 @@ pub async fn logout(session: Session) -> Result<StatusCode, ApiError> {
     responses((status = 200, body = CurrentUser), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
     tag = "account"
 )]
-pub async fn me(State(state): State<AppState>, user: AuthUser) -> Json<CurrentUser> {
-    Json(user.to_current_user(&state))
+pub async fn me(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<CurrentUser>, ApiError> {
+    Ok(Json(user.to_current_user(&state).await?))
 }

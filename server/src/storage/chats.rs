@@ -574,4 +574,16 @@ impl Store {
             .fetch_all(pool)
             .await)?)
     }
+
+    /// Everyone who shares a chat with `member` (not `member`): whom their
+    /// presence concerns.
+    pub async fn chat_partners(&self, member: &str) -> Result<Vec<String>> {
+        let sql = "select distinct other.member from chat_members mine \
+                   join chat_members other on other.chat_id = mine.chat_id \
+                   where mine.member = $1 and other.member <> $1";
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql)
+            .bind(member)
+            .fetch_all(pool)
+            .await)?)
+    }
 }

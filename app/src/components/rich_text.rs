@@ -1,0 +1,147 @@
+//! Message text as people expect it: plain text (never HTML), with web links
+//! clickable, and times in the reader's own time zone.
+
+use leptos::prelude::*;
+
+/// A piece of a message: text, or a link to show as itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece<'a> {
+    Text(&'a str),
+    Link(&'a str),
+}
+
+/// Splits `text` into plain text and `http(s)://` links. A link ends at white
+/// space; trailing punctuation that usually closes a sentence is left out of it.
+pub fn pieces(text: &str) -> Vec<Piece<'_>> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = find_link(rest) {
+        let tail = &rest[start..];
+        let mut end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+        while end > 0 && tail[..end].ends_with(['.', ',', ';', ':', '!', '?', ')', '"', '\'']) {
+            end -= 1;
+        }
+        let link = &tail[..end];
+        if link.len() <= "https://".len() {
+            // A bare scheme is text.
+            let skip = start + tail.find("//").map_or(1, |i| i + 2);
+            out.push(Piece::Text(&rest[..skip]));
+            rest = &rest[skip..];
+            continue;
+        }
+        if start > 0 {
+            out.push(Piece::Text(&rest[..start]));
+        }
+        out.push(Piece::Link(link));
+        rest = &tail[end..];
+    }
+    if !rest.is_empty() {
+        out.push(Piece::Text(rest));
+    }
+    out
+}
+
+fn find_link(text: &str) -> Option<usize> {
+    let lower = text.to_ascii_lowercase();
+    [lower.find("https://"), lower.find("http://")]
+        .into_iter()
+        .flatten()
+        .min()
+}
+
+/// A message body: text nodes and links; line breaks kept by CSS.
+#[component]
+pub fn RichText(#[prop(into)] text: String) -> impl IntoView {
+    let views = pieces(&text)
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Text(t) => t.to_owned().into_any(),
+            Piece::Link(url) => view! {
+                <a href=url.to_owned() target="_blank" rel="noopener noreferrer nofollow">{url.to_owned()}</a>
+            }
+            .into_any(),
+        })
+        .collect_view();
+    view! { <span class="rich-text">{views}</span> }
+}
+
+/// Unix milliseconds as the reader's local time: `14:05` today, else the date too.
+pub fn short_time(ms: i64) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+        let now = js_sys::Date::new_0();
+        let time = format!("{:02}:{:02}", date.get_hours(), date.get_minutes());
+        if date.to_date_string() == now.to_date_string() {
+            time
+        } else {
+            format!(
+                "{}-{:02}-{:02} {time}",
+                date.get_full_year(),
+                date.get_month() + 1,
+                date.get_date()
+            )
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    super::format_time(ms)
+}
+
+/// A size in bytes as people read it: `820 B`, `14.2 KB`, `3.1 MB`.
+pub fn human_size(bytes: i64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Piece::{Link, Text};
+    use super::*;
+
+    #[test]
+    fn links_are_found_and_sentences_keep_their_punctuation() {
+        assert_eq!(pieces("plain"), vec![Text("plain")]);
+        assert_eq!(
+            pieces("See https://example.com/a?b=1, then http://x.org."),
+            vec![
+                Text("See "),
+                Link("https://example.com/a?b=1"),
+                Text(", then "),
+                Link("http://x.org"),
+                Text("."),
+            ]
+        );
+        assert_eq!(
+            pieces("(HTTPS://Example.com)"),
+            vec![Text("("), Link("HTTPS://Example.com"), Text(")")]
+        );
+        assert_eq!(
+            pieces("just https:// and"),
+            vec![Text("just https://"), Text(" and")]
+        );
+        assert_eq!(
+            pieces("<script>alert(1)</script>"),
+            vec![Text("<script>alert(1)</script>")]
+        );
+        assert_eq!(
+            pieces("javascript:alert(1)"),
+            vec![Text("javascript:alert(1)")]
+        );
+    }
+
+    #[test]
+    fn sizes_read_naturally() {
+        assert_eq!(human_size(820), "820 B");
+        assert_eq!(human_size(14_540), "14.2 KB");
+        assert_eq!(human_size(3_250_000), "3.1 MB");
+    }
+}

@@ -1,0 +1,245 @@
+//! The tab's realtime connection: one WebSocket to `/api/v1/events`, opened when
+//! a signed-in page shows and reopened with jittered backoff when it drops.
+//!
+//! Views subscribe with [`Live::on`] for the pushes they care about, and watch
+//! [`Live::ready`], which changes each time the socket (re)connects: that is when
+//! they catch up over HTTP by sequence number, so nothing is missed in between.
+//! In the server build everything here is inert.
+
+use leptos::prelude::*;
+
+use crate::types::{ClientFrame, Push};
+
+/// The handle views use; provided once for the whole app.
+#[derive(Debug, Clone, Copy)]
+pub struct Live {
+    /// Changes at every `ready` frame (first connection and each reconnection).
+    pub ready: RwSignal<u64>,
+    /// The socket is open and live.
+    pub connected: RwSignal<bool>,
+}
+
+impl Live {
+    pub fn provide() -> Self {
+        let live = Self {
+            ready: RwSignal::new(0),
+            connected: RwSignal::new(false),
+        };
+        provide_context(live);
+        live
+    }
+
+    pub fn get() -> Self {
+        expect_context::<Live>()
+    }
+
+    /// Opens the socket if it is not open yet (signed-in pages call this).
+    pub fn start(self) {
+        #[cfg(feature = "hydrate")]
+        imp::start(self);
+    }
+
+    /// Closes the socket for good (signing out).
+    pub fn stop(self) {
+        #[cfg(feature = "hydrate")]
+        imp::stop(self);
+    }
+
+    /// Calls `listener` with every push until the calling component is gone.
+    pub fn on(self, listener: impl Fn(&Push) + 'static) {
+        #[cfg(feature = "hydrate")]
+        {
+            let id = imp::listen(std::rc::Rc::new(listener));
+            on_cleanup(move || imp::unlisten(id));
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = listener;
+    }
+
+    /// Sends a frame if the socket is open; dropped otherwise (typing notices
+    /// are worthless late).
+    pub fn send(self, frame: &ClientFrame) {
+        #[cfg(feature = "hydrate")]
+        imp::send(frame);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = frame;
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod imp {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+    use super::*;
+
+    type Listener = Rc<dyn Fn(&Push)>;
+
+    struct Socket {
+        ws: WebSocket,
+        _on_message: Closure<dyn FnMut(MessageEvent)>,
+        _on_close: Closure<dyn FnMut(CloseEvent)>,
+    }
+
+    #[derive(Default)]
+    struct State {
+        listeners: Vec<(u64, Listener)>,
+        next_id: u64,
+        socket: Option<Socket>,
+        /// Signed in and wanting a connection.
+        wanted: bool,
+        /// A reconnection is scheduled.
+        waiting: bool,
+        /// Failed attempts since the last `ready`, for the backoff.
+        failures: u32,
+    }
+
+    thread_local! {
+        static STATE: RefCell<State> = RefCell::new(State::default());
+    }
+
+    pub fn listen(listener: Listener) -> u64 {
+        STATE.with_borrow_mut(|s| {
+            s.next_id += 1;
+            s.listeners.push((s.next_id, listener));
+            s.next_id
+        })
+    }
+
+    pub fn unlisten(id: u64) {
+        STATE.with_borrow_mut(|s| s.listeners.retain(|(i, _)| *i != id));
+    }
+
+    pub fn start(live: Live) {
+        let open_now = STATE.with_borrow_mut(|s| {
+            let idle = !s.wanted;
+            s.wanted = true;
+            idle && s.socket.is_none() && !s.waiting
+        });
+        if open_now {
+            open(live);
+        }
+    }
+
+    pub fn stop(live: Live) {
+        let socket = STATE.with_borrow_mut(|s| {
+            s.wanted = false;
+            s.socket.take()
+        });
+        if let Some(socket) = socket {
+            socket.ws.set_onclose(None);
+            socket.ws.set_onmessage(None);
+            let _ = socket.ws.close();
+        }
+        live.connected.set(false);
+    }
+
+    pub fn send(frame: &ClientFrame) {
+        let Ok(text) = serde_json::to_string(frame) else {
+            return;
+        };
+        STATE.with_borrow(|s| {
+            if let Some(socket) = &s.socket
+                && socket.ws.ready_state() == WebSocket::OPEN
+            {
+                let _ = socket.ws.send_with_str(&text);
+            }
+        });
+    }
+
+    fn dispatch(live: Live, push: Push) {
+        if push == Push::Ready {
+            STATE.with_borrow_mut(|s| s.failures = 0);
+            live.connected.set(true);
+            live.ready.update(|n| *n += 1);
+        }
+        // Listeners may subscribe or unsubscribe while they run: call a snapshot.
+        let listeners: Vec<Listener> =
+            STATE.with_borrow(|s| s.listeners.iter().map(|(_, l)| l.clone()).collect());
+        for listener in listeners {
+            listener(&push);
+        }
+    }
+
+    fn open(live: Live) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let location = window.location();
+        let scheme = match location.protocol().as_deref() {
+            Ok("https:") => "wss",
+            _ => "ws",
+        };
+        let Ok(host) = location.host() else {
+            return;
+        };
+        let ws = match WebSocket::new(&format!("{scheme}://{host}/api/v1/events")) {
+            Ok(ws) => ws,
+            Err(_) => {
+                retry_later(live);
+                return;
+            }
+        };
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            if let Some(text) = event.data().as_string()
+                && let Ok(push) = serde_json::from_str::<Push>(&text)
+            {
+                dispatch(live, push);
+            }
+        });
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_: CloseEvent| {
+            live.connected.set(false);
+            // The socket (and this closure) is replaced by the next attempt, from
+            // the timer: never dropped while it runs.
+            if STATE.with_borrow(|s| s.wanted) {
+                retry_later(live);
+            }
+        });
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        let old = STATE.with_borrow_mut(|s| {
+            s.socket.replace(Socket {
+                ws,
+                _on_message: on_message,
+                _on_close: on_close,
+            })
+        });
+        drop(old);
+    }
+
+    /// Schedules the next attempt: 0.5 s doubling to 30 s, with jitter so a
+    /// restarted server is not hit by every tab at once.
+    fn retry_later(live: Live) {
+        let delay = STATE.with_borrow_mut(|s| {
+            if s.waiting {
+                return None;
+            }
+            s.waiting = true;
+            s.failures = s.failures.saturating_add(1);
+            let base = (500.0 * 2f64.powi(s.failures.min(6) as i32)).min(30_000.0);
+            Some(base * (0.5 + js_sys::Math::random() / 2.0))
+        });
+        let Some(delay) = delay else {
+            return;
+        };
+        let retry = Closure::once_into_js(move || {
+            let go = STATE.with_borrow_mut(|s| {
+                s.waiting = false;
+                s.wanted
+            });
+            if go {
+                open(live);
+            }
+        });
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                retry.unchecked_ref(),
+                delay as i32,
+            );
+        }
+    }
+}

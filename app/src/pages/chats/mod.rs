@@ -1,0 +1,320 @@
+//! `/` and `/chats/:id`: the chat list beside the open chat. At phone width one
+//! of the two shows at a time.
+
+mod members;
+mod view;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+use crate::api::{self, ApiFailure};
+use crate::components::{ErrorNotice, Frame, Loading, Me, Section, short_time};
+use crate::live::Live;
+use crate::types::{
+    CausewayId, ChatKind, ChatSummary, Contact, CreateGroupChat, Message, Push, Right,
+};
+
+pub use view::ChatView;
+
+#[component]
+pub fn ChatsPage() -> impl IntoView {
+    let params = use_params_map();
+    let selected = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+    });
+    view! {
+        <Title text="Chats" />
+        <Frame section=Section::Chats>
+            <div class="chats-layout" class:chat-open=move || selected.get().is_some()>
+                <aside class="chat-list-pane" aria-labelledby="chats-heading">
+                    <ChatList selected />
+                </aside>
+                <main class="chat-pane">
+                    {move || match selected.get() {
+                        Some(id) => view! { <ChatView id /> }.into_any(),
+                        None => {
+                            view! {
+                                <div class="chat-placeholder">
+                                    <p class="muted">"Choose a chat, or start one from Contacts."</p>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                    }}
+                </main>
+            </div>
+        </Frame>
+    }
+}
+
+/// The person's chats, newest first, with unread counts; refreshed by pushes.
+#[component]
+fn ChatList(selected: Memo<Option<i64>>) -> impl IntoView {
+    let live = Live::get();
+    let chats = LocalResource::new(api::chats);
+    // Any change in a chat, or a reconnection, may reorder the list or change a count.
+    live.on(move |push| {
+        if matches!(push, Push::ChatEvent { .. } | Push::Read { .. }) {
+            chats.refetch();
+        }
+    });
+    Effect::new(move |previous: Option<u64>| {
+        let now = live.ready.get();
+        if previous.is_some_and(|p| p != now) {
+            chats.refetch();
+        }
+        now
+    });
+    let creating = RwSignal::new(false);
+
+    view! {
+        <div class="chat-list-head">
+            <h1 id="chats-heading">"Chats"</h1>
+            <button
+                type="button"
+                class="button small"
+                aria-expanded=move || creating.get().to_string()
+                on:click=move |_| creating.update(|c| *c = !*c)
+            >
+                "New group chat"
+            </button>
+        </div>
+        <NotificationPrompt />
+        <Show when=move || creating.get()>
+            <NewGroupChat on_done=move || creating.set(false) />
+        </Show>
+        <Transition fallback=|| view! { <Loading what="chats" /> }>
+            {move || {
+                chats
+                    .get()
+                    .map(|result| match result {
+                        Ok(list) if list.is_empty() => {
+                            view! {
+                                <p class="empty">
+                                    "No chats yet. Open " <a href="/contacts">"Contacts"</a>
+                                    " and choose Message to start one, or create a group chat."
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Ok(list) => {
+                            view! {
+                                <ul class="chat-list" aria-label="Your chats">
+                                    {list
+                                        .into_iter()
+                                        .map(|chat| view! { <ChatItem chat selected /> })
+                                        .collect_view()}
+                                </ul>
+                            }
+                                .into_any()
+                        }
+                        Err(failure) => view! { <ErrorNotice failure /> }.into_any(),
+                    })
+            }}
+        </Transition>
+    }
+}
+
+/// What the list shows of a message.
+fn preview(message: &Message) -> String {
+    if message.deleted_at.is_some() {
+        return "Message deleted".to_owned();
+    }
+    let text: String = message.body.chars().take(80).collect();
+    match (&message.file, text.trim().is_empty()) {
+        (Some(file), true) => format!("📎 {}", file.name),
+        _ => text,
+    }
+}
+
+#[component]
+fn ChatItem(chat: ChatSummary, selected: Memo<Option<i64>>) -> impl IntoView {
+    let id = chat.id;
+    let unread = chat.unread;
+    let label = if unread > 0 {
+        format!("{} unread", unread)
+    } else {
+        String::new()
+    };
+    let last = chat
+        .last_message
+        .as_ref()
+        .map(preview)
+        .unwrap_or_else(|| match chat.kind {
+            ChatKind::Group => "Group created".to_owned(),
+            ChatKind::Direct => "No messages yet".to_owned(),
+        });
+    view! {
+        <li>
+            <a
+                href=format!("/chats/{id}")
+                class="chat-item"
+                class:unread={unread > 0}
+                aria-current=move || (selected.get() == Some(id)).then_some("page")
+            >
+                <span class="chat-item-top">
+                    <span class="chat-item-title">{chat.title.clone()}</span>
+                    <time class="chat-item-time muted">{short_time(chat.last_at)}</time>
+                </span>
+                <span class="chat-item-bottom">
+                    <span class="chat-item-last muted">{last}</span>
+                    {(unread > 0)
+                        .then(|| {
+                            view! {
+                                <span class="unread-badge" aria-label=label.clone() title=label>
+                                    {if unread > 99 { "99+".to_owned() } else { unread.to_string() }}
+                                </span>
+                            }
+                        })}
+                </span>
+            </a>
+        </li>
+    }
+}
+
+/// A form to create a group chat with people from the address book.
+#[component]
+fn NewGroupChat(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let navigate = use_navigate();
+    let contacts = LocalResource::new(api::contacts);
+    let title = RwSignal::new(String::new());
+    let chosen = RwSignal::new(Vec::<CausewayId>::new());
+    let create = Action::new_local(|request: &CreateGroupChat| {
+        let request = request.clone();
+        async move { api::create_group_chat(&request).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(chat)) = create.value().get() {
+            on_done();
+            navigate(&format!("/chats/{}", chat.id), Default::default());
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        create.dispatch(CreateGroupChat {
+            title: title.get_untracked().trim().to_owned(),
+            members: chosen.get_untracked(),
+        });
+    };
+    view! {
+        <form class="card new-chat" on:submit=submit aria-labelledby="new-chat-heading">
+            <h2 id="new-chat-heading">"New group chat"</h2>
+            <div class="field">
+                <label for="new-chat-title">"Title"</label>
+                <input id="new-chat-title" type="text" required maxlength="100" bind:value=title />
+            </div>
+            <fieldset class="people-picker">
+                <legend>"People"</legend>
+                <Transition fallback=|| view! { <Loading what="contacts" /> }>
+                    {move || {
+                        contacts
+                            .get()
+                            .map(|result| match result {
+                                Ok(data) => view! { <PeoplePicker people=data.contacts chosen /> }.into_any(),
+                                Err(failure) => view! { <ErrorNotice failure /> }.into_any(),
+                            })
+                    }}
+                </Transition>
+            </fieldset>
+            <div class="form-actions">
+                <button class="button primary" type="submit" disabled=move || create.pending().get()>
+                    "Create"
+                </button>
+                <button class="button subtle" type="button" on:click=move |_| on_done()>
+                    "Cancel"
+                </button>
+            </div>
+            {move || {
+                create
+                    .value()
+                    .get()
+                    .and_then(Result::err)
+                    .map(|failure: ApiFailure| view! { <ErrorNotice failure /> })
+            }}
+        </form>
+    }
+}
+
+/// Checkboxes for people of this server from the address book.
+#[component]
+pub(crate) fn PeoplePicker(
+    people: Vec<Contact>,
+    chosen: RwSignal<Vec<CausewayId>>,
+) -> impl IntoView {
+    let local: Vec<Contact> = people.into_iter().filter(|c| c.is_local).collect();
+    if local.is_empty() {
+        return view! {
+            <p class="muted">"Your address book has no one to add yet."</p>
+        }
+        .into_any();
+    }
+    local
+        .into_iter()
+        .map(|person| {
+            let id = person.causeway_id.clone();
+            let checked_id = id.clone();
+            let input_id = format!("pick-{}", id.to_string().replace(['@', '.'], "-"));
+            view! {
+                <div class="check">
+                    <input
+                        type="checkbox"
+                        id=input_id.clone()
+                        prop:checked=move || chosen.read().contains(&checked_id)
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            chosen
+                                .update(|list| {
+                                    list.retain(|x| x != &id);
+                                    if on {
+                                        list.push(id.clone());
+                                    }
+                                });
+                        }
+                    />
+                    <label for=input_id>
+                        {person.display_name.clone()} " " <span class="muted">{person.causeway_id.to_string()}</span>
+                    </label>
+                </div>
+            }
+        })
+        .collect_view()
+        .into_any()
+}
+
+/// Offers browser notifications until the person answers the browser's question.
+#[component]
+fn NotificationPrompt() -> impl IntoView {
+    let ask = RwSignal::new(false);
+    Effect::new(move |_| ask.set(crate::notify::can_ask()));
+    view! {
+        <Show when=move || ask.get()>
+            <div class="notice info compact">
+                <span>"Get a notification when a message arrives while Causeway is in the background."</span>
+                <button
+                    type="button"
+                    class="button small"
+                    on:click=move |_| {
+                        crate::notify::ask();
+                        ask.set(false);
+                    }
+                >
+                    "Turn on notifications"
+                </button>
+            </div>
+        </Show>
+    }
+}
+
+/// Does the signed-in person hold `right`? `false` until their account has loaded.
+pub(crate) fn has_right(me: Me, right: Right) -> impl Fn() -> bool + Copy {
+    let Me(me) = me;
+    move || {
+        me.get()
+            .and_then(Result::ok)
+            .is_some_and(|u| u.rights.contains(&right))
+    }
+}

@@ -1,0 +1,1094 @@
+//! One open chat: its history (older pages load on scrolling up), live events,
+//! the composer with pending / sent / failed sends, replies, edits, deletions,
+//! files and the member panel.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+
+use super::has_right;
+use super::members::MembersPanel;
+use crate::api;
+use crate::components::{ErrorNotice, Loading, Me, RichText, human_size, short_time};
+use crate::live::Live;
+use crate::types::{
+    CausewayId, ChatDetail, ChatEvent, ChatKind, ChatRole, ClientFrame, FileInfo, Message, Push,
+    Right, SendMessage,
+};
+
+/// A send the server has not acknowledged yet, or that failed.
+#[derive(Debug, Clone, PartialEq)]
+struct Pending {
+    client_id: String,
+    body: String,
+    reply_to: Option<i64>,
+    file: Option<FileInfo>,
+    /// Why it failed; `None` while it is on its way.
+    failed: Option<String>,
+}
+
+/// A file being uploaded.
+#[derive(Debug, Clone, PartialEq)]
+struct Uploading {
+    name: String,
+    size: i64,
+    /// 0 to 1.
+    progress: f64,
+}
+
+/// Everything the open chat shows, as signals.
+#[derive(Clone, Copy)]
+struct ChatState {
+    id: i64,
+    me: Signal<Option<CausewayId>>,
+    detail: RwSignal<Option<ChatDetail>>,
+    messages: RwSignal<BTreeMap<i64, Message>>,
+    pending: RwSignal<Vec<Pending>>,
+    /// The last event applied; pushes after it apply in order, gaps are fetched.
+    last_seq: StoredValue<i64>,
+    catching_up: StoredValue<bool>,
+    catch_up_again: StoredValue<bool>,
+    /// No older history left to load.
+    at_start: RwSignal<bool>,
+    loading_older: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+    removed: RwSignal<bool>,
+    reply_to: RwSignal<Option<Message>>,
+    editing: RwSignal<Option<Message>>,
+    typing: RwSignal<Vec<(CausewayId, f64)>>,
+    read_sent: StoredValue<i64>,
+    list: NodeRef<leptos::html::Ol>,
+}
+
+fn now_ms() -> f64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    0.0
+}
+
+/// A fresh idempotency key for a send.
+fn new_client_id() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let a = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+        let b = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+        format!("{:x}-{a:08x}{b:08x}", js_sys::Date::now() as u64)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    String::new()
+}
+
+impl ChatState {
+    fn name_of(&self, id: &CausewayId) -> String {
+        self.detail
+            .read_untracked()
+            .as_ref()
+            .and_then(|d| d.members.iter().find(|m| &m.causeway_id == id))
+            .map(|m| m.display_name.clone())
+            .unwrap_or_else(|| id.login.to_string())
+    }
+
+    fn is_mine(&self, message: &Message) -> bool {
+        self.me.get_untracked().as_ref() == Some(&message.sender)
+    }
+
+    fn near_bottom(&self) -> bool {
+        self.list
+            .get_untracked()
+            .is_none_or(|el| el.scroll_height() - el.scroll_top() - el.client_height() < 120)
+    }
+
+    fn scroll_to_bottom(self) {
+        request_animation_frame(move || {
+            if let Some(el) = self.list.get_untracked() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        });
+    }
+
+    fn reload_detail(self) {
+        leptos::task::spawn_local(async move {
+            match api::chat(self.id).await {
+                Ok(detail) => self.detail.set(Some(detail)),
+                Err(failure) if failure.status == 404 => self.removed.set(true),
+                Err(failure) => self.error.set(Some(failure.message)),
+            }
+        });
+    }
+
+    /// Takes a message as the server has it now: replaces any copy, and the
+    /// pending send it acknowledges.
+    fn store(&self, message: Message) {
+        if self.is_mine(&message) {
+            let client_id = message.client_id.clone();
+            self.pending
+                .update(|p| p.retain(|x| x.client_id != client_id));
+        }
+        self.messages.update(|m| {
+            m.insert(message.seq, message);
+        });
+    }
+
+    fn apply(self, event: ChatEvent) {
+        let seq = event.seq;
+        match event.kind.as_str() {
+            "message" | "edit" | "delete" => {
+                if let Some(message) = event.message {
+                    self.store(message);
+                }
+            }
+            "member_removed" | "member_left"
+                if event.subject.as_ref() == self.me.get_untracked().as_ref() =>
+            {
+                self.removed.set(true)
+            }
+            _ => self.reload_detail(),
+        }
+        self.last_seq.set_value(self.last_seq.get_value().max(seq));
+    }
+
+    /// A pushed event: applied if it is the next one, else the gap is fetched.
+    fn on_event(self, event: ChatEvent) {
+        let last = self.last_seq.get_value();
+        if event.seq <= last {
+            return;
+        }
+        if event.seq == last + 1 && !self.catching_up.get_value() {
+            let bottom = self.near_bottom();
+            self.apply(event);
+            if bottom {
+                self.scroll_to_bottom();
+            }
+            self.mark_read();
+        } else {
+            self.catch_up();
+        }
+    }
+
+    /// Fetches every event after the last one applied, until there are no more.
+    fn catch_up(self) {
+        if self.catching_up.get_value() {
+            self.catch_up_again.set_value(true);
+            return;
+        }
+        self.catching_up.set_value(true);
+        leptos::task::spawn_local(async move {
+            loop {
+                self.catch_up_again.set_value(false);
+                let bottom = self.near_bottom();
+                match api::events_after(self.id, self.last_seq.get_value()).await {
+                    Ok(events) => {
+                        let full = events.len() >= 200;
+                        for event in events {
+                            self.apply(event);
+                        }
+                        if bottom {
+                            self.scroll_to_bottom();
+                        }
+                        if !full && !self.catch_up_again.get_value() {
+                            break;
+                        }
+                    }
+                    Err(failure) if failure.status == 404 => {
+                        self.removed.set(true);
+                        break;
+                    }
+                    Err(failure) => {
+                        self.error.set(Some(failure.message));
+                        break;
+                    }
+                }
+            }
+            self.catching_up.set_value(false);
+            self.mark_read();
+        });
+    }
+
+    /// Tells the server the person has seen everything shown, if the tab is visible.
+    fn mark_read(self) {
+        let newest = self
+            .messages
+            .read_untracked()
+            .keys()
+            .next_back()
+            .copied()
+            .unwrap_or(0)
+            .max(self.last_seq.get_value());
+        #[cfg(feature = "hydrate")]
+        let visible = !document().hidden();
+        #[cfg(not(feature = "hydrate"))]
+        let visible = false;
+        if !visible || newest <= self.read_sent.get_value() {
+            return;
+        }
+        self.read_sent.set_value(newest);
+        let id = self.id;
+        leptos::task::spawn_local(async move {
+            let _ = api::mark_read(id, newest).await;
+        });
+    }
+
+    async fn load_older(self) {
+        if self.at_start.get_untracked() || self.loading_older.get_untracked() {
+            return;
+        }
+        let Some(oldest) = self.messages.read_untracked().keys().next().copied() else {
+            return;
+        };
+        self.loading_older.set(true);
+        let before_height = self.list.get_untracked().map(|el| el.scroll_height());
+        match api::history(self.id, Some(oldest)).await {
+            Ok(page) => {
+                if page.len() < 50 {
+                    self.at_start.set(true);
+                }
+                self.messages.update(|m| {
+                    for message in page {
+                        m.entry(message.seq).or_insert(message);
+                    }
+                });
+                // Keep the view where it was: the new rows grow the list above it.
+                request_animation_frame(move || {
+                    if let (Some(el), Some(before)) = (self.list.get_untracked(), before_height) {
+                        el.set_scroll_top(el.scroll_top() + el.scroll_height() - before);
+                    }
+                });
+            }
+            Err(failure) => self.error.set(Some(failure.message)),
+        }
+        self.loading_older.set(false);
+    }
+
+    fn send(self, pending: Pending) {
+        self.pending.update(
+            |p| match p.iter_mut().find(|x| x.client_id == pending.client_id) {
+                Some(existing) => existing.failed = None,
+                None => p.push(pending.clone()),
+            },
+        );
+        self.scroll_to_bottom();
+        leptos::task::spawn_local(async move {
+            let request = SendMessage {
+                client_id: pending.client_id.clone(),
+                body: pending.body.clone(),
+                reply_to: pending.reply_to,
+                file: pending.file.as_ref().map(|f| f.id),
+            };
+            match api::send_message(self.id, &request).await {
+                Ok(message) => {
+                    self.store(message);
+                    self.mark_read();
+                }
+                Err(failure) => self.pending.update(|p| {
+                    if let Some(x) = p.iter_mut().find(|x| x.client_id == pending.client_id) {
+                        x.failed = Some(failure.message);
+                    }
+                }),
+            }
+        });
+    }
+}
+
+#[component]
+pub fn ChatView(id: i64) -> impl IntoView {
+    let me_resource = expect_context::<Me>();
+    let Me(me_user) = me_resource;
+    let me = Signal::derive(move || me_user.get().and_then(Result::ok).map(|u| u.causeway_id));
+    let state = ChatState {
+        id,
+        me,
+        detail: RwSignal::new(None),
+        messages: RwSignal::new(BTreeMap::new()),
+        pending: RwSignal::new(Vec::new()),
+        last_seq: StoredValue::new(0),
+        catching_up: StoredValue::new(false),
+        catch_up_again: StoredValue::new(false),
+        at_start: RwSignal::new(false),
+        loading_older: RwSignal::new(false),
+        error: RwSignal::new(None),
+        removed: RwSignal::new(false),
+        reply_to: RwSignal::new(None),
+        editing: RwSignal::new(None),
+        typing: RwSignal::new(Vec::new()),
+        read_sent: StoredValue::new(0),
+        list: NodeRef::new(),
+    };
+    let loaded = RwSignal::new(false);
+    let show_members = RwSignal::new(false);
+    let live = Live::get();
+
+    // First load: the chat, then the latest page, then anything since.
+    leptos::task::spawn_local(async move {
+        match api::chat(id).await {
+            Ok(detail) => {
+                state.last_seq.set_value(detail.last_seq);
+                state.read_sent.set_value(detail.read_seq);
+                state.detail.set(Some(detail));
+            }
+            Err(failure) => {
+                state.error.set(Some(failure.message));
+                loaded.set(true);
+                return;
+            }
+        }
+        match api::history(id, None).await {
+            Ok(page) => {
+                if page.len() < 50 {
+                    state.at_start.set(true);
+                }
+                state.messages.update(|m| {
+                    for message in page {
+                        m.insert(message.seq, message);
+                    }
+                });
+            }
+            Err(failure) => state.error.set(Some(failure.message)),
+        }
+        loaded.set(true);
+        state.scroll_to_bottom();
+        state.catch_up();
+    });
+
+    live.on(move |push| match push {
+        Push::ChatEvent { chat_id, event } if *chat_id == id => state.on_event((**event).clone()),
+        Push::Read {
+            chat_id,
+            member,
+            seq,
+        } if *chat_id == id => state.detail.update(|d| {
+            if let Some(m) = d
+                .as_mut()
+                .and_then(|d| d.members.iter_mut().find(|m| &m.causeway_id == member))
+            {
+                m.read_seq = m.read_seq.max(*seq);
+            }
+        }),
+        Push::Typing { chat_id, member } if *chat_id == id => {
+            let until = now_ms() + 5000.0;
+            state.typing.update(|t| {
+                t.retain(|(who, _)| who != member);
+                t.push((member.clone(), until));
+            });
+            set_timeout(
+                move || state.typing.update(|t| t.retain(|(_, u)| *u > now_ms())),
+                std::time::Duration::from_millis(5100),
+            );
+        }
+        Push::Presence { member, online } => state.detail.update(|d| {
+            if let Some(m) = d
+                .as_mut()
+                .and_then(|d| d.members.iter_mut().find(|m| &m.causeway_id == member))
+            {
+                m.online = *online;
+            }
+        }),
+        _ => {}
+    });
+    // After a reconnection, fetch what the socket missed.
+    Effect::new(move |previous: Option<u64>| {
+        let now = live.ready.get();
+        if previous.is_some_and(|p| p != now) && loaded.get_untracked() {
+            state.catch_up();
+        }
+        now
+    });
+    // Coming back to the tab marks what is shown as read.
+    let focus = window_event_listener(leptos::ev::focus, move |_| state.mark_read());
+    on_cleanup(move || focus.remove());
+
+    let may_send_files = has_right(me_resource, Right::SendFiles);
+    let dragging = RwSignal::new(false);
+    let upload = Uploader::new(state);
+
+    view! {
+        <section
+            class="chat-view"
+            class:dragging=move || dragging.get()
+            aria-labelledby="chat-title"
+            on:dragover=move |ev: leptos::ev::DragEvent| {
+                ev.prevent_default();
+                dragging.set(true);
+            }
+            on:dragleave=move |_| dragging.set(false)
+            on:drop=move |ev: leptos::ev::DragEvent| {
+                ev.prevent_default();
+                dragging.set(false);
+                if may_send_files() {
+                    upload.send_dropped(&ev);
+                } else {
+                    state.error.set(Some("You may not send files to chats.".to_owned()));
+                }
+            }
+        >
+            <ChatHeader state show_members />
+            {move || state.error.get().map(|message| view! {
+                <div class="notice error compact" role="alert">
+                    <span>{message}</span>
+                    <button type="button" class="button subtle small" on:click=move |_| state.error.set(None)>"Dismiss"</button>
+                </div>
+            })}
+            <Show when=move || state.removed.get()>
+                <div class="notice info" role="status">"You are no longer a member of this chat."</div>
+            </Show>
+            <div class="chat-body">
+                <div class="chat-main">
+                    <Show when=move || loaded.get() fallback=|| view! { <Loading what="messages" /> }>
+                        <MessageList state />
+                    </Show>
+                    <TypingLine state />
+                    <Show when=move || !state.removed.get()>
+                        <Composer state upload may_send_files />
+                    </Show>
+                </div>
+                <Show when=move || show_members.get()>
+                    {move || state.detail.get().map(|detail| view! {
+                        <MembersPanel
+                            detail
+                            on_change=move |d| state.detail.set(Some(d))
+                            on_close=move || show_members.set(false)
+                        />
+                    })}
+                </Show>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn ChatHeader(state: ChatState, show_members: RwSignal<bool>) -> impl IntoView {
+    let subtitle = move || {
+        let detail = state.detail.get()?;
+        let me = state.me.get();
+        Some(match detail.kind {
+            ChatKind::Direct => {
+                let other = detail
+                    .members
+                    .iter()
+                    .find(|m| Some(&m.causeway_id) != me.as_ref())?;
+                if other.online {
+                    "Online".to_owned()
+                } else {
+                    "Offline".to_owned()
+                }
+            }
+            ChatKind::Group => {
+                let online = detail.members.iter().filter(|m| m.online).count();
+                format!("{} members, {} online", detail.members.len(), online)
+            }
+        })
+    };
+    let search = RwSignal::new(false);
+    view! {
+        <header class="chat-header">
+            <a href="/" class="back-link" aria-label="Back to chats">"‹"</a>
+            <div class="chat-header-text">
+                <h2 id="chat-title">{move || state.detail.get().map(|d| d.title).unwrap_or_default()}</h2>
+                <p class="muted chat-subtitle">{subtitle}</p>
+            </div>
+            <div class="chat-header-actions">
+                <button
+                    type="button"
+                    class="button subtle small"
+                    aria-expanded=move || search.get().to_string()
+                    on:click=move |_| search.update(|s| *s = !*s)
+                >
+                    "Search"
+                </button>
+                <button
+                    type="button"
+                    class="button subtle small"
+                    aria-expanded=move || show_members.get().to_string()
+                    on:click=move |_| show_members.update(|s| *s = !*s)
+                >
+                    "Members"
+                </button>
+            </div>
+        </header>
+        <Show when=move || search.get()>
+            <ChatSearch state />
+        </Show>
+    }
+}
+
+#[component]
+fn ChatSearch(state: ChatState) -> impl IntoView {
+    let query = RwSignal::new(String::new());
+    let run = Action::new_local(move |q: &String| {
+        let q = q.clone();
+        async move { api::search_chat(state.id, &q).await }
+    });
+    view! {
+        <form
+            class="chat-search"
+            role="search"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                let q = query.get_untracked().trim().to_owned();
+                if !q.is_empty() {
+                    run.dispatch(q);
+                }
+            }
+        >
+            <label for="chat-search-input" class="visually-hidden">"Search in this chat"</label>
+            <input id="chat-search-input" type="search" placeholder="Search in this chat" maxlength="100" bind:value=query />
+            <button type="submit" class="button small">"Find"</button>
+        </form>
+        {move || run.value().get().map(|result| match result {
+            Ok(found) if found.is_empty() => view! { <p class="muted search-results">"Nothing found."</p> }.into_any(),
+            Ok(found) => view! {
+                <ul class="search-results" aria-label="Search results">
+                    {found.into_iter().map(|m| {
+                        let who = state.name_of(&m.sender);
+                        view! {
+                            <li>
+                                <span class="muted">{who} " · " {short_time(m.created_at)}</span>
+                                <RichText text=m.body />
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            }.into_any(),
+            Err(failure) => view! { <ErrorNotice failure /> }.into_any(),
+        })}
+    }
+}
+
+#[component]
+fn MessageList(state: ChatState) -> impl IntoView {
+    let on_scroll = move |_| {
+        if state
+            .list
+            .get_untracked()
+            .is_some_and(|el| el.scroll_top() < 80)
+        {
+            leptos::task::spawn_local(state.load_older());
+        }
+    };
+    let empty = move || state.messages.read().is_empty() && state.pending.read().is_empty();
+    view! {
+        <ol class="messages" node_ref=state.list on:scroll=on_scroll aria-label="Messages" tabindex="0">
+            <li class="history-edge muted" aria-hidden=move || (!state.loading_older.get()).to_string()>
+                {move || {
+                    if state.loading_older.get() {
+                        "Loading earlier messages…"
+                    } else if state.at_start.get() {
+                        "This is the beginning of the chat."
+                    } else {
+                        ""
+                    }
+                }}
+            </li>
+            <Show when=empty>
+                <li class="empty">"No messages yet. Say hello!"</li>
+            </Show>
+            <For
+                each={move || state.messages.get().into_values().collect::<Vec<_>>()}
+                key=|m| (m.seq, m.edited_at, m.deleted_at)
+                let(message)
+            >
+                <MessageItem state message />
+            </For>
+            <For
+                each=move || state.pending.get()
+                key=|p| (p.client_id.clone(), p.failed.clone())
+                let(pending)
+            >
+                <PendingItem state pending />
+            </For>
+        </ol>
+    }
+}
+
+#[component]
+fn MessageItem(state: ChatState, message: Message) -> impl IntoView {
+    let mine = state.is_mine(&message);
+    let seq = message.seq;
+    let sender = state.name_of(&message.sender);
+    let deleted = message.deleted_at.is_some();
+    let edited = message.edited_at.is_some() && !deleted;
+    let quote = message.reply_to.map(|r| {
+        let original = state.messages.read_untracked().get(&r).cloned();
+        let text = match original {
+            Some(m) if m.deleted_at.is_some() => {
+                format!("{}: message deleted", state.name_of(&m.sender))
+            }
+            Some(m) => format!(
+                "{}: {}",
+                state.name_of(&m.sender),
+                m.body.chars().take(100).collect::<String>()
+            ),
+            None => "An earlier message".to_owned(),
+        };
+        view! { <blockquote class="reply-quote">{text}</blockquote> }
+    });
+    let read_label = move || {
+        if !mine {
+            return None;
+        }
+        let detail = state.detail.get()?;
+        let me = state.me.get();
+        let readers = detail
+            .members
+            .iter()
+            .filter(|m| Some(&m.causeway_id) != me.as_ref() && m.read_seq >= seq)
+            .count();
+        Some(match (detail.kind, readers) {
+            (_, 0) => "Sent".to_owned(),
+            (ChatKind::Direct, _) => "Read".to_owned(),
+            (ChatKind::Group, n) => format!("Read by {n}"),
+        })
+    };
+    let my_role = move || {
+        state
+            .detail
+            .get()
+            .map(|d| d.my_role)
+            .unwrap_or(ChatRole::Member)
+    };
+    let operator = has_right(expect_context::<Me>(), Right::Operator);
+    let may_delete = move || !deleted && (mine || my_role() >= ChatRole::Admin || operator());
+    let for_reply = StoredValue::new(message.clone());
+    let delete = move |_| {
+        #[cfg(feature = "hydrate")]
+        if !window()
+            .confirm_with_message("Delete this message for everyone?")
+            .unwrap_or(false)
+        {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            if let Err(failure) = api::delete_message(state.id, seq).await {
+                state.error.set(Some(failure.message));
+            }
+        });
+    };
+    let file = (!deleted).then(|| message.file.clone()).flatten();
+    view! {
+        <li class="message" class:mine=mine class:deleted=deleted id=format!("message-{seq}")>
+            <div class="message-meta">
+                <span class="message-sender">{sender}</span>
+                <time class="muted">{short_time(message.created_at)}</time>
+                {edited.then(|| view! { <span class="muted">"(edited)"</span> })}
+            </div>
+            {quote}
+            {if deleted {
+                view! { <p class="message-body muted">"This message was deleted."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="message-body">
+                        <RichText text=message.body.clone() />
+                    </div>
+                }
+                    .into_any()
+            }}
+            {file.map(|file| view! { <Attachment chat_id=state.id file /> })}
+            <div class="message-foot">
+                <span class="message-status muted">{read_label}</span>
+                <Show when=move || !deleted && !state.removed.get()>
+                    <span class="message-actions">
+                        <button
+                            type="button"
+                            class="link-button"
+                            aria-label=format!("Reply to message {seq}")
+                            on:click=move |_| {
+                                state.editing.set(None);
+                                state.reply_to.set(Some(for_reply.get_value()));
+                            }
+                        >
+                            "Reply"
+                        </button>
+                        {mine.then(|| view! {
+                            <button
+                                type="button"
+                                class="link-button"
+                                aria-label=format!("Edit message {seq}")
+                                on:click=move |_| {
+                                    state.reply_to.set(None);
+                                    state.editing.set(Some(for_reply.get_value()));
+                                }
+                            >
+                                "Edit"
+                            </button>
+                        })}
+                        <Show when=may_delete>
+                            <button
+                                type="button"
+                                class="link-button danger"
+                                aria-label=format!("Delete message {seq}")
+                                on:click=delete
+                            >
+                                "Delete"
+                            </button>
+                        </Show>
+                    </span>
+                </Show>
+            </div>
+        </li>
+    }
+}
+
+#[component]
+fn PendingItem(state: ChatState, pending: Pending) -> impl IntoView {
+    let failed = pending.failed.clone();
+    let is_failed = failed.is_some();
+    let retry = StoredValue::new(pending.clone());
+    let client_id = pending.client_id.clone();
+    view! {
+        <li class="message mine pending" class:failed=is_failed>
+            <div class="message-body"><RichText text=pending.body.clone() /></div>
+            {pending.file.as_ref().map(|f| view! { <p class="attachment-name">"📎 " {f.name.clone()}</p> })}
+            <div class="message-foot">
+                {match failed {
+                    None => view! { <span class="message-status muted" role="status">"Sending…"</span> }.into_any(),
+                    Some(reason) => view! {
+                        <span class="message-status error" role="alert">"Not sent: " {reason}</span>
+                        <span class="message-actions">
+                            <button type="button" class="link-button" on:click=move |_| state.send(retry.get_value())>
+                                "Retry"
+                            </button>
+                            <button
+                                type="button"
+                                class="link-button"
+                                on:click=move |_| {
+                                    let id = client_id.clone();
+                                    state.pending.update(|p| p.retain(|x| x.client_id != id));
+                                }
+                            >
+                                "Discard"
+                            </button>
+                        </span>
+                    }.into_any(),
+                }}
+            </div>
+        </li>
+    }
+}
+
+/// A file in a message: a preview for images, and a download link.
+#[component]
+fn Attachment(chat_id: i64, file: FileInfo) -> impl IntoView {
+    let may_download = has_right(expect_context::<Me>(), Right::DownloadFiles);
+    let url = format!("/api/v1/chats/{chat_id}/files/{}", file.id);
+    let preview = file.has_preview().then(|| format!("{url}/preview"));
+    let name = file.name.clone();
+    let size = human_size(file.size);
+    view! {
+        <div class="attachment">
+            {move || {
+                match (may_download(), preview.clone()) {
+                    (true, Some(src)) => view! {
+                        <img class="attachment-preview" src=src alt=format!("Preview of {}", name) loading="lazy" />
+                    }.into_any(),
+                    _ => ().into_any(),
+                }
+            }}
+            <div class="attachment-line">
+                <span class="attachment-name">"📎 " {file.name.clone()}</span>
+                <span class="muted">{size}</span>
+                {
+                    let url = url.clone();
+                    let label = format!("Download {}", file.name);
+                    move || if may_download() {
+                        view! { <a class="button small" href=url.clone() download="" aria-label=label.clone()>"Download"</a> }.into_any()
+                    } else {
+                        view! { <span class="muted">"Downloading files is not allowed for you."</span> }.into_any()
+                    }
+                }
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn TypingLine(state: ChatState) -> impl IntoView {
+    let text = move || {
+        let now = now_ms();
+        let names: Vec<String> = state
+            .typing
+            .get()
+            .iter()
+            .filter(|(_, until)| *until > now)
+            .map(|(who, _)| state.name_of(who))
+            .collect();
+        match names.as_slice() {
+            [] => String::new(),
+            [one] => format!("{one} is typing…"),
+            [a, b] => format!("{a} and {b} are typing…"),
+            _ => "Several people are typing…".to_owned(),
+        }
+    };
+    view! { <p class="typing muted" aria-live="polite">{text}</p> }
+}
+
+/// Uploads files into the chat and sends each as a message when it is stored.
+#[derive(Clone, Copy)]
+struct Uploader {
+    #[cfg(feature = "hydrate")]
+    state: ChatState,
+    current: RwSignal<Option<Uploading>>,
+    #[cfg(feature = "hydrate")]
+    handle: StoredValue<Option<std::rc::Rc<api::Upload>>, LocalStorage>,
+}
+
+impl Uploader {
+    fn new(state: ChatState) -> Self {
+        #[cfg(not(feature = "hydrate"))]
+        let _ = state;
+        Self {
+            #[cfg(feature = "hydrate")]
+            state,
+            current: RwSignal::new(None),
+            #[cfg(feature = "hydrate")]
+            handle: StoredValue::new_local(None),
+        }
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn start(self, file: web_sys::File) {
+        if self.current.with_untracked(Option::is_some) {
+            self.state
+                .error
+                .set(Some("Wait for the current upload to finish.".to_owned()));
+            return;
+        }
+        self.current.set(Some(Uploading {
+            name: file.name(),
+            size: file.size() as i64,
+            progress: 0.0,
+        }));
+        let current = self.current;
+        let state = self.state;
+        let handle = self.handle;
+        let started = api::Upload::start(
+            state.id,
+            &file,
+            move |p| {
+                current.update(|c| {
+                    if let Some(c) = c {
+                        c.progress = p;
+                    }
+                })
+            },
+            move |result| {
+                current.set(None);
+                handle.set_value(None);
+                match result {
+                    Ok(info) => {
+                        let reply_to = state.reply_to.get_untracked().map(|m| m.seq);
+                        state.reply_to.set(None);
+                        state.send(Pending {
+                            client_id: new_client_id(),
+                            body: String::new(),
+                            reply_to,
+                            file: Some(info),
+                            failed: None,
+                        });
+                    }
+                    Err(failure) => state.error.set(Some(failure.message)),
+                }
+            },
+        );
+        match started {
+            Ok(upload) => handle.set_value(Some(std::rc::Rc::new(upload))),
+            Err(failure) => {
+                current.set(None);
+                state.error.set(Some(failure.message));
+            }
+        }
+    }
+
+    fn cancel(self) {
+        #[cfg(feature = "hydrate")]
+        if let Some(upload) = self.handle.get_value() {
+            upload.cancel();
+        }
+    }
+
+    fn send_chosen(self, ev: &leptos::ev::Event) {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(input) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            else {
+                return;
+            };
+            if let Some(file) = input.files().and_then(|f| f.get(0)) {
+                self.start(file);
+            }
+            input.set_value("");
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    }
+
+    fn send_dropped(self, ev: &leptos::ev::DragEvent) {
+        #[cfg(feature = "hydrate")]
+        if let Some(file) = ev
+            .data_transfer()
+            .and_then(|d| d.files())
+            .and_then(|f| f.get(0))
+        {
+            self.start(file);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    }
+}
+
+#[component]
+fn Composer(
+    state: ChatState,
+    upload: Uploader,
+    may_send_files: impl Fn() -> bool + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let live = Live::get();
+    let text = RwSignal::new(String::new());
+    let last_typing = StoredValue::new(0.0f64);
+    let input = NodeRef::<leptos::html::Textarea>::new();
+
+    // Editing puts the message's text in the box.
+    Effect::new(move |_| {
+        if let Some(message) = state.editing.get() {
+            text.set(message.body);
+            if let Some(el) = input.get_untracked() {
+                let _ = el.focus();
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if state.reply_to.get().is_some()
+            && let Some(el) = input.get_untracked()
+        {
+            let _ = el.focus();
+        }
+    });
+
+    let submit = move || {
+        let body = text.get_untracked();
+        if body.trim().is_empty() {
+            return;
+        }
+        if let Some(message) = state.editing.get_untracked() {
+            state.editing.set(None);
+            text.set(String::new());
+            leptos::task::spawn_local(async move {
+                match api::edit_message(state.id, message.seq, body).await {
+                    Ok(updated) => state.store(updated),
+                    Err(failure) => state.error.set(Some(failure.message)),
+                }
+            });
+            return;
+        }
+        let reply_to = state.reply_to.get_untracked().map(|m| m.seq);
+        state.reply_to.set(None);
+        text.set(String::new());
+        state.send(Pending {
+            client_id: new_client_id(),
+            body,
+            reply_to,
+            file: None,
+            failed: None,
+        });
+    };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+            ev.prevent_default();
+            submit();
+        } else if ev.key() == "Escape" {
+            state.reply_to.set(None);
+            if state.editing.get_untracked().is_some() {
+                state.editing.set(None);
+                text.set(String::new());
+            }
+        }
+    };
+    let on_input = move |ev| {
+        text.set(event_target_value(&ev));
+        let now = now_ms();
+        if now - last_typing.get_value() > 3000.0 {
+            last_typing.set_value(now);
+            live.send(&ClientFrame::Typing { chat_id: state.id });
+        }
+    };
+    let attach_title = move || {
+        if may_send_files() {
+            "Attach a file (or drop it on the chat)"
+        } else {
+            "You may not send files to chats"
+        }
+    };
+    view! {
+        {move || state.reply_to.get().map(|m| {
+            let who = state.name_of(&m.sender);
+            let excerpt: String = m.body.chars().take(100).collect();
+            view! {
+                <div class="composer-context">
+                    <span>"Replying to " <strong>{who}</strong> ": " {excerpt}</span>
+                    <button type="button" class="button subtle small" on:click=move |_| state.reply_to.set(None)>"Cancel reply"</button>
+                </div>
+            }
+        })}
+        {move || state.editing.get().map(|_| view! {
+            <div class="composer-context">
+                <span>"Editing your message"</span>
+                <button
+                    type="button"
+                    class="button subtle small"
+                    on:click=move |_| {
+                        state.editing.set(None);
+                        text.set(String::new());
+                    }
+                >
+                    "Cancel edit"
+                </button>
+            </div>
+        })}
+        {move || upload.current.get().map(|u| view! {
+            <div class="upload-progress">
+                <label for="upload-bar">{format!("Uploading {} ({})", u.name, human_size(u.size))}</label>
+                <progress id="upload-bar" max="1" value=u.progress>{format!("{:.0}%", u.progress * 100.0)}</progress>
+                <button type="button" class="button subtle small" on:click=move |_| upload.cancel()>"Cancel upload"</button>
+            </div>
+        })}
+        <form
+            class="composer"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                submit();
+            }
+        >
+            <label
+                class="button subtle attach"
+                class:disabled=move || !may_send_files()
+                title=attach_title
+            >
+                <span aria-hidden="true">"📎"</span>
+                <span class="visually-hidden">"Attach a file"</span>
+                <input
+                    type="file"
+                    class="visually-hidden"
+                    disabled=move || !may_send_files() || upload.current.get().is_some()
+                    on:change=move |ev| upload.send_chosen(&ev)
+                />
+            </label>
+            <label for="composer-input" class="visually-hidden">"Message"</label>
+            <textarea
+                id="composer-input"
+                node_ref=input
+                rows="1"
+                placeholder="Write a message… (Enter sends, Shift+Enter for a new line)"
+                prop:value=move || text.get()
+                on:input=on_input
+                on:keydown=on_keydown
+            ></textarea>
+            <button type="submit" class="button primary" disabled=move || text.read().trim().is_empty()>
+                {move || if state.editing.get().is_some() { "Save" } else { "Send" }}
+            </button>
+        </form>
+    }
+}

@@ -152,6 +152,10 @@ impl ChatState {
 
     /// A pushed event: applied if it is the next one, else the gap is fetched.
     fn on_event(self, event: ChatEvent) {
+        // Before the first load has its starting point, that load's catch-up covers it.
+        if self.detail.with_untracked(Option::is_none) {
+            return;
+        }
         let last = self.last_seq.get_value();
         if event.seq <= last {
             return;
@@ -320,36 +324,38 @@ pub fn ChatView(id: i64) -> impl IntoView {
     let show_members = RwSignal::new(false);
     let live = Live::get();
 
-    // First load: the chat, then the latest page, then anything since.
-    leptos::task::spawn_local(async move {
-        match api::chat(id).await {
-            Ok(detail) => {
-                state.last_seq.set_value(detail.last_seq);
-                state.read_sent.set_value(detail.read_seq);
-                state.detail.set(Some(detail));
-            }
-            Err(failure) => {
-                state.error.set(Some(failure.message));
-                loaded.set(true);
-                return;
-            }
-        }
-        match api::history(id, None).await {
-            Ok(page) => {
-                if page.len() < 50 {
-                    state.at_start.set(true);
+    // First load, in the browser: the chat, then the latest page, then anything since.
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            match api::chat(id).await {
+                Ok(detail) => {
+                    state.last_seq.set_value(detail.last_seq);
+                    state.read_sent.set_value(detail.read_seq);
+                    state.detail.set(Some(detail));
                 }
-                state.messages.update(|m| {
-                    for message in page {
-                        m.insert(message.seq, message);
-                    }
-                });
+                Err(failure) => {
+                    state.error.set(Some(failure.message));
+                    loaded.set(true);
+                    return;
+                }
             }
-            Err(failure) => state.error.set(Some(failure.message)),
-        }
-        loaded.set(true);
-        state.scroll_to_bottom();
-        state.catch_up();
+            match api::history(id, None).await {
+                Ok(page) => {
+                    if page.len() < 50 {
+                        state.at_start.set(true);
+                    }
+                    state.messages.update(|m| {
+                        for message in page {
+                            m.insert(message.seq, message);
+                        }
+                    });
+                }
+                Err(failure) => state.error.set(Some(failure.message)),
+            }
+            loaded.set(true);
+            state.scroll_to_bottom();
+            state.catch_up();
+        })
     });
 
     live.on(move |push| match push {

@@ -389,6 +389,7 @@ pub async fn send(
             client_id: &request.client_id,
             body: &request.body,
             reply_to: request.reply_to,
+            file_id: None,
             at: now_millis(),
         })
         .await?;

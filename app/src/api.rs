@@ -10,9 +10,9 @@ use serde::de::DeserializeOwned;
 use crate::types::ApiErrorBody;
 use crate::types::{
     AddressBook, AuditPage, ChangePassword, ChatSettings, Contacts, CreateGroup, CreateUser,
-    CurrentUser, DisplayFields, ErrorCode, FederationSettings, GroupDetail, GroupSummary, IdList,
-    LoginRequest, MyAccount, SecuritySettings, SetPassword, UpdateGroup, UpdateOwnProfile,
-    UpdateUser, UserDetail, UserPage,
+    CurrentUser, DisplayFields, ErrorCode, FederationSettings, FileSettings, GroupDetail,
+    GroupSummary, IdList, LoginRequest, MyAccount, SecuritySettings, SetPassword, UpdateGroup,
+    UpdateOwnProfile, UpdateUser, UserDetail, UserPage,
 };
 
 /// Why an API call failed, ready to show to the person.
@@ -238,6 +238,14 @@ pub mod admin {
 
     pub async fn set_chat_settings(settings: &ChatSettings) -> ApiResult<ChatSettings> {
         send(Method::Put, "/api/v1/admin/settings/chats", Some(settings)).await
+    }
+
+    pub async fn file_settings() -> ApiResult<FileSettings> {
+        get("/api/v1/admin/settings/files").await
+    }
+
+    pub async fn set_file_settings(settings: &FileSettings) -> ApiResult<FileSettings> {
+        send(Method::Put, "/api/v1/admin/settings/files", Some(settings)).await
     }
 
     pub async fn federation() -> ApiResult<FederationSettings> {

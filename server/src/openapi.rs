@@ -48,6 +48,8 @@ use crate::error::Json;
         crate::admin::settings::set_display_fields,
         crate::admin::settings::chats,
         crate::admin::settings::set_chats,
+        crate::admin::settings::files,
+        crate::admin::settings::set_files,
         crate::admin::settings::federation,
         crate::admin::settings::set_federation,
         crate::admin::audit_log::list,

@@ -22,6 +22,7 @@ const SECURITY: &str = "/api/v1/admin/settings/security";
 const DISPLAY_FIELDS: &str = "/api/v1/admin/settings/display-fields";
 const FEDERATION: &str = "/api/v1/admin/federation";
 const AUDIT: &str = "/api/v1/admin/audit";
+const FILE_SETTINGS: &str = "/api/v1/admin/settings/files";
 const CONTACTS: &str = "/api/v1/contacts";
 const MY_BOOK: &str = "/api/v1/me/address-book";
 
@@ -267,6 +268,7 @@ async fn authorization_matrix() {
     )
     .await;
     let security: SecuritySettings = admin.get_ok(SECURITY).await;
+    let file_settings: Value = admin.get_ok(FILE_SETTINGS).await;
     let plain = server.sign_in("pat", PASSWORD).await;
     let anonymous = server.client();
     use Method as M;
@@ -361,6 +363,8 @@ async fn authorization_matrix() {
             Body::Json(json!({ "max_message_chars": 10000, "edit_window_hours": 48 })),
             200,
         ),
+        endpoint(M::GET, FILE_SETTINGS, Body::None, 200),
+        endpoint(M::PUT, FILE_SETTINGS, Body::Json(file_settings), 200),
         endpoint(M::GET, "/api/v1/me", Body::None, 200),
         endpoint(M::GET, "/api/v1/me/account", Body::None, 200),
         endpoint(
@@ -382,7 +386,7 @@ async fn authorization_matrix() {
     ];
     assert_eq!(
         table.iter().filter(|e| e.admin_only).count(),
-        24,
+        26,
         "every admin route"
     );
     assert_eq!(table.iter().filter(|e| !e.admin_only).count(), 7);

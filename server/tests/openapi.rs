@@ -40,6 +40,8 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("put", "/api/v1/admin/settings/display-fields"),
     ("get", "/api/v1/admin/settings/chats"),
     ("put", "/api/v1/admin/settings/chats"),
+    ("get", "/api/v1/admin/settings/files"),
+    ("put", "/api/v1/admin/settings/files"),
     ("get", "/api/v1/admin/federation"),
     ("put", "/api/v1/admin/federation"),
     ("get", "/api/v1/admin/audit"),
@@ -94,6 +96,7 @@ async fn the_document_lists_every_operation_and_each_is_served() {
         "ApiErrorBody",
         "CausewayId",
         "Right",
+        "FileSettings",
     ] {
         assert!(schemas.contains_key(name), "schema {name} is missing");
     }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod chats;
 pub mod directory;
 pub mod error;
+pub mod files;
 pub mod ids;
 pub mod rights;
 pub mod settings;
@@ -17,6 +18,7 @@ pub use chats::{
 };
 pub use directory::*;
 pub use error::{ApiErrorBody, ErrorCode};
+pub use files::FileInfo;
 pub use ids::{CausewayId, IdError, Login, LoginOrId, ServerName};
 pub use rights::Right;
 pub use settings::*;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::CausewayId;
+use super::{CausewayId, FileInfo};
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -105,6 +105,9 @@ pub struct Message {
     pub created_at: i64,
     pub edited_at: Option<i64>,
     pub deleted_at: Option<i64>,
+    /// The file the message carries; `None` once the message is deleted.
+    #[serde(default)]
+    pub file: Option<FileInfo>,
 }
 
 /// A chat in the person's chat list.
@@ -160,9 +163,14 @@ pub struct CreateGroupChat {
 #[serde(deny_unknown_fields)]
 pub struct SendMessage {
     pub client_id: String,
+    /// May be empty when a file is sent.
     pub body: String,
     #[serde(default)]
     pub reply_to: Option<i64>,
+    /// A file the sender uploaded to this chat (`POST /api/v1/chats/{id}/files`)
+    /// and has not sent with another message.
+    #[serde(default)]
+    pub file: Option<i64>,
 }
 
 /// `PATCH /api/v1/chats/{id}/messages/{seq}`

@@ -11,8 +11,8 @@ use crate::types::ApiErrorBody;
 use crate::types::{
     AddMembers, AddressBook, AuditPage, CausewayId, ChangePassword, ChatDetail, ChatEvent,
     ChatRole, ChatSettings, ChatSummary, Contacts, CreateGroup, CreateGroupChat, CreateUser,
-    CurrentUser, DisplayFields, EditMessage, ErrorCode, FederationSettings, GroupDetail,
-    GroupSummary, IdList, LoginRequest, Message, MyAccount, OpenDirectChat, ReadUpTo,
+    CurrentUser, DisplayFields, EditMessage, ErrorCode, FederationSettings, FileSettings,
+    GroupDetail, GroupSummary, IdList, LoginRequest, Message, MyAccount, OpenDirectChat, ReadUpTo,
     SecuritySettings, SendMessage, SetChatRole, SetPassword, UpdateGroup, UpdateOwnProfile,
     UpdateUser, UserDetail, UserPage,
 };
@@ -368,6 +368,14 @@ pub mod admin {
 
     pub async fn set_chat_settings(settings: &ChatSettings) -> ApiResult<ChatSettings> {
         send(Method::Put, "/api/v1/admin/settings/chats", Some(settings)).await
+    }
+
+    pub async fn file_settings() -> ApiResult<FileSettings> {
+        get("/api/v1/admin/settings/files").await
+    }
+
+    pub async fn set_file_settings(settings: &FileSettings) -> ApiResult<FileSettings> {
+        send(Method::Put, "/api/v1/admin/settings/files", Some(settings)).await
     }
 
     pub async fn federation() -> ApiResult<FederationSettings> {

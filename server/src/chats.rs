@@ -1,14 +1,15 @@
 //! `/api/v1/chats/*`: direct and group chats between users of this server —
 //! listing, opening, messages (idempotent sends, history both ways, edits and
 //! deletions), read positions, catch-up and search. Realtime delivery and chats
-//! with users of other servers build on this.
+//! with users of other servers build on this; messages carry files uploaded
+//! through `crate::files`.
 
 use std::collections::HashMap;
 
 use app::types::{
     AddMembers, ApiErrorBody, CausewayId, ChatDetail, ChatEvent, ChatKind, ChatMember, ChatRole,
-    ChatSummary, CreateGroupChat, EditMessage, Message, OpenDirectChat, Push, ReadUpTo, Right,
-    SendMessage, SetChatRole,
+    ChatSummary, CreateGroupChat, EditMessage, FileInfo, Message, OpenDirectChat, Push, ReadUpTo,
+    Right, SendMessage, SetChatRole,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,6 +17,7 @@ use serde::Deserialize;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Json, Path, Query};
+use crate::files;
 use crate::rights;
 use crate::state::AppState;
 use crate::storage::{
@@ -32,7 +34,7 @@ fn me(state: &AppState, user: &AuthUser) -> CausewayId {
 
 /// The chat and the caller's membership. A chat the caller is not in is a 404,
 /// the same as one that does not exist.
-async fn membership(
+pub(crate) async fn membership(
     state: &AppState,
     chat_id: i64,
     me: &str,
@@ -51,8 +53,19 @@ fn parse_id(id: &str) -> Result<CausewayId, ApiError> {
     CausewayId::parse(id).map_err(|e| ApiError::internal(format!("stored Causeway ID {id:?}: {e}")))
 }
 
-fn message(chat_id: i64, row: MessageRow) -> Result<Message, ApiError> {
+/// A message as clients get it; `files` holds the files of the messages at hand
+/// (see [`files_of`]). A deleted message shows no file.
+fn message(
+    chat_id: i64,
+    row: MessageRow,
+    files: &HashMap<i64, FileInfo>,
+) -> Result<Message, ApiError> {
+    let file = match row.file_id {
+        Some(id) if row.deleted_at.is_none() => files.get(&id).cloned(),
+        _ => None,
+    };
     Ok(Message {
+        file,
         chat_id,
         seq: row.seq,
         sender: parse_id(&row.sender)?,
@@ -62,20 +75,49 @@ fn message(chat_id: i64, row: MessageRow) -> Result<Message, ApiError> {
         created_at: row.created_at,
         edited_at: row.edited_at,
         deleted_at: row.deleted_at,
-        file: None,
     })
 }
 
-/// The messages a member may see (those since they joined), as clients get them.
-fn visible(
+/// The files the messages in `rows` carry, by id, looked up at once.
+async fn files_of(
+    state: &AppState,
     chat_id: i64,
-    member: &ChatMemberRow,
+    rows: &[MessageRow],
+) -> Result<HashMap<i64, FileInfo>, ApiError> {
+    let ids: Vec<i64> = rows.iter().filter_map(|m| m.file_id).collect();
+    let mut found = HashMap::with_capacity(ids.len());
+    for row in state.store.files_in(chat_id, &ids).await? {
+        found.insert(row.id, files::info(&row)?);
+    }
+    Ok(found)
+}
+
+/// Messages as clients get them, with their files.
+async fn messages_out(
+    state: &AppState,
+    chat_id: i64,
     rows: Vec<MessageRow>,
 ) -> Result<Vec<Message>, ApiError> {
+    let files = files_of(state, chat_id, &rows).await?;
     rows.into_iter()
-        .filter(|m| m.seq >= member.joined_seq)
-        .map(|m| message(chat_id, m))
+        .map(|m| message(chat_id, m, &files))
         .collect()
+}
+
+async fn message_out(state: &AppState, chat_id: i64, row: MessageRow) -> Result<Message, ApiError> {
+    let files = files_of(state, chat_id, std::slice::from_ref(&row)).await?;
+    message(chat_id, row, &files)
+}
+
+/// The messages a member may see (those since they joined), as clients get them.
+async fn visible(
+    state: &AppState,
+    chat_id: i64,
+    member: &ChatMemberRow,
+    mut rows: Vec<MessageRow>,
+) -> Result<Vec<Message>, ApiError> {
+    rows.retain(|m| m.seq >= member.joined_seq);
+    messages_out(state, chat_id, rows).await
 }
 
 /// A local user's display name, or the login for anyone else.
@@ -171,7 +213,7 @@ pub async fn list(
             .ok_or_else(|| ApiError::missing("chat"))?;
         let detail = detail(&state, chat, &me).await?;
         let last_message = match state.store.messages(row.id, None, None, 1).await?.pop() {
-            Some(m) => Some(message(row.id, m)?),
+            Some(m) => Some(message_out(&state, row.id, m).await?),
             None => None,
         };
         chats.push(ChatSummary {
@@ -336,12 +378,13 @@ pub async fn history(
         .store
         .messages(id, query.before, query.after, limit)
         .await?;
-    Ok(Json(visible(id, &member, rows)?))
+    Ok(Json(visible(&state, id, &member, rows).await?))
 }
 
-/// A message text must not be blank and must fit the panel's limit.
-fn check_body(state: &AppState, body: &str) -> Result<(), ApiError> {
-    if body.trim().is_empty() {
+/// A message text must fit the panel's limit and, unless the message carries a
+/// file, not be blank.
+fn check_body(state: &AppState, body: &str, may_be_empty: bool) -> Result<(), ApiError> {
+    if !may_be_empty && body.trim().is_empty() {
         return Err(ApiError::invalid_input("The message is empty."));
     }
     let max = state.settings.chats().max_message_chars as usize;
@@ -355,7 +398,8 @@ fn check_body(state: &AppState, body: &str) -> Result<(), ApiError> {
 
 /// `POST /api/v1/chats/{id}/messages` — a member. Sends a message; answered once
 /// it is stored. 201 for a new message, 200 with the first copy for a retry with
-/// the same `client_id`.
+/// the same `client_id`. With `file` (a file the sender uploaded to this chat and
+/// has not sent yet; they need *Send files to chats*) the text may be empty.
 #[utoipa::path(post, path = "/api/v1/chats/{id}/messages", params(("id" = i64, Path)), request_body = SendMessage,
     responses((status = 201, body = Message), (status = 200, body = Message), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
 pub async fn send(
@@ -374,9 +418,15 @@ pub async fn send(
             "client_id is 1 to 64 letters, digits, '-' or '_' (a UUID will do).",
         ));
     }
-    check_body(&state, &request.body)?;
+    check_body(&state, &request.body, request.file.is_some())?;
     let me = me(&state, &user).to_string();
     membership(&state, id, &me).await?;
+    if let Some(file_id) = request.file {
+        if !rights::has(&state.store, user.user.id, Right::SendFiles).await? {
+            return Err(ApiError::forbidden("You may not send files to chats."));
+        }
+        files::check_attachable(&state, id, &me, file_id, &request.client_id).await?;
+    }
     if let Some(reply_to) = request.reply_to
         && state.store.message(id, reply_to).await?.is_none()
     {
@@ -392,16 +442,22 @@ pub async fn send(
             client_id: &request.client_id,
             body: &request.body,
             reply_to: request.reply_to,
+            file_id: request.file,
             at: now_millis(),
         })
-        .await?;
+        .await
+        .map_err(|error| match error {
+            // Another send took the file in the meantime.
+            StorageError::Missing("file") => files::attached_elsewhere(),
+            other => other.into(),
+        })?;
     let status = if created {
         announce(&state, id, Some(row.seq), None).await;
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(message(id, row)?)))
+    Ok((status, Json(message_out(&state, id, row).await?)))
 }
 
 /// The message to edit or delete, if the caller may: their own within the edit
@@ -454,7 +510,7 @@ pub async fn edit(
     Path((id, seq)): Path<(i64, i64)>,
     Json(request): Json<EditMessage>,
 ) -> Result<Json<Message>, ApiError> {
-    check_body(&state, &request.body)?;
+    check_body(&state, &request.body, false)?;
     let actor = changeable(&state, &user, id, seq, false).await?;
     let event = state
         .store
@@ -467,7 +523,7 @@ pub async fn edit(
         .message(id, seq)
         .await?
         .ok_or_else(|| ApiError::missing("message"))?;
-    Ok(Json(message(id, row)?))
+    Ok(Json(message_out(&state, id, row).await?))
 }
 
 /// `DELETE /api/v1/chats/{id}/messages/{seq}` — the sender within 48 hours, the
@@ -579,7 +635,7 @@ pub async fn search(
     let me = me(&state, &user).to_string();
     let (_, member) = membership(&state, id, &me).await?;
     let rows = state.store.search_messages(id, text, limit).await?;
-    Ok(Json(visible(id, &member, rows)?))
+    Ok(Json(visible(&state, id, &member, rows).await?))
 }
 
 /// An event row as clients see it, with its message as it stands now (looked up
@@ -595,7 +651,7 @@ async fn chat_event(
             Some(m) => Some(m.clone()),
             None => match state.store.message(chat_id, seq).await? {
                 Some(found) => {
-                    let m = message(chat_id, found)?;
+                    let m = message_out(state, chat_id, found).await?;
                     messages.insert(seq, m.clone());
                     Some(m)
                 }

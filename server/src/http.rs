@@ -25,9 +25,10 @@ use crate::auth::{self, authenticate};
 use crate::error::{ApiError, Json};
 use crate::metrics;
 use crate::state::AppState;
-use crate::{account, admin, avatars, chats, contacts, openapi, realtime};
+use crate::{account, admin, avatars, chats, contacts, files, openapi, realtime};
 
-/// Largest JSON body an API endpoint reads. File uploads will have their own limit.
+/// Largest JSON body an API endpoint reads. File uploads have their own limit
+/// (a panel setting, checked by `files::upload`).
 pub const MAX_JSON_BODY: usize = 64 * 1024;
 
 /// The name of the session cookie.
@@ -80,6 +81,13 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
         .route("/chats/{id}/members/{member}/role", put(chats::set_role))
         .route("/chats/{id}/events", get(chats::events))
         .route("/chats/{id}/search", get(chats::search))
+        .route(
+            "/chats/{id}/files",
+            // The upload streams its body and enforces the panel's limit itself.
+            post(files::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/chats/{id}/files/{file_id}", get(files::download))
+        .route("/chats/{id}/files/{file_id}/preview", get(files::preview))
         .nest("/admin", admin::routes())
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)

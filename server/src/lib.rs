@@ -25,6 +25,8 @@ pub mod contacts;
 pub mod error;
 /// What this server shows other servers (profiles filtered by Display Fields).
 pub mod federation;
+/// Files sent in chats: uploads, downloads with ranges, previews, the blob store.
+pub mod files;
 /// The router and the middleware every request passes.
 pub mod http;
 /// Prometheus metrics and their middleware.
@@ -39,7 +41,7 @@ pub mod rights;
 pub mod server;
 /// Settings edited live in the control panel.
 pub mod settings;
-/// What handlers share: config, store, metrics, Leptos options.
+/// What handlers share: config, store, blob store, settings, metrics, Leptos options.
 pub mod state;
 /// The storage interface and its SQLite and PostgreSQL implementations.
 pub mod storage;

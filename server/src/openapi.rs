@@ -48,6 +48,8 @@ use crate::error::Json;
         crate::admin::settings::set_display_fields,
         crate::admin::settings::chats,
         crate::admin::settings::set_chats,
+        crate::admin::settings::files,
+        crate::admin::settings::set_files,
         crate::admin::settings::federation,
         crate::admin::settings::set_federation,
         crate::admin::audit_log::list,
@@ -65,6 +67,9 @@ use crate::error::Json;
         crate::chats::add_members,
         crate::chats::remove_member,
         crate::chats::set_role,
+        crate::files::upload,
+        crate::files::download,
+        crate::files::preview,
         document,
     ),
     components(schemas(app::types::Push, app::types::ClientFrame)),
@@ -73,6 +78,7 @@ use crate::error::Json;
         (name = "account", description = "What every signed-in user may do"),
         (name = "admin", description = "The control panel: administrators only"),
         (name = "chats", description = "Direct and group chats"),
+        (name = "files", description = "Files sent in chats"),
     )
 )]
 pub struct ApiDoc;

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::bootstrap::{CreatedAdmin, ensure_first_admin};
 use crate::config::Config;
+use crate::files::Blobs;
 use crate::http::router;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
@@ -73,6 +74,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         .await
         .context("loading the control panel's settings")?;
     let state = AppState {
+        blobs: Blobs::local(config.files_dir()),
         settings,
         metrics: Arc::new(Metrics::new(backend)),
         config: Arc::new(config),

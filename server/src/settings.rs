@@ -1,11 +1,12 @@
 //! The settings an administrator edits live in the control panel (security,
-//! Display Fields, federation). Stored as one JSON document per section and kept
+//! Display Fields, federation, chats, files). Stored as one JSON document per section and kept
 //! in memory, so they take effect on the next request without a restart.
 
 use std::sync::{Arc, RwLock};
 
 use app::types::{
-    ChatSettings, DisplayFields, FederationMode, FederationSettings, ProfileField, SecuritySettings,
+    ChatSettings, DisplayFields, FederationMode, FederationSettings, FileSettings, ProfileField,
+    SecuritySettings,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -17,6 +18,7 @@ const SECURITY: &str = "security";
 const DISPLAY_FIELDS: &str = "display_fields";
 const FEDERATION: &str = "federation";
 const CHATS: &str = "chats";
+const FILES: &str = "files";
 
 #[derive(Debug, Clone)]
 struct Current {
@@ -24,6 +26,7 @@ struct Current {
     display_fields: DisplayFields,
     federation: FederationSettings,
     chats: ChatSettings,
+    files: FileSettings,
 }
 
 /// The live settings. Reads are in memory; writes go to the database first.
@@ -98,6 +101,7 @@ impl Settings {
                 },
             )
             .await?,
+            files: load(&store, FILES, FileSettings::defaults()).await?,
         };
         Ok(Self {
             store,
@@ -129,6 +133,16 @@ impl Settings {
 
     pub fn chats(&self) -> ChatSettings {
         self.read().chats.clone()
+    }
+
+    pub fn files(&self) -> FileSettings {
+        self.read().files.clone()
+    }
+
+    pub async fn set_files(&self, value: FileSettings) -> Result<(), StorageError> {
+        save(&self.store, FILES, &value).await?;
+        self.write().files = value;
+        Ok(())
     }
 
     pub async fn set_chats(&self, value: ChatSettings) -> Result<(), StorageError> {

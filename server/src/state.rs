@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::config::Config;
+use crate::files::Blobs;
 use crate::metrics::Metrics;
 use crate::realtime::Hub;
 use crate::settings::Settings;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     /// Open WebSockets, for realtime pushes.
     pub hub: Arc<Hub>,
+    /// Where the contents of files sent in chats are kept.
+    pub blobs: Blobs,
 }
 
 impl FromRef<AppState> for LeptosOptions {

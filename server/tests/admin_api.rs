@@ -22,6 +22,7 @@ const SECURITY: &str = "/api/v1/admin/settings/security";
 const DISPLAY_FIELDS: &str = "/api/v1/admin/settings/display-fields";
 const FEDERATION: &str = "/api/v1/admin/federation";
 const AUDIT: &str = "/api/v1/admin/audit";
+const FILE_SETTINGS: &str = "/api/v1/admin/settings/files";
 const CONTACTS: &str = "/api/v1/contacts";
 const MY_BOOK: &str = "/api/v1/me/address-book";
 
@@ -254,18 +255,54 @@ async fn authorization_matrix() {
     let matrix = create_group(&admin, "Matrix", &["send_files"]).await;
     let doomed = create_group(&admin, "Doomed", &[]).await;
     // So that everyone in no group, the administrator and Pat included, may
-    // edit their personal address book.
+    // edit their personal address book and send and download files.
     let no_group = builtin(&admin, BuiltinGroup::NoGroup).await;
     ok::<GroupDetail>(
         admin
             .patch_json(
                 &group_path(no_group),
-                &json!({ "rights": ["edit_address_book"] }),
+                &json!({ "rights": ["edit_address_book", "send_files", "download_files"] }),
             )
             .await,
         200,
     )
     .await;
+    // A chat of the administrator and Pat with an image in it.
+    let chat: Value = ok(
+        admin
+            .post_json(
+                "/api/v1/chats",
+                &json!({ "title": "Matrix", "members": ["pat@localhost"] }),
+            )
+            .await,
+        201,
+    )
+    .await;
+    let chat = chat["id"].as_i64().unwrap();
+    let image: Value = ok(
+        admin
+            .http
+            .post(server.url(&format!("/api/v1/chats/{chat}/files?name=matrix.png")))
+            .header("content-type", "image/png")
+            .body(&b"\x89PNG\r\n\x1a\n a tiny image"[..])
+            .send()
+            .await
+            .unwrap(),
+        201,
+    )
+    .await;
+    let file_path = format!("/api/v1/chats/{chat}/files/{}", image["id"]);
+    ok::<Value>(
+        admin
+            .post_json(
+                &format!("/api/v1/chats/{chat}/messages"),
+                &json!({ "client_id": "matrix", "body": "", "file": image["id"] }),
+            )
+            .await,
+        201,
+    )
+    .await;
+    let file_settings: Value = admin.get_ok(FILE_SETTINGS).await;
     let security: SecuritySettings = admin.get_ok(SECURITY).await;
     let plain = server.sign_in("pat", PASSWORD).await;
     let anonymous = server.client();
@@ -361,6 +398,8 @@ async fn authorization_matrix() {
             Body::Json(json!({ "max_message_chars": 10000, "edit_window_hours": 48 })),
             200,
         ),
+        endpoint(M::GET, FILE_SETTINGS, Body::None, 200),
+        endpoint(M::PUT, FILE_SETTINGS, Body::Json(file_settings), 200),
         endpoint(M::GET, "/api/v1/me", Body::None, 200),
         endpoint(M::GET, "/api/v1/me/account", Body::None, 200),
         endpoint(
@@ -379,13 +418,22 @@ async fn authorization_matrix() {
         endpoint(M::GET, CONTACTS, Body::None, 200),
         // Uploads and photo reads are covered by tests/avatars.rs.
         endpoint(M::DELETE, "/api/v1/me/avatar", Body::None, 200),
+        // Members with the rights; tests/files_api.rs covers who else is refused.
+        endpoint(
+            M::POST,
+            format!("/api/v1/chats/{chat}/files?name=matrix.json"),
+            Body::Json(json!({ "a": "file" })),
+            201,
+        ),
+        endpoint(M::GET, file_path.clone(), Body::None, 200),
+        endpoint(M::GET, format!("{file_path}/preview"), Body::None, 200),
     ];
     assert_eq!(
         table.iter().filter(|e| e.admin_only).count(),
-        24,
+        26,
         "every admin route"
     );
-    assert_eq!(table.iter().filter(|e| !e.admin_only).count(), 7);
+    assert_eq!(table.iter().filter(|e| !e.admin_only).count(), 10);
 
     for endpoint in &table {
         for who in [Who::Anonymous, Who::User, Who::Admin] {

@@ -57,6 +57,11 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/chats/{id}/members"),
     ("delete", "/api/v1/chats/{id}/members/{member}"),
     ("put", "/api/v1/chats/{id}/members/{member}/role"),
+    ("post", "/api/v1/chats/{id}/files"),
+    ("get", "/api/v1/chats/{id}/files/{file_id}"),
+    ("get", "/api/v1/chats/{id}/files/{file_id}/preview"),
+    ("get", "/api/v1/admin/settings/files"),
+    ("put", "/api/v1/admin/settings/files"),
 ];
 
 #[tokio::test]
@@ -94,6 +99,8 @@ async fn the_document_lists_every_operation_and_each_is_served() {
         "ApiErrorBody",
         "CausewayId",
         "Right",
+        "FileInfo",
+        "FileSettings",
     ] {
         assert!(schemas.contains_key(name), "schema {name} is missing");
     }
@@ -108,6 +115,7 @@ async fn the_document_lists_every_operation_and_each_is_served() {
             &path
                 .replace("{id}", "1")
                 .replace("{seq}", "1")
+                .replace("{file_id}", "1")
                 .replace("{member}", "admin@localhost")
                 .replace("{name}", "x.png"),
         );

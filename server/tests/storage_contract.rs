@@ -6,8 +6,8 @@ mod common;
 use app::types::{AddressBookEntry, BuiltinGroup, CausewayId, ChatKind, ChatRole, Profile};
 use common::PgDatabase;
 use server::storage::{
-    AuditFilter, EntryRow, NewAuditEntry, NewChat, NewMessage, NewUser, StorageError, Store,
-    ThrottleRow, UserChange, direct_key,
+    AuditFilter, EntryRow, NewAuditEntry, NewChat, NewFile, NewMessage, NewUser, StorageError,
+    Store, ThrottleRow, UserChange, direct_key,
 };
 
 fn named(display_name: &str) -> Profile {
@@ -42,6 +42,8 @@ async fn contract(store: &Store) {
     chats(store).await;
     chat_members(store).await;
     concurrent_sends(store).await;
+    files(store).await;
+    concurrent_file_sends(store).await;
 }
 
 async fn add_user(store: &Store, login: &str, profile: Profile) -> i64 {
@@ -1351,6 +1353,7 @@ fn text<'a>(
         client_id,
         body,
         reply_to: None,
+        file_id: None,
         at,
     }
 }
@@ -1765,4 +1768,201 @@ async fn concurrent_sends(store: &Store) {
         .collect();
     assert_eq!(seqs, (2..=41).collect::<Vec<_>>());
     assert_eq!(store.chat(chat.id).await.unwrap().unwrap().last_seq, 41);
+}
+
+// ---------------------------------------------------------------------------
+// Files
+// ---------------------------------------------------------------------------
+
+async fn group_chat(store: &Store, title: &str, members: &[(&str, ChatRole)]) -> i64 {
+    store
+        .create_chat(&NewChat {
+            kind: ChatKind::Group,
+            title,
+            direct_key: None,
+            created_by: members[0].0,
+            members,
+            at: 1,
+        })
+        .await
+        .unwrap()
+        .id
+}
+
+fn new_file<'a>(chat_id: i64, sha256: &'a str, name: &'a str, by: &'a str) -> NewFile<'a> {
+    NewFile {
+        chat_id,
+        sha256,
+        name,
+        size: 5,
+        media_type: "application/pdf",
+        uploaded_by: by,
+        at: 10,
+    }
+}
+
+/// Files are found in their own chat; a message claims a file of its sender
+/// once, and a refused claim leaves no trace.
+async fn files(store: &Store) {
+    let (a, b) = ("fa@corp", "fb@corp");
+    let chat = group_chat(
+        store,
+        "Files",
+        &[(a, ChatRole::Owner), (b, ChatRole::Member)],
+    )
+    .await;
+    let other = group_chat(store, "Other", &[(a, ChatRole::Owner)]).await;
+    let sha = "ab".repeat(32);
+    let file = store
+        .insert_file(&new_file(chat, &sha, "Grüße.pdf", a))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            file.chat_id,
+            file.name.as_str(),
+            file.size,
+            file.media_type.as_str()
+        ),
+        (chat, "Grüße.pdf", 5, "application/pdf")
+    );
+    assert_eq!(
+        (file.uploaded_by.as_str(), file.created_at, file.message_seq),
+        (a, 10, None)
+    );
+    assert_eq!(store.file(chat, file.id).await.unwrap(), Some(file.clone()));
+    assert_eq!(
+        store.file(other, file.id).await.unwrap(),
+        None,
+        "only in its own chat"
+    );
+    let second = store
+        .insert_file(&new_file(chat, &sha, "copy.pdf", b))
+        .await
+        .unwrap();
+    assert!(second.id > file.id);
+    assert_eq!(store.files_with_content(&sha).await.unwrap(), 2);
+    assert_eq!(store.files_with_content(&"cd".repeat(32)).await.unwrap(), 0);
+    let gone = store.insert_file(&new_file(999_999, &sha, "x", a)).await;
+    assert!(
+        matches!(gone, Err(StorageError::Missing("chat"))),
+        "{gone:?}"
+    );
+    let found = store
+        .files_in(chat, &[second.id, file.id, 999_999])
+        .await
+        .unwrap();
+    assert_eq!(found, [file.clone(), second.clone()]);
+    assert!(store.files_in(other, &[file.id]).await.unwrap().is_empty());
+    assert!(store.files_in(chat, &[]).await.unwrap().is_empty());
+
+    // Only the sender's file of this chat, once.
+    let last_seq = store.chat(chat).await.unwrap().unwrap().last_seq;
+    fn carrying<'a>(
+        chat_id: i64,
+        sender: &'a str,
+        client_id: &'a str,
+        file_id: i64,
+    ) -> NewMessage<'a> {
+        NewMessage {
+            file_id: Some(file_id),
+            ..text(chat_id, sender, client_id, "", 20)
+        }
+    }
+    for refused in [
+        carrying(chat, b, "x1", file.id),
+        carrying(other, a, "x2", file.id),
+        carrying(chat, a, "x3", 999_999),
+    ] {
+        let result = store.post_message(&refused).await;
+        assert!(
+            matches!(result, Err(StorageError::Missing("file"))),
+            "{result:?}"
+        );
+    }
+    assert_eq!(
+        store.chat(chat).await.unwrap().unwrap().last_seq,
+        last_seq,
+        "a refused claim takes no number"
+    );
+    let (sent, created) = store
+        .post_message(&carrying(chat, a, "m1", file.id))
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!(sent.file_id, Some(file.id));
+    assert_eq!(sent.seq, last_seq + 1);
+    let (retry, created) = store
+        .post_message(&carrying(chat, a, "m1", file.id))
+        .await
+        .unwrap();
+    assert!(!created, "a retried send finds its first copy");
+    assert_eq!(retry, sent);
+    let twice = store.post_message(&carrying(chat, a, "m2", file.id)).await;
+    assert!(
+        matches!(twice, Err(StorageError::Missing("file"))),
+        "{twice:?}"
+    );
+    assert_eq!(
+        store
+            .file(chat, file.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .message_seq,
+        Some(sent.seq)
+    );
+    assert_eq!(
+        store.message(chat, sent.seq).await.unwrap(),
+        Some(sent.clone())
+    );
+    let page = store.messages(chat, None, None, 10).await.unwrap();
+    assert_eq!(page.last().unwrap().file_id, Some(file.id));
+    let (plain, _) = store
+        .post_message(&text(chat, b, "t1", "no file", 30))
+        .await
+        .unwrap();
+    assert_eq!(plain.file_id, None);
+}
+
+/// Senders racing to send one file with different client ids: one gets it.
+async fn concurrent_file_sends(store: &Store) {
+    let a = "race@corp";
+    let chat = group_chat(store, "File race", &[(a, ChatRole::Owner)]).await;
+    let file = store
+        .insert_file(&new_file(chat, &"ef".repeat(32), "race.bin", a))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let client_id = format!("r{i}");
+            store
+                .post_message(&NewMessage {
+                    file_id: Some(file.id),
+                    ..text(chat, a, &client_id, "", 40)
+                })
+                .await
+                .map(|(row, _)| row.seq)
+        }));
+    }
+    let mut won = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(seq) => won.push(seq),
+            Err(StorageError::Missing("file")) => {}
+            Err(other) => panic!("a losing send fails cleanly, not with {other:?}"),
+        }
+    }
+    assert_eq!(won.len(), 1, "exactly one send carries the file");
+    assert_eq!(
+        store
+            .file(chat, file.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .message_seq,
+        Some(won[0])
+    );
 }

@@ -29,7 +29,15 @@ pub enum ErrorCode {
     /// The thing to create exists already (e.g. a login that is taken).
     Conflict,
     MethodNotAllowed,
+    /// The body's format is refused: not JSON, not an accepted image, or a file
+    /// type (extension) the server does not take.
     UnsupportedMediaType,
+    /// An upload without `Content-Length`.
+    LengthRequired,
+    /// A `Range` outside the file.
+    RangeNotSatisfiable,
+    /// The client stopped sending in the middle of a request body.
+    Timeout,
     /// Too many attempts; wait and retry.
     TooManyRequests,
     /// The change would leave the server without an active administrator.

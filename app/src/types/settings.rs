@@ -220,3 +220,157 @@ pub struct AuditPage {
     /// Pass as `before` to get the next (older) page; `None` at the end.
     pub next_before: Option<i64>,
 }
+
+/// Users → Settings → Files: how large a file may be and which types people may send.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    /// Largest file, in bytes (1 KiB to 4 GiB).
+    pub max_file_bytes: i64,
+    /// Extensions never accepted, lowercase, without the dot (`exe`).
+    pub blocked_extensions: Vec<String>,
+    /// When not empty, only these extensions are accepted (and never a blocked one);
+    /// empty: any extension that is not blocked, and files without one.
+    pub allowed_extensions: Vec<String>,
+}
+
+impl FileSettings {
+    pub const MAX_FILE_BYTES: std::ops::RangeInclusive<i64> = 1024..=4 * 1024 * 1024 * 1024;
+    pub const MAX_EXTENSIONS: usize = 200;
+    pub const MAX_EXTENSION_CHARS: usize = 16;
+    /// Programs and scripts that run when opened on a common desktop.
+    pub const DEFAULT_BLOCKED: [&'static str; 27] = [
+        "bat", "cmd", "com", "cpl", "dll", "exe", "hta", "jar", "js", "jse", "lnk", "msc", "msi",
+        "msp", "pif", "ps1", "psm1", "reg", "scr", "sys", "vb", "vbe", "vbs", "ws", "wsc", "wsf",
+        "wsh",
+    ];
+
+    pub fn defaults() -> Self {
+        Self {
+            max_file_bytes: 100 * 1024 * 1024,
+            blocked_extensions: Self::DEFAULT_BLOCKED.map(str::to_owned).to_vec(),
+            allowed_extensions: Vec::new(),
+        }
+    }
+
+    /// Sorts both lists and drops repeats (the order carries no meaning).
+    pub fn normalize(&mut self) {
+        for list in [&mut self.blocked_extensions, &mut self.allowed_extensions] {
+            list.sort();
+            list.dedup();
+        }
+    }
+
+    /// What is wrong with these values, if anything, for people to read.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !Self::MAX_FILE_BYTES.contains(&self.max_file_bytes) {
+            problems.push("The largest file must be from 1 KiB (1024 bytes) to 4 GiB.".to_owned());
+        }
+        for (list, what) in [
+            (&self.blocked_extensions, "blocked"),
+            (&self.allowed_extensions, "allowed"),
+        ] {
+            if list.len() > Self::MAX_EXTENSIONS {
+                problems.push(format!(
+                    "At most {} {what} extensions.",
+                    Self::MAX_EXTENSIONS
+                ));
+            }
+            for ext in list.iter().take(Self::MAX_EXTENSIONS + 1) {
+                let valid = (1..=Self::MAX_EXTENSION_CHARS).contains(&ext.len())
+                    && ext.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
+                    });
+                if !valid {
+                    let shown: String = ext.chars().take(Self::MAX_EXTENSION_CHARS + 1).collect();
+                    problems.push(format!(
+                        "The {what} extension {shown:?} is not valid: write it without the dot, \
+                         in lowercase letters, digits, '-' or '_', up to {} characters (e.g. \"exe\").",
+                        Self::MAX_EXTENSION_CHARS
+                    ));
+                }
+            }
+        }
+        for ext in &self.allowed_extensions {
+            if self.blocked_extensions.contains(ext) {
+                problems.push(format!(
+                    "\"{ext}\" is both blocked and allowed; blocked extensions are never accepted."
+                ));
+            }
+        }
+        problems
+    }
+
+    /// Why a file named so is refused, or `None` when it is accepted.
+    pub fn refusal(&self, file_name: &str) -> Option<String> {
+        let ext = super::files::extension(file_name);
+        match &ext {
+            Some(ext) if self.blocked_extensions.contains(ext) => Some(format!(
+                "Files of type .{ext} may not be sent (blocked by the administrator)."
+            )),
+            Some(ext)
+                if !self.allowed_extensions.is_empty()
+                    && !self.allowed_extensions.contains(ext) =>
+            {
+                Some(format!(
+                    "Files of type .{ext} may not be sent; accepted: {}.",
+                    self.allowed_list()
+                ))
+            }
+            None if !self.allowed_extensions.is_empty() => Some(format!(
+                "Files without an extension may not be sent; accepted: {}.",
+                self.allowed_list()
+            )),
+            _ => None,
+        }
+    }
+
+    fn allowed_list(&self) -> String {
+        self.allowed_extensions
+            .iter()
+            .map(|e| format!(".{e}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod file_settings_tests {
+    use super::FileSettings;
+
+    #[test]
+    fn defaults_are_valid_and_block_programs() {
+        let defaults = FileSettings::defaults();
+        assert!(defaults.problems().is_empty(), "{:?}", defaults.problems());
+        assert!(defaults.refusal("setup.EXE").unwrap().contains(".exe"));
+        assert!(defaults.refusal("invoice.pdf.exe").is_some());
+        assert_eq!(defaults.refusal("report.pdf"), None);
+        assert_eq!(defaults.refusal("README"), None);
+    }
+
+    #[test]
+    fn an_allow_list_admits_only_its_extensions() {
+        let settings = FileSettings {
+            allowed_extensions: vec!["pdf".into(), "png".into()],
+            ..FileSettings::defaults()
+        };
+        assert_eq!(settings.refusal("a.PDF"), None);
+        assert!(settings.refusal("a.docx").unwrap().contains(".pdf, .png"));
+        assert!(settings.refusal("README").is_some());
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let settings = FileSettings {
+            max_file_bytes: 10,
+            blocked_extensions: vec![".exe".into(), "EXE".into(), "x".repeat(17), "js".into()],
+            allowed_extensions: vec!["js".into()],
+        };
+        let problems = settings.problems();
+        assert_eq!(problems.len(), 5, "{problems:?}");
+        assert!(problems[1].contains("\".exe\""));
+        assert!(problems[4].contains("\"js\" is both"));
+    }
+}

@@ -46,6 +46,10 @@ pub fn routes() -> Router<AppState> {
             get(settings::chats).put(settings::set_chats),
         )
         .route(
+            "/settings/files",
+            get(settings::files).put(settings::set_files),
+        )
+        .route(
             "/federation",
             get(settings::federation).put(settings::set_federation),
         )

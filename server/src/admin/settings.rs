@@ -1,7 +1,7 @@
-//! Users → Settings (security and Display Fields) and the Federation page.
+//! Users → Settings (security, chats, files, Display Fields) and the Federation page.
 
 use app::types::ApiErrorBody;
-use app::types::{ChatSettings, DisplayFields, FederationSettings, SecuritySettings};
+use app::types::{ChatSettings, DisplayFields, FederationSettings, FileSettings, SecuritySettings};
 use axum::extract::State;
 
 use crate::audit;
@@ -194,6 +194,58 @@ pub async fn set_chats(
         &state,
         &admin.actor(),
         "settings.chats",
+        None,
+        Some(&detail_text),
+    )
+    .await;
+    Ok(Json(request))
+}
+
+/// `GET /api/v1/admin/settings/files` — administrators.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/settings/files",
+    responses((status = 200, body = FileSettings), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
+pub async fn files(State(state): State<AppState>, _admin: AdminUser) -> Json<FileSettings> {
+    Json(state.settings.files())
+}
+
+/// `PUT /api/v1/admin/settings/files` — administrators. The largest file and the
+/// blocked and allowed extensions; in force for the next upload.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/settings/files",
+    request_body = FileSettings,
+    responses((status = 200, body = FileSettings), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
+pub async fn set_files(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Json(mut request): Json<FileSettings>,
+) -> Result<Json<FileSettings>, ApiError> {
+    refuse(request.problems())?;
+    request.normalize();
+    state.settings.set_files(request.clone()).await?;
+    let list = |extensions: &[String], empty: &str| {
+        if extensions.is_empty() {
+            empty.to_owned()
+        } else {
+            extensions.join(", ")
+        }
+    };
+    let detail_text = format!(
+        "files up to {} bytes; blocked: {}; allowed: {}",
+        request.max_file_bytes,
+        list(&request.blocked_extensions, "none"),
+        list(&request.allowed_extensions, "any not blocked"),
+    );
+    audit::record(
+        &state,
+        &admin.actor(),
+        "settings.files",
         None,
         Some(&detail_text),
     )

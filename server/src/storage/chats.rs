@@ -53,6 +53,7 @@ pub struct MessageRow {
     pub created_at: i64,
     pub edited_at: Option<i64>,
     pub deleted_at: Option<i64>,
+    pub file_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -82,6 +83,8 @@ pub struct NewMessage<'a> {
     pub client_id: &'a str,
     pub body: &'a str,
     pub reply_to: Option<i64>,
+    /// A file the sender uploaded to this chat and has not sent yet.
+    pub file_id: Option<i64>,
     pub at: i64,
 }
 
@@ -96,7 +99,7 @@ pub fn direct_key(a: &str, b: &str) -> String {
 
 const CHAT_COLUMNS: &str = "id, kind, title, direct_key, created_by, created_at, last_seq";
 const MESSAGE_COLUMNS: &str =
-    "seq, sender, client_id, body, reply_to, created_at, edited_at, deleted_at";
+    "seq, sender, client_id, body, reply_to, created_at, edited_at, deleted_at, file_id";
 
 /// Takes the chat's next sequence number and records the event, on `tx`.
 /// `None` when there is no such chat.
@@ -226,14 +229,15 @@ impl Store {
 
     /// Stores a message as the chat's next event. A retry with the same sender and
     /// `client_id` returns the stored message and `false` instead of a copy.
-    /// `Missing("chat")` when there is no such chat.
+    /// `Missing("chat")` when there is no such chat, `Missing("file")` when the
+    /// file is not the sender's, not of this chat, or sent with another message.
     pub async fn post_message(&self, message: &NewMessage<'_>) -> Result<(MessageRow, bool)> {
         let existing = format!(
             "select {MESSAGE_COLUMNS} from messages where chat_id = $1 and sender = $2 and client_id = $3"
         );
         let insert = format!(
-            "insert into messages (chat_id, seq, sender, client_id, body, reply_to, created_at, search_text) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8) returning {MESSAGE_COLUMNS}"
+            "insert into messages (chat_id, seq, sender, client_id, body, reply_to, created_at, search_text, file_id) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning {MESSAGE_COLUMNS}"
         );
         let search_text = message.body.to_lowercase();
         let first_try = on_pool!(self, |pool| {
@@ -256,6 +260,19 @@ impl Store {
                 None
             )
             .ok_or(StorageError::Missing("chat"))?;
+            if let Some(file_id) = message.file_id {
+                let claimed = sqlx::query(super::files::ATTACH_FILE)
+                    .bind(seq)
+                    .bind(file_id)
+                    .bind(message.chat_id)
+                    .bind(message.sender)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if claimed == 0 {
+                    return Err(StorageError::Missing("file"));
+                }
+            }
             let stored: std::result::Result<MessageRow, _> = sqlx::query_as(&insert)
                 .bind(message.chat_id)
                 .bind(seq)
@@ -265,6 +282,7 @@ impl Store {
                 .bind(message.reply_to)
                 .bind(message.at)
                 .bind(&search_text)
+                .bind(message.file_id)
                 .fetch_one(&mut *tx)
                 .await;
             match stored.map_err(StorageError::on_unique("messages_client_id_key")) {

@@ -18,6 +18,7 @@ use sqlx::sqlite::{
 mod audit;
 mod chats;
 mod directory;
+mod files;
 mod sessions;
 mod settings;
 mod throttle;
@@ -28,6 +29,7 @@ pub use chats::{
     ChatListRow, ChatMemberRow, ChatRow, EventRow, MessageRow, NewChat, NewMessage, direct_key,
 };
 pub use directory::{EntryRow, GroupRow, MemberRow, RightRow};
+pub use files::{FileRow, NewFile};
 pub use sessions::SessionRow;
 pub use throttle::ThrottleRow;
 pub use users::{NewUser, UserChange, UserRecord};

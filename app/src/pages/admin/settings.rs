@@ -1,12 +1,12 @@
 //! `/admin/settings`: Users → Settings — passwords, sign-in protection, session
-//! lifetimes, and the Display Fields other servers may see.
+//! lifetimes, chat limits, files, and the Display Fields other servers may see.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::{self, ApiFailure};
 use crate::components::{AdminLayout, ErrorNotice, Frame, Loading, Section, outcome};
-use crate::types::{ChatSettings, DisplayFields, ProfileField, SecuritySettings};
+use crate::types::{ChatSettings, DisplayFields, FileSettings, ProfileField, SecuritySettings};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -14,7 +14,8 @@ pub fn SettingsPage() -> impl IntoView {
         let security = api::admin::security().await?;
         let fields = api::admin::display_fields().await?;
         let chats = api::admin::chat_settings().await?;
-        Ok::<_, ApiFailure>((security, fields, chats))
+        let files = api::admin::file_settings().await?;
+        Ok::<_, ApiFailure>((security, fields, chats, files))
     });
     view! {
         <Title text="User settings" />
@@ -26,9 +27,10 @@ pub fn SettingsPage() -> impl IntoView {
                     {move || {
                         data.get()
                             .map(|result| match result {
-                                Ok((security, fields, chats)) => view! {
+                                Ok((security, fields, chats, files)) => view! {
                                     <SecurityForm security />
                                     <ChatsForm chats />
+                                    <FilesForm files />
                                     <DisplayFieldsForm fields />
                                 }.into_any(),
                                 Err(failure) => view! { <ErrorNotice failure /> }.into_any(),
@@ -183,6 +185,79 @@ fn ChatsForm(chats: ChatSettings) -> impl IntoView {
                 <div class="span-2">{move || outcome(save.value().get(), "Chat settings saved.")}</div>
                 <div class="actions span-2">
                     <button class="button primary" type="submit" disabled=move || save.pending().get()>"Save chat settings"</button>
+                </div>
+            </form>
+        </section>
+    }
+}
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// "exe, .MSI bat" → `["exe", "msi", "bat"]`: commas or spaces between, a leading
+/// dot dropped, lowercase. The server checks what is left.
+fn extension_list(text: &str) -> Vec<String> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .map(|e| e.trim().trim_start_matches('.').to_lowercase())
+        .filter(|e| !e.is_empty())
+        .collect()
+}
+
+#[component]
+fn FilesForm(files: FileSettings) -> impl IntoView {
+    let max_mib = RwSignal::new(files.max_file_bytes as f64 / MIB);
+    let blocked = RwSignal::new(files.blocked_extensions.join(", "));
+    let allowed = RwSignal::new(files.allowed_extensions.join(", "));
+    let save = Action::new_local(|f: &FileSettings| {
+        let f = f.clone();
+        async move { api::admin::set_file_settings(&f).await }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.dispatch(FileSettings {
+            max_file_bytes: (max_mib.get_untracked() * MIB).round() as i64,
+            blocked_extensions: extension_list(&blocked.get_untracked()),
+            allowed_extensions: extension_list(&allowed.get_untracked()),
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="files-heading">
+            <h2 id="files-heading">"Files"</h2>
+            <p class="muted">"Files people send in chats. Changes apply to the next upload."</p>
+            <form class="form grid-2" on:submit=on_submit>
+                <div class="field">
+                    <label for="max-file-size">"Largest file (MiB)"</label>
+                    <input
+                        id="max-file-size"
+                        type="number"
+                        min="0.001"
+                        max="4096"
+                        step="any"
+                        required
+                        prop:value=move || {
+                            let mib = max_mib.get();
+                            if mib.fract() == 0.0 { format!("{mib:.0}") } else { format!("{mib:.3}") }
+                        }
+                        on:input=move |ev| {
+                            if let Ok(v) = event_target_value(&ev).parse::<f64>() {
+                                max_mib.set(v);
+                            }
+                        }
+                    />
+                    <span class="hint">"1 KiB to 4096 MiB (4 GiB)"</span>
+                </div>
+                <div class="field span-2">
+                    <label for="blocked-extensions">"Blocked extensions"</label>
+                    <input id="blocked-extensions" type="text" bind:value=blocked autocomplete="off" />
+                    <span class="hint">"Never accepted. Separate with commas, without the dot: exe, msi, bat"</span>
+                </div>
+                <div class="field span-2">
+                    <label for="allowed-extensions">"Allowed extensions"</label>
+                    <input id="allowed-extensions" type="text" bind:value=allowed autocomplete="off" />
+                    <span class="hint">"Leave empty to accept any extension that is not blocked; otherwise only these."</span>
+                </div>
+                <div class="span-2">{move || outcome(save.value().get(), "File settings saved.")}</div>
+                <div class="actions span-2">
+                    <button class="button primary" type="submit" disabled=move || save.pending().get()>"Save file settings"</button>
                 </div>
             </form>
         </section>

@@ -1,0 +1,414 @@
+//! `/api/v1/chats/{id}/files…`: files sent in chats. A file is uploaded into a
+//! chat first (streamed to the blob store, never whole in memory), then sent with
+//! a message that names it (`SendMessage.file`). Membership is always required;
+//! *Send files to chats* gates uploads and *Download files in chats* downloads.
+
+pub mod blobs;
+pub mod headers;
+
+use std::time::Duration;
+
+use app::types::{ApiErrorBody, CausewayId, ErrorCode, FileInfo, Right};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+pub use blobs::{Blobs, PutError, StoredBlob};
+use headers::ByteRange;
+
+use crate::auth::AuthUser;
+use crate::chats::membership;
+use crate::error::{ApiError, Json, Path, Query};
+use crate::rights;
+use crate::state::AppState;
+use crate::storage::{FileRow, NewFile};
+use crate::time::now_millis;
+
+/// An upload that sends nothing for this long is ended.
+const UPLOAD_IDLE: Duration = Duration::from_secs(60);
+
+/// A stored file as clients see it.
+pub fn info(row: &FileRow) -> Result<FileInfo, ApiError> {
+    Ok(FileInfo {
+        id: row.id,
+        name: row.name.clone(),
+        size: row.size,
+        media_type: row.media_type.clone(),
+        sha256: row.sha256.clone(),
+        uploaded_by: CausewayId::parse(&row.uploaded_by).map_err(|e| {
+            ApiError::internal(format!("stored Causeway ID {:?}: {e}", row.uploaded_by))
+        })?,
+        created_at: row.created_at,
+    })
+}
+
+/// "12.5 MiB", for messages.
+fn human(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let shown = format!("{value:.1}");
+    format!("{} {}", shown.trim_end_matches(".0"), UNITS[unit])
+}
+
+fn too_large(message: String) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::PayloadTooLarge,
+        message,
+    )
+}
+
+fn unsupported(message: impl Into<String>) -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode::UnsupportedMediaType,
+        message,
+    )
+}
+
+/// The announced body length: required, so that the size limit is checked
+/// before a byte is read.
+fn content_length(headers: &HeaderMap) -> Result<u64, ApiError> {
+    let Some(value) = headers.get(header::CONTENT_LENGTH) else {
+        return Err(ApiError::new(
+            StatusCode::LENGTH_REQUIRED,
+            ErrorCode::LengthRequired,
+            "Send the file with a Content-Length header (its size in bytes).",
+        ));
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| ApiError::bad_request("Content-Length is not a number of bytes."))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// The file's name, 1 to 255 characters; path separators and control
+    /// characters become `_`.
+    name: Option<String>,
+}
+
+/// `POST /api/v1/chats/{id}/files?name=` — a member with *Send files to chats*.
+/// The body is the file itself, with `Content-Length` (411 without) and its media
+/// type as `Content-Type`. Refused before the body is read when it is larger than
+/// the panel's limit (413) or its extension is not accepted (415); a body longer
+/// than announced is cut off with 413 and nothing is kept. 201 with the file,
+/// which a message then names in `file`.
+#[utoipa::path(post, path = "/api/v1/chats/{id}/files", params(("id" = i64, Path), UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes; Content-Type is its media type"),
+    responses((status = 201, body = FileInfo), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "files")]
+pub async fn upload(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+    Query(query): Query<UploadQuery>,
+    request_headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let me = user.causeway_id(&state).to_string();
+    membership(&state, id, &me).await?;
+    if !rights::has(&state.store, user.user.id, Right::SendFiles).await? {
+        return Err(ApiError::forbidden("You may not send files to chats."));
+    }
+    let name =
+        headers::file_name(query.name.as_deref().unwrap_or("")).map_err(ApiError::invalid_input)?;
+    let settings = state.settings.files();
+    if let Some(why) = settings.refusal(&name) {
+        return Err(unsupported(why));
+    }
+    let media_type = headers::media_type(request_headers.get(header::CONTENT_TYPE))
+        .map_err(ApiError::invalid_input)?;
+    let announced = content_length(&request_headers)?;
+    let max = u64::try_from(settings.max_file_bytes).unwrap_or(0);
+    if announced > max {
+        return Err(too_large(format!(
+            "A file may be at most {}; this one is {}.",
+            human(max),
+            human(announced)
+        )));
+    }
+    let stored = state
+        .blobs
+        .put(body.into_data_stream(), announced, UPLOAD_IDLE)
+        .await
+        .map_err(|error| match error {
+            PutError::TooLarge { limit } => too_large(format!(
+                "The upload sent more than the {limit} bytes its Content-Length announced."
+            )),
+            PutError::Body(cause) => {
+                ApiError::bad_request(format!("The upload was cut short ({cause})."))
+            }
+            PutError::Stalled(idle) => ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                ErrorCode::Timeout,
+                format!(
+                    "The upload stopped: nothing arrived for {} seconds.",
+                    idle.as_secs()
+                ),
+            ),
+            PutError::Io(cause) => ApiError::internal(format!("storing an upload: {cause}")),
+        })?;
+    if stored.size != announced {
+        return Err(ApiError::bad_request(format!(
+            "The upload ended after {} of the {announced} bytes announced.",
+            stored.size
+        )));
+    }
+    let row = state
+        .store
+        .insert_file(&NewFile {
+            chat_id: id,
+            sha256: &stored.sha256,
+            name: &name,
+            size: i64::try_from(stored.size).map_err(ApiError::internal)?,
+            media_type: &media_type,
+            uploaded_by: &me,
+            at: now_millis(),
+        })
+        .await?;
+    let location = format!("/api/v1/chats/{id}/files/{}", row.id);
+    let mut response = (StatusCode::CREATED, Json(info(&row)?)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// Checks that a message may carry file `file_id`: the sender uploaded it to
+/// this chat and no other message carries it (a retry of the send that does is
+/// fine: it gets that message back).
+pub async fn check_attachable(
+    state: &AppState,
+    chat_id: i64,
+    sender: &str,
+    file_id: i64,
+    client_id: &str,
+) -> Result<(), ApiError> {
+    let file = state.store.file(chat_id, file_id).await?.ok_or_else(|| {
+        ApiError::invalid_input(format!(
+            "There is no file {file_id} in this chat; upload it to this chat first."
+        ))
+    })?;
+    if file.uploaded_by != sender {
+        return Err(ApiError::invalid_input(
+            "A message can only carry a file its sender uploaded.",
+        ));
+    }
+    if let Some(seq) = file.message_seq {
+        let carrier = state.store.message(chat_id, seq).await?;
+        let same_send = carrier.is_some_and(|m| m.sender == sender && m.client_id == client_id);
+        if !same_send {
+            return Err(attached_elsewhere());
+        }
+    }
+    Ok(())
+}
+
+/// The file was sent with another message.
+pub fn attached_elsewhere() -> ApiError {
+    ApiError::invalid_input(
+        "That file was sent with another message already; upload it again to send it again.",
+    )
+}
+
+/// The file, if the caller may download it: a member with *Download files in
+/// chats*, and the file is theirs or goes with a message they can see (sent
+/// since they joined, not deleted). Anything else is a 404, as for a file that
+/// does not exist.
+async fn downloadable(
+    state: &AppState,
+    user: &AuthUser,
+    chat_id: i64,
+    file_id: i64,
+) -> Result<FileRow, ApiError> {
+    let me = user.causeway_id(state).to_string();
+    let (_, member) = membership(state, chat_id, &me).await?;
+    if !rights::has(&state.store, user.user.id, Right::DownloadFiles).await? {
+        return Err(ApiError::forbidden("You may not download files in chats."));
+    }
+    let missing = || ApiError::missing("file");
+    let file = state
+        .store
+        .file(chat_id, file_id)
+        .await?
+        .ok_or_else(missing)?;
+    if file.uploaded_by == me {
+        return Ok(file);
+    }
+    let seq = file
+        .message_seq
+        .filter(|seq| *seq >= member.joined_seq)
+        .ok_or_else(missing)?;
+    match state.store.message(chat_id, seq).await? {
+        Some(message) if message.deleted_at.is_none() => Ok(file),
+        _ => Err(missing()),
+    }
+}
+
+/// `GET /api/v1/chats/{id}/files/{file_id}` — a member with *Download files in
+/// chats*. The file as an attachment, with `Range` support (one range; several
+/// get the whole file), `ETag` (its SHA-256) and `If-None-Match`.
+#[utoipa::path(get, path = "/api/v1/chats/{id}/files/{file_id}", params(("id" = i64, Path), ("file_id" = i64, Path)),
+    responses(
+        (status = 200, description = "The whole file", content_type = "application/octet-stream"),
+        (status = 206, description = "The range asked for", content_type = "application/octet-stream"),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = "4XX", description = "Refused: the body names the reason (`error.code`); 416 for a range outside the file", body = ApiErrorBody)),
+    tag = "files")]
+pub async fn download(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, file_id)): Path<(i64, i64)>,
+    request_headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let file = downloadable(&state, &user, id, file_id).await?;
+    respond(&state, &file, &request_headers, "attachment").await
+}
+
+/// `GET /api/v1/chats/{id}/files/{file_id}/preview` — a member with *Download
+/// files in chats*. A PNG, JPEG, GIF or WebP image shown inline (never SVG), when
+/// its content matches its type; 415 for other files.
+#[utoipa::path(get, path = "/api/v1/chats/{id}/files/{file_id}/preview", params(("id" = i64, Path), ("file_id" = i64, Path)),
+    responses(
+        (status = 200, description = "The image", content_type = "image/*"),
+        (status = 206, description = "The range asked for", content_type = "image/*"),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = "4XX", description = "Refused: the body names the reason (`error.code`); 415 when the file is no previewable image", body = ApiErrorBody)),
+    tag = "files")]
+pub async fn preview(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, file_id)): Path<(i64, i64)>,
+    request_headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let file = downloadable(&state, &user, id, file_id).await?;
+    let essence = app::types::files::essence(&file.media_type);
+    if !FileInfo::PREVIEW_TYPES.contains(&essence.as_str()) {
+        return Err(unsupported(format!(
+            "There is no preview of {essence} files (only PNG, JPEG, GIF and WebP images); download the file instead."
+        )));
+    }
+    let first = state
+        .blobs
+        .first_bytes(&file.sha256, 12)
+        .await
+        .map_err(|e| ApiError::internal(format!("blob of file {}: {e}", file.id)))?;
+    if !headers::looks_like(&essence, &first) {
+        return Err(unsupported(format!(
+            "This file is not the {essence} image its type says; download it instead."
+        )));
+    }
+    respond(&state, &file, &request_headers, "inline").await
+}
+
+/// Does `If-None-Match` name this entity tag (or `*`)?
+fn none_match(request: &HeaderMap, etag: &str) -> bool {
+    request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == etag || tag == "*")
+}
+
+/// The file's bytes (all, or the range asked for) with the headers every file
+/// response carries: its type, `nosniff`, a sandboxing CSP, the disposition with
+/// a safe name, `ETag`, `Accept-Ranges` and `Cache-Control: private`.
+async fn respond(
+    state: &AppState,
+    file: &FileRow,
+    request: &HeaderMap,
+    disposition: &str,
+) -> Result<Response, ApiError> {
+    let size = u64::try_from(file.size).map_err(ApiError::internal)?;
+    let etag = format!("\"{}\"", file.sha256);
+    let mut response_headers = HeaderMap::new();
+    let mut set = |name, value: HeaderValue| {
+        response_headers.insert(name, value);
+    };
+    set(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&file.media_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    set(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // Should a browser render the file anyway, it runs nothing and loads nothing.
+    set(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    set(
+        header::CONTENT_DISPOSITION,
+        headers::content_disposition(disposition, &file.name),
+    );
+    set(
+        header::ETAG,
+        HeaderValue::from_str(&etag).map_err(ApiError::internal)?,
+    );
+    set(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    set(header::CACHE_CONTROL, HeaderValue::from_static("private"));
+
+    if none_match(request, &etag) {
+        response_headers.remove(header::CONTENT_TYPE);
+        return Ok((StatusCode::NOT_MODIFIED, response_headers).into_response());
+    }
+    // `If-Range` with another tag (or a date, which we do not keep): the whole file.
+    let range_applies = request
+        .get(header::IF_RANGE)
+        .is_none_or(|tag| tag.as_bytes() == etag.as_bytes());
+    let range = if range_applies {
+        headers::byte_range(request.get(header::RANGE), size)
+    } else {
+        ByteRange::Full
+    };
+    let (status, start, len) = match range {
+        ByteRange::Full => (StatusCode::OK, 0, size),
+        ByteRange::Part { start, end } => {
+            response_headers.insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes {start}-{end}/{size}"))
+                    .map_err(ApiError::internal)?,
+            );
+            (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
+        }
+        ByteRange::Unsatisfiable => {
+            let mut refused = ApiError::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                ErrorCode::RangeNotSatisfiable,
+                format!("The range asked for is outside the file ({size} bytes)."),
+            )
+            .into_response();
+            refused.headers_mut().insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes */{size}")).map_err(ApiError::internal)?,
+            );
+            return Ok(refused);
+        }
+    };
+    response_headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    let body = state
+        .blobs
+        .read(&file.sha256, start, len)
+        .await
+        .map_err(|e| ApiError::internal(format!("blob of file {}: {e}", file.id)))?;
+    Ok((status, response_headers, body).into_response())
+}

@@ -1,0 +1,103 @@
+//! Files uploaded to chats: their metadata. The bytes are in the blob store
+//! (`crate::files::blobs`), named by SHA-256.
+//!
+//! A file is uploaded first and sent with a message afterwards; the message's
+//! transaction claims it ([`ATTACH_FILE`], in `post_message`), so one file goes
+//! with one message at most.
+
+use super::{Result, StorageError, Store, on_pool};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FileRow {
+    pub id: i64,
+    pub chat_id: i64,
+    pub sha256: String,
+    pub name: String,
+    pub size: i64,
+    pub media_type: String,
+    pub uploaded_by: String,
+    pub created_at: i64,
+    /// The message that carries it, once sent.
+    pub message_seq: Option<i64>,
+}
+
+pub struct NewFile<'a> {
+    pub chat_id: i64,
+    pub sha256: &'a str,
+    pub name: &'a str,
+    pub size: i64,
+    pub media_type: &'a str,
+    pub uploaded_by: &'a str,
+    pub at: i64,
+}
+
+const FILE_COLUMNS: &str =
+    "id, chat_id, sha256, name, size, media_type, uploaded_by, created_at, message_seq";
+
+/// Claims a file for the message being posted: `$1` message seq, `$2` file id,
+/// `$3` chat, `$4` sender. Affects no row unless the sender uploaded the file to
+/// this chat and no message has it yet. On PostgreSQL the row lock makes a second
+/// concurrent claim wait, then find `message_seq` set.
+pub(super) const ATTACH_FILE: &str = "update files set message_seq = $1 \
+     where id = $2 and chat_id = $3 and uploaded_by = $4 and message_seq is null";
+
+impl Store {
+    /// Records an uploaded file. `Missing("chat")` when the chat is gone.
+    pub async fn insert_file(&self, file: &NewFile<'_>) -> Result<FileRow> {
+        let sql = format!(
+            "insert into files (chat_id, sha256, name, size, media_type, uploaded_by, created_at) \
+             values ($1, $2, $3, $4, $5, $6, $7) returning {FILE_COLUMNS}"
+        );
+        on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(file.chat_id)
+            .bind(file.sha256)
+            .bind(file.name)
+            .bind(file.size)
+            .bind(file.media_type)
+            .bind(file.uploaded_by)
+            .bind(file.at)
+            .fetch_one(pool)
+            .await
+            .map_err(StorageError::on_foreign_key("chat")))
+    }
+
+    /// A file of a chat by its id.
+    pub async fn file(&self, chat_id: i64, id: i64) -> Result<Option<FileRow>> {
+        let sql = format!("select {FILE_COLUMNS} from files where chat_id = $1 and id = $2");
+        Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(chat_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?)
+    }
+
+    /// The files of a chat among `ids` (the files of a page of messages), in id
+    /// order. At most a few hundred ids, as a page of messages has.
+    pub async fn files_in(&self, chat_id: i64, ids: &[i64]) -> Result<Vec<FileRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "select {FILE_COLUMNS} from files where chat_id = $1 and id in ({}) order by id",
+            placeholders.join(", ")
+        );
+        on_pool!(self, |pool| {
+            let mut query = sqlx::query_as(&sql).bind(chat_id);
+            for id in ids {
+                query = query.bind(*id);
+            }
+            Ok(query.fetch_all(pool).await?)
+        })
+    }
+
+    /// How many files (in any chat) have this content.
+    pub async fn files_with_content(&self, sha256: &str) -> Result<i64> {
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(
+            "select count(*) from files where sha256 = $1"
+        )
+        .bind(sha256)
+        .fetch_one(pool)
+        .await)?)
+    }
+}

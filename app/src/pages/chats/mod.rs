@@ -126,7 +126,7 @@ fn preview(message: &Message) -> String {
     }
     let text: String = message.body.chars().take(80).collect();
     match (&message.file, text.trim().is_empty()) {
-        (Some(file), true) => format!("📎 {}", file.name),
+        (Some(file), true) => format!("File: {}", file.name),
         _ => text,
     }
 }

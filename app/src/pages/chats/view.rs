@@ -122,6 +122,14 @@ impl ChatState {
     /// Takes a message as the server has it now: replaces any copy, and the
     /// pending send it acknowledges.
     fn store(&self, message: Message) {
+        // Whoever just sent has stopped typing.
+        if self
+            .typing
+            .with_untracked(|t| t.iter().any(|(who, _)| who == &message.sender))
+        {
+            let sender = message.sender.clone();
+            self.typing.update(|t| t.retain(|(who, _)| who != &sender));
+        }
         if self.is_mine(&message) {
             let client_id = message.client_id.clone();
             self.pending
@@ -615,6 +623,8 @@ fn MessageItem(state: ChatState, message: Message) -> impl IntoView {
     let sender = state.name_of(&message.sender);
     let deleted = message.deleted_at.is_some();
     let edited = message.edited_at.is_some() && !deleted;
+    // A file sent without text has no text to edit.
+    let editable = mine && !(message.body.is_empty() && message.file.is_some());
     let quote = message.reply_to.map(|r| {
         let original = state.messages.read_untracked().get(&r).cloned();
         let text = match original {
@@ -706,7 +716,7 @@ fn MessageItem(state: ChatState, message: Message) -> impl IntoView {
                         >
                             "Reply"
                         </button>
-                        {mine.then(|| view! {
+                        {editable.then(|| view! {
                             <button
                                 type="button"
                                 class="link-button"
@@ -745,7 +755,7 @@ fn PendingItem(state: ChatState, pending: Pending) -> impl IntoView {
     view! {
         <li class="message mine pending" class:failed=is_failed>
             <div class="message-body"><RichText text=pending.body.clone() /></div>
-            {pending.file.as_ref().map(|f| view! { <p class="attachment-name">"📎 " {f.name.clone()}</p> })}
+            {pending.file.as_ref().map(|f| view! { <p class="attachment-name"><FileIcon /> {f.name.clone()}</p> })}
             <div class="message-foot">
                 {match failed {
                     None => view! { <span class="message-status muted" role="status">"Sending…"</span> }.into_any(),
@@ -792,7 +802,7 @@ fn Attachment(chat_id: i64, file: FileInfo) -> impl IntoView {
                 }
             }}
             <div class="attachment-line">
-                <span class="attachment-name">"📎 " {file.name.clone()}</span>
+                <span class="attachment-name"><FileIcon /> {file.name.clone()}</span>
                 <span class="muted">{size}</span>
                 {
                     let url = url.clone();
@@ -1073,7 +1083,7 @@ fn Composer(
                 class:disabled=move || !may_send_files()
                 title=attach_title
             >
-                <span aria-hidden="true">"📎"</span>
+                <FileIcon />
                 <span class="visually-hidden">"Attach a file"</span>
                 <input
                     type="file"
@@ -1087,7 +1097,8 @@ fn Composer(
                 id="composer-input"
                 node_ref=input
                 rows="1"
-                placeholder="Write a message… (Enter sends, Shift+Enter for a new line)"
+                placeholder="Write a message…"
+                title="Enter sends; Shift+Enter starts a new line"
                 prop:value=move || text.get()
                 on:input=on_input
                 on:keydown=on_keydown
@@ -1096,5 +1107,22 @@ fn Composer(
                 {move || if state.editing.get().is_some() { "Save" } else { "Send" }}
             </button>
         </form>
+    }
+}
+
+/// A paper clip, drawn inline (no icon font or emoji font needed).
+#[component]
+fn FileIcon() -> impl IntoView {
+    view! {
+        <svg class="icon" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+            <path
+                d="M21 11.5l-8.6 8.6a5 5 0 0 1-7.1-7.1l8.6-8.6a3.3 3.3 0 0 1 4.7 4.7l-8.6 8.6a1.7 1.7 0 0 1-2.4-2.4l7.9-7.9"
+                fill="none"
+                stroke="currentColor"
+                stroke-width="2"
+                stroke-linecap="round"
+                stroke-linejoin="round"
+            />
+        </svg>
     }
 }

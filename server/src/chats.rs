@@ -373,32 +373,51 @@ pub async fn send(
     }
     check_body(&state, &request.body)?;
     let me = me(&state, &user).to_string();
-    membership(&state, id, &me).await?;
-    if let Some(reply_to) = request.reply_to
-        && state.store.message(id, reply_to).await?.is_none()
-    {
-        return Err(ApiError::invalid_input(
-            "The message replied to is not in this chat.",
-        ));
+    if let Some(reply_to) = request.reply_to {
+        // Membership first, so that someone outside the chat learns nothing
+        // about its messages. Without a reply the store checks it, inside the
+        // transaction that stores the message.
+        membership(&state, id, &me).await?;
+        if state.store.message(id, reply_to).await?.is_none() {
+            return Err(ApiError::invalid_input(
+                "The message replied to is not in this chat.",
+            ));
+        }
     }
-    let (row, created) = state
-        .store
-        .post_message(&NewMessage {
-            chat_id: id,
-            sender: &me,
-            client_id: &request.client_id,
-            body: &request.body,
-            reply_to: request.reply_to,
-            at: now_millis(),
-        })
-        .await?;
-    let status = if created {
-        announce(&state, id, Some(row.seq), None).await;
+    // Storing and announcing run as a task of their own: a client that hangs up
+    // while its send waits for the commit does not cancel it, and a message
+    // that is stored is always pushed.
+    let stored = tokio::spawn(async move {
+        let sent = state
+            .store
+            .send_message(&NewMessage {
+                chat_id: id,
+                sender: &me,
+                client_id: &request.client_id,
+                body: &request.body,
+                reply_to: request.reply_to,
+                at: now_millis(),
+            })
+            .await
+            .map_err(|error| match error {
+                // No such chat, or not a member: the same 404 as everywhere.
+                StorageError::Missing("chat") => ApiError::missing("chat"),
+                other => other.into(),
+            })?;
+        if sent.created {
+            announce_message(&state, id, &sent.message, &sent.members);
+        }
+        Ok::<_, ApiError>(sent)
+    });
+    let sent = stored
+        .await
+        .map_err(|e| ApiError::internal(format!("the send task failed: {e}")))??;
+    let status = if sent.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(message(id, row)?)))
+    Ok((status, Json(message(id, sent.message)?)))
 }
 
 /// The message to edit or delete, if the caller may: their own within the edit
@@ -621,6 +640,34 @@ async fn announce(state: &AppState, chat_id: i64, seq: Option<i64>, also: Option
     // make up for by catching up.
     if let Err(error) = push_event(state, chat_id, seq, also).await {
         tracing::warn!(chat_id, seq, ?error, "a chat event was not pushed");
+    }
+}
+
+/// Pushes a message just stored to the chat's members as they were when it was
+/// stored. The event is the one its storing wrote, built from the stored row
+/// rather than read back.
+fn announce_message(state: &AppState, chat_id: i64, row: &MessageRow, members: &[String]) {
+    let event = (|| {
+        Ok::<_, ApiError>(ChatEvent {
+            seq: row.seq,
+            kind: "message".to_owned(),
+            actor: parse_id(&row.sender)?,
+            at: row.created_at,
+            subject: None,
+            role: None,
+            message: Some(message(chat_id, row.clone())?),
+        })
+    })();
+    match event {
+        Ok(event) => state.hub.publish(
+            members.iter().map(String::as_str),
+            &Push::ChatEvent {
+                chat_id,
+                event: Box::new(event),
+            },
+        ),
+        // As in `announce`: the message is committed whatever happens here.
+        Err(error) => tracing::warn!(chat_id, seq = row.seq, ?error, "a message was not pushed"),
     }
 }
 

@@ -22,6 +22,10 @@ use crate::state::AppState;
 /// Pushes a socket may have waiting before it is considered stuck.
 const QUEUE: usize = 256;
 
+/// The incoming-frame buffer of a socket; it grows for a larger frame (up to
+/// the 4 KiB limit) when one comes.
+const READ_BUFFER: usize = 1024;
+
 type Sockets = HashMap<String, Vec<(u64, mpsc::Sender<std::sync::Arc<str>>)>>;
 
 /// Who is connected, by Causeway ID.
@@ -108,6 +112,10 @@ pub async fn connect(
     let who = user.causeway_id(&state).to_string();
     upgrade
         .max_message_size(4 * 1024)
+        // Clients send nothing but pings yet. The library's default buffer,
+        // 128 KiB per socket, allocated up front and zeroed at the first read,
+        // would be most of an idle connection's memory (BENCHMARKS.md).
+        .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| run(socket, state, who))
 }
 

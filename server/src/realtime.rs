@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use app::types::Push;
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
@@ -26,7 +26,11 @@ const QUEUE: usize = 256;
 /// the 4 KiB limit) when one comes.
 const READ_BUFFER: usize = 1024;
 
-type Sockets = HashMap<String, Vec<(u64, mpsc::Sender<std::sync::Arc<str>>)>>;
+/// A push as sent: its frame's text, shared by every socket it goes to (a
+/// clone is a reference count, not a copy).
+type Frame = Utf8Bytes;
+
+type Sockets = HashMap<String, Vec<(u64, mpsc::Sender<Frame>)>>;
 
 /// Who is connected, by Causeway ID.
 #[derive(Debug)]
@@ -53,7 +57,7 @@ impl Hub {
         self.sockets.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn subscribe(&self, who: &str) -> (u64, mpsc::Receiver<std::sync::Arc<str>>) {
+    fn subscribe(&self, who: &str) -> (u64, mpsc::Receiver<Frame>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (sender, receiver) = mpsc::channel(QUEUE);
         self.sockets()
@@ -75,7 +79,7 @@ impl Hub {
 
     /// Sends `push` to every open socket of the people named. Serialised once.
     pub fn publish<'a>(&self, to: impl IntoIterator<Item = &'a str>, push: &Push) {
-        let text: std::sync::Arc<str> = match serde_json::to_string(push) {
+        let text: Frame = match serde_json::to_string(push) {
             Ok(text) => text.into(),
             Err(error) => {
                 tracing::error!(%error, "a push does not serialise");
@@ -132,7 +136,7 @@ async fn run(socket: WebSocket, state: AppState, who: String) {
         tokio::select! {
             push = pushes.recv() => match push {
                 Some(text) => {
-                    if sink.send(WsMessage::Text(text.as_ref().into())).await.is_err() {
+                    if sink.send(WsMessage::Text(text)).await.is_err() {
                         break;
                     }
                 }

@@ -9,6 +9,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as Ws;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 pub const PASSWORD: &str = "bench password 1234";
 /// No single request or frame of the benchmark may take longer than this.
@@ -137,9 +138,16 @@ pub fn messages_url(base: &str, chat: i64) -> String {
 pub async fn connect(addr: &str, cookie: &str) -> anyhow::Result<Socket> {
     let mut request = format!("ws://{addr}/api/v1/events").into_client_request()?;
     request.headers_mut().insert("cookie", cookie.parse()?);
-    let (mut socket, _) = tokio::time::timeout(TIMEOUT, tokio_tungstenite::connect_async(request))
-        .await
-        .context("connecting the WebSocket timed out")??;
+    // A small read buffer: tungstenite zeroes the whole buffer before every
+    // read, 128 KiB by default, which with 1,000 sockets on two cores made the
+    // client, not the server, the slow side of the fan-out.
+    let config = WebSocketConfig::default().read_buffer_size(4096);
+    let (mut socket, _) = tokio::time::timeout(
+        TIMEOUT,
+        tokio_tungstenite::connect_async_with_config(request, Some(config), true),
+    )
+    .await
+    .context("connecting the WebSocket timed out")??;
     let first = next_text(&mut socket).await?;
     if !first.contains(r#""type":"ready""#) {
         bail!("the first frame is not ready: {first}");

@@ -37,7 +37,8 @@ causeway-bench [OPTIONS]
   --seconds S          length of each throughput run (default 10)
   --members N          fan-out chat size, all connected (default 1000)
   --fanout N           fan-out messages measured (default 20)
-  --idle N             idle WebSockets for the memory figure (default 10000)";
+  --idle N             idle WebSockets for the memory figure (default 10000)
+  --only PHASES        run only these of a, b, c, d (e.g. --only ab)";
 
 struct Options {
     binary: PathBuf,
@@ -47,6 +48,7 @@ struct Options {
     members: usize,
     fanout_messages: usize,
     idle: usize,
+    phases: String,
 }
 
 fn options() -> anyhow::Result<Options> {
@@ -58,6 +60,7 @@ fn options() -> anyhow::Result<Options> {
         members: 1000,
         fanout_messages: 20,
         idle: 10_000,
+        phases: "abcd".to_owned(),
     };
     let mut args = std::env::args().skip(1).peekable();
     while let Some(arg) = args.next() {
@@ -72,6 +75,7 @@ fn options() -> anyhow::Result<Options> {
             "--members" => options.members = value()?.parse()?,
             "--fanout" => options.fanout_messages = value()?.parse()?,
             "--idle" => options.idle = value()?.parse()?,
+            "--only" => options.phases = value()?,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -205,7 +209,9 @@ async fn run(options: Options, files: u64) -> anyhow::Result<()> {
         );
     }
 
-    // People: the administrator and `members - 1` users, all signed in.
+    // People: the administrator and `members - 1` users (10 without the
+    // fan-out), all signed in.
+    let run = |phase: char| options.phases.contains(phase);
     let started = Instant::now();
     let admin = api::sign_in(
         &server.base,
@@ -214,22 +220,31 @@ async fn run(options: Options, files: u64) -> anyhow::Result<()> {
         &server.admin_password,
     )
     .await?;
-    let users = make_users(&server, &admin, options.members - 1).await?;
+    let people = if run('c') { options.members - 1 } else { 10 };
+    let users = make_users(&server, &admin, people).await?;
     println!(
         "Set-up: {} users created and signed in in {:.1} s",
         users.len(),
         started.elapsed().as_secs_f64()
     );
 
-    latency(&server, &users, options.latency_samples, &mut report).await?;
-    for depth in [1, 32] {
-        throughput(&server, &users, depth, options.seconds, &mut report).await?;
+    if run('a') {
+        latency(&server, &users, options.latency_samples, &mut report).await?;
     }
-    let mut everyone = vec![admin.clone()];
-    everyone.extend(users.iter().cloned());
-    fan_out(&server, &everyone, options.fanout_messages, &mut report).await?;
+    if run('b') {
+        for depth in [1, 32] {
+            throughput(&server, &users, depth, options.seconds, &mut report).await?;
+        }
+    }
+    if run('c') {
+        let mut everyone = vec![admin.clone()];
+        everyone.extend(users.iter().cloned());
+        fan_out(&server, &everyone, options.fanout_messages, &mut report).await?;
+    }
     server.stop()?;
-    idle_memory(&options, options.idle, &mut report).await?;
+    if run('d') {
+        idle_memory(&options, options.idle, &mut report).await?;
+    }
 
     println!("\nBackend: {backend}");
     report.print();
@@ -477,6 +492,7 @@ async fn fan_out(
         }));
     }
     drop(connecting);
+    println!("  {} sockets connected; sending", readers.len());
     let warm_up = 2;
     let mut deliveries = Vec::new();
     let mut slowest = Vec::new();

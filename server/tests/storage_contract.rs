@@ -1162,6 +1162,25 @@ async fn sessions(store: &Store) {
     let row = store.load_session("s1", now).await.unwrap().unwrap();
     assert_eq!(row.data, b"{\"a\":2}", "save replaces the record");
     assert_eq!(row.expires_at, now + 2000);
+    // What a signed-in request reads first: the session with its user, at once.
+    let (row, user) = store
+        .session_with_user("s1", now)
+        .await
+        .unwrap()
+        .expect("a live session with its user");
+    assert_eq!(
+        (row.data.as_slice(), row.expires_at),
+        (&b"{\"a\":2}"[..], now + 2000)
+    );
+    assert_eq!((user.id, user.login.as_str()), (wolf, "wolf"));
+    assert!(
+        store
+            .session_with_user("s1", now + 2000)
+            .await
+            .unwrap()
+            .is_none(),
+        "not once it has expired"
+    );
 
     assert!(
         store
@@ -1193,6 +1212,14 @@ async fn sessions(store: &Store) {
                 .unwrap()
         );
     }
+    assert!(
+        store
+            .session_with_user("anon", now)
+            .await
+            .unwrap()
+            .is_none(),
+        "a session nobody is signed in on has no user"
+    );
     assert_eq!(store.delete_expired_sessions(now).await.unwrap(), 1);
     assert_eq!(store.delete_user_sessions(wolf).await.unwrap(), 2);
     assert!(store.load_session("s2", now).await.unwrap().is_none());

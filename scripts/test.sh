@@ -17,6 +17,9 @@ say "clippy, server build (ssr)"
 cargo clippy -p app --features ssr --all-targets -- -D warnings
 cargo clippy -p server --all-targets -- -D warnings
 
+say "clippy, benchmark (built and linted here, run by hand: see BENCHMARKS.md)"
+cargo clippy -p causeway-bench --all-targets -- -D warnings
+
 say "clippy, browser build (hydrate, wasm32)"
 cargo clippy -p frontend --target wasm32-unknown-unknown --all-targets -- -D warnings
 

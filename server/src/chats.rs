@@ -420,7 +420,12 @@ pub async fn send(
     }
     check_body(&state, &request.body, request.file.is_some())?;
     let me = me(&state, &user).to_string();
-    membership(&state, id, &me).await?;
+    if request.reply_to.is_some() || request.file.is_some() {
+        // Membership first, so that someone outside the chat learns nothing
+        // about its messages or files. Without either the store checks it,
+        // inside the transaction that stores the message.
+        membership(&state, id, &me).await?;
+    }
     if let Some(file_id) = request.file {
         if !rights::has(&state.store, user.user.id, Right::SendFiles).await? {
             return Err(ApiError::forbidden("You may not send files to chats."));
@@ -434,30 +439,48 @@ pub async fn send(
             "The message replied to is not in this chat.",
         ));
     }
-    let (row, created) = state
-        .store
-        .post_message(&NewMessage {
-            chat_id: id,
-            sender: &me,
-            client_id: &request.client_id,
-            body: &request.body,
-            reply_to: request.reply_to,
-            file_id: request.file,
-            at: now_millis(),
-        })
+    // Storing and announcing run as a task of their own: a client that hangs up
+    // while its send waits for the commit does not cancel it, and a message
+    // that is stored is always pushed.
+    let stored = tokio::spawn(async move {
+        let sent = state
+            .store
+            .send_message(&NewMessage {
+                chat_id: id,
+                sender: &me,
+                client_id: &request.client_id,
+                body: &request.body,
+                reply_to: request.reply_to,
+                file_id: request.file,
+                at: now_millis(),
+            })
+            .await
+            .map_err(|error| match error {
+                // No such chat, or not a member: the same 404 as everywhere.
+                StorageError::Missing("chat") => ApiError::missing("chat"),
+                // Another send took the file in the meantime.
+                StorageError::Missing("file") => files::attached_elsewhere(),
+                other => other.into(),
+            })?;
+        let out = message_out(&state, id, sent.message).await;
+        if sent.created {
+            match &out {
+                Ok(message) => announce_message(&state, id, message, &sent.members),
+                // As in `announce`: the message is committed whatever happens here.
+                Err(error) => tracing::warn!(chat_id = id, ?error, "a message was not pushed"),
+            }
+        }
+        Ok::<_, ApiError>((out?, sent.created))
+    });
+    let (out, created) = stored
         .await
-        .map_err(|error| match error {
-            // Another send took the file in the meantime.
-            StorageError::Missing("file") => files::attached_elsewhere(),
-            other => other.into(),
-        })?;
+        .map_err(|e| ApiError::internal(format!("the send task failed: {e}")))??;
     let status = if created {
-        announce(&state, id, Some(row.seq), None).await;
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(message_out(&state, id, row).await?)))
+    Ok((status, Json(out)))
 }
 
 /// The message to edit or delete, if the caller may: their own within the edit
@@ -681,6 +704,28 @@ async fn announce(state: &AppState, chat_id: i64, seq: Option<i64>, also: Option
     if let Err(error) = push_event(state, chat_id, seq, also).await {
         tracing::warn!(chat_id, seq, ?error, "a chat event was not pushed");
     }
+}
+
+/// Pushes a message just stored to the chat's members as they were when it was
+/// stored. The event is the one its storing wrote, built from the stored
+/// message (with its file) rather than read back.
+fn announce_message(state: &AppState, chat_id: i64, message: &Message, members: &[String]) {
+    let event = ChatEvent {
+        seq: message.seq,
+        kind: "message".to_owned(),
+        actor: message.sender.clone(),
+        at: message.created_at,
+        subject: None,
+        role: None,
+        message: Some(message.clone()),
+    };
+    state.hub.publish(
+        members.iter().map(String::as_str),
+        &Push::ChatEvent {
+            chat_id,
+            event: Box::new(event),
+        },
+    );
 }
 
 async fn push_event(

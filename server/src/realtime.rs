@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use app::types::{ClientFrame, Push};
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
@@ -22,7 +22,15 @@ use crate::state::AppState;
 /// Pushes a socket may have waiting before it is considered stuck.
 const QUEUE: usize = 256;
 
-type Sockets = HashMap<String, Vec<(u64, mpsc::Sender<std::sync::Arc<str>>)>>;
+/// The incoming-frame buffer of a socket; it grows for a larger frame (up to
+/// the 4 KiB limit) when one comes.
+const READ_BUFFER: usize = 1024;
+
+/// A push as sent: its frame's text, shared by every socket it goes to (a
+/// clone is a reference count, not a copy).
+type Frame = Utf8Bytes;
+
+type Sockets = HashMap<String, Vec<(u64, mpsc::Sender<Frame>)>>;
 
 /// Who is connected, by Causeway ID.
 #[derive(Debug)]
@@ -51,7 +59,7 @@ impl Hub {
 
     /// Opens a socket's queue; `true` as the last value when it is the person's
     /// first open socket (they just came online).
-    fn subscribe(&self, who: &str) -> (u64, mpsc::Receiver<std::sync::Arc<str>>, bool) {
+    fn subscribe(&self, who: &str) -> (u64, mpsc::Receiver<Frame>, bool) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (sender, receiver) = mpsc::channel(QUEUE);
         let mut sockets = self.sockets();
@@ -81,7 +89,7 @@ impl Hub {
 
     /// Sends `push` to every open socket of the people named. Serialised once.
     pub fn publish<'a>(&self, to: impl IntoIterator<Item = &'a str>, push: &Push) {
-        let text: std::sync::Arc<str> = match serde_json::to_string(push) {
+        let text: Frame = match serde_json::to_string(push) {
             Ok(text) => text.into(),
             Err(error) => {
                 tracing::error!(%error, "a push does not serialise");
@@ -118,6 +126,10 @@ pub async fn connect(
     let who = user.causeway_id(&state).to_string();
     upgrade
         .max_message_size(4 * 1024)
+        // Clients send only pings and small typing frames. The library's default buffer,
+        // 128 KiB per socket, allocated up front and zeroed at the first read,
+        // would be most of an idle connection's memory (BENCHMARKS.md).
+        .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| run(socket, state, who))
 }
 
@@ -191,7 +203,7 @@ async fn run(socket: WebSocket, state: AppState, who: String) {
         tokio::select! {
             push = pushes.recv() => match push {
                 Some(text) => {
-                    if sink.send(WsMessage::Text(text.as_ref().into())).await.is_err() {
+                    if sink.send(WsMessage::Text(text)).await.is_err() {
                         break;
                     }
                 }

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -104,6 +105,14 @@ pub async fn serve(
         }
     });
     let app = router(state, &tasks);
+    // Pushes and answers are small writes that must leave at once: without
+    // TCP_NODELAY a second small frame to a socket waits for the peer's
+    // (delayed) acknowledgement of the first.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set");
+        }
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -42,8 +42,10 @@ async fn contract(store: &Store) {
     chats(store).await;
     chat_members(store).await;
     concurrent_sends(store).await;
+    batched_sends(store).await;
     files(store).await;
     concurrent_file_sends(store).await;
+    batched_file_sends(store).await;
 }
 
 async fn add_user(store: &Store, login: &str, profile: Profile) -> i64 {
@@ -1160,6 +1162,25 @@ async fn sessions(store: &Store) {
     let row = store.load_session("s1", now).await.unwrap().unwrap();
     assert_eq!(row.data, b"{\"a\":2}", "save replaces the record");
     assert_eq!(row.expires_at, now + 2000);
+    // What a signed-in request reads first: the session with its user, at once.
+    let (row, user) = store
+        .session_with_user("s1", now)
+        .await
+        .unwrap()
+        .expect("a live session with its user");
+    assert_eq!(
+        (row.data.as_slice(), row.expires_at),
+        (&b"{\"a\":2}"[..], now + 2000)
+    );
+    assert_eq!((user.id, user.login.as_str()), (wolf, "wolf"));
+    assert!(
+        store
+            .session_with_user("s1", now + 2000)
+            .await
+            .unwrap()
+            .is_none(),
+        "not once it has expired"
+    );
 
     assert!(
         store
@@ -1191,6 +1212,14 @@ async fn sessions(store: &Store) {
                 .unwrap()
         );
     }
+    assert!(
+        store
+            .session_with_user("anon", now)
+            .await
+            .unwrap()
+            .is_none(),
+        "a session nobody is signed in on has no user"
+    );
     assert_eq!(store.delete_expired_sessions(now).await.unwrap(), 1);
     assert_eq!(store.delete_user_sessions(wolf).await.unwrap(), 2);
     assert!(store.load_session("s2", now).await.unwrap().is_none());
@@ -1729,45 +1758,211 @@ async fn chat_members(store: &Store) {
     );
 }
 
-/// Senders racing into one chat get distinct, gap-free sequence numbers.
+/// Senders racing into one chat — enough of them that the group committer
+/// stores several in one transaction — each get their own message, stored once,
+/// with distinct, gap-free sequence numbers; a retry racing its first copy gets
+/// that copy.
 async fn concurrent_sends(store: &Store) {
+    const SENDERS: usize = 16;
+    const EACH: usize = 25;
+    let names: Vec<String> = (0..SENDERS).map(|s| format!("s{s}@corp")).collect();
+    let members: Vec<(&str, ChatRole)> = names
+        .iter()
+        .map(|n| (n.as_str(), ChatRole::Member))
+        .collect();
     let chat = store
         .create_chat(&NewChat {
             kind: ChatKind::Group,
             title: "Race",
             direct_key: None,
-            created_by: "a@corp",
-            members: &[("a@corp", ChatRole::Owner)],
+            created_by: "s0@corp",
+            members: &members,
             at: 1,
         })
         .await
         .unwrap();
     let mut tasks = Vec::new();
-    for sender in 0..4 {
+    for sender in 0..SENDERS {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             let sender = format!("s{sender}@corp");
-            for i in 0..10 {
+            let mut acked = Vec::new();
+            for i in 0..EACH {
                 let id = format!("m{i}");
-                store
-                    .post_message(&text(chat.id, &sender, &id, "x", 10 + i))
-                    .await
-                    .expect("send");
+                let body = format!("{sender} {i}");
+                let message = text(chat.id, &sender, &id, &body, 10 + i as i64);
+                // Every fifth message is sent twice at once, as a client retrying
+                // over a second connection would.
+                let (row, created) = if i % 5 == 0 {
+                    let (a, b) =
+                        tokio::join!(store.post_message(&message), store.post_message(&message));
+                    let (a, b) = (a.expect("send"), b.expect("retry"));
+                    assert_eq!(a.0, b.0, "both copies answer with the one stored message");
+                    assert!(a.1 ^ b.1, "exactly one of the two is new");
+                    (a.0, true)
+                } else {
+                    store.post_message(&message).await.expect("send")
+                };
+                assert!(created);
+                assert_eq!(
+                    (row.sender.as_str(), row.client_id.as_str()),
+                    (sender.as_str(), id.as_str())
+                );
+                assert_eq!(row.body, body, "the caller gets its own message back");
+                acked.push((id, row.seq));
             }
+            (sender, acked)
         }));
     }
+    let mut acked = std::collections::HashMap::new();
     for task in tasks {
-        task.await.unwrap();
+        let (sender, ids) = task.await.unwrap();
+        for (id, seq) in ids {
+            assert!(
+                acked.insert(seq, (sender.clone(), id)).is_none(),
+                "seq {seq} given twice"
+            );
+        }
     }
-    let seqs: Vec<i64> = store
-        .messages(chat.id, None, None, 100)
+    let total = (SENDERS * EACH) as i64;
+    let mut stored = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store
+            .messages(chat.id, None, Some(after), 200)
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        stored.extend(page);
+    }
+    assert_eq!(
+        stored.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        (2..=total + 1).collect::<Vec<_>>(),
+        "every message once, numbered without a gap after the creation"
+    );
+    for m in &stored {
+        assert_eq!(
+            acked.get(&m.seq),
+            Some(&(m.sender.clone(), m.client_id.clone()))
+        );
+    }
+    assert_eq!(
+        store.chat(chat.id).await.unwrap().unwrap().last_seq,
+        total + 1
+    );
+    let events = store.events_after(chat.id, 0, 1000).await.unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=total + 1).collect::<Vec<_>>(),
+        "the event log has no gap either"
+    );
+}
+
+/// One batch, one transaction: each message gets its own answer, and a bad one
+/// (no such chat, a sender not in the chat), a retry of a stored message and a
+/// repeat within the batch fail or resolve alone without costing the others
+/// their numbers. Each answer names the chat's members, to push it to.
+async fn batched_sends(store: &Store) {
+    let chat = |title: &'static str| NewChat {
+        kind: ChatKind::Group,
+        title,
+        direct_key: None,
+        created_by: "a@corp",
+        members: &[("a@corp", ChatRole::Owner), ("b@corp", ChatRole::Member)],
+        at: 1,
+    };
+    let one = store.create_chat(&chat("One")).await.unwrap();
+    let two = store.create_chat(&chat("Two")).await.unwrap();
+    let (earlier, _) = store
+        .post_message(&text(one.id, "a@corp", "earlier", "before the batch", 5))
+        .await
+        .unwrap();
+    let batch = [
+        text(two.id, "a@corp", "t1", "to two", 10),
+        text(one.id, "a@corp", "o1", "to one", 11),
+        text(999_999, "a@corp", "x", "to nowhere", 12),
+        text(one.id, "a@corp", "earlier", "a retry", 13),
+        text(one.id, "b@corp", "o1", "same id, other sender", 14),
+        text(one.id, "a@corp", "o1", "a repeat within the batch", 15),
+        text(one.id, "eve@corp", "e1", "from outside the chat", 16),
+        text(two.id, "a@corp", "t2", "to two again", 17),
+    ];
+    let results = store.post_messages(&batch).await;
+    assert_eq!(results.len(), batch.len());
+    let ok = |i: usize| -> (i64, bool, String) {
+        let sent = results[i]
+            .as_ref()
+            .unwrap_or_else(|e| panic!("message {i}: {e}"));
+        assert_eq!(
+            &*sent.members,
+            ["a@corp", "b@corp"].map(String::from).as_slice()
+        );
+        (sent.message.seq, sent.created, sent.message.body.clone())
+    };
+    assert_eq!(ok(0), (2, true, "to two".into()));
+    assert_eq!(ok(1), (3, true, "to one".into()), "after `earlier` (2)");
+    assert!(
+        matches!(results[2], Err(StorageError::Missing("chat"))),
+        "{:?}",
+        results[2]
+    );
+    assert_eq!(ok(3), (earlier.seq, false, "before the batch".into()));
+    assert_eq!(ok(4), (4, true, "same id, other sender".into()));
+    assert_eq!(
+        ok(5),
+        (3, false, "to one".into()),
+        "the first copy in the batch"
+    );
+    assert!(
+        matches!(results[6], Err(StorageError::Missing("chat"))),
+        "someone outside the chat cannot send to it: {:?}",
+        results[6]
+    );
+    assert_eq!(ok(7), (3, true, "to two again".into()));
+    assert_eq!(
+        store.chat(one.id).await.unwrap().unwrap().last_seq,
+        4,
+        "the refused send took no number"
+    );
+    assert_eq!(store.chat(two.id).await.unwrap().unwrap().last_seq, 3);
+    let bodies: Vec<String> = store
+        .messages(one.id, None, None, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(
+        bodies,
+        ["before the batch", "to one", "same id, other sender"]
+    );
+    let events: Vec<i64> = store
+        .events_after(one.id, 0, 50)
         .await
         .unwrap()
         .iter()
-        .map(|m| m.seq)
+        .map(|e| e.seq)
         .collect();
-    assert_eq!(seqs, (2..=41).collect::<Vec<_>>());
-    assert_eq!(store.chat(chat.id).await.unwrap().unwrap().last_seq, 41);
+    assert_eq!(events, [1, 2, 3, 4], "no gap where the refused send was");
+
+    // Removed from the chat, a sender's retry is refused too.
+    store
+        .remove_chat_member(one.id, "b@corp", "b@corp", 20)
+        .await
+        .unwrap();
+    let retry = store
+        .post_message(&text(one.id, "b@corp", "o1", "again", 21))
+        .await;
+    assert!(
+        matches!(retry, Err(StorageError::Missing("chat"))),
+        "{retry:?}"
+    );
+    assert_eq!(
+        store.post_messages(&[]).await.len(),
+        0,
+        "an empty batch is no transaction at all"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1964,5 +2159,101 @@ async fn concurrent_file_sends(store: &Store) {
             .unwrap()
             .message_seq,
         Some(won[0])
+    );
+}
+
+/// Files in one batch: each send claims its file inside the batch's
+/// transaction; a send whose file is taken (by an earlier send of the batch or
+/// before it) or not its sender's is refused on its own, takes no number, and
+/// the others are stored with their files.
+async fn batched_file_sends(store: &Store) {
+    let (a, b) = ("ba@corp", "bb@corp");
+    let chat = group_chat(
+        store,
+        "Batched files",
+        &[(a, ChatRole::Owner), (b, ChatRole::Member)],
+    )
+    .await;
+    let upload = |name: &'static str, by: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .insert_file(&new_file(chat, &"9a".repeat(32), name, by))
+                .await
+                .unwrap()
+                .id
+        }
+    };
+    let (one, two, theirs, taken) = (
+        upload("one.pdf", a).await,
+        upload("two.pdf", a).await,
+        upload("theirs.pdf", b).await,
+        upload("taken.pdf", a).await,
+    );
+    let (before, _) = store
+        .post_message(&NewMessage {
+            file_id: Some(taken),
+            ..text(chat, a, "before", "", 5)
+        })
+        .await
+        .unwrap();
+    let with = |client_id: &'static str, file_id: i64| NewMessage {
+        file_id: Some(file_id),
+        ..text(chat, a, client_id, "", 10)
+    };
+    let batch = [
+        with("f1", one),
+        with("f2", one),
+        with("f3", theirs),
+        text(chat, a, "p1", "plain", 11),
+        with("f4", taken),
+        with("f1", one),
+        with("f5", two),
+        with("before", taken),
+    ];
+    let results = store.post_messages(&batch).await;
+    let seq_file = |i: usize| -> (i64, bool, Option<i64>) {
+        let sent = results[i]
+            .as_ref()
+            .unwrap_or_else(|e| panic!("message {i}: {e}"));
+        (sent.message.seq, sent.created, sent.message.file_id)
+    };
+    let refused = |i: usize| matches!(results[i], Err(StorageError::Missing("file")));
+    let next = before.seq + 1;
+    assert_eq!(seq_file(0), (next, true, Some(one)));
+    assert!(refused(1), "the file went with f1: {:?}", results[1]);
+    assert!(refused(2), "not the sender's file: {:?}", results[2]);
+    assert_eq!(seq_file(3), (next + 1, true, None));
+    assert!(refused(4), "sent before the batch: {:?}", results[4]);
+    assert_eq!(seq_file(5), (next, false, Some(one)), "a repeat of f1");
+    assert_eq!(seq_file(6), (next + 2, true, Some(two)));
+    assert_eq!(
+        seq_file(7),
+        (before.seq, false, Some(taken)),
+        "a retry of the send that took the file"
+    );
+    assert_eq!(
+        store.chat(chat).await.unwrap().unwrap().last_seq,
+        next + 2,
+        "refused sends take no number"
+    );
+    for (file, seq) in [(one, Some(next)), (two, Some(next + 2)), (theirs, None)] {
+        assert_eq!(
+            store.file(chat, file).await.unwrap().unwrap().message_seq,
+            seq
+        );
+    }
+    let events: Vec<i64> = store
+        .events_after(chat, before.seq - 1, 50)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(events, [before.seq, next, next + 1, next + 2], "no gap");
+    let stored = store.message(chat, next + 2).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.client_id.as_str(), stored.file_id),
+        ("f5", Some(two))
     );
 }

@@ -98,6 +98,24 @@ pub async fn authenticate(
     session: &Session,
     state: &AppState,
 ) -> Result<Option<AuthUser>, ApiError> {
+    // The common case in one query: a live session whose user is active and
+    // that needs no change. Everything else (no session, one to end, a
+    // `last_seen_at` to rewrite) goes the general way below, through
+    // tower-sessions, which reads the session and then the user.
+    let now = now_millis();
+    if let Some(id) = session.id()
+        && let Some((row, user)) = state.store.session_with_user(&id.to_string(), now).await?
+        && let Some(auth) = crate::auth::session_store::signed_in(&row.data)
+        && auth.user_id == user.id
+        && user.is_active
+        && !auth.is_expired(now, &state.settings.security())
+        && now - auth.last_seen_at < LAST_SEEN_GRANULARITY_MS
+    {
+        return Ok(Some(AuthUser {
+            user,
+            address: None,
+        }));
+    }
     let Some(mut auth) = session
         .get::<SessionAuth>(SessionAuth::KEY)
         .await
@@ -105,7 +123,6 @@ pub async fn authenticate(
     else {
         return Ok(None);
     };
-    let now = now_millis();
     let user = if auth.is_expired(now, &state.settings.security()) {
         None
     } else {

@@ -29,6 +29,17 @@ fn millis(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
+/// The sign-in record in a stored session's data, if there is one.
+pub fn signed_in(data: &[u8]) -> Option<SessionAuth> {
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        #[serde(rename = "auth")]
+        auth: Option<SessionAuth>,
+    }
+    debug_assert_eq!(SessionAuth::KEY, "auth");
+    serde_json::from_slice::<Stored>(data).ok()?.auth
+}
+
 struct Encoded {
     id: String,
     user_id: Option<i64>,

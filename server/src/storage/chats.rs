@@ -6,9 +6,12 @@
 //! (PostgreSQL) or the write lock (SQLite) orders concurrent writers, so numbers
 //! are gap-free and a client that knows the last number it saw can catch up.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
 use app::types::{ChatKind, ChatRole};
 
-use super::{BeginWrite, Result, StorageError, Store, on_pool};
+use super::{Backend, BeginWrite, Posted, Result, StorageError, Store, on_pool};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ChatRow {
@@ -88,6 +91,16 @@ pub struct NewMessage<'a> {
     pub at: i64,
 }
 
+/// A send as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub message: MessageRow,
+    /// `false` for a retry, answered with the first copy.
+    pub created: bool,
+    /// The chat's members when the message was stored: whom to push it to.
+    pub members: Arc<[String]>,
+}
+
 /// The key that makes a pair's direct chat unique: both IDs, sorted.
 pub fn direct_key(a: &str, b: &str) -> String {
     if a <= b {
@@ -133,6 +146,92 @@ macro_rules! next_event {
         }
         seq
     }};
+}
+
+/// The columns a send writes into `messages`, and how one message fills them
+/// (`bind_message!`): the whole per-message write of a send. A new column goes
+/// into both (and into [`stored_message`], the row the sender is answered with).
+const MESSAGE_INSERT_COLUMNS: &str =
+    "chat_id, seq, sender, client_id, body, reply_to, created_at, search_text, file_id";
+const MESSAGE_INSERT_VALUES: usize = 9;
+
+/// Binds the [`MESSAGE_INSERT_COLUMNS`] of `$message`, numbered `$seq`.
+macro_rules! bind_message {
+    ($query:expr, $message:expr, $seq:expr) => {
+        $query
+            .bind($message.chat_id)
+            .bind($seq)
+            .bind($message.sender)
+            .bind($message.client_id)
+            .bind($message.body)
+            .bind($message.reply_to)
+            .bind($message.at)
+            .bind($message.body.to_lowercase())
+            .bind($message.file_id)
+    };
+}
+
+/// A new message as it is stored.
+fn stored_message(message: &NewMessage<'_>, seq: i64) -> MessageRow {
+    MessageRow {
+        seq,
+        sender: message.sender.to_owned(),
+        client_id: message.client_id.to_owned(),
+        body: message.body.to_owned(),
+        reply_to: message.reply_to,
+        created_at: message.at,
+        edited_at: None,
+        deleted_at: None,
+        file_id: message.file_id,
+    }
+}
+
+/// `($1, $2), ($3, $4)`: placeholders for `rows` rows of `values` values each.
+/// SQLite gets plain `?`s: it looks up a numbered parameter by a linear scan,
+/// which made binding a statement of a few thousand `$N`s quadratic.
+fn placeholders(backend: Backend, rows: usize, values: usize) -> String {
+    let mut sql = String::with_capacity(rows * values * 6);
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for value in 0..values {
+            if value > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    sql.push_str(&format!("${}", row * values + value + 1));
+                }
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// A message already stored, with its chat.
+#[derive(sqlx::FromRow)]
+struct KeyedMessageRow {
+    chat_id: i64,
+    #[sqlx(flatten)]
+    row: MessageRow,
+}
+
+/// The sends of a batch to one chat, by index: all, and those to store.
+#[derive(Default)]
+struct ChatSends {
+    all: Vec<usize>,
+    new: Vec<usize>,
+}
+
+/// What a batch does with each of its sends.
+enum Plan {
+    /// A retry of a message stored before: answered with that copy.
+    Stored(MessageRow),
+    /// The same send as an earlier one of the batch (by index): answered with its copy.
+    Repeat(usize),
+    /// A new message: stored with the next number of its chat, if there is one.
+    New,
 }
 
 impl Store {
@@ -229,86 +328,298 @@ impl Store {
 
     /// Stores a message as the chat's next event. A retry with the same sender and
     /// `client_id` returns the stored message and `false` instead of a copy.
-    /// `Missing("chat")` when there is no such chat, `Missing("file")` when the
-    /// file is not the sender's, not of this chat, or sent with another message.
+    /// `Missing("chat")` when there is no such chat or the sender is not in it,
+    /// `Missing("file")` when the file is not the sender's, not of this chat, or
+    /// sent with another message. Answered once the message is committed; see
+    /// [`Store::send_message`].
     pub async fn post_message(&self, message: &NewMessage<'_>) -> Result<(MessageRow, bool)> {
-        let existing = format!(
+        self.send_message(message)
+            .await
+            .map(|sent| (sent.message, sent.created))
+    }
+
+    /// [`Store::post_message`], answering also whom to push the message to.
+    /// Concurrent sends share one transaction and one commit (`group_commit`).
+    pub async fn send_message(&self, message: &NewMessage<'_>) -> Posted {
+        match &self.sends {
+            Some(sends) => sends.post(message).await,
+            None => self.post_alone(message).await,
+        }
+    }
+
+    /// Stores `messages` in one write transaction — one commit, one fsync — and
+    /// returns one result per message, in order, each as [`Store::send_message`]
+    /// would have answered it alone: a message refused (no such chat, a sender
+    /// not in it, a file it cannot carry) or a retry does not fail the others. Messages to one chat take
+    /// its numbers in the order given.
+    pub async fn post_messages(&self, messages: &[NewMessage<'_>]) -> Vec<Posted> {
+        if messages.is_empty() {
+            return Vec::new();
+        }
+        match self.post_batch(messages).await {
+            Ok(results) => results,
+            // The transaction as a whole failed (its commit, a lost connection, a
+            // retry racing another process): each message gets its own chance.
+            Err(error) if messages.len() > 1 => {
+                tracing::warn!(%error, count = messages.len(), "a batch of sends failed; storing them one by one");
+                let mut results = Vec::with_capacity(messages.len());
+                for message in messages {
+                    results.push(self.post_alone(message).await);
+                }
+                results
+            }
+            Err(error) => vec![self.settle(&messages[0], error).await],
+        }
+    }
+
+    async fn post_alone(&self, message: &NewMessage<'_>) -> Posted {
+        match self.post_batch(std::slice::from_ref(message)).await {
+            Ok(mut one) => one.pop().unwrap_or(Err(StorageError::Missing("message"))),
+            Err(error) => self.settle(message, error).await,
+        }
+    }
+
+    /// The answer to a send whose transaction failed with `error`. A unique
+    /// violation means a concurrent retry (in another process) stored it first:
+    /// the answer is that copy (not new, so there is nobody to push it to).
+    async fn settle(&self, message: &NewMessage<'_>, error: StorageError) -> Posted {
+        if !matches!(error, StorageError::Conflict("messages_client_id_key")) {
+            return Err(error);
+        }
+        let sql = format!(
             "select {MESSAGE_COLUMNS} from messages where chat_id = $1 and sender = $2 and client_id = $3"
         );
-        let insert = format!(
-            "insert into messages (chat_id, seq, sender, client_id, body, reply_to, created_at, search_text, file_id) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning {MESSAGE_COLUMNS}"
+        let found: Option<MessageRow> = on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(message.chat_id)
+            .bind(message.sender)
+            .bind(message.client_id)
+            .fetch_optional(pool)
+            .await)?;
+        found
+            .map(|message| Sent {
+                message,
+                created: false,
+                members: Arc::from([]),
+            })
+            .ok_or(StorageError::Missing("message"))
+    }
+
+    /// One transaction for the whole batch, a handful of statements whatever its
+    /// size: look up retries; per chat, take the next numbers and read the
+    /// members (the senders must be among them); claim the files the messages
+    /// carry (one statement per file, as in [`super::files::ATTACH_FILE`]);
+    /// insert the events; insert the messages. `Err` only when the transaction fails, and then nothing is stored.
+    async fn post_batch(&self, messages: &[NewMessage<'_>]) -> Result<Vec<Posted>> {
+        let count = messages.len();
+        // Statements of a few sizes are worth preparing once; the rest would only
+        // push the common ones out of the connection's statement cache.
+        let persistent = count <= 4;
+        let backend = self.backend();
+        // A join, not `(chat_id, sender, client_id) in (values …)`: SQLite plans
+        // that as a scan of every message, this as one index look-up per send.
+        let lookup = format!(
+            "with sends (chat_id, sender, client_id) as (values {}) \
+             select m.chat_id, {} from sends s join messages m \
+             on m.chat_id = s.chat_id and m.sender = s.sender and m.client_id = s.client_id",
+            placeholders(backend, count, 3),
+            MESSAGE_COLUMNS
+                .split(", ")
+                .map(|c| format!("m.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
-        let search_text = message.body.to_lowercase();
-        let first_try = on_pool!(self, |pool| {
+        let (plans, seqs, in_chat, file_refused, members_of) = on_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let found: Option<MessageRow> = sqlx::query_as(&existing)
-                .bind(message.chat_id)
-                .bind(message.sender)
-                .bind(message.client_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some(found) = found {
-                return Ok((found, false));
-            }
-            let seq = next_event!(
-                tx,
-                message.chat_id,
-                "message",
-                message.sender,
-                message.at,
-                None
-            )
-            .ok_or(StorageError::Missing("chat"))?;
-            if let Some(file_id) = message.file_id {
-                let claimed = sqlx::query(super::files::ATTACH_FILE)
-                    .bind(seq)
-                    .bind(file_id)
+
+            // Retries of sends stored before, and repeats within the batch.
+            let mut query = sqlx::query_as::<_, KeyedMessageRow>(&lookup).persistent(persistent);
+            for message in messages {
+                query = query
                     .bind(message.chat_id)
                     .bind(message.sender)
+                    .bind(message.client_id);
+            }
+            let mut stored: HashMap<(i64, String, String), MessageRow> = query
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .map(|k| {
+                    (
+                        (k.chat_id, k.row.sender.clone(), k.row.client_id.clone()),
+                        k.row,
+                    )
+                })
+                .collect();
+            let mut first: HashMap<(i64, &str, &str), usize> = HashMap::new();
+            let mut plans = Vec::with_capacity(count);
+            // Chats in id order: two processes sharing a PostgreSQL database lock
+            // chat rows in the same order, so cannot deadlock each other.
+            let mut chats: BTreeMap<i64, ChatSends> = BTreeMap::new();
+            for (i, message) in messages.iter().enumerate() {
+                let key = (message.chat_id, message.sender, message.client_id);
+                let sends = chats.entry(message.chat_id).or_default();
+                sends.all.push(i);
+                let owned = (key.0, key.1.to_owned(), key.2.to_owned());
+                plans.push(if let Some(row) = stored.remove(&owned) {
+                    first.insert(key, i);
+                    Plan::Stored(row)
+                } else if let Some(&earlier) = first.get(&key) {
+                    Plan::Repeat(earlier)
+                } else {
+                    first.insert(key, i);
+                    sends.new.push(i);
+                    Plan::New
+                });
+            }
+
+            let mut seqs: Vec<Option<i64>> = vec![None; count];
+            let mut in_chat = vec![false; count];
+            let mut file_refused = vec![false; count];
+            let mut members_of: HashMap<i64, Arc<[String]>> = HashMap::new();
+            for (&chat_id, ChatSends { all, new }) in &chats {
+                // The chat's next numbers, taken first: on PostgreSQL this locks
+                // the chat's row, so the members read next are those the
+                // messages reach (a membership change waits for this commit).
+                let taken = new.len() as i64;
+                let last: Option<i64> = if new.is_empty() {
+                    None
+                } else {
+                    let last = sqlx::query_scalar(
+                        "update chats set last_seq = last_seq + $1 where id = $2 returning last_seq",
+                    )
+                    .bind(taken)
+                    .bind(chat_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if last.is_none() {
+                        continue; // No such chat: its sends are refused below.
+                    }
+                    last
+                };
+                let members: Vec<String> =
+                    sqlx::query_scalar("select member from chat_members where chat_id = $1")
+                        .bind(chat_id)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                let among: HashSet<&str> = members.iter().map(String::as_str).collect();
+                for &i in all {
+                    in_chat[i] = among.contains(messages[i].sender);
+                }
+                drop(among);
+                if let Some(last) = last {
+                    let mut next = last - taken + 1;
+                    for &i in new {
+                        if !in_chat[i] {
+                            continue;
+                        }
+                        // The file goes with this message only if nobody sent
+                        // it before: a send whose file is taken is refused on
+                        // its own, and the number goes to the next send.
+                        if let Some(file_id) = messages[i].file_id {
+                            let claimed = sqlx::query(super::files::ATTACH_FILE)
+                                .bind(next)
+                                .bind(file_id)
+                                .bind(chat_id)
+                                .bind(messages[i].sender)
+                                .execute(&mut *tx)
+                                .await?
+                                .rows_affected();
+                            if claimed == 0 {
+                                file_refused[i] = true;
+                                continue;
+                            }
+                        }
+                        seqs[i] = Some(next);
+                        next += 1;
+                    }
+                    // Numbers taken for senders not in the chat, or for sends
+                    // whose file was taken, go back.
+                    if next <= last {
+                        sqlx::query("update chats set last_seq = $1 where id = $2")
+                            .bind(next - 1)
+                            .bind(chat_id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                members_of.insert(chat_id, members.into());
+            }
+
+            let new: Vec<(&NewMessage<'_>, i64)> = chats
+                .values()
+                .flat_map(|sends| &sends.new)
+                .filter_map(|&i| seqs[i].map(|seq| (&messages[i], seq)))
+                .collect();
+            if !new.is_empty() {
+                let sql = format!(
+                    "insert into chat_events (chat_id, seq, kind, actor, at, message_seq) values {}",
+                    placeholders(backend, new.len(), 6)
+                );
+                let mut query = sqlx::query(&sql).persistent(persistent);
+                for &(message, seq) in &new {
+                    query = query
+                        .bind(message.chat_id)
+                        .bind(seq)
+                        .bind("message")
+                        .bind(message.sender)
+                        .bind(message.at)
+                        .bind(seq);
+                }
+                query.execute(&mut *tx).await?;
+
+                let sql = format!(
+                    "insert into messages ({MESSAGE_INSERT_COLUMNS}) values {}",
+                    placeholders(backend, new.len(), MESSAGE_INSERT_VALUES)
+                );
+                let mut query = sqlx::query(&sql).persistent(persistent);
+                for &(message, seq) in &new {
+                    query = bind_message!(query, message, seq);
+                }
+                query
                     .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if claimed == 0 {
-                    return Err(StorageError::Missing("file"));
-                }
+                    .await
+                    .map_err(StorageError::on_unique("messages_client_id_key"))?;
             }
-            let stored: std::result::Result<MessageRow, _> = sqlx::query_as(&insert)
-                .bind(message.chat_id)
-                .bind(seq)
-                .bind(message.sender)
-                .bind(message.client_id)
-                .bind(message.body)
-                .bind(message.reply_to)
-                .bind(message.at)
-                .bind(&search_text)
-                .bind(message.file_id)
-                .fetch_one(&mut *tx)
-                .await;
-            match stored.map_err(StorageError::on_unique("messages_client_id_key")) {
-                Ok(row) => {
-                    tx.commit().await?;
-                    Ok(Some(row))
-                }
-                // A concurrent retry stored it first: answer with that copy.
-                Err(StorageError::Conflict(_)) => Ok(None),
-                Err(other) => Err(other),
-            }
+            tx.commit().await?;
+            Ok::<_, StorageError>((plans, seqs, in_chat, file_refused, members_of))
         })?;
-        match first_try {
-            Some(row) => Ok((row, true)),
-            None => {
-                let found: Option<MessageRow> = on_pool!(self, |pool| sqlx::query_as(&existing)
-                    .bind(message.chat_id)
-                    .bind(message.sender)
-                    .bind(message.client_id)
-                    .fetch_optional(pool)
-                    .await)?;
-                found
-                    .map(|row| (row, false))
-                    .ok_or(StorageError::Missing("message"))
-            }
+
+        // Every send's own answer. A chat that does not exist and a chat the
+        // sender is not in are the same answer; a file that could not be
+        // claimed is `Missing("file")`.
+        let mut results: Vec<Posted> = Vec::with_capacity(count);
+        for (i, plan) in plans.into_iter().enumerate() {
+            let message = &messages[i];
+            let members = members_of.get(&message.chat_id).filter(|_| in_chat[i]);
+            let Some(members) = members.cloned() else {
+                results.push(Err(StorageError::Missing("chat")));
+                continue;
+            };
+            results.push(match plan {
+                Plan::Stored(row) => Ok(Sent {
+                    message: row,
+                    created: false,
+                    members,
+                }),
+                Plan::New if file_refused[i] => Err(StorageError::Missing("file")),
+                Plan::New => seqs[i]
+                    .map(|seq| Sent {
+                        message: stored_message(message, seq),
+                        created: true,
+                        members,
+                    })
+                    .ok_or(StorageError::Missing("chat")),
+                Plan::Repeat(earlier) => match &results[earlier] {
+                    Ok(sent) => Ok(Sent {
+                        created: false,
+                        ..sent.clone()
+                    }),
+                    &Err(StorageError::Missing(what)) => Err(StorageError::Missing(what)),
+                    Err(_) => Err(StorageError::Missing("chat")),
+                },
+            });
         }
+        Ok(results)
     }
 
     /// Replaces the text of a message that is not deleted; returns the edit's

@@ -2,8 +2,8 @@
 //! (`crate::files::blobs`), named by SHA-256.
 //!
 //! A file is uploaded first and sent with a message afterwards; the message's
-//! transaction claims it ([`ATTACH_FILE`], in `post_message`), so one file goes
-//! with one message at most.
+//! transaction claims it ([`ATTACH_FILE`], in the batch that stores the message,
+//! `Store::post_messages`), so one file goes with one message at most.
 
 use super::{Result, StorageError, Store, on_pool};
 

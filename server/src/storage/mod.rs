@@ -19,6 +19,7 @@ mod audit;
 mod chats;
 mod directory;
 mod files;
+mod group_commit;
 mod sessions;
 mod settings;
 mod throttle;
@@ -26,10 +27,12 @@ mod users;
 
 pub use audit::{AuditFilter, NewAuditEntry};
 pub use chats::{
-    ChatListRow, ChatMemberRow, ChatRow, EventRow, MessageRow, NewChat, NewMessage, direct_key,
+    ChatListRow, ChatMemberRow, ChatRow, EventRow, MessageRow, NewChat, NewMessage, Sent,
+    direct_key,
 };
 pub use directory::{EntryRow, GroupRow, MemberRow, RightRow};
 pub use files::{FileRow, NewFile};
+pub use group_commit::{MAX_BATCH, Posted};
 pub use sessions::SessionRow;
 pub use throttle::ThrottleRow;
 pub use users::{NewUser, UserChange, UserRecord};
@@ -38,6 +41,9 @@ pub use users::{NewUser, UserChange, UserRecord};
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    /// The queue of message sends to the store's group committer. `None` in the
+    /// committer's own copy, which stores each batch directly.
+    sends: Option<group_commit::GroupCommit>,
 }
 
 #[derive(Clone, Debug)]
@@ -184,6 +190,10 @@ impl Store {
             Pool::Sqlite(
                 SqlitePoolOptions::new()
                     .max_connections(max_connections)
+                    // The connections live in this process: a ping before each use
+                    // would check nothing and cost a round trip to the connection's
+                    // thread on every query.
+                    .test_before_acquire(false)
                     .connect_with(options)
                     .await?,
             )
@@ -198,7 +208,11 @@ impl Store {
         } else {
             return Err(StorageError::UnknownScheme);
         };
-        Ok(Self { pool })
+        let direct = Self { pool, sends: None };
+        Ok(Self {
+            sends: Some(group_commit::GroupCommit::start(direct.clone())),
+            ..direct
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -226,7 +240,11 @@ impl Store {
         Ok(())
     }
 
+    /// Stops the group committer and closes the pool.
     pub async fn close(&self) {
+        if let Some(sends) = &self.sends {
+            sends.stop();
+        }
         on_pool!(self, |pool| pool.close().await)
     }
 }

@@ -1,6 +1,7 @@
 //! Browser sessions, the records behind tower-sessions (see `auth::session_store`).
 
-use super::{Result, Store, on_pool};
+use super::users::USER_COLUMNS;
+use super::{Result, Store, UserRecord, on_pool};
 
 /// A stored session record: its serialized data and when it expires (Unix ms).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -9,7 +10,50 @@ pub struct SessionRow {
     pub expires_at: i64,
 }
 
+/// A session row joined with its signed-in user.
+#[derive(sqlx::FromRow)]
+struct SessionUserRow {
+    session_data: Vec<u8>,
+    session_expires_at: i64,
+    #[sqlx(flatten)]
+    user: UserRecord,
+}
+
 impl Store {
+    /// A live session and the user signed in on it, in one query: what every
+    /// request of a signed-in user reads first. `None` when there is no such
+    /// session, it has expired, or no user is signed in on it.
+    pub async fn session_with_user(
+        &self,
+        id: &str,
+        now: i64,
+    ) -> Result<Option<(SessionRow, UserRecord)>> {
+        let user_columns: Vec<String> = USER_COLUMNS
+            .split(',')
+            .map(|c| format!("u.{}", c.trim()))
+            .collect();
+        let sql = format!(
+            "select s.data as session_data, s.expires_at as session_expires_at, {} \
+             from sessions s join users u on u.id = s.user_id \
+             where s.id = $1 and s.expires_at > $2",
+            user_columns.join(", ")
+        );
+        let row: Option<SessionUserRow> = on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(id)
+            .bind(now)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row.map(|r| {
+            (
+                SessionRow {
+                    data: r.session_data,
+                    expires_at: r.session_expires_at,
+                },
+                r.user,
+            )
+        }))
+    }
+
     /// Stores a new session; `false` if the id is taken (the caller picks another).
     pub async fn insert_session(
         &self,

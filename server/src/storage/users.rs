@@ -87,7 +87,7 @@ impl UserRecord {
     }
 }
 
-const USER_COLUMNS: &str = "id, login, display_name, first_name, last_name, email, phone, company, \
+pub(super) const USER_COLUMNS: &str = "id, login, display_name, first_name, last_name, email, phone, company, \
      department, position, password_hash, is_active, is_admin, created_at, last_login_at, avatar";
 
 impl Store {

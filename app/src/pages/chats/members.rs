@@ -135,6 +135,7 @@ fn MemberRow(
                 <span class="muted member-id">{member.causeway_id.to_string()}</span>
             </span>
             <span class="badge">{role_name}</span>
+            <span class="member-actions">
             {(may_promote).then(|| {
                 let next = if member.role == ChatRole::Admin { ChatRole::Member } else { ChatRole::Admin };
                 let label = if next == ChatRole::Admin { "Make admin" } else { "Make member" };
@@ -159,6 +160,7 @@ fn MemberRow(
                     "Remove"
                 </button>
             })}
+            </span>
         </li>
     }
 }

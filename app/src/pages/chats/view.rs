@@ -490,7 +490,9 @@ fn ChatHeader(state: ChatState, show_members: RwSignal<bool>) -> impl IntoView {
             }
             ChatKind::Group => {
                 let online = detail.members.iter().filter(|m| m.online).count();
-                format!("{} members, {} online", detail.members.len(), online)
+                let count = detail.members.len();
+                let plural = if count == 1 { "" } else { "s" };
+                format!("{count} member{plural}, {online} online")
             }
         })
     };

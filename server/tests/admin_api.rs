@@ -2847,15 +2847,7 @@ async fn sign_in_with_id(server: &TestServer, login: &str, password: &str) -> (C
     let client = server.client();
     let response = client.login(login, password, false).await;
     assert_eq!(response.status(), 200, "{login} signs in");
-    let id = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("causeway_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
+    let id = common::session_id(&response);
     (client, id)
 }
 

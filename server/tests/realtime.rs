@@ -21,15 +21,7 @@ async fn sign_in(server: &TestServer, login: &str) -> (Client, String) {
     let client = server.client();
     let response = client.login(login, PASSWORD, false).await;
     assert_eq!(response.status(), 200);
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("causeway_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
+    let cookie = format!("causeway_session={}", common::session_id(&response));
     (client, cookie)
 }
 

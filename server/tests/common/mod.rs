@@ -106,6 +106,19 @@ pub struct Client {
     pub http: reqwest::Client,
 }
 
+/// The session id a sign-in response sets (the `causeway_session` cookie's value).
+pub fn session_id(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("causeway_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
+}
+
 impl Client {
     pub async fn login(&self, login: &str, password: &str, remember_me: bool) -> reqwest::Response {
         self.http

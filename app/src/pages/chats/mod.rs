@@ -12,7 +12,7 @@ use crate::api::{self, ApiFailure};
 use crate::components::{ErrorNotice, Frame, Loading, Me, Section, short_time};
 use crate::live::Live;
 use crate::types::{
-    CausewayId, ChatKind, ChatSummary, Contact, CreateGroupChat, Message, Push, Right,
+    CausewayId, ChatEvent, ChatKind, ChatSummary, Contact, CreateGroupChat, Message, Push, Right,
 };
 
 pub use view::ChatView;
@@ -55,19 +55,44 @@ pub fn ChatsPage() -> impl IntoView {
 #[component]
 fn ChatList(selected: Memo<Option<i64>>) -> impl IntoView {
     let live = Live::get();
-    let chats = LocalResource::new(api::chats);
-    // Any change in a chat, or a reconnection, may reorder the list or change a count.
-    live.on(move |push| {
-        if matches!(push, Push::ChatEvent { .. } | Push::Read { .. }) {
-            chats.refetch();
-        }
+    let Me(me) = expect_context::<Me>();
+    let chats = RwSignal::new(None::<Result<Vec<ChatSummary>, ApiFailure>>);
+    let load = move || {
+        leptos::task::spawn_local(async move { chats.set(Some(api::chats().await)) });
+    };
+    // Loaded in the browser, and again after each reconnection (pushes may be missed).
+    Effect::new(move |_| {
+        live.ready.track();
+        load();
     });
-    Effect::new(move |previous: Option<u64>| {
-        let now = live.ready.get();
-        if previous.is_some_and(|p| p != now) {
-            chats.refetch();
+    // A new message or an edit is applied to the list as it arrives; anything
+    // else that changes the list (a new chat, membership, a deletion, the
+    // person's own reading) is fetched again.
+    live.on(move |push| match push {
+        Push::ChatEvent { chat_id, event } => {
+            let mine = me
+                .get_untracked()
+                .and_then(Result::ok)
+                .map(|u| u.causeway_id);
+            let mut applied = false;
+            chats.update(|list| {
+                if let Some(Ok(list)) = list {
+                    applied = apply_to_list(list, *chat_id, event, mine.as_ref());
+                }
+            });
+            if !applied {
+                load();
+            }
         }
-        now
+        Push::Read { member, .. }
+            if me
+                .get_untracked()
+                .and_then(Result::ok)
+                .is_some_and(|u| &u.causeway_id == member) =>
+        {
+            load()
+        }
+        _ => {}
     });
     let creating = RwSignal::new(false);
 
@@ -87,11 +112,10 @@ fn ChatList(selected: Memo<Option<i64>>) -> impl IntoView {
         <Show when=move || creating.get()>
             <NewGroupChat on_done=move || creating.set(false) />
         </Show>
-        <Transition fallback=|| view! { <Loading what="chats" /> }>
-            {move || {
-                chats
-                    .get()
-                    .map(|result| match result {
+        {move || {
+                match chats.get() {
+                        None => view! { <Loading what="chats" /> }.into_any(),
+                        Some(result) => match result {
                         Ok(list) if list.is_empty() => {
                             view! {
                                 <p class="empty">
@@ -113,10 +137,53 @@ fn ChatList(selected: Memo<Option<i64>>) -> impl IntoView {
                                 .into_any()
                         }
                         Err(failure) => view! { <ErrorNotice failure /> }.into_any(),
-                    })
+                    },
+                }
             }}
-        </Transition>
     }
+}
+
+/// Applies a new message or an edit to the chat's row and moves the row to the
+/// top, as the server orders the list; `false` when the list must be fetched
+/// instead (an unknown chat, or another kind of event).
+fn apply_to_list(
+    list: &mut Vec<ChatSummary>,
+    chat_id: i64,
+    event: &ChatEvent,
+    me: Option<&CausewayId>,
+) -> bool {
+    let (Some(message), Some(index)) = (
+        event.message.as_ref(),
+        list.iter().position(|c| c.id == chat_id),
+    ) else {
+        return false;
+    };
+    let mut chat = list.remove(index);
+    match event.kind.as_str() {
+        "message" => {
+            if Some(&message.sender) != me {
+                chat.unread += 1;
+            }
+            chat.last_message = Some(message.clone());
+        }
+        "edit" => {
+            if chat
+                .last_message
+                .as_ref()
+                .is_some_and(|m| m.seq == message.seq)
+            {
+                chat.last_message = Some(message.clone());
+            }
+        }
+        _ => {
+            list.insert(index, chat);
+            return false;
+        }
+    }
+    chat.last_seq = event.seq;
+    chat.last_at = event.at;
+    list.insert(0, chat);
+    true
 }
 
 /// What the list shows of a message.

@@ -17,6 +17,9 @@ use serde::Deserialize;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Json, Path, Query};
+use crate::federation::outbox;
+use crate::federation::protocol::{Action, Ephemeral};
+use crate::federation::remote::{self, hosted_elsewhere};
 use crate::files;
 use crate::rights;
 use crate::state::AppState;
@@ -30,6 +33,41 @@ const MAX_MEMBERS: usize = 1000;
 
 fn me(state: &AppState, user: &AuthUser) -> CausewayId {
     user.causeway_id(state)
+}
+
+/// Who acts in a chat: a signed-in user of this server, or a user of another
+/// server on whose behalf their home server asks (who then holds the rights of
+/// Federated Users here).
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: CausewayId,
+    user_id: Option<i64>,
+}
+
+impl Actor {
+    pub fn of(state: &AppState, user: &AuthUser) -> Self {
+        Self {
+            id: me(state, user),
+            user_id: Some(user.user.id),
+        }
+    }
+
+    pub fn remote(id: CausewayId) -> Self {
+        Self { id, user_id: None }
+    }
+
+    /// Does the actor hold `right` on this server?
+    pub async fn may(&self, state: &AppState, right: Right) -> Result<bool, ApiError> {
+        Ok(match self.user_id {
+            Some(user_id) => rights::has(&state.store, user_id, right).await?,
+            None => {
+                state
+                    .store
+                    .builtin_group_has_right("federated", right.as_str())
+                    .await?
+            }
+        })
+    }
 }
 
 /// The chat and the caller's membership. A chat the caller is not in is a 404,
@@ -120,12 +158,15 @@ async fn visible(
     messages_out(state, chat_id, rows).await
 }
 
-/// A local user's display name, or the login for anyone else.
-async fn display_name(state: &AppState, id: &CausewayId) -> Result<String, ApiError> {
-    if id.server == state.config.server_name
-        && let Some(user) = state.store.user_by_login(id.login.as_str()).await?
-    {
-        return Ok(user.display_name);
+/// A user's display name: a local user's own, a remote user's as their server
+/// last told it, else the login.
+pub(crate) async fn display_name(state: &AppState, id: &CausewayId) -> Result<String, ApiError> {
+    if id.server == state.config.server_name {
+        if let Some(user) = state.store.user_by_login(id.login.as_str()).await? {
+            return Ok(user.display_name);
+        }
+    } else if let Some(known) = state.store.remote_profile(&id.to_string()).await? {
+        return Ok(known.display_name);
     }
     Ok(id.login.to_string())
 }
@@ -164,7 +205,8 @@ async fn detail(state: &AppState, chat: ChatRow, me: &CausewayId) -> Result<Chat
             display_name: display_name(state, &id).await?,
             role: role(&row.role)?,
             read_seq: row.read_seq,
-            online: state.hub.is_online(&row.member),
+            online: state.hub.is_online(&row.member)
+                || state.federation.is_remote_online(&row.member),
             causeway_id: id,
         });
     }
@@ -180,12 +222,12 @@ async fn detail(state: &AppState, chat: ChatRow, me: &CausewayId) -> Result<Chat
     })
 }
 
-/// An active local user to chat with, or a clear refusal.
-async fn chat_partner(state: &AppState, id: &CausewayId) -> Result<(), ApiError> {
+/// An active user to chat with, or a clear refusal. A user of another server
+/// is looked up there (which also checks that both servers allow each other).
+pub(crate) async fn chat_partner(state: &AppState, id: &CausewayId) -> Result<(), ApiError> {
     if id.server != state.config.server_name {
-        return Err(ApiError::invalid_input(format!(
-            "{id} is on another server; chats across servers come with federation."
-        )));
+        remote::remote_user(state, id).await?;
+        return Ok(());
     }
     match state.store.user_by_login(id.login.as_str()).await? {
         Some(user) if user.is_active => Ok(()),
@@ -245,11 +287,31 @@ pub async fn open_direct(
             "A direct chat needs another person.",
         ));
     }
-    chat_partner(&state, &request.with).await?;
-    let (mine, theirs) = (me.to_string(), request.with.to_string());
+    let (chat, created) = if request.with.server == me.server {
+        chat_partner(&state, &request.with).await?;
+        create_direct(&state, &me, &request.with).await?
+    } else {
+        remote::open_direct(&state, &me, &request.with).await?
+    };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(detail(&state, chat, &me).await?)))
+}
+
+/// The direct chat of `a` and `b`, hosted here: the existing one, or a new one
+/// (`true`).
+pub(crate) async fn create_direct(
+    state: &AppState,
+    a: &CausewayId,
+    b: &CausewayId,
+) -> Result<(ChatRow, bool), ApiError> {
+    let (mine, theirs) = (a.to_string(), b.to_string());
     let key = direct_key(&mine, &theirs);
     if let Some(chat) = state.store.direct_chat(&key).await? {
-        return Ok((StatusCode::OK, Json(detail(&state, chat, &me).await?)));
+        return Ok((chat, false));
     }
     let created = state
         .store
@@ -264,8 +326,9 @@ pub async fn open_direct(
         .await;
     match created {
         Ok(chat) => {
-            announce(&state, chat.id, Some(chat.last_seq), None).await;
-            Ok((StatusCode::CREATED, Json(detail(&state, chat, &me).await?)))
+            outbox::members_changed(state, chat.id, [mine.as_str(), theirs.as_str()]).await;
+            announce(state, chat.id, Some(chat.last_seq), None).await;
+            Ok((chat, true))
         }
         // The other person opened it at the same moment: use theirs.
         Err(StorageError::Conflict(_)) => {
@@ -274,7 +337,7 @@ pub async fn open_direct(
                 .direct_chat(&key)
                 .await?
                 .ok_or_else(|| ApiError::missing("chat"))?;
-            Ok((StatusCode::OK, Json(detail(&state, chat, &me).await?)))
+            Ok((chat, false))
         }
         Err(other) => Err(other.into()),
     }
@@ -323,6 +386,7 @@ pub async fn create_group(
             at: now_millis(),
         })
         .await?;
+    outbox::members_changed(&state, chat.id, members.iter().map(|(m, _)| *m)).await;
     announce(&state, chat.id, Some(chat.last_seq), None).await;
     Ok((StatusCode::CREATED, Json(detail(&state, chat, &me).await?)))
 }
@@ -408,6 +472,7 @@ pub async fn send(
     Path(id): Path<i64>,
     Json(request): Json<SendMessage>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let actor = Actor::of(&state, &user);
     let client_id_ok = (1..=64).contains(&request.client_id.len())
         && request
             .client_id
@@ -419,18 +484,77 @@ pub async fn send(
         ));
     }
     check_body(&state, &request.body, request.file.is_some())?;
-    let me = me(&state, &user).to_string();
+    if let Some(chat) = replica(&state, id, &actor).await? {
+        if request.file.is_some() {
+            return Err(ApiError::invalid_input(format!(
+                "Files cannot be sent yet to chats hosted by {}.",
+                chat.host.as_deref().unwrap_or_default()
+            )));
+        }
+        let done = remote::forward(
+            &state,
+            &chat,
+            &actor.id,
+            Action::Send {
+                client_id: request.client_id,
+                body: request.body,
+                reply_to: request.reply_to,
+            },
+        )
+        .await?;
+        let message = done
+            .message
+            .ok_or_else(|| ApiError::internal("the host answered a send without its message"))?;
+        let status = if done.repeated {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        };
+        return Ok((status, Json(message)));
+    }
+    let (out, created) = send_as(&state, &actor, id, request).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(out)))
+}
+
+/// The chat, when it is a copy of a chat hosted elsewhere and the actor is in
+/// it: what they do there is forwarded to the host.
+async fn replica(state: &AppState, id: i64, actor: &Actor) -> Result<Option<ChatRow>, ApiError> {
+    let Some(chat) = state.store.chat(id).await? else {
+        return Err(ApiError::missing("chat"));
+    };
+    if chat.host.is_none() {
+        return Ok(None);
+    }
+    membership(state, id, &actor.id.to_string()).await?;
+    Ok(Some(chat))
+}
+
+/// Stores a message of `actor` in chat `id` hosted here and announces it; the
+/// message and whether it is new (not a retry).
+pub(crate) async fn send_as(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    request: SendMessage,
+) -> Result<(Message, bool), ApiError> {
+    check_body(state, &request.body, request.file.is_some())?;
+    let me = actor.id.to_string();
     if request.reply_to.is_some() || request.file.is_some() {
         // Membership first, so that someone outside the chat learns nothing
         // about its messages or files. Without either the store checks it,
         // inside the transaction that stores the message.
-        membership(&state, id, &me).await?;
+        membership(state, id, &me).await?;
     }
     if let Some(file_id) = request.file {
-        if !rights::has(&state.store, user.user.id, Right::SendFiles).await? {
+        if !actor.may(state, Right::SendFiles).await? {
             return Err(ApiError::forbidden("You may not send files to chats."));
         }
-        files::check_attachable(&state, id, &me, file_id, &request.client_id).await?;
+        files::check_attachable(state, id, &me, file_id, &request.client_id).await?;
     }
     if let Some(reply_to) = request.reply_to
         && state.store.message(id, reply_to).await?.is_none()
@@ -442,6 +566,7 @@ pub async fn send(
     // Storing and announcing run as a task of their own: a client that hangs up
     // while its send waits for the commit does not cancel it, and a message
     // that is stored is always pushed.
+    let state = state.clone();
     let stored = tokio::spawn(async move {
         let sent = state
             .store
@@ -472,27 +597,21 @@ pub async fn send(
         }
         Ok::<_, ApiError>((out?, sent.created))
     });
-    let (out, created) = stored
+    stored
         .await
-        .map_err(|e| ApiError::internal(format!("the send task failed: {e}")))??;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(out)))
+        .map_err(|e| ApiError::internal(format!("the send task failed: {e}")))?
 }
 
 /// The message to edit or delete, if the caller may: their own within the edit
 /// window; for deletion also chat admins and owners, and users with Operator rights.
 async fn changeable(
     state: &AppState,
-    user: &AuthUser,
+    actor: &Actor,
     chat_id: i64,
     seq: i64,
     deleting: bool,
 ) -> Result<String, ApiError> {
-    let me = me(state, user).to_string();
+    let me = actor.id.to_string();
     let (_, member) = membership(state, chat_id, &me).await?;
     let found = state
         .store
@@ -506,8 +625,7 @@ async fn changeable(
         return Ok(me);
     }
     if deleting
-        && (role(&member.role)? >= ChatRole::Admin
-            || rights::has(&state.store, user.user.id, Right::Operator).await?)
+        && (role(&member.role)? >= ChatRole::Admin || actor.may(state, Right::Operator).await?)
     {
         return Ok(me);
     }
@@ -534,19 +652,43 @@ pub async fn edit(
     Json(request): Json<EditMessage>,
 ) -> Result<Json<Message>, ApiError> {
     check_body(&state, &request.body, false)?;
-    let actor = changeable(&state, &user, id, seq, false).await?;
+    let actor = Actor::of(&state, &user);
+    if let Some(chat) = replica(&state, id, &actor).await? {
+        let action = Action::Edit {
+            seq,
+            body: request.body,
+        };
+        let done = remote::forward(&state, &chat, &actor.id, action).await?;
+        return done
+            .message
+            .map(Json)
+            .ok_or_else(|| ApiError::internal("the host answered an edit without its message"));
+    }
+    Ok(Json(edit_as(&state, &actor, id, seq, &request.body).await?))
+}
+
+/// Edits a message of chat `id`, hosted here, for `actor`.
+pub(crate) async fn edit_as(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    seq: i64,
+    body: &str,
+) -> Result<Message, ApiError> {
+    check_body(state, body, false)?;
+    let by = changeable(state, actor, id, seq, false).await?;
     let event = state
         .store
-        .edit_message(id, seq, &request.body, &actor, now_millis())
+        .edit_message(id, seq, body, &by, now_millis())
         .await?
         .ok_or_else(|| ApiError::missing("message"))?;
-    announce(&state, id, Some(event), None).await;
+    announce(state, id, Some(event), None).await;
     let row = state
         .store
         .message(id, seq)
         .await?
         .ok_or_else(|| ApiError::missing("message"))?;
-    Ok(Json(message_out(&state, id, row).await?))
+    message_out(state, id, row).await
 }
 
 /// `DELETE /api/v1/chats/{id}/messages/{seq}` — the sender within 48 hours, the
@@ -558,14 +700,30 @@ pub async fn delete(
     user: AuthUser,
     Path((id, seq)): Path<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
-    let actor = changeable(&state, &user, id, seq, true).await?;
+    let actor = Actor::of(&state, &user);
+    if let Some(chat) = replica(&state, id, &actor).await? {
+        remote::forward(&state, &chat, &actor.id, Action::Delete { seq }).await?;
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    delete_as(&state, &actor, id, seq).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a message of chat `id`, hosted here, for `actor`.
+pub(crate) async fn delete_as(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    seq: i64,
+) -> Result<(), ApiError> {
+    let by = changeable(state, actor, id, seq, true).await?;
     let event = state
         .store
-        .delete_message(id, seq, &actor, now_millis())
+        .delete_message(id, seq, &by, now_millis())
         .await?
         .ok_or_else(|| ApiError::missing("message"))?;
-    announce(&state, id, Some(event), None).await;
-    Ok(StatusCode::NO_CONTENT)
+    announce(state, id, Some(event), None).await;
+    Ok(())
 }
 
 /// `PUT /api/v1/chats/{id}/read` — a member. Moves their read position forward.
@@ -577,23 +735,133 @@ pub async fn read(
     Path(id): Path<i64>,
     Json(request): Json<ReadUpTo>,
 ) -> Result<Json<ReadUpTo>, ApiError> {
-    let me = me(&state, &user).to_string();
-    membership(&state, id, &me).await?;
+    let actor = Actor::of(&state, &user);
+    let seq = read_as(&state, &actor, id, request.seq).await?;
+    Ok(Json(ReadUpTo { seq }))
+}
+
+/// Moves `actor`'s read position in chat `id` forward and tells the members.
+/// In a copy of a chat hosted elsewhere the copy moves at once and the host is
+/// told (the host's answer comes back through its outbox).
+pub(crate) async fn read_as(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    seq: i64,
+) -> Result<i64, ApiError> {
+    let me = actor.id.to_string();
+    let (chat, _) = membership(state, id, &me).await?;
     let seq = state
         .store
-        .mark_read(id, &me, request.seq.max(0))
+        .mark_read(id, &me, seq.max(0))
         .await?
         .ok_or_else(|| ApiError::missing("chat"))?;
     let members = state.store.chat_members(id).await?;
     let push = Push::Read {
         chat_id: id,
-        member: me.parse().map_err(ApiError::internal)?,
+        member: actor.id.clone(),
         seq,
     };
     state
         .hub
         .publish(members.iter().map(|m| m.member.as_str()), &push);
-    Ok(Json(ReadUpTo { seq }))
+    if chat.host.is_some() {
+        if let Err(error) = remote::forward(state, &chat, &actor.id, Action::Read { seq }).await {
+            tracing::info!(
+                chat_id = id,
+                ?error,
+                "a read position did not reach the chat's host"
+            );
+        }
+    } else if members.iter().any(|m| is_remote(state, &m.member)) {
+        state.store.bump_reads(id).await?;
+        outbox::wake_for(state, members.iter().map(|m| m.member.as_str()));
+    }
+    Ok(seq)
+}
+
+/// Is `member` a user of another server?
+fn is_remote(state: &AppState, member: &str) -> bool {
+    member
+        .rsplit_once('@')
+        .is_some_and(|(_, server)| server != state.config.server_name.as_str())
+}
+
+/// Events of chat `id` after `after`, each message as it stands now (for a
+/// member catching up, and for the outbox).
+pub(crate) async fn events_for_peer(
+    state: &AppState,
+    id: i64,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<ChatEvent>, ApiError> {
+    let rows = state.store.events_after(id, after, limit).await?;
+    let mut messages: HashMap<i64, Message> = HashMap::new();
+    let mut events = Vec::with_capacity(rows.len());
+    for row in rows {
+        events.push(chat_event(state, id, row, &mut messages).await?);
+    }
+    Ok(events)
+}
+
+/// Tells the chat's other members that `member` is typing: those here at once,
+/// and the other servers in it — the host, for a copy of its chat typed in
+/// here; every other member server, for a chat hosted here (not back to
+/// `from`, the server that passed it on).
+pub(crate) async fn relay_typing(
+    state: &AppState,
+    chat: &ChatRow,
+    member: &CausewayId,
+    from: Option<&app::types::ServerName>,
+) -> Result<(), ApiError> {
+    let who = member.to_string();
+    let members = state.store.chat_members(chat.id).await?;
+    if !members.iter().any(|m| m.member == who) {
+        return Ok(());
+    }
+    state.hub.publish(
+        members
+            .iter()
+            .map(|m| m.member.as_str())
+            .filter(|m| *m != who),
+        &Push::Typing {
+            chat_id: chat.id,
+            member: member.clone(),
+        },
+    );
+    let own = &state.config.server_name;
+    match hosted_elsewhere(chat)? {
+        Some((host, host_chat_id)) => {
+            if from.is_none() {
+                let item = Ephemeral::Typing {
+                    host: host.clone(),
+                    chat_id: host_chat_id,
+                    member: member.clone(),
+                };
+                remote::send_ephemeral(state, vec![host], item);
+            }
+        }
+        None => {
+            let mut servers = Vec::new();
+            for m in &members {
+                if let Ok(id) = m.member.parse::<CausewayId>()
+                    && &id.server != own
+                    && Some(&id.server) != from
+                    && id.server != member.server
+                    && !servers.contains(&id.server)
+                {
+                    servers.push(id.server);
+                }
+            }
+            let item = Ephemeral::Typing {
+                host: own.clone(),
+                chat_id: chat.id,
+                member: member.clone(),
+            };
+            remote::send_ephemeral(state, servers, item);
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -621,13 +889,7 @@ pub async fn events(
     let me = me(&state, &user).to_string();
     let (_, member) = membership(&state, id, &me).await?;
     let after = query.after.max(member.joined_seq - 1);
-    let rows = state.store.events_after(id, after, limit).await?;
-    let mut messages: HashMap<i64, Message> = HashMap::new();
-    let mut events = Vec::with_capacity(rows.len());
-    for row in rows {
-        events.push(chat_event(&state, id, row, &mut messages).await?);
-    }
-    Ok(Json(events))
+    Ok(Json(events_for_peer(&state, id, after, limit).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -726,6 +988,7 @@ fn announce_message(state: &AppState, chat_id: i64, message: &Message, members: 
             event: Box::new(event),
         },
     );
+    outbox::wake_for(state, members.iter().map(String::as_str));
 }
 
 async fn push_event(
@@ -741,12 +1004,13 @@ async fn push_event(
     let members = state.store.chat_members(chat_id).await?;
     let to = members.iter().map(|m| m.member.as_str()).chain(also);
     state.hub.publish(
-        to,
+        to.clone(),
         &Push::ChatEvent {
             chat_id,
             event: Box::new(event),
         },
     );
+    outbox::wake_for(state, to);
     Ok(())
 }
 
@@ -761,6 +1025,11 @@ async fn group_membership(
         return Err(ApiError::invalid_input(
             "A direct chat's members cannot change.",
         ));
+    }
+    if let Some(host) = &chat.host {
+        return Err(ApiError::forbidden(format!(
+            "This chat is hosted by {host}; its members are managed there."
+        )));
     }
     Ok((chat, role(&member.role)?))
 }
@@ -791,6 +1060,8 @@ pub async fn add_members(
     for id_to_add in &request.members {
         chat_partner(&state, id_to_add).await?;
     }
+    let names: Vec<String> = request.members.iter().map(ToString::to_string).collect();
+    outbox::members_changed(&state, id, names.iter().map(String::as_str)).await;
     for id_to_add in &request.members {
         let added = state
             .store
@@ -827,24 +1098,41 @@ pub async fn remove_member(
     user: AuthUser,
     Path((id, member)): Path<(i64, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let mine = me(&state, &user).to_string();
-    let (_, my_role) = group_membership(&state, id, &mine).await?;
+    let actor = Actor::of(&state, &user);
     let target = CausewayId::parse(&member)
         .map_err(|_| ApiError::missing("member"))?
         .to_string();
-    let their_role = match state.store.chat_member(id, &target).await? {
+    if let Some(chat) = replica(&state, id, &actor).await?
+        && target == actor.id.to_string()
+    {
+        remote::forward(&state, &chat, &actor.id, Action::Leave).await?;
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    remove_as(&state, &actor, id, &target).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes `target` from group chat `id`, hosted here, if `actor` may.
+pub(crate) async fn remove_as(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    target: &str,
+) -> Result<(), ApiError> {
+    let mine = actor.id.to_string();
+    let (_, my_role) = group_membership(state, id, &mine).await?;
+    let their_role = match state.store.chat_member(id, target).await? {
         Some(row) => role(&row.role)?,
         None => return Err(ApiError::missing("member")),
     };
     let now = now_millis();
     if target == mine {
         if my_role == ChatRole::Owner {
-            hand_over(&state, id, &mine, now).await?;
+            hand_over(state, id, &mine, now).await?;
         }
     } else {
         let may = my_role > their_role
-            || (their_role != ChatRole::Owner
-                && rights::has(&state.store, user.user.id, Right::Operator).await?);
+            || (their_role != ChatRole::Owner && actor.may(state, Right::Operator).await?);
         if !may {
             return Err(ApiError::forbidden(
                 "The owner may remove anyone, admins may remove members, operators anyone but the owner.",
@@ -853,11 +1141,11 @@ pub async fn remove_member(
     }
     let seq = state
         .store
-        .remove_chat_member(id, &target, &mine, now)
+        .remove_chat_member(id, target, &mine, now)
         .await?
         .ok_or_else(|| ApiError::missing("member"))?;
-    announce(&state, id, Some(seq), Some(&target)).await;
-    Ok(StatusCode::NO_CONTENT)
+    announce(state, id, Some(seq), Some(target)).await;
+    Ok(())
 }
 
 /// Before an owner leaves: the first admin, else the first member, becomes owner.

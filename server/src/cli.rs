@@ -11,6 +11,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::auth::bootstrap::create_admin;
 use crate::config::{Config, LogFormat};
+use crate::federation::{ServerKeys, keys};
 use crate::server::{open_store, prepare, serve};
 
 #[derive(Debug, Parser)]
@@ -36,6 +37,21 @@ pub enum Command {
     /// Manage administrators.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// This server's federation signing key.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Print the current key's id and fingerprint (what other servers' white
+    /// lists may pin).
+    Show,
+    /// Make a new signing key. The old one stays published for 7 days, so
+    /// requests signed just before still verify; a running server switches
+    /// within a minute. Other servers that pin the old fingerprint must be
+    /// given the new one.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,6 +81,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             println!("The database is up to date.");
             Ok(())
+        }
+        Command::Key(command) => {
+            let store = open_store(&config).await?;
+            let outcome = key_command(&store, command).await;
+            store.close().await;
+            outcome
         }
         Command::Admin(AdminCommand::Create {
             login,
@@ -100,6 +122,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn key_command(store: &crate::storage::Store, command: KeyCommand) -> anyhow::Result<()> {
+    if let KeyCommand::Rotate = command {
+        keys::rotate(store)
+            .await
+            .context("storing the new signing key")?;
+        println!("A new signing key was made; the old one stays valid for 7 days.");
+    }
+    let keys = ServerKeys::load(store)
+        .await
+        .context("reading the signing key")?;
+    println!("Key:         {}", keys.key_id());
+    println!("Fingerprint: {}", keys.fingerprint());
+    Ok(())
 }
 
 async fn run_server(config: Config) -> anyhow::Result<()> {

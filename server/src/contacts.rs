@@ -68,13 +68,20 @@ async fn contacts(state: &AppState, user: &AuthUser) -> Result<Contacts, ApiErro
                 let display_name = match (&local_user, entry.display_name.is_empty()) {
                     (_, false) => entry.display_name.clone(),
                     (Some(u), true) => u.display_name.clone(),
-                    (None, true) => entry.causeway_id.login.to_string(),
+                    (None, true) => match store.remote_profile(&key).await? {
+                        Some(known) => known.display_name,
+                        None => entry.causeway_id.login.to_string(),
+                    },
                 };
                 let avatar_url = local_user
                     .as_ref()
                     .and_then(|u| u.avatar.as_deref())
                     .map(avatars::url);
-                let online = is_local && state.hub.is_online(&key);
+                let online = if is_local {
+                    state.hub.is_online(&key)
+                } else {
+                    state.federation.is_remote_online(&key)
+                };
                 index.insert(key, merged.len());
                 merged.push(Contact {
                     causeway_id: entry.causeway_id,

@@ -25,7 +25,7 @@ use crate::auth::{self, authenticate};
 use crate::error::{ApiError, Json};
 use crate::metrics;
 use crate::state::AppState;
-use crate::{account, admin, avatars, chats, contacts, files, openapi, realtime};
+use crate::{account, admin, avatars, chats, contacts, federation, files, openapi, realtime};
 
 /// Largest JSON body an API endpoint reads. File uploads have their own limit
 /// (a panel setting, checked by `files::upload`).
@@ -102,6 +102,14 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
 
     Router::new()
         .nest("/api/v1", api)
+        .nest(
+            federation::protocol::PREFIX,
+            federation::inbound::routes(&state),
+        )
+        .route(
+            federation::protocol::KEY_DOCUMENT_PATH,
+            get(federation::inbound::key_document),
+        )
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::serve))
         .merge(pages)

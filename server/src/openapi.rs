@@ -52,6 +52,7 @@ use crate::error::Json;
         crate::admin::settings::set_files,
         crate::admin::settings::federation,
         crate::admin::settings::set_federation,
+        crate::admin::settings::federation_status,
         crate::admin::audit_log::list,
         crate::chats::list,
         crate::chats::open_direct,

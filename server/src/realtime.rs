@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use app::types::{ClientFrame, Push};
+use app::types::{CausewayId, ClientFrame, Push, ServerName};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
@@ -17,6 +17,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::AuthUser;
+use crate::chats;
+use crate::federation::protocol::Ephemeral;
+use crate::federation::remote;
 use crate::state::AppState;
 
 /// Pushes a socket may have waiting before it is considered stuck.
@@ -136,12 +139,31 @@ pub async fn connect(
 /// Tells everyone who shares a chat with `who` that they came online or went
 /// offline. Best effort: a failed look-up is logged, never fatal to the socket.
 async fn announce_presence(state: &AppState, who: &str, online: bool) {
-    let Ok(member) = who.parse() else { return };
+    let Ok(member) = who.parse::<CausewayId>() else {
+        return;
+    };
     match state.store.chat_partners(who).await {
-        Ok(partners) => state.hub.publish(
-            partners.iter().map(String::as_str),
-            &Push::Presence { member, online },
-        ),
+        Ok(partners) => {
+            state.hub.publish(
+                partners.iter().map(String::as_str),
+                &Push::Presence {
+                    member: member.clone(),
+                    online,
+                },
+            );
+            // Other servers with people who share a chat with `who` tell them.
+            let own = &state.config.server_name;
+            let mut servers: Vec<ServerName> = Vec::new();
+            for partner in &partners {
+                if let Ok(id) = partner.parse::<CausewayId>()
+                    && &id.server != own
+                    && !servers.contains(&id.server)
+                {
+                    servers.push(id.server);
+                }
+            }
+            remote::send_ephemeral(state, servers, Ephemeral::Presence { member, online });
+        }
         Err(error) => tracing::warn!(%error, "presence: chat partners not found"),
     }
 }
@@ -168,19 +190,11 @@ async fn relay_typing(
         last.retain(|_, at| now.duration_since(*at) < TYPING_INTERVAL);
     }
     last.insert(chat_id, now);
-    let (Ok(Some(_)), Ok(member)) = (state.store.chat_member(chat_id, who).await, who.parse())
-    else {
+    let (Ok(Some(chat)), Ok(member)) = (state.store.chat(chat_id).await, who.parse()) else {
         return;
     };
-    match state.store.chat_members(chat_id).await {
-        Ok(members) => state.hub.publish(
-            members
-                .iter()
-                .map(|m| m.member.as_str())
-                .filter(|m| *m != who),
-            &Push::Typing { chat_id, member },
-        ),
-        Err(error) => tracing::warn!(%error, "typing: chat members not found"),
+    if let Err(error) = chats::relay_typing(state, &chat, &member, None).await {
+        tracing::warn!(?error, "typing was not relayed");
     }
 }
 

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::bootstrap::{CreatedAdmin, ensure_first_admin};
 use crate::config::Config;
+use crate::federation::{Federation, ServerKeys};
 use crate::files::Blobs;
 use crate::http::router;
 use crate::metrics::Metrics;
@@ -74,7 +75,17 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     let settings = Settings::load(store.clone(), &config)
         .await
         .context("loading the control panel's settings")?;
+    let keys = ServerKeys::load(&store)
+        .await
+        .context("loading this server's signing key")?;
+    let federation = Arc::new(Federation::new(
+        config.server_name.clone(),
+        keys,
+        settings.clone(),
+    ));
     let state = AppState {
+        federation,
+        tasks: CancellationToken::new(),
         blobs: Blobs::local(config.files_dir()),
         settings,
         metrics: Arc::new(Metrics::new(backend)),
@@ -93,8 +104,9 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let tasks = shutdown.child_token();
+    let tasks = state.tasks.clone();
     let store = state.store.clone();
+    crate::federation::spawn_background(&state);
     // Open WebSockets are not requests: close them when shutdown begins.
     tokio::spawn({
         let hub = state.hub.clone();

@@ -6,7 +6,10 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
+use tokio_util::sync::CancellationToken;
+
 use crate::config::Config;
+use crate::federation::Federation;
 use crate::files::Blobs;
 use crate::metrics::Metrics;
 use crate::realtime::Hub;
@@ -25,6 +28,10 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Where the contents of files sent in chats are kept.
     pub blobs: Blobs,
+    /// Signing keys, peers, signed requests and the outbox.
+    pub federation: Arc<Federation>,
+    /// Cancelled when the server stops: background tasks end with it.
+    pub tasks: CancellationToken,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -147,6 +147,16 @@ pub async fn address_book(
             )));
         }
     }
+    // People of other servers are looked up there (once each: those already
+    // confirmed are not asked again at every save of the book).
+    for entry in &entries {
+        let id = &entry.causeway_id;
+        if id.server != state.config.server_name
+            && state.store.remote_profile(&id.to_string()).await?.is_none()
+        {
+            crate::federation::remote::remote_user(state, id).await?;
+        }
+    }
     Ok(entries)
 }
 

@@ -384,6 +384,7 @@ async fn authorization_matrix() {
             200,
         ),
         endpoint(M::GET, FEDERATION, Body::None, 200),
+        endpoint(M::GET, "/api/v1/admin/federation/status", Body::None, 200),
         endpoint(
             M::PUT,
             FEDERATION,
@@ -430,7 +431,7 @@ async fn authorization_matrix() {
     ];
     assert_eq!(
         table.iter().filter(|e| e.admin_only).count(),
-        26,
+        27,
         "every admin route"
     );
     assert_eq!(table.iter().filter(|e| !e.admin_only).count(), 10);
@@ -1544,9 +1545,35 @@ async fn membership_is_edited_from_either_side_and_rights_add_up() {
 // 4. Address books
 // ---------------------------------------------------------------------------
 
+/// This server (`localhost`) and a server `guest` with a user `moore`, each on
+/// the other's white list: address books may then name moore@guest, which is
+/// checked against guest.
+async fn with_guest() -> (TestServer, TestServer) {
+    let server = TestServer::start().await;
+    let guest = TestServer::start_with(|config| {
+        config.server_name = "guest".parse().unwrap();
+    })
+    .await;
+    let guest_admin = guest.admin().await;
+    create_user(&guest_admin, "moore", "Albert Moore").await;
+    create_user(&guest_admin, "bo", "Bo").await;
+    for (admin, other) in [(server.admin().await, &guest), (guest_admin, &server)] {
+        let response = admin
+            .put_json(
+                "/api/v1/admin/federation",
+                &json!({ "mode": "whitelist", "whitelist": [
+                    { "server_name": other.config.server_name, "address": other.base }
+                ] }),
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+    }
+    (server, guest)
+}
+
 #[tokio::test]
 async fn a_group_address_book_is_customized() {
-    let server = TestServer::start().await;
+    let (server, _guest) = with_guest().await;
     let admin = server.admin().await;
     create_user(&admin, "lee", "Lee Local").await;
     let team = create_group(&admin, "Team", &[]).await;
@@ -1618,7 +1645,7 @@ async fn a_group_address_book_is_customized() {
 
 #[tokio::test]
 async fn contacts_merge_group_and_personal_books() {
-    let server = TestServer::start().await;
+    let (server, _guest) = with_guest().await;
     let admin = server.admin().await;
     let mia = create_user(&admin, "mia", "Mia Member").await;
     create_user(&admin, "lee", "Lee Local").await;
@@ -1655,7 +1682,7 @@ async fn contacts_merge_group_and_personal_books() {
                 &format!("{GROUPS}/{}/address-book", partners.id),
                 &book(&[
                     ("moore@guest", "Albert Moore (Guest)"),
-                    ("bo@partner.example", "Bo Partner"),
+                    ("bo@guest", "Bo Partner"),
                 ]),
             )
             .await,
@@ -1697,7 +1724,7 @@ async fn contacts_merge_group_and_personal_books() {
                 vec![group_source("Team"), group_source("Partners")],
             ),
             contact(
-                "bo@partner.example",
+                "bo@guest",
                 "Bo Partner",
                 false,
                 vec![group_source("Partners")],
@@ -1802,7 +1829,7 @@ async fn the_personal_address_book_needs_the_right() {
 /// login inherits nothing and the book can be saved as shown.
 #[tokio::test]
 async fn deleted_users_leave_address_books_and_the_right_comes_first() {
-    let server = TestServer::start().await;
+    let (server, _guest) = with_guest().await;
     let admin = server.admin().await;
     create_user(&admin, "nora", "Nora").await;
     let lee = create_user(&admin, "lee", "Lee Local").await;

@@ -123,7 +123,7 @@ async fn a_pair_has_one_direct_chat_and_talks_in_it() {
     for (with, status, code) in [
         ("wolf@localhost", 422, "invalid_input"),
         ("ghost@localhost", 422, "invalid_input"),
-        ("moore@guest", 422, "invalid_input"),
+        ("moore@guest", 403, "server_not_allowed"),
         ("not an id", 400, "bad_request"),
     ] {
         refused(

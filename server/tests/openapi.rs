@@ -62,6 +62,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/chats/{id}/files/{file_id}/preview"),
     ("get", "/api/v1/admin/settings/files"),
     ("put", "/api/v1/admin/settings/files"),
+    ("get", "/api/v1/admin/federation/status"),
 ];
 
 #[tokio::test]

@@ -48,6 +48,21 @@ pub enum ErrorCode {
     Internal,
     /// A dependency (the database) is not available.
     Unavailable,
+    /// Federation: this server does not exchange traffic with the other one
+    /// (federation disabled, or not on the white list).
+    ServerNotAllowed,
+    /// Federation: a request's signature is missing, malformed or wrong.
+    BadSignature,
+    /// Federation: a signed request meant for another server.
+    WrongDestination,
+    /// Federation: a signed request whose timestamp is too far from now.
+    StaleRequest,
+    /// Federation: a transaction id received before.
+    ReplayedTransaction,
+    /// Federation: the other server's key is not the one its fingerprint pins.
+    KeyMismatch,
+    /// Federation: the other server could not be reached or failed.
+    PeerUnavailable,
 }
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -194,6 +194,34 @@ impl FederationSettings {
     }
 }
 
+/// The Federation page's view of this server and its peers.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FederationStatus {
+    pub server_name: ServerName,
+    /// The current signing key's id and fingerprint (what other servers may pin).
+    pub key_id: String,
+    pub key_fingerprint: String,
+    pub peers: Vec<PeerStatus>,
+}
+
+/// How delivery to one other server goes.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerStatus {
+    pub server_name: ServerName,
+    /// Does this server's federation setting allow it?
+    pub allowed: bool,
+    /// Did the last delivery attempt work? `None` before the first.
+    pub reachable: Option<bool>,
+    /// Chat events waiting to be delivered there.
+    pub queue: i64,
+    pub failures: i64,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<i64>,
+    pub last_success_at: Option<i64>,
+}
+
 /// One line of the audit log.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -53,5 +53,6 @@ pub fn routes() -> Router<AppState> {
             "/federation",
             get(settings::federation).put(settings::set_federation),
         )
+        .route("/federation/status", get(settings::federation_status))
         .route("/audit", get(audit_log::list))
 }

@@ -1,7 +1,10 @@
 //! Users → Settings (security, chats, files, Display Fields) and the Federation page.
 
 use app::types::ApiErrorBody;
-use app::types::{ChatSettings, DisplayFields, FederationSettings, FileSettings, SecuritySettings};
+use app::types::{
+    ChatSettings, DisplayFields, FederationSettings, FederationStatus, FileSettings, PeerStatus,
+    SecuritySettings, ServerName,
+};
 use axum::extract::State;
 
 use crate::audit;
@@ -134,6 +137,7 @@ pub async fn set_federation(
 ) -> Result<Json<FederationSettings>, ApiError> {
     refuse(request.problems())?;
     state.settings.set_federation(request.clone()).await?;
+    state.federation.outbox.wake_all();
     let servers: Vec<String> = request
         .whitelist
         .iter()
@@ -157,6 +161,63 @@ pub async fn set_federation(
     )
     .await;
     Ok(Json(request))
+}
+
+/// `GET /api/v1/admin/federation/status` — administrators. This server's key
+/// and, for each other server it knows of, whether delivery works and how much
+/// waits.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/federation/status",
+    responses((status = 200, body = FederationStatus), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "admin"
+)]
+pub async fn federation_status(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+) -> Result<Json<FederationStatus>, ApiError> {
+    let settings = state.settings.federation();
+    let queues = state.store.queue_lengths().await?;
+    let rows = state.store.peers().await?;
+    let mut names: Vec<String> = settings
+        .whitelist
+        .iter()
+        .map(|e| e.server_name.to_string())
+        .chain(rows.iter().map(|r| r.server_name.clone()))
+        .chain(queues.iter().map(|(d, _)| d.clone()))
+        .collect();
+    names.sort();
+    names.dedup();
+    let own = &state.config.server_name;
+    let mut peers = Vec::with_capacity(names.len());
+    for name in names {
+        let Ok(server_name) = ServerName::parse(&name) else {
+            continue;
+        };
+        let row = rows.iter().find(|r| r.server_name == name);
+        peers.push(PeerStatus {
+            allowed: crate::federation::allowed(&settings, own, &server_name).is_ok(),
+            reachable: row
+                .filter(|r| r.last_attempt_at.is_some())
+                .map(|r| r.failures == 0),
+            queue: queues
+                .iter()
+                .find(|(d, _)| *d == name)
+                .map_or(0, |(_, n)| *n),
+            failures: row.map_or(0, |r| r.failures),
+            last_error: row.and_then(|r| r.last_error.clone()),
+            last_error_at: row.and_then(|r| r.last_error_at),
+            last_success_at: row.and_then(|r| r.last_success_at),
+            server_name,
+        });
+    }
+    let keys = state.federation.keys();
+    Ok(Json(FederationStatus {
+        server_name: own.clone(),
+        key_id: keys.key_id(),
+        key_fingerprint: keys.fingerprint(),
+        peers,
+    }))
 }
 
 /// `GET /api/v1/admin/settings/chats` — administrators.

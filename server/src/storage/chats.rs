@@ -22,6 +22,9 @@ pub struct ChatRow {
     pub created_by: String,
     pub created_at: i64,
     pub last_seq: i64,
+    /// For a chat hosted by another server: its name, and the chat's id there.
+    pub host: Option<String>,
+    pub host_chat_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -110,7 +113,8 @@ pub fn direct_key(a: &str, b: &str) -> String {
     }
 }
 
-const CHAT_COLUMNS: &str = "id, kind, title, direct_key, created_by, created_at, last_seq";
+pub(super) const CHAT_COLUMNS: &str =
+    "id, kind, title, direct_key, created_by, created_at, last_seq, host, host_chat_id";
 const MESSAGE_COLUMNS: &str =
     "seq, sender, client_id, body, reply_to, created_at, edited_at, deleted_at, file_id";
 

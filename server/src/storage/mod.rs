@@ -18,8 +18,10 @@ use sqlx::sqlite::{
 mod audit;
 mod chats;
 mod directory;
+mod federation;
 mod files;
 mod group_commit;
+mod replicas;
 mod sessions;
 mod settings;
 mod throttle;
@@ -31,8 +33,10 @@ pub use chats::{
     direct_key,
 };
 pub use directory::{EntryRow, GroupRow, MemberRow, RightRow};
+pub use federation::{KeyRow, PeerRow, RemoteProfileRow};
 pub use files::{FileRow, NewFile};
 pub use group_commit::{MAX_BATCH, Posted};
+pub use replicas::{Applied, CursorRow, ReplicaChat, ReplicaEvent, ReplicaFile, ReplicaMessage};
 pub use sessions::SessionRow;
 pub use throttle::ThrottleRow;
 pub use users::{NewUser, UserChange, UserRecord};

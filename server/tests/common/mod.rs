@@ -17,9 +17,17 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub admin_password: String,
     pub state: AppState,
+    pub config: Config,
     shutdown: CancellationToken,
     handle: Option<JoinHandle<()>>,
     _dir: tempfile::TempDir,
+}
+
+/// A server stopped with its data kept, to be started again on the same address.
+pub struct StoppedServer {
+    config: Config,
+    admin_password: String,
+    dir: tempfile::TempDir,
 }
 
 impl TestServer {
@@ -36,17 +44,28 @@ impl TestServer {
             ..Config::default()
         };
         adjust(&mut config);
+        Self::run(config, dir, None).await
+    }
+
+    async fn run(
+        mut config: Config,
+        dir: tempfile::TempDir,
+        admin_password: Option<String>,
+    ) -> Self {
         let listener = TcpListener::bind(config.listen).await.expect("bind");
         let addr = listener.local_addr().unwrap();
-        let prepared = server::server::prepare(config)
+        config.listen = addr;
+        let prepared = server::server::prepare(config.clone())
             .await
             .expect("server prepares");
-        let admin_password = prepared
-            .first_admin
-            .as_ref()
-            .expect("a first start creates an administrator")
-            .password
-            .clone();
+        let admin_password = admin_password.unwrap_or_else(|| {
+            prepared
+                .first_admin
+                .as_ref()
+                .expect("a first start creates an administrator")
+                .password
+                .clone()
+        });
         let state = prepared.state.clone();
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn({
@@ -62,6 +81,7 @@ impl TestServer {
             addr,
             admin_password,
             state,
+            config,
             shutdown,
             handle: Some(handle),
             _dir: dir,
@@ -97,6 +117,26 @@ impl TestServer {
         if let Some(handle) = self.handle.take() {
             handle.await.expect("server task ends cleanly");
         }
+    }
+
+    /// Stops the server and keeps its data folder, to start it again.
+    pub async fn stop_keeping_data(mut self) -> StoppedServer {
+        self.shutdown.cancel();
+        if let Some(handle) = self.handle.take() {
+            handle.await.expect("server task ends cleanly");
+        }
+        StoppedServer {
+            config: self.config,
+            admin_password: self.admin_password,
+            dir: self._dir,
+        }
+    }
+}
+
+impl StoppedServer {
+    /// Starts the server again on the same address, with the same data.
+    pub async fn start(self) -> TestServer {
+        TestServer::run(self.config, self.dir, Some(self.admin_password)).await
     }
 }
 

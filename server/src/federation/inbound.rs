@@ -1,0 +1,288 @@
+//! What every request from another server passes before a handler sees it, and
+//! the routes it reaches. A refusal is a JSON error with a stable code and goes
+//! to the audit log (`federation.refused`) with its reason.
+
+use std::net::SocketAddr;
+
+use app::types::ErrorCode;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use super::protocol::{KeyDocument, MAX_BODY, RemoteUser};
+use super::{PeerError, keys, pinned, remote, signing};
+use crate::audit::{self, Actor};
+use crate::error::{ApiError, Json, Path};
+use crate::state::AppState;
+use crate::time::now_millis;
+
+/// The server a verified request came from; handlers take it as an extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer(pub app::types::ServerName);
+
+/// `/_causeway/v1/*`, every route behind [`verify`].
+pub fn routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/users/{login}", get(user))
+        .route("/transactions", post(remote::receive))
+        .route("/direct", post(remote::open_direct_here))
+        .route("/chats/{id}/actions", post(remote::act))
+        .route("/ephemeral", post(remote::ephemeral))
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                ErrorCode::NotFound,
+                "There is no such federation endpoint.",
+            )
+        })
+        .route_layer(from_fn_with_state(state.clone(), verify))
+}
+
+/// `GET /.well-known/causeway/server` — anyone. This server's name and keys.
+pub async fn key_document(State(state): State<AppState>) -> Json<KeyDocument> {
+    Json(KeyDocument {
+        server_name: state.config.server_name.clone(),
+        keys: state.federation.keys().published(),
+    })
+}
+
+/// `GET /_causeway/v1/users/{login}` — a peer. The user as Display Fields let
+/// other servers see them; 404 for unknown and deactivated users alike.
+async fn user(
+    State(state): State<AppState>,
+    Path(login): Path<String>,
+) -> Result<Json<RemoteUser>, ApiError> {
+    let profile = super::profile_for_peer(&state, &login)
+        .await?
+        .ok_or_else(|| ApiError::missing("user"))?;
+    let user = state
+        .store
+        .user_by_login(profile.causeway_id.login.as_str())
+        .await?
+        .ok_or_else(|| ApiError::missing("user"))?;
+    Ok(Json(RemoteUser {
+        display_name: user.display_name,
+        profile,
+    }))
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A refused request: its error, and the reason the audit log keeps.
+struct Refusal {
+    status: StatusCode,
+    code: ErrorCode,
+    message: String,
+}
+
+fn refuse(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Refusal {
+    Refusal {
+        status,
+        code,
+        message: message.into(),
+    }
+}
+
+/// Checks, in order: the body's size, the signature headers, the destination,
+/// the origin against the federation settings, the timestamp, the origin's key
+/// (pinned fingerprint, if set), the signature, and that the transaction id is new.
+pub async fn verify(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let address = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string());
+    let claimed = header(request.headers(), signing::ORIGIN)
+        .map(|origin| origin.chars().take(255).collect::<String>());
+    match check(&state, request).await {
+        Ok((peer, request)) => {
+            let mut request = request;
+            request.extensions_mut().insert(peer);
+            next.run(request).await
+        }
+        Err(refusal) => {
+            tracing::info!(origin = ?claimed, reason = %refusal.message, "a federation request was refused");
+            let actor = Actor {
+                id: None,
+                login: claimed.clone(),
+                address,
+            };
+            audit::record(
+                &state,
+                &actor,
+                "federation.refused",
+                claimed.as_deref(),
+                Some(&refusal.message),
+            )
+            .await;
+            ApiError::new(refusal.status, refusal.code, refusal.message).into_response()
+        }
+    }
+}
+
+async fn check(state: &AppState, request: Request) -> Result<(Peer, Request), Refusal> {
+    let (parts, body) = request.into_parts();
+    let too_large = || {
+        refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+            format!("The body is larger than {MAX_BODY} bytes."),
+        )
+    };
+    if header(&parts.headers, "content-length")
+        .and_then(|length| length.parse::<u64>().ok())
+        .is_some_and(|length| length > MAX_BODY as u64)
+    {
+        return Err(too_large());
+    }
+    let bytes = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| too_large())?;
+
+    let unsigned = |what: &str| {
+        refuse(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::BadSignature,
+            format!("The request has no valid {what} header."),
+        )
+    };
+    let headers = &parts.headers;
+    let origin = header(headers, signing::ORIGIN)
+        .and_then(|o| app::types::ServerName::parse(o).ok())
+        .ok_or_else(|| unsigned(signing::ORIGIN))?;
+    let destination =
+        header(headers, signing::DESTINATION).ok_or_else(|| unsigned(signing::DESTINATION))?;
+    let timestamp = header(headers, signing::TIMESTAMP)
+        .and_then(|t| t.parse::<i64>().ok())
+        .ok_or_else(|| unsigned(signing::TIMESTAMP))?;
+    let transaction = header(headers, signing::TRANSACTION)
+        .filter(|t| signing::valid_transaction_id(t))
+        .ok_or_else(|| unsigned(signing::TRANSACTION))?;
+    let key_id = header(headers, signing::KEY)
+        .filter(|k| (1..=64).contains(&k.len()))
+        .ok_or_else(|| unsigned(signing::KEY))?;
+    let signature = header(headers, signing::SIGNATURE)
+        .filter(|s| s.len() <= 128)
+        .ok_or_else(|| unsigned(signing::SIGNATURE))?;
+
+    let own = &state.config.server_name;
+    if destination != own.as_str() {
+        return Err(refuse(
+            StatusCode::MISDIRECTED_REQUEST,
+            ErrorCode::WrongDestination,
+            format!(
+                "This request is for {}, and this server is {own}.",
+                destination.chars().take(255).collect::<String>()
+            ),
+        ));
+    }
+    let settings = state.settings.federation();
+    super::allowed(&settings, own, &origin)
+        .map_err(|reason| refuse(StatusCode::FORBIDDEN, ErrorCode::ServerNotAllowed, reason))?;
+    let skew = (now_millis() - timestamp).abs();
+    if skew > signing::MAX_SKEW_MS {
+        return Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::StaleRequest,
+            format!(
+                "The request was signed {} s away from this server's clock; at most {} s are accepted.",
+                skew / 1000,
+                signing::MAX_SKEW_MS / 1000
+            ),
+        ));
+    }
+
+    let published =
+        state
+            .federation
+            .peer_keys(&origin, key_id)
+            .await
+            .map_err(|error| match error {
+                PeerError::NotAllowed(reason) => {
+                    refuse(StatusCode::FORBIDDEN, ErrorCode::ServerNotAllowed, reason)
+                }
+                other => refuse(
+                    StatusCode::UNAUTHORIZED,
+                    ErrorCode::BadSignature,
+                    format!("The keys of {origin} could not be fetched: {other}"),
+                ),
+            })?;
+    let key = published
+        .iter()
+        .find(|k| k.key_id == key_id)
+        .ok_or_else(|| {
+            refuse(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::BadSignature,
+                format!("{origin} publishes no key {key_id}."),
+            )
+        })?;
+    let verifying = keys::verifying_key(key).ok_or_else(|| {
+        refuse(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::BadSignature,
+            format!("The key {key_id} of {origin} is malformed."),
+        )
+    })?;
+    if let Some(pin) = pinned(&settings, &origin) {
+        let actual = keys::fingerprint(verifying.as_bytes());
+        if actual != pin {
+            return Err(refuse(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::KeyMismatch,
+                format!(
+                    "The key of {origin} has the fingerprint {actual}, and the white list pins {pin}."
+                ),
+            ));
+        }
+    }
+    // Inside the nested router the URI has lost its prefix; the signature
+    // covers the path as sent.
+    let uri = parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or(&parts.uri, |original| &original.0);
+    let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let signed = signing::Signed {
+        method: parts.method.as_str(),
+        path_and_query,
+        origin: origin.as_str(),
+        destination,
+        timestamp,
+        transaction,
+        body: &bytes,
+    };
+    if !signed.verify(&verifying, signature) {
+        return Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::BadSignature,
+            format!("The signature does not match the request and the key {key_id} of {origin}."),
+        ));
+    }
+    let fresh = state
+        .store
+        .note_received(origin.as_str(), transaction, now_millis())
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "recording a received transaction failed");
+            refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "The request could not be recorded; try again.",
+            )
+        })?;
+    if !fresh {
+        return Err(refuse(
+            StatusCode::CONFLICT,
+            ErrorCode::ReplayedTransaction,
+            format!("The transaction {transaction} of {origin} was received before."),
+        ));
+    }
+    let request = Request::from_parts(parts, Body::from(bytes));
+    Ok((Peer(origin), request))
+}

@@ -1,0 +1,403 @@
+//! Federation: this server's identity, signed requests to and from other
+//! servers, and what crosses between them (profiles, chats, files).
+//!
+//! - `keys`: the ed25519 signing keys and their rotation.
+//! - `signing`: what a signature covers.
+//! - `protocol`: the bodies servers exchange.
+//! - this file: [`Federation`], the outbound side — who may be talked to, where
+//!   they are, their published keys (cached), and signed requests to them.
+//! - `inbound`: the checks every signed request passes, and its routes.
+//! - `profiles`: what this server tells others about its users.
+//! - `remote`: chats hosted elsewhere (forwarding), and applying what hosts send.
+//! - `outbox`: delivering chat events to member servers, in order, once.
+
+pub mod inbound;
+pub mod keys;
+pub mod outbox;
+pub mod profiles;
+pub mod protocol;
+pub mod remote;
+pub mod signing;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use app::types::{ErrorCode, FederationMode, FederationSettings, ServerName};
+use axum::http::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use keys::ServerKeys;
+pub use profiles::profile_for_peer;
+use protocol::{KeyDocument, PublishedKey};
+
+use crate::error::ApiError;
+use crate::settings::Settings;
+use crate::state::AppState;
+use crate::time::now_millis;
+
+/// How long a peer's key document is trusted before it is fetched again.
+const KEY_CACHE_TTL: Duration = Duration::from_secs(3600);
+/// A key id not in the cached document makes the document be fetched again, at
+/// most this often (a stream of forged key ids must not become a stream of fetches).
+const KEY_REFETCH_MIN: Duration = Duration::from_secs(10);
+/// The largest key document read from a peer.
+const MAX_KEY_DOCUMENT: usize = 64 * 1024;
+
+/// Why a peer cannot be talked to, or what went wrong talking to it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeerError {
+    /// This server's settings do not allow it.
+    #[error("{0}")]
+    NotAllowed(String),
+    /// No answer, or an answer that makes no sense.
+    #[error("{server} could not be reached: {reason}")]
+    Unreachable { server: String, reason: String },
+    /// The peer answered with an error.
+    #[error("{server} refused: {message}")]
+    Refused {
+        server: String,
+        status: u16,
+        code: Option<ErrorCode>,
+        message: String,
+    },
+}
+
+impl PeerError {
+    /// The error a user of this server sees when their request needed the peer.
+    pub fn to_api(&self) -> ApiError {
+        match self {
+            PeerError::NotAllowed(message) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::ServerNotAllowed,
+                message.clone(),
+            ),
+            PeerError::Unreachable { server, .. } => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::PeerUnavailable,
+                format!("{server} cannot be reached right now. Try again in a moment."),
+            ),
+            // The peer's own refusal, passed on: its status for client errors
+            // (not found, forbidden, invalid input) so that people read the
+            // host's reason; a failure of the peer itself is a 502.
+            PeerError::Refused {
+                status,
+                code,
+                message,
+                server,
+            } => match (StatusCode::from_u16(*status), code) {
+                (Ok(status), Some(code)) if status.is_client_error() => {
+                    ApiError::new(status, *code, message.clone())
+                }
+                _ => ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    ErrorCode::PeerUnavailable,
+                    format!("{server} could not do this right now. Try again in a moment."),
+                ),
+            },
+        }
+    }
+}
+
+/// Does this server's federation setting allow traffic with `server`? `Ok`
+/// carries where it is (the white list's address, else `https://{server}`).
+pub fn allowed(
+    settings: &FederationSettings,
+    own: &ServerName,
+    server: &ServerName,
+) -> Result<String, String> {
+    if server == own {
+        return Err(format!("{server} is this server."));
+    }
+    let entry = settings
+        .whitelist
+        .iter()
+        .find(|entry| &entry.server_name == server);
+    match settings.mode {
+        FederationMode::Disabled => {
+            return Err("Federation with other servers is turned off on this server.".into());
+        }
+        FederationMode::Whitelist if entry.is_none() => {
+            return Err(format!("{server} is not on this server's white list."));
+        }
+        _ => {}
+    }
+    Ok(entry
+        .and_then(|entry| entry.address.as_deref())
+        .map(|address| address.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| format!("https://{server}")))
+}
+
+/// The white list's pinned fingerprint for `server`, if any.
+pub fn pinned(settings: &FederationSettings, server: &ServerName) -> Option<String> {
+    settings
+        .whitelist
+        .iter()
+        .find(|entry| &entry.server_name == server)
+        .and_then(|entry| entry.key_fingerprint.clone())
+        .map(|fingerprint| fingerprint.to_ascii_lowercase())
+}
+
+struct CachedKeys {
+    keys: Vec<PublishedKey>,
+    fetched: Instant,
+}
+
+/// The outbound side of federation, shared by every handler of this server.
+pub struct Federation {
+    own: ServerName,
+    keys: ServerKeys,
+    settings: Settings,
+    http: reqwest::Client,
+    key_cache: Mutex<HashMap<ServerName, CachedKeys>>,
+    /// Users of other servers whose server said they are online.
+    remote_online: Mutex<std::collections::HashSet<String>>,
+    /// Wakes the outbox when there is something to deliver.
+    pub outbox: outbox::Outbox,
+}
+
+impl std::fmt::Debug for Federation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Federation")
+            .field("own", &self.own)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Federation {
+    pub fn new(own: ServerName, keys: ServerKeys, settings: Settings) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("causeway/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the HTTP client builds");
+        Self {
+            own,
+            keys,
+            settings,
+            http,
+            key_cache: Mutex::default(),
+            remote_online: Mutex::default(),
+            outbox: outbox::Outbox::default(),
+        }
+    }
+
+    /// Records what a peer said of one of its users' presence.
+    pub fn note_presence(&self, member: &app::types::CausewayId, online: bool) {
+        let mut online_now = self.remote_online.lock().expect("presence lock");
+        if online {
+            online_now.insert(member.to_string());
+        } else {
+            online_now.remove(&member.to_string());
+        }
+    }
+
+    /// Is this user of another server online, as far as their server told?
+    pub fn is_remote_online(&self, member: &str) -> bool {
+        self.remote_online
+            .lock()
+            .expect("presence lock")
+            .contains(member)
+    }
+
+    pub fn keys(&self) -> &ServerKeys {
+        &self.keys
+    }
+
+    pub fn own(&self) -> &ServerName {
+        &self.own
+    }
+
+    /// Where `server` is, or why it may not be talked to.
+    pub fn address(&self, server: &ServerName) -> Result<String, PeerError> {
+        allowed(&self.settings.federation(), &self.own, server).map_err(PeerError::NotAllowed)
+    }
+
+    /// The keys `server` publishes, from the cache or fetched. With `key_id`
+    /// not among the cached ones, the document is fetched again (rate-limited).
+    pub async fn peer_keys(
+        &self,
+        server: &ServerName,
+        key_id: &str,
+    ) -> Result<Vec<PublishedKey>, PeerError> {
+        {
+            let cache = self.key_cache.lock().expect("key cache lock");
+            if let Some(cached) = cache.get(server) {
+                let fresh = cached.fetched.elapsed() < KEY_CACHE_TTL;
+                let known = cached.keys.iter().any(|k| k.key_id == key_id);
+                if fresh && (known || cached.fetched.elapsed() < KEY_REFETCH_MIN) {
+                    return Ok(cached.keys.clone());
+                }
+            }
+        }
+        let address = self.address(server)?;
+        let unreachable = |reason: String| PeerError::Unreachable {
+            server: server.to_string(),
+            reason,
+        };
+        let response = self
+            .http
+            .get(format!("{address}{}", protocol::KEY_DOCUMENT_PATH))
+            .send()
+            .await
+            .map_err(|e| unreachable(e.without_url().to_string()))?;
+        if !response.status().is_success() {
+            return Err(unreachable(format!(
+                "its key document answered {}",
+                response.status()
+            )));
+        }
+        let body = read_limited(response, MAX_KEY_DOCUMENT)
+            .await
+            .map_err(unreachable)?;
+        let document: KeyDocument = serde_json::from_slice(&body)
+            .map_err(|e| unreachable(format!("its key document does not parse: {e}")))?;
+        if &document.server_name != server {
+            return Err(unreachable(format!(
+                "the key document at {address} is that of {}",
+                document.server_name
+            )));
+        }
+        let now = now_millis();
+        let keys: Vec<PublishedKey> = document
+            .keys
+            .into_iter()
+            .filter(|k| k.expires_at.is_none_or(|at| at > now))
+            .take(16)
+            .collect();
+        self.key_cache.lock().expect("key cache lock").insert(
+            server.clone(),
+            CachedKeys {
+                keys: keys.clone(),
+                fetched: Instant::now(),
+            },
+        );
+        Ok(keys)
+    }
+
+    /// Sends a signed request to `destination` and returns the status and body
+    /// (at most [`protocol::MAX_BODY`] bytes) of a successful answer.
+    pub async fn send(
+        &self,
+        destination: &ServerName,
+        method: Method,
+        path_and_query: &str,
+        body: Vec<u8>,
+    ) -> Result<Vec<u8>, PeerError> {
+        let address = self.address(destination)?;
+        let timestamp = now_millis();
+        let transaction = signing::new_transaction_id();
+        let signed = signing::Signed {
+            method: method.as_str(),
+            path_and_query,
+            origin: self.own.as_str(),
+            destination: destination.as_str(),
+            timestamp,
+            transaction: &transaction,
+            body: &body,
+        };
+        let (key_id, signature) = self.keys.sign(&signed.text());
+        let unreachable = |reason: String| PeerError::Unreachable {
+            server: destination.to_string(),
+            reason,
+        };
+        let response = self
+            .http
+            .request(method, format!("{address}{path_and_query}"))
+            .header(signing::ORIGIN, self.own.as_str())
+            .header(signing::DESTINATION, destination.as_str())
+            .header(signing::TIMESTAMP, timestamp.to_string())
+            .header(signing::TRANSACTION, &transaction)
+            .header(signing::KEY, key_id)
+            .header(signing::SIGNATURE, signature)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| unreachable(e.without_url().to_string()))?;
+        let status = response.status();
+        let body = read_limited(response, protocol::MAX_BODY)
+            .await
+            .map_err(unreachable)?;
+        if status.is_success() {
+            return Ok(body);
+        }
+        let error: Option<app::types::error::ApiErrorBody> = serde_json::from_slice(&body).ok();
+        Err(PeerError::Refused {
+            server: destination.to_string(),
+            status: status.as_u16(),
+            code: error.as_ref().map(|e| e.error.code),
+            message: error.map_or_else(
+                || format!("it answered {status}"),
+                |e| e.error.message.chars().take(500).collect(),
+            ),
+        })
+    }
+
+    /// [`Federation::send`] with a JSON body and a JSON answer.
+    pub async fn call<T: Serialize, R: DeserializeOwned>(
+        &self,
+        destination: &ServerName,
+        method: Method,
+        path_and_query: &str,
+        body: Option<&T>,
+    ) -> Result<R, PeerError> {
+        let body = match body {
+            Some(body) => serde_json::to_vec(body).expect("requests serialise"),
+            None => Vec::new(),
+        };
+        let answer = self.send(destination, method, path_and_query, body).await?;
+        serde_json::from_slice(&answer).map_err(|e| PeerError::Unreachable {
+            server: destination.to_string(),
+            reason: format!("its answer does not parse: {e}"),
+        })
+    }
+}
+
+/// Reads a response body of at most `limit` bytes.
+async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(format!("its answer is larger than {limit} bytes"));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| e.without_url().to_string())?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(format!("its answer is larger than {limit} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Federation's background work: resuming the outbox, re-reading the keys
+/// (another process may have rotated them) and forgetting old transaction ids.
+pub fn spawn_background(state: &AppState) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        outbox::resume(&state).await;
+        let mut ticks = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                () = state.tasks.cancelled() => break,
+            }
+            if let Err(error) = state.federation.keys().reload(&state.store).await {
+                tracing::warn!(%error, "re-reading the signing keys failed");
+            }
+            let before = now_millis() - 2 * signing::MAX_SKEW_MS;
+            if let Err(error) = state.store.sweep_received(before).await {
+                tracing::warn!(%error, "forgetting old transaction ids failed");
+            }
+        }
+    });
+}

@@ -1,0 +1,327 @@
+//! Delivery of chat events to the other servers with members in a chat hosted
+//! here.
+//!
+//! The chat's event log is the outbox: it already holds every event durably and
+//! in order. What is kept per destination and chat is a cursor — the last event
+//! and read-position version delivered there (`federation_cursors`). One worker
+//! per destination sends the events after its cursors in batches
+//! (`POST /_causeway/v1/transactions`) and moves the cursors once the
+//! destination has stored them. A failure is retried with jittered exponential
+//! backoff. The receiver ignores events it already has, so a batch sent twice
+//! (the answer was lost) changes nothing: delivery is exactly once, in order per
+//! chat, and survives restarts of either side.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use app::types::{CausewayId, ServerName};
+use axum::http::Method;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::protocol::{ChatUpdate, MemberState, PREFIX, Transaction};
+use crate::chats;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::storage::CursorRow;
+use crate::time::now_millis;
+
+/// Most chats and events in one transaction.
+const MAX_CHATS: i64 = 64;
+const MAX_EVENTS: usize = 1000;
+/// Backoff after failures: 1 s doubling to 1 min, each wait drawn between half
+/// and all of it. A minute at most: a peer back from an outage gets its
+/// messages within a minute, and a dead peer costs one request a minute.
+const FIRST_BACKOFF_MS: u64 = 1000;
+const MAX_BACKOFF_MS: u64 = 60_000;
+
+/// The workers, one per destination, each woken when its destination has news.
+#[derive(Default)]
+pub struct Outbox {
+    workers: Mutex<HashMap<ServerName, Worker>>,
+}
+
+#[derive(Clone, Default)]
+struct Worker {
+    /// Something new to send.
+    news: Arc<Notify>,
+    /// Try again now, even during a backoff (the settings changed).
+    retry: Arc<Notify>,
+}
+
+impl Outbox {
+    /// Wakes the worker of `destination`, starting it if needed.
+    pub fn wake(&self, state: &AppState, destination: &ServerName) {
+        let mut workers = self.workers.lock().expect("outbox lock");
+        if let Some(worker) = workers.get(destination) {
+            worker.news.notify_one();
+            return;
+        }
+        let worker = Worker::default();
+        workers.insert(destination.clone(), worker.clone());
+        let tasks = state.tasks.clone();
+        tokio::spawn(run(state.clone(), destination.clone(), worker, tasks));
+    }
+
+    /// Makes every worker try again at once (after the federation settings
+    /// changed: a server allowed again need not wait out its backoff).
+    pub fn wake_all(&self) {
+        for worker in self.workers.lock().expect("outbox lock").values() {
+            worker.retry.notify_one();
+        }
+    }
+}
+
+/// Starts the workers of every destination with something to deliver (at start-up).
+pub async fn resume(state: &AppState) {
+    match state.store.destinations_pending().await {
+        Ok(destinations) => {
+            for destination in destinations {
+                if let Ok(server) = ServerName::parse(&destination) {
+                    state.federation.outbox.wake(state, &server);
+                }
+            }
+        }
+        Err(error) => tracing::warn!(%error, "the outbox could not be read at start"),
+    }
+}
+
+/// After members were added to chat `chat_id` hosted here (`members` holds
+/// them, or all of them): makes sure each other server among them has a
+/// cursor, and wakes their workers.
+pub async fn members_changed<'a>(
+    state: &AppState,
+    chat_id: i64,
+    members: impl IntoIterator<Item = &'a str>,
+) {
+    let own = &state.config.server_name;
+    let mut servers: Vec<ServerName> = Vec::new();
+    for member in members {
+        if let Ok(id) = member.parse::<CausewayId>()
+            && &id.server != own
+            && !servers.contains(&id.server)
+        {
+            servers.push(id.server);
+        }
+    }
+    for server in servers {
+        if let Err(error) = state.store.ensure_cursor(server.as_str(), chat_id).await {
+            tracing::warn!(%error, chat_id, %server, "an outbox cursor was not made");
+        }
+        state.federation.outbox.wake(state, &server);
+    }
+}
+
+fn backoff(failures: u32) -> Duration {
+    let full = FIRST_BACKOFF_MS
+        .saturating_mul(1 << failures.min(20))
+        .min(MAX_BACKOFF_MS);
+    Duration::from_millis(rand::Rng::gen_range(
+        &mut rand::thread_rng(),
+        full / 2..=full,
+    ))
+}
+
+async fn run(state: AppState, destination: ServerName, worker: Worker, tasks: CancellationToken) {
+    let mut failures: u32 = 0;
+    loop {
+        let outcome = deliver_once(&state, &destination).await;
+        let wait = match outcome {
+            Ok(true) => {
+                failures = 0;
+                continue;
+            }
+            Ok(false) => {
+                failures = 0;
+                None
+            }
+            Err(reason) => {
+                failures = failures.saturating_add(1);
+                tracing::info!(%destination, %reason, failures, "delivery failed; retrying later");
+                if let Err(error) = state
+                    .store
+                    .note_peer_attempt(destination.as_str(), now_millis(), Err(&reason))
+                    .await
+                {
+                    tracing::warn!(%error, "the peer's state was not recorded");
+                }
+                Some(backoff(failures - 1))
+            }
+        };
+        match wait {
+            // Nothing to send: sleep until woken (or a minute, to be safe).
+            None => tokio::select! {
+                () = worker.news.notified() => {}
+                () = worker.retry.notified() => {}
+                () = tokio::time::sleep(Duration::from_secs(60)) => {}
+                () = tasks.cancelled() => return,
+            },
+            // After a failure, wait out the backoff: new events do not shorten
+            // it (a burst of sends must not become a burst of retries), a
+            // settings change does.
+            Some(delay) => tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = worker.retry.notified() => {}
+                () = tasks.cancelled() => return,
+            },
+        }
+    }
+}
+
+/// Sends one batch to `destination`. `Ok(true)`: something was delivered (look
+/// again); `Ok(false)`: nothing to send.
+async fn deliver_once(state: &AppState, destination: &ServerName) -> Result<bool, String> {
+    let cursors = state
+        .store
+        .pending_cursors(destination.as_str(), MAX_CHATS)
+        .await
+        .map_err(|e| format!("reading the outbox: {e}"))?;
+    if cursors.is_empty() {
+        return Ok(false);
+    }
+    // Federation may have been turned off for this server: keep everything and
+    // try again later.
+    state
+        .federation
+        .address(destination)
+        .map_err(|e| e.to_string())?;
+    let mut chats_out = Vec::new();
+    let mut advances = Vec::new();
+    let mut events_left = MAX_EVENTS;
+    for cursor in cursors {
+        if events_left == 0 {
+            break;
+        }
+        let (update, delivered_seq) = build(state, destination, &cursor, events_left)
+            .await
+            .map_err(|e| format!("reading chat {}: {}", cursor.chat_id, e.message))?;
+        events_left = events_left.saturating_sub(update.as_ref().map_or(0, |u| u.events.len()));
+        advances.push((cursor.chat_id, delivered_seq, cursor.reads_version));
+        if let Some(update) = update {
+            chats_out.push(update);
+        }
+    }
+    if !chats_out.is_empty() {
+        let body = Transaction { chats: chats_out };
+        let _: serde_json::Value = state
+            .federation
+            .call(
+                destination,
+                Method::POST,
+                &format!("{PREFIX}/transactions"),
+                Some(&body),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    for (chat_id, seq, reads) in advances {
+        state
+            .store
+            .advance_cursor(destination.as_str(), chat_id, seq, reads)
+            .await
+            .map_err(|e| format!("moving the outbox cursor: {e}"))?;
+    }
+    state
+        .store
+        .note_peer_attempt(destination.as_str(), now_millis(), Ok(()))
+        .await
+        .map_err(|e| format!("recording the peer's state: {e}"))?;
+    Ok(true)
+}
+
+/// The update of one chat for `destination`: its members and the events after
+/// the cursor that the destination may have — those from when its first
+/// current member joined, and the removals of its members. `None` when there
+/// is nothing for it (its members left long ago). Also the sequence number the
+/// cursor moves to.
+async fn build(
+    state: &AppState,
+    destination: &ServerName,
+    cursor: &CursorRow,
+    max_events: usize,
+) -> Result<(Option<ChatUpdate>, i64), ApiError> {
+    let chat = state
+        .store
+        .chat(cursor.chat_id)
+        .await?
+        .ok_or_else(|| ApiError::missing("chat"))?;
+    let rows = state.store.chat_members(chat.id).await?;
+    let on_destination = |member: &str| {
+        member
+            .parse::<CausewayId>()
+            .is_ok_and(|id| &id.server == destination)
+    };
+    let first_joined = rows
+        .iter()
+        .filter(|m| on_destination(&m.member))
+        .map(|m| m.joined_seq)
+        .min();
+    let limit = i64::try_from(max_events).unwrap_or(i64::MAX).min(500);
+    let events = chats::events_for_peer(state, chat.id, cursor.delivered_seq.max(0), limit).await?;
+    // Where the cursor moves: past the last event read (filtered or not).
+    let delivered = events.last().map_or(cursor.delivered_seq.max(0), |e| e.seq);
+    let events: Vec<_> = events
+        .into_iter()
+        .filter(|event| {
+            first_joined.is_some_and(|first| event.seq >= first)
+                || event
+                    .subject
+                    .as_ref()
+                    .is_some_and(|s| &s.server == destination)
+        })
+        .collect();
+    let never_sent = cursor.delivered_seq < 0;
+    let reads_changed = cursor.delivered_reads < cursor.reads_version;
+    if first_joined.is_none() && events.is_empty() {
+        return Ok((None, delivered));
+    }
+    if events.is_empty() && !never_sent && !reads_changed {
+        return Ok((None, delivered));
+    }
+    let mut members = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: CausewayId = row.member.parse().map_err(ApiError::internal)?;
+        members.push(MemberState {
+            display_name: chats::display_name(state, &id).await?,
+            causeway_id: id,
+            role: app::types::ChatRole::parse(&row.role)
+                .ok_or_else(|| ApiError::internal("stored chat role"))?,
+            joined_seq: row.joined_seq,
+            read_seq: row.read_seq,
+        });
+    }
+    Ok((
+        Some(ChatUpdate {
+            chat_id: chat.id,
+            kind: app::types::ChatKind::parse(&chat.kind)
+                .ok_or_else(|| ApiError::internal("stored chat kind"))?,
+            title: chat.title,
+            created_by: chat.created_by.parse().map_err(ApiError::internal)?,
+            created_at: chat.created_at,
+            members,
+            events,
+            last_seq: delivered,
+        }),
+        delivered,
+    ))
+}
+
+/// After a change to a chat hosted here whose members are `members`: wakes the
+/// workers of the other servers among them (their cursors exist since their
+/// members were added).
+pub fn wake_for<'a>(state: &AppState, members: impl IntoIterator<Item = &'a str>) {
+    let own = state.config.server_name.as_str();
+    let mut woken: Vec<&str> = Vec::new();
+    for member in members {
+        if let Some((_, server)) = member.rsplit_once('@')
+            && server != own
+            && !woken.contains(&server)
+        {
+            woken.push(server);
+            if let Ok(server) = ServerName::parse(server) {
+                state.federation.outbox.wake(state, &server);
+            }
+        }
+    }
+}

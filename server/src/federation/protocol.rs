@@ -1,0 +1,147 @@
+//! What servers say to each other: the key document and the bodies of the
+//! signed `/_causeway/v1` routes. Every field a peer sends is bounded where it
+//! is read (see `inbound`).
+
+use app::types::{
+    CausewayId, ChatEvent, ChatKind, ChatRole, FederatedProfile, Message, ServerName,
+};
+use serde::{Deserialize, Serialize};
+
+/// Where a server publishes its keys.
+pub const KEY_DOCUMENT_PATH: &str = "/.well-known/causeway/server";
+/// The prefix of the signed server-to-server routes.
+pub const PREFIX: &str = "/_causeway/v1";
+/// The largest body a peer may send (a batch of events, an action).
+pub const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// `GET /.well-known/causeway/server`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyDocument {
+    pub server_name: ServerName,
+    pub keys: Vec<PublishedKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedKey {
+    pub key_id: String,
+    /// The raw 32-byte ed25519 public key, base64url without padding.
+    pub public_key: String,
+    /// Lowercase hex SHA-256 of the raw key (what administrators pin).
+    pub fingerprint: String,
+    /// For a retired key: until when signatures made with it are accepted.
+    pub expires_at: Option<i64>,
+}
+
+/// `GET /_causeway/v1/users/{login}`: a user as the answering server lets
+/// others see them, with the name to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteUser {
+    pub display_name: String,
+    pub profile: FederatedProfile,
+}
+
+/// A chat member as the host tells member servers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberState {
+    pub causeway_id: CausewayId,
+    pub display_name: String,
+    pub role: ChatRole,
+    pub joined_seq: i64,
+    pub read_seq: i64,
+}
+
+/// A chat as its host tells a server with members in it: what it is, who is in
+/// it now, and the events the receiver has not had yet, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatUpdate {
+    /// The chat's id on the host.
+    pub chat_id: i64,
+    pub kind: ChatKind,
+    pub title: String,
+    pub created_by: CausewayId,
+    pub created_at: i64,
+    pub members: Vec<MemberState>,
+    /// Events after the receiver's last one. Message events carry the message
+    /// as it stands; `chat_id`s in them are the host's.
+    pub events: Vec<ChatEvent>,
+    /// The chat's last sequence number on the host when this was sent.
+    pub last_seq: i64,
+}
+
+/// `POST /_causeway/v1/transactions`: the outbox's batch to one destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transaction {
+    pub chats: Vec<ChatUpdate>,
+}
+
+/// What a member server asks the host to do for one of its users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    Send {
+        client_id: String,
+        body: String,
+        #[serde(default)]
+        reply_to: Option<i64>,
+    },
+    Edit {
+        seq: i64,
+        body: String,
+    },
+    Delete {
+        seq: i64,
+    },
+    Read {
+        seq: i64,
+    },
+    Leave,
+}
+
+/// `POST /_causeway/v1/chats/{id}/actions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionRequest {
+    /// Who acts: always a user of the requesting server.
+    pub actor: CausewayId,
+    pub action: Action,
+}
+
+/// The host's answer to an action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionDone {
+    /// The stored message (send, edit, delete), with the host's ids.
+    #[serde(default)]
+    pub message: Option<Message>,
+    /// A send that was a retry of one already stored.
+    #[serde(default)]
+    pub repeated: bool,
+}
+
+/// `POST /_causeway/v1/direct`: the direct chat of a user of the requesting
+/// server with a user of the answering one, which hosts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenDirect {
+    pub actor: CausewayId,
+    pub with: CausewayId,
+}
+
+/// Short-lived news that is not stored: typing and presence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Ephemeral {
+    /// `member` is typing in the chat `chat_id` hosted by `host`.
+    Typing {
+        host: ServerName,
+        chat_id: i64,
+        member: CausewayId,
+    },
+    Presence {
+        member: CausewayId,
+        online: bool,
+    },
+}
+
+/// `POST /_causeway/v1/ephemeral`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EphemeralBatch {
+    pub items: Vec<Ephemeral>,
+}

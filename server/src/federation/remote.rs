@@ -1,0 +1,578 @@
+//! Chats that cross servers.
+//!
+//! A chat is hosted by the server it was created on; a direct chat between users
+//! of two servers is hosted by the one whose name sorts first, so both sides
+//! agree on one chat per pair without asking. Each other server with members in
+//! a chat keeps a copy (`chats.host` set) that the host's outbox keeps up to
+//! date; its users read from the copy and their changes (send, edit, delete,
+//! read, leave) are forwarded to the host, which checks them again — its
+//! Federated Users rights — and numbers and stores them before they come back
+//! through the outbox.
+
+use std::collections::HashMap;
+
+use app::types::{CausewayId, ChatEvent, ChatKind, Message, Push, SendMessage, ServerName};
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use super::inbound::Peer;
+use super::protocol::{
+    Action, ActionDone, ActionRequest, ChatUpdate, Ephemeral, EphemeralBatch, OpenDirect, PREFIX,
+    RemoteUser, Transaction,
+};
+use crate::chats::{self, Actor};
+use crate::error::{ApiError, Json, Path};
+use crate::state::AppState;
+use crate::storage::{
+    Applied, ChatRow, RemoteProfileRow, ReplicaChat, ReplicaEvent, ReplicaFile, ReplicaMessage,
+    StorageError, direct_key,
+};
+use crate::time::now_millis;
+
+/// The server that hosts the direct chat of users of `a` and `b`.
+pub fn direct_host<'a>(a: &'a ServerName, b: &'a ServerName) -> &'a ServerName {
+    if a.as_str() <= b.as_str() { a } else { b }
+}
+
+/// Looks `id` up on its server (signed), remembering their name; a clear 422
+/// when they do not exist there.
+pub async fn remote_user(state: &AppState, id: &CausewayId) -> Result<RemoteUser, ApiError> {
+    let path = format!("{PREFIX}/users/{}", id.login);
+    let found: Result<RemoteUser, _> = state
+        .federation
+        .call(&id.server, Method::GET, &path, None::<&()>)
+        .await;
+    let user = match found {
+        Ok(user) if &user.profile.causeway_id == id => user,
+        Ok(_) => {
+            return Err(ApiError::internal(format!(
+                "{} answered for someone else when asked about {id}",
+                id.server
+            )));
+        }
+        Err(super::PeerError::Refused { status: 404, .. }) => {
+            return Err(ApiError::invalid_input(format!(
+                "There is no active user {id} on {}.",
+                id.server
+            )));
+        }
+        Err(error) => return Err(error.to_api()),
+    };
+    remember(state, id, &user.display_name, Some(&user)).await?;
+    Ok(user)
+}
+
+async fn remember(
+    state: &AppState,
+    id: &CausewayId,
+    display_name: &str,
+    user: Option<&RemoteUser>,
+) -> Result<(), ApiError> {
+    let fields = match user {
+        Some(user) => serde_json::to_string(&user.profile.fields).map_err(ApiError::internal)?,
+        None => match state.store.remote_profile(&id.to_string()).await? {
+            Some(known) => known.fields,
+            None => "{}".to_owned(),
+        },
+    };
+    state
+        .store
+        .put_remote_profile(&RemoteProfileRow {
+            causeway_id: id.to_string(),
+            display_name: display_name.chars().take(200).collect(),
+            fields,
+            fetched_at: now_millis(),
+        })
+        .await?;
+    Ok(())
+}
+
+/// The host and the chat's id there, for a copy of a chat hosted elsewhere.
+pub fn hosted_elsewhere(chat: &ChatRow) -> Result<Option<(ServerName, i64)>, ApiError> {
+    match (&chat.host, chat.host_chat_id) {
+        (Some(host), Some(id)) => Ok(Some((
+            ServerName::parse(host).map_err(ApiError::internal)?,
+            id,
+        ))),
+        _ => Ok(None),
+    }
+}
+
+/// Asks the host to do `action` in its chat for `actor`, a user of this server.
+pub async fn forward(
+    state: &AppState,
+    chat: &ChatRow,
+    actor: &CausewayId,
+    action: Action,
+) -> Result<ActionDone, ApiError> {
+    let (host, host_chat_id) =
+        hosted_elsewhere(chat)?.ok_or_else(|| ApiError::internal("forward of a local chat"))?;
+    let request = ActionRequest {
+        actor: actor.clone(),
+        action,
+    };
+    let mut done: ActionDone = state
+        .federation
+        .call(
+            &host,
+            Method::POST,
+            &format!("{PREFIX}/chats/{host_chat_id}/actions"),
+            Some(&request),
+        )
+        .await
+        .map_err(|e| e.to_api())?;
+    if let Some(message) = &mut done.message {
+        message.chat_id = chat.id;
+        // The file's id here is known once the message arrives through the
+        // outbox; until then the host's id is not shown.
+        message.file = None;
+    }
+    Ok(done)
+}
+
+/// The direct chat of `me` with `with`, a user of another server: hosted here
+/// when this server's name sorts first, else asked of the other server and
+/// copied here.
+pub async fn open_direct(
+    state: &AppState,
+    me: &CausewayId,
+    with: &CausewayId,
+) -> Result<(ChatRow, bool), ApiError> {
+    remote_user(state, with).await?;
+    let key = direct_key(&me.to_string(), &with.to_string());
+    if let Some(chat) = state.store.direct_chat(&key).await? {
+        return Ok((chat, false));
+    }
+    if direct_host(&me.server, &with.server) == &me.server {
+        return chats::create_direct(state, me, with).await;
+    }
+    let update: ChatUpdate = state
+        .federation
+        .call(
+            &with.server,
+            Method::POST,
+            &format!("{PREFIX}/direct"),
+            Some(&OpenDirect {
+                actor: me.clone(),
+                with: with.clone(),
+            }),
+        )
+        .await
+        .map_err(|e| e.to_api())?;
+    let applied = apply(state, &with.server, update).await?;
+    Ok((applied.chat, true))
+}
+
+/// `POST /_causeway/v1/direct` — a peer, for one of its users. The direct chat
+/// with a user of this server, hosted here: made if needed, and described.
+pub async fn open_direct_here(
+    State(state): State<AppState>,
+    Extension(Peer(origin)): Extension<Peer>,
+    Json(request): Json<OpenDirect>,
+) -> Result<Json<ChatUpdate>, ApiError> {
+    if request.actor.server != origin {
+        return Err(ApiError::forbidden(format!(
+            "{origin} may act only for its own users."
+        )));
+    }
+    let own = &state.config.server_name;
+    if &request.with.server != own || direct_host(own, &origin) != own {
+        return Err(ApiError::invalid_input(format!(
+            "This server does not host the direct chat of {} and {}.",
+            request.actor, request.with
+        )));
+    }
+    chats::chat_partner(&state, &request.with).await?;
+    let key = direct_key(&request.actor.to_string(), &request.with.to_string());
+    let chat = match state.store.direct_chat(&key).await? {
+        Some(chat) => chat,
+        None => {
+            chats::create_direct(&state, &request.with, &request.actor)
+                .await?
+                .0
+        }
+    };
+    Ok(Json(describe(&state, &chat).await?))
+}
+
+/// A chat hosted here as an update without events (the events follow through
+/// the outbox).
+async fn describe(state: &AppState, chat: &ChatRow) -> Result<ChatUpdate, ApiError> {
+    let rows = state.store.chat_members(chat.id).await?;
+    let mut members = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: CausewayId = row.member.parse().map_err(ApiError::internal)?;
+        members.push(super::protocol::MemberState {
+            display_name: chats::display_name(state, &id).await?,
+            causeway_id: id,
+            role: app::types::ChatRole::parse(&row.role)
+                .ok_or_else(|| ApiError::internal("stored chat role"))?,
+            joined_seq: row.joined_seq,
+            read_seq: row.read_seq,
+        });
+    }
+    Ok(ChatUpdate {
+        chat_id: chat.id,
+        kind: ChatKind::parse(&chat.kind).ok_or_else(|| ApiError::internal("stored chat kind"))?,
+        title: chat.title.clone(),
+        created_by: chat.created_by.parse().map_err(ApiError::internal)?,
+        created_at: chat.created_at,
+        members,
+        events: Vec::new(),
+        last_seq: 0,
+    })
+}
+
+/// `POST /_causeway/v1/chats/{id}/actions` — a peer, for one of its users who is
+/// a member of this chat hosted here. Checked as any member's action, with the
+/// rights of Federated Users.
+pub async fn act(
+    State(state): State<AppState>,
+    Extension(Peer(origin)): Extension<Peer>,
+    Path(id): Path<i64>,
+    Json(request): Json<ActionRequest>,
+) -> Result<Json<ActionDone>, ApiError> {
+    if request.actor.server != origin {
+        return Err(ApiError::forbidden(format!(
+            "{origin} may act only for its own users."
+        )));
+    }
+    let chat = state
+        .store
+        .chat(id)
+        .await?
+        .filter(|chat| chat.host.is_none())
+        .ok_or_else(|| ApiError::missing("chat"))?;
+    let actor = Actor::remote(request.actor);
+    let done = match request.action {
+        Action::Send {
+            client_id,
+            body,
+            reply_to,
+        } => {
+            let (message, created) = chats::send_as(
+                &state,
+                &actor,
+                chat.id,
+                SendMessage {
+                    client_id,
+                    body,
+                    reply_to,
+                    file: None,
+                },
+            )
+            .await?;
+            ActionDone {
+                message: Some(message),
+                repeated: !created,
+            }
+        }
+        Action::Edit { seq, body } => ActionDone {
+            message: Some(chats::edit_as(&state, &actor, chat.id, seq, &body).await?),
+            repeated: false,
+        },
+        Action::Delete { seq } => {
+            chats::delete_as(&state, &actor, chat.id, seq).await?;
+            ActionDone {
+                message: None,
+                repeated: false,
+            }
+        }
+        Action::Read { seq } => {
+            chats::read_as(&state, &actor, chat.id, seq).await?;
+            ActionDone {
+                message: None,
+                repeated: false,
+            }
+        }
+        Action::Leave => {
+            let me = actor.id.to_string();
+            chats::remove_as(&state, &actor, chat.id, &me).await?;
+            ActionDone {
+                message: None,
+                repeated: false,
+            }
+        }
+    };
+    Ok(Json(done))
+}
+
+fn replica_of(host: &ServerName, update: &ChatUpdate) -> ReplicaChat {
+    let members: Vec<(String, String, i64, i64)> = update
+        .members
+        .iter()
+        .map(|m| {
+            (
+                m.causeway_id.to_string(),
+                m.role.as_str().to_owned(),
+                m.joined_seq,
+                m.read_seq,
+            )
+        })
+        .collect();
+    let direct_key = match (update.kind, update.members.as_slice()) {
+        (ChatKind::Direct, [a, b]) => Some(direct_key(
+            &a.causeway_id.to_string(),
+            &b.causeway_id.to_string(),
+        )),
+        _ => None,
+    };
+    ReplicaChat {
+        host: host.to_string(),
+        host_chat_id: update.chat_id,
+        kind: update.kind.as_str().to_owned(),
+        title: update.title.clone(),
+        direct_key,
+        created_by: update.created_by.to_string(),
+        created_at: update.created_at,
+        members,
+        events: update.events.iter().map(replica_event).collect(),
+    }
+}
+
+fn replica_event(event: &ChatEvent) -> ReplicaEvent {
+    ReplicaEvent {
+        seq: event.seq,
+        kind: event.kind.clone(),
+        actor: event.actor.to_string(),
+        at: event.at,
+        subject: event.subject.as_ref().map(ToString::to_string),
+        detail: event.role.map(|r| r.as_str().to_owned()),
+        message: event.message.as_ref().map(|m| ReplicaMessage {
+            seq: m.seq,
+            sender: m.sender.to_string(),
+            client_id: m.client_id.clone(),
+            body: m.body.clone(),
+            reply_to: m.reply_to,
+            created_at: m.created_at,
+            edited_at: m.edited_at,
+            deleted_at: m.deleted_at,
+            file: m.file.as_ref().map(|f| ReplicaFile {
+                host_file_id: f.id,
+                sha256: f.sha256.clone(),
+                name: f.name.clone(),
+                size: f.size,
+                media_type: f.media_type.clone(),
+                uploaded_by: f.uploaded_by.to_string(),
+                created_at: f.created_at,
+            }),
+        }),
+    }
+}
+
+/// Is this update from `host` acceptable? Bounded, about a chat of `host`, and
+/// with at least one user of this server in it (or a copy here already).
+fn check_update(update: &ChatUpdate) -> Result<(), ApiError> {
+    if update.title.chars().count() > 128 || update.members.len() > 1000 {
+        return Err(ApiError::invalid_input(
+            "A chat has a title of at most 128 characters and at most 1000 members.",
+        ));
+    }
+    let ordered = update.events.windows(2).all(|w| w[0].seq < w[1].seq);
+    if !ordered {
+        return Err(ApiError::invalid_input("Events must be in order."));
+    }
+    Ok(())
+}
+
+/// Applies an update from `host` to the copy here and pushes what is new to
+/// this server's members (and to those just removed).
+async fn apply(
+    state: &AppState,
+    host: &ServerName,
+    update: ChatUpdate,
+) -> Result<Applied, ApiError> {
+    check_update(&update)?;
+    for member in &update.members {
+        if &member.causeway_id.server == host {
+            remember(state, &member.causeway_id, &member.display_name, None).await?;
+        }
+    }
+    let applied = state
+        .store
+        .apply_replica(&replica_of(host, &update))
+        .await
+        .map_err(|error| match error {
+            StorageError::Conflict(_) => {
+                ApiError::invalid_input("A direct chat of these two people exists here already.")
+            }
+            other => other.into(),
+        })?;
+    let own = &state.config.server_name;
+    let local_now: Vec<String> = update
+        .members
+        .iter()
+        .filter(|m| &m.causeway_id.server == own)
+        .map(|m| m.causeway_id.to_string())
+        .collect();
+    let removed: Vec<&String> = applied
+        .members_before
+        .iter()
+        .filter(|m| !local_now.contains(m))
+        .collect();
+    let by_seq: HashMap<i64, &ChatEvent> = update.events.iter().map(|e| (e.seq, e)).collect();
+    for seq in &applied.new_events {
+        if let Some(event) = by_seq.get(seq) {
+            let mut event = (*event).clone();
+            if let Some(message) = &mut event.message {
+                message.chat_id = applied.chat.id;
+                message.file = local_file(state, applied.chat.id, message).await?;
+            }
+            let push = Push::ChatEvent {
+                chat_id: applied.chat.id,
+                event: Box::new(event),
+            };
+            let to = local_now
+                .iter()
+                .map(String::as_str)
+                .chain(removed.iter().map(|m| m.as_str()));
+            state.hub.publish(to, &push);
+        }
+    }
+    if applied.new_events.is_empty() {
+        // Read positions may have moved: tell the members here.
+        for member in &update.members {
+            state.hub.publish(
+                local_now.iter().map(String::as_str),
+                &Push::Read {
+                    chat_id: applied.chat.id,
+                    member: member.causeway_id.clone(),
+                    seq: member.read_seq,
+                },
+            );
+        }
+    }
+    Ok(applied)
+}
+
+/// A message's file as members here see it (with this server's id).
+async fn local_file(
+    state: &AppState,
+    chat_id: i64,
+    message: &Message,
+) -> Result<Option<app::types::FileInfo>, ApiError> {
+    if message.file.is_none() {
+        return Ok(None);
+    }
+    let Some(row) = state.store.message(chat_id, message.seq).await? else {
+        return Ok(None);
+    };
+    let Some(file_id) = row.file_id else {
+        return Ok(None);
+    };
+    let files = state.store.files_in(chat_id, &[file_id]).await?;
+    files.first().map(crate::files::info).transpose()
+}
+
+/// `POST /_causeway/v1/transactions` — a peer hosting chats with members here.
+/// Applies each chat's update; events already here are ignored.
+pub async fn receive(
+    State(state): State<AppState>,
+    Extension(Peer(origin)): Extension<Peer>,
+    Json(transaction): Json<Transaction>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if transaction.chats.len() > 256 {
+        return Err(ApiError::invalid_input(
+            "A transaction holds at most 256 chats.",
+        ));
+    }
+    let own = &state.config.server_name;
+    let mut applied = 0;
+    for update in transaction.chats {
+        let ours = update.members.iter().any(|m| &m.causeway_id.server == own);
+        let known = state
+            .store
+            .chat_by_host(origin.as_str(), update.chat_id)
+            .await?
+            .is_some();
+        if !ours && !known {
+            // Nothing here for anyone of this server.
+            continue;
+        }
+        apply(&state, &origin, update).await?;
+        applied += 1;
+    }
+    Ok(Json(json!({ "applied": applied })))
+}
+
+/// `POST /_causeway/v1/ephemeral` — a peer. Typing and presence, passed on to
+/// the members here whom they concern.
+pub async fn ephemeral(
+    State(state): State<AppState>,
+    Extension(Peer(origin)): Extension<Peer>,
+    Json(batch): Json<EphemeralBatch>,
+) -> Result<StatusCode, ApiError> {
+    if batch.items.len() > 100 {
+        return Err(ApiError::invalid_input("At most 100 items at once."));
+    }
+    let own = state.config.server_name.clone();
+    for item in batch.items {
+        match item {
+            Ephemeral::Typing {
+                host,
+                chat_id,
+                member,
+            } => {
+                let chat = if host == own {
+                    // A member of another server types in a chat hosted here.
+                    if member.server != origin {
+                        continue;
+                    }
+                    state
+                        .store
+                        .chat(chat_id)
+                        .await?
+                        .filter(|c| c.host.is_none())
+                } else if host == origin {
+                    state.store.chat_by_host(host.as_str(), chat_id).await?
+                } else {
+                    None
+                };
+                let Some(chat) = chat else { continue };
+                chats::relay_typing(&state, &chat, &member, Some(&origin)).await?;
+            }
+            Ephemeral::Presence { member, online } => {
+                if member.server != origin {
+                    continue;
+                }
+                let partners = state.store.chat_partners(&member.to_string()).await?;
+                state.hub.publish(
+                    partners.iter().map(String::as_str),
+                    &Push::Presence {
+                        member: member.clone(),
+                        online,
+                    },
+                );
+                state.federation.note_presence(&member, online);
+            }
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sends `item` to each of `servers`, best effort (typing and presence are
+/// worth nothing late).
+pub fn send_ephemeral(state: &AppState, servers: Vec<ServerName>, item: Ephemeral) {
+    for server in servers {
+        let state = state.clone();
+        let batch = EphemeralBatch {
+            items: vec![item.clone()],
+        };
+        tokio::spawn(async move {
+            let sent: Result<Vec<u8>, _> = state
+                .federation
+                .send(
+                    &server,
+                    Method::POST,
+                    &format!("{PREFIX}/ephemeral"),
+                    serde_json::to_vec(&batch).expect("serialises"),
+                )
+                .await;
+            if let Err(error) = sent {
+                tracing::debug!(%server, %error, "typing or presence not delivered");
+            }
+        });
+    }
+}

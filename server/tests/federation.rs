@@ -1,0 +1,786 @@
+//! Federation between real servers on loopback: signed requests and their
+//! refusals, remote users, chats across servers, and delivery through outages.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use app::types::{ChatDetail, ChatSummary, Message, ServerName};
+use common::{Client, TestServer, error_of};
+use serde_json::{Value, json};
+use server::federation::signing::{self, Signed};
+use server::time::now_millis;
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn named(name: &str) -> TestServer {
+    TestServer::start_with(|config| {
+        config.server_name = ServerName::parse(name).unwrap();
+    })
+    .await
+}
+
+fn name(server: &TestServer) -> String {
+    server.config.server_name.to_string()
+}
+
+/// Puts `others` on the white list of `admin`'s server (mode: whitelisted).
+async fn allow(admin: &Client, others: &[(&TestServer, Option<&str>)]) {
+    let whitelist: Vec<Value> = others
+        .iter()
+        .map(|(server, pin)| {
+            json!({ "server_name": name(server), "address": server.base, "key_fingerprint": pin })
+        })
+        .collect();
+    let response = admin
+        .put_json(
+            "/api/v1/admin/federation",
+            &json!({ "mode": "whitelist", "whitelist": whitelist }),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
+async fn add_user(admin: &Client, login: &str, name: &str) {
+    let response = admin
+        .post_json(
+            "/api/v1/admin/users",
+            &json!({ "login": login, "password": PASSWORD,
+                     "profile": { "display_name": name, "company": "ACME", "phone": "+1 555 0100" } }),
+        )
+        .await;
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+}
+
+struct Pair {
+    corp: TestServer,
+    guest: TestServer,
+    corp_admin: Client,
+    guest_admin: Client,
+    wolf: Client,
+    moore: Client,
+}
+
+/// `corp` with Wolf and `guest` with Moore, each allowing the other.
+async fn pair() -> Pair {
+    let corp = named("corp").await;
+    let guest = named("guest").await;
+    let corp_admin = corp.admin().await;
+    let guest_admin = guest.admin().await;
+    allow(&corp_admin, &[(&guest, None)]).await;
+    allow(&guest_admin, &[(&corp, None)]).await;
+    add_user(&corp_admin, "wolf", "Wolf").await;
+    add_user(&guest_admin, "moore", "Albert Moore").await;
+    let wolf = corp.sign_in("wolf", PASSWORD).await;
+    let moore = guest.sign_in("moore", PASSWORD).await;
+    Pair {
+        corp,
+        guest,
+        corp_admin,
+        guest_admin,
+        wolf,
+        moore,
+    }
+}
+
+async fn expect<T: serde::de::DeserializeOwned>(response: reqwest::Response, status: u16) -> T {
+    let got = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    assert_eq!(got, status, "{text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+async fn refused(response: reqwest::Response, status: u16, code: &str) -> String {
+    let got = response.status().as_u16();
+    let (got_code, message) = error_of(response).await;
+    assert_eq!((got, got_code.as_str()), (status, code), "{message}");
+    message
+}
+
+/// Polls `check` until it gives `Some`, for at most `seconds`.
+async fn eventually<T, F, Fut>(seconds: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn say(client: &Client, chat: i64, client_id: &str, body: &str) -> reqwest::Response {
+    client
+        .post_json(
+            &format!("/api/v1/chats/{chat}/messages"),
+            &json!({ "client_id": client_id, "body": body }),
+        )
+        .await
+}
+
+/// The chat of `client` whose last message is `body`, once it has arrived.
+async fn chat_with_last(client: &Client, body: &str) -> ChatSummary {
+    let body = body.to_owned();
+    eventually(10, &format!("a chat ending with {body:?}"), || async {
+        let chats: Vec<ChatSummary> = client.get_ok("/api/v1/chats").await;
+        chats
+            .into_iter()
+            .find(|c| c.last_message.as_ref().is_some_and(|m| m.body == body))
+    })
+    .await
+}
+
+async fn history(client: &Client, chat: i64) -> Vec<Message> {
+    client
+        .get_ok(&format!("/api/v1/chats/{chat}/messages?limit=200"))
+        .await
+}
+
+/// A request signed by `from` for `destination`, as a server would send it;
+/// `tweak` changes what is sent after signing.
+struct Forged<'a> {
+    from: &'a TestServer,
+    destination: String,
+    method: &'static str,
+    path: String,
+    body: Vec<u8>,
+    timestamp: i64,
+    transaction: String,
+}
+
+impl<'a> Forged<'a> {
+    fn new(from: &'a TestServer, to: &TestServer, method: &'static str, path: &str) -> Self {
+        Self {
+            from,
+            destination: name(to),
+            method,
+            path: path.to_owned(),
+            body: Vec::new(),
+            timestamp: now_millis(),
+            transaction: signing::new_transaction_id(),
+        }
+    }
+
+    fn headers(&self, sent_body: &[u8]) -> (reqwest::header::HeaderMap, Vec<u8>) {
+        let origin = name(self.from);
+        let signed = Signed {
+            method: self.method,
+            path_and_query: &self.path,
+            origin: &origin,
+            destination: &self.destination,
+            timestamp: self.timestamp,
+            transaction: &self.transaction,
+            body: &self.body,
+        };
+        let (key, signature) = self.from.state.federation.keys().sign(&signed.text());
+        let mut headers = reqwest::header::HeaderMap::new();
+        for (name, value) in [
+            (signing::ORIGIN, origin),
+            (signing::DESTINATION, self.destination.clone()),
+            (signing::TIMESTAMP, self.timestamp.to_string()),
+            (signing::TRANSACTION, self.transaction.clone()),
+            (signing::KEY, key),
+            (signing::SIGNATURE, signature),
+        ] {
+            headers.insert(name, value.parse().unwrap());
+        }
+        (headers, sent_body.to_vec())
+    }
+
+    async fn send_to(&self, to: &TestServer, sent_body: Option<&[u8]>) -> reqwest::Response {
+        let (headers, body) = self.headers(sent_body.unwrap_or(&self.body));
+        reqwest::Client::new()
+            .request(self.method.parse().unwrap(), to.url(&self.path))
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn the_key_document_publishes_the_signing_key_and_rotation_keeps_the_old_one() {
+    let corp = named("corp").await;
+    let document: Value = reqwest::get(corp.url("/.well-known/causeway/server"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(document["server_name"], "corp");
+    let keys = document["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1);
+    let fingerprint = corp.state.federation.keys().fingerprint();
+    assert_eq!(keys[0]["fingerprint"], fingerprint.as_str());
+    assert_eq!(fingerprint.len(), 64);
+
+    let rotated = server::federation::keys::rotate(&corp.state.store)
+        .await
+        .unwrap();
+    assert_ne!(rotated, fingerprint);
+    corp.state
+        .federation
+        .keys()
+        .reload(&corp.state.store)
+        .await
+        .unwrap();
+    let document: Value = reqwest::get(corp.url("/.well-known/causeway/server"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let keys = document["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "the old key stays published: {document}");
+    let old = keys
+        .iter()
+        .find(|k| k["fingerprint"] == fingerprint.as_str())
+        .expect("the old key");
+    assert!(
+        old["expires_at"].as_i64().unwrap() > now_millis() + 6 * 24 * 3_600_000,
+        "the old key stays valid for days"
+    );
+    assert_eq!(corp.state.federation.keys().fingerprint(), rotated);
+    corp.stop().await;
+}
+
+#[tokio::test]
+async fn signed_requests_are_checked_and_every_refusal_is_audited() {
+    let Pair {
+        corp,
+        guest,
+        guest_admin,
+        ..
+    } = pair().await;
+    let evil = named("evil").await;
+    let evil_admin = evil.admin().await;
+    allow(&evil_admin, &[(&guest, None)]).await;
+    let path = "/_causeway/v1/users/moore";
+
+    // A good request is answered.
+    let good = Forged::new(&corp, &guest, "GET", path);
+    let user: Value = expect(good.send_to(&guest, None).await, 200).await;
+    assert_eq!(user["display_name"], "Albert Moore");
+    assert_eq!(user["profile"]["causeway_id"], "moore@guest");
+
+    // The same transaction again is a replay.
+    refused(
+        good.send_to(&guest, None).await,
+        409,
+        "replayed_transaction",
+    )
+    .await;
+
+    // A server the guest did not allow.
+    let from_evil = Forged::new(&evil, &guest, "GET", path);
+    refused(
+        from_evil.send_to(&guest, None).await,
+        403,
+        "server_not_allowed",
+    )
+    .await;
+
+    // A body other than the one signed.
+    let mut tampered = Forged::new(&corp, &guest, "POST", "/_causeway/v1/ephemeral");
+    tampered.body = br#"{"items":[]}"#.to_vec();
+    refused(
+        tampered.send_to(&guest, Some(br#"{"items": []}"#)).await,
+        401,
+        "bad_signature",
+    )
+    .await;
+
+    // Meant for another server.
+    let mut misdirected = Forged::new(&corp, &guest, "GET", path);
+    misdirected.destination = "elsewhere".into();
+    refused(
+        misdirected.send_to(&guest, None).await,
+        421,
+        "wrong_destination",
+    )
+    .await;
+
+    // Signed ten minutes ago.
+    let mut stale = Forged::new(&corp, &guest, "GET", path);
+    stale.timestamp -= 10 * 60_000;
+    refused(stale.send_to(&guest, None).await, 401, "stale_request").await;
+
+    // Larger than any peer may send.
+    let mut huge = Forged::new(&corp, &guest, "POST", "/_causeway/v1/transactions");
+    huge.body = vec![b' '; 5 * 1024 * 1024];
+    refused(huge.send_to(&guest, None).await, 413, "payload_too_large").await;
+
+    // No signature at all.
+    let unsigned = reqwest::Client::new()
+        .get(guest.url(path))
+        .send()
+        .await
+        .unwrap();
+    refused(unsigned, 401, "bad_signature").await;
+
+    // A white list that pins another key.
+    allow(&guest_admin, &[(&corp, Some(&"ab".repeat(32)))]).await;
+    let pinned = Forged::new(&corp, &guest, "GET", path);
+    refused(pinned.send_to(&guest, None).await, 401, "key_mismatch").await;
+    // Pinning the right key lets it through.
+    let right = corp.state.federation.keys().fingerprint();
+    allow(&guest_admin, &[(&corp, Some(&right))]).await;
+    let pinned = Forged::new(&corp, &guest, "GET", path);
+    expect::<Value>(pinned.send_to(&guest, None).await, 200).await;
+
+    // Each refusal is in the guest's audit log, with its reason.
+    let audit: Value = guest_admin
+        .get_ok("/api/v1/admin/audit?action=federation.refused&limit=50")
+        .await;
+    let audit = audit["items"].as_array().unwrap();
+    let details: Vec<String> = audit
+        .iter()
+        .map(|e| e["detail"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    for expected in [
+        "was received before",
+        "not on this server's white list",
+        "signature does not match",
+        "This request is for elsewhere",
+        "signed 600 s away",
+        "larger than",
+        "no valid causeway-origin header",
+        "the white list pins",
+    ] {
+        assert!(
+            details.iter().any(|d| d.contains(expected)),
+            "{expected:?} is not in the audit log: {details:#?}"
+        );
+    }
+    assert!(audit.iter().any(|e| e["actor"] == "evil"));
+    evil.stop().await;
+    corp.stop().await;
+    guest.stop().await;
+}
+
+#[tokio::test]
+async fn remote_users_are_checked_and_shown_with_display_fields_only() {
+    let Pair {
+        corp,
+        guest,
+        corp_admin,
+        guest_admin,
+        moore,
+        ..
+    } = pair().await;
+    // Corp lets other servers see names and companies, not phone numbers.
+    let response = corp_admin
+        .put_json(
+            "/api/v1/admin/settings/display-fields",
+            &json!({ "fields": ["display_name", "company"] }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+
+    // Guest's admin adds wolf@corp to Users without a group; nobody@corp is refused.
+    let groups: Value = guest_admin.get_ok("/api/v1/admin/groups").await;
+    let no_group = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "Users without a group")
+        .expect("the built-in group")["id"]
+        .as_i64()
+        .unwrap();
+    let book = format!("/api/v1/admin/groups/{no_group}/address-book");
+    let message = refused(
+        guest_admin
+            .put_json(
+                &book,
+                &json!({ "entries": [{ "causeway_id": "nobody@corp", "display_name": "" }] }),
+            )
+            .await,
+        422,
+        "invalid_input",
+    )
+    .await;
+    assert!(message.contains("no active user nobody@corp"), "{message}");
+    let response = guest_admin
+        .put_json(
+            &book,
+            &json!({ "entries": [{ "causeway_id": "wolf@corp", "display_name": "" }] }),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+
+    // Moore sees Wolf under the name Wolf's server gave, as a remote contact.
+    let contacts: Value = moore.get_ok("/api/v1/contacts").await;
+    let wolf = &contacts["contacts"][0];
+    assert_eq!(wolf["causeway_id"], "wolf@corp");
+    assert_eq!(wolf["display_name"], "Wolf");
+    assert_eq!(wolf["is_local"], false);
+
+    // What corp told guest holds only the chosen fields.
+    let stored = guest
+        .state
+        .store
+        .remote_profile("wolf@corp")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.fields.contains("ACME"), "{}", stored.fields);
+    assert!(!stored.fields.contains("555"), "{}", stored.fields);
+
+    // A server not allowed: its users cannot be added.
+    let message = refused(
+        guest_admin
+            .put_json(
+                &book,
+                &json!({ "entries": [{ "causeway_id": "someone@elsewhere", "display_name": "" }] }),
+            )
+            .await,
+        403,
+        "server_not_allowed",
+    )
+    .await;
+    assert!(message.contains("elsewhere"), "{message}");
+    corp.stop().await;
+    guest.stop().await;
+}
+
+#[tokio::test]
+async fn a_direct_chat_crosses_servers_both_ways() {
+    let Pair {
+        corp,
+        guest,
+        wolf,
+        moore,
+        ..
+    } = pair().await;
+    let chat: ChatDetail = expect(
+        wolf.post_json("/api/v1/chats/direct", &json!({ "with": "moore@guest" }))
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        chat.title, "Albert Moore",
+        "the guest's name, as guest told it"
+    );
+    expect::<Message>(say(&wolf, chat.id, "w1", "Hello from corp").await, 201).await;
+
+    // Moore's server has the chat and the message.
+    let moore_chat = chat_with_last(&moore, "Hello from corp").await;
+    assert_eq!(moore_chat.title, "Wolf");
+    assert_eq!(moore_chat.unread, 1);
+    // Opening it from Moore's side finds the same chat.
+    let again: ChatDetail = expect(
+        moore
+            .post_json("/api/v1/chats/direct", &json!({ "with": "wolf@corp" }))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(again.id, moore_chat.id);
+
+    // Moore answers; the host numbers it and Wolf sees it.
+    let reply: Message = expect(say(&moore, moore_chat.id, "m1", "Hi Wolf").await, 201).await;
+    assert_eq!(reply.sender.to_string(), "moore@guest");
+    assert_eq!(reply.chat_id, moore_chat.id);
+    // A retry of the same send is the same message.
+    let retry: Message = expect(say(&moore, moore_chat.id, "m1", "Hi Wolf").await, 200).await;
+    assert_eq!(retry.seq, reply.seq);
+    let seen = chat_with_last(&wolf, "Hi Wolf").await;
+    assert_eq!(seen.id, chat.id);
+
+    // Moore edits his message; Wolf deletes his; both servers agree.
+    let edited: Message = expect(
+        moore
+            .patch_json(
+                &format!("/api/v1/chats/{}/messages/{}", moore_chat.id, reply.seq),
+                &json!({ "body": "Hi Wolf!" }),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert!(edited.edited_at.is_some());
+    let first = history(&wolf, chat.id).await[0].seq;
+    let response = wolf
+        .delete(&format!("/api/v1/chats/{}/messages/{first}", chat.id))
+        .await;
+    assert_eq!(response.status(), 204);
+    // Moore may not delete Wolf's message (Federated Users have no Operator rights).
+    let response = moore
+        .delete(&format!(
+            "/api/v1/chats/{}/messages/{}",
+            moore_chat.id,
+            reply.seq + 100
+        ))
+        .await;
+    assert_eq!(response.status(), 404);
+    eventually(10, "the edit and the deletion on guest", || async {
+        let messages = history(&moore, moore_chat.id).await;
+        let deleted = messages
+            .iter()
+            .any(|m| m.seq == first && m.deleted_at.is_some());
+        let edited = messages.iter().any(|m| m.body == "Hi Wolf!");
+        (deleted && edited).then_some(())
+    })
+    .await;
+    eventually(10, "the edit on corp", || async {
+        history(&wolf, chat.id)
+            .await
+            .iter()
+            .any(|m| m.body == "Hi Wolf!")
+            .then_some(())
+    })
+    .await;
+
+    // Moore reads; Wolf sees how far.
+    let response = moore
+        .put_json(
+            &format!("/api/v1/chats/{}/read", moore_chat.id),
+            &json!({ "seq": edited.seq }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    eventually(10, "Moore's read position on corp", || async {
+        let detail: ChatDetail = wolf.get_ok(&format!("/api/v1/chats/{}", chat.id)).await;
+        detail
+            .members
+            .iter()
+            .any(|m| m.causeway_id.to_string() == "moore@guest" && m.read_seq >= edited.seq)
+            .then_some(())
+    })
+    .await;
+    // Catching up on guest gives the events in order without gaps of its own.
+    let events: Vec<Value> = moore
+        .get_ok(&format!("/api/v1/chats/{}/events?after=0", moore_chat.id))
+        .await;
+    let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    corp.stop().await;
+    guest.stop().await;
+}
+
+#[tokio::test]
+async fn a_guest_in_a_corp_group_acts_with_federated_users_rights() {
+    let Pair {
+        corp,
+        guest,
+        corp_admin,
+        wolf,
+        moore,
+        ..
+    } = pair().await;
+    let group: ChatDetail = expect(
+        wolf.post_json(
+            "/api/v1/chats",
+            &json!({ "title": "Operators", "members": ["moore@guest"] }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    expect::<Message>(say(&wolf, group.id, "w1", "Welcome, Moore").await, 201).await;
+    let moore_group = chat_with_last(&moore, "Welcome, Moore").await;
+    assert_eq!(moore_group.title, "Operators");
+
+    // Members are managed on the host.
+    let message = refused(
+        moore
+            .post_json(
+                &format!("/api/v1/chats/{}/members", moore_group.id),
+                &json!({ "members": ["moore@guest"] }),
+            )
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert!(message.contains("hosted by corp"), "{message}");
+
+    // Federated Users may not delete others' messages until corp gives them Operator rights.
+    let wolf_message = history(&moore, moore_group.id).await[0].seq;
+    let path = format!("/api/v1/chats/{}/messages/{wolf_message}", moore_group.id);
+    let message = refused(moore.delete(&path).await, 403, "forbidden").await;
+    assert!(message.contains("operators"), "{message}");
+    let groups: Value = corp_admin.get_ok("/api/v1/admin/groups").await;
+    let federated = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "Federated Users")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let response = corp_admin
+        .patch_json(
+            &format!("/api/v1/admin/groups/{federated}"),
+            &json!({ "rights": ["operator"] }),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    assert_eq!(moore.delete(&path).await.status(), 204);
+
+    // Wolf removes Moore: the chat leaves Moore's list.
+    let response = wolf
+        .delete(&format!("/api/v1/chats/{}/members/moore@guest", group.id))
+        .await;
+    assert_eq!(response.status(), 204);
+    eventually(10, "the chat to leave Moore's list", || async {
+        let chats: Vec<ChatSummary> = moore.get_ok("/api/v1/chats").await;
+        chats.iter().all(|c| c.id != moore_group.id).then_some(())
+    })
+    .await;
+    corp.stop().await;
+    guest.stop().await;
+}
+
+#[tokio::test]
+async fn a_thousand_messages_sent_during_an_outage_arrive_once_in_order() {
+    let Pair {
+        corp,
+        guest,
+        corp_admin,
+        wolf,
+        moore,
+        ..
+    } = pair().await;
+    let chat: ChatDetail = expect(
+        wolf.post_json("/api/v1/chats/direct", &json!({ "with": "moore@guest" }))
+            .await,
+        201,
+    )
+    .await;
+    expect::<Message>(
+        say(&wolf, chat.id, "before", "before the outage").await,
+        201,
+    )
+    .await;
+    let moore_chat = chat_with_last(&moore, "before the outage").await;
+    drop(moore);
+
+    let stopped = guest.stop_keeping_data().await;
+    for i in 0..1000 {
+        expect::<Message>(
+            say(&wolf, chat.id, &format!("m{i}"), &format!("message {i}")).await,
+            201,
+        )
+        .await;
+    }
+    // Corp's Federation page tells: guest unreachable, the queue full.
+    let status: Value = eventually(10, "a failed delivery", || async {
+        let status: Value = corp_admin.get_ok("/api/v1/admin/federation/status").await;
+        let peer = status["peers"]
+            .as_array()?
+            .iter()
+            .find(|p| p["server_name"] == "guest")?
+            .clone();
+        peer["last_error"].is_string().then_some(peer)
+    })
+    .await;
+    assert_eq!(status["reachable"], false, "{status}");
+    assert!(status["queue"].as_i64().unwrap() >= 1000, "{status}");
+
+    let guest = stopped.start().await;
+    let moore = guest.sign_in("moore", PASSWORD).await;
+    let messages = eventually(120, "1,000 messages on guest", || async {
+        let mut all = Vec::new();
+        let mut before: Option<i64> = None;
+        loop {
+            let page: Vec<Message> = moore
+                .get_ok(&format!(
+                    "/api/v1/chats/{}/messages?limit=200{}",
+                    moore_chat.id,
+                    before.map(|b| format!("&before={b}")).unwrap_or_default()
+                ))
+                .await;
+            if page.is_empty() {
+                break;
+            }
+            before = Some(page[0].seq);
+            let mut page = page;
+            page.append(&mut all);
+            all = page;
+        }
+        (all.len() >= 1001).then_some(all)
+    })
+    .await;
+    assert_eq!(messages.len(), 1001, "each message once");
+    for (i, message) in messages[1..].iter().enumerate() {
+        assert_eq!(message.body, format!("message {i}"), "in order");
+    }
+    assert!(messages.windows(2).all(|w| w[0].seq < w[1].seq));
+    let status: Value = eventually(10, "the queue to drain", || async {
+        let status: Value = corp_admin.get_ok("/api/v1/admin/federation/status").await;
+        let peer = status["peers"]
+            .as_array()?
+            .iter()
+            .find(|p| p["server_name"] == "guest")?
+            .clone();
+        (peer["queue"] == 0).then_some(peer)
+    })
+    .await;
+    assert_eq!(status["reachable"], true, "{status}");
+    corp.stop().await;
+    guest.stop().await;
+}
+
+#[tokio::test]
+async fn removing_a_server_from_the_white_list_stops_traffic_at_once_and_loses_nothing() {
+    let Pair {
+        corp,
+        guest,
+        corp_admin,
+        wolf,
+        moore,
+        ..
+    } = pair().await;
+    let chat: ChatDetail = expect(
+        wolf.post_json("/api/v1/chats/direct", &json!({ "with": "moore@guest" }))
+            .await,
+        201,
+    )
+    .await;
+    expect::<Message>(say(&wolf, chat.id, "w1", "first").await, 201).await;
+    let moore_chat = chat_with_last(&moore, "first").await;
+
+    // Corp takes guest off its white list.
+    let response = corp_admin
+        .put_json(
+            "/api/v1/admin/federation",
+            &json!({ "mode": "whitelist", "whitelist": [] }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    // Moore's sends are refused by corp at once.
+    let message = refused(
+        say(&moore, moore_chat.id, "m1", "are you there?").await,
+        403,
+        "server_not_allowed",
+    )
+    .await;
+    assert!(message.contains("guest"), "{message}");
+    // Wolf's message is stored on corp and waits.
+    expect::<Message>(say(&wolf, chat.id, "w2", "second").await, 201).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let messages = history(&moore, moore_chat.id).await;
+    assert_eq!(
+        messages.len(),
+        1,
+        "nothing crosses while guest is not allowed"
+    );
+    assert_eq!(
+        history(&wolf, chat.id).await.len(),
+        2,
+        "nothing lost on corp"
+    );
+
+    // Allowed again: the waiting message arrives.
+    allow(&corp_admin, &[(&guest, None)]).await;
+    chat_with_last(&moore, "second").await;
+    corp.stop().await;
+    guest.stop().await;
+}

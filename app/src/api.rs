@@ -11,10 +11,10 @@ use crate::types::ApiErrorBody;
 use crate::types::{
     AddMembers, AddressBook, AuditPage, CausewayId, ChangePassword, ChatDetail, ChatEvent,
     ChatRole, ChatSettings, ChatSummary, Contacts, CreateGroup, CreateGroupChat, CreateUser,
-    CurrentUser, DisplayFields, EditMessage, ErrorCode, FederationSettings, FileSettings,
-    GroupDetail, GroupSummary, IdList, LoginRequest, Message, MyAccount, OpenDirectChat, ReadUpTo,
-    SecuritySettings, SendMessage, SetChatRole, SetPassword, UpdateGroup, UpdateOwnProfile,
-    UpdateUser, UserDetail, UserPage,
+    CurrentUser, DisplayFields, EditMessage, ErrorCode, FederationSettings, FederationStatus,
+    FileSettings, GroupDetail, GroupSummary, IdList, LoginRequest, Message, MyAccount,
+    OpenDirectChat, ReadUpTo, SecuritySettings, SendMessage, SetChatRole, SetPassword, UpdateGroup,
+    UpdateOwnProfile, UpdateUser, UserDetail, UserPage,
 };
 
 /// Why an API call failed, ready to show to the person.
@@ -384,6 +384,10 @@ pub mod admin {
 
     pub async fn set_federation(settings: &FederationSettings) -> ApiResult<FederationSettings> {
         send(Method::Put, "/api/v1/admin/federation", Some(settings)).await
+    }
+
+    pub async fn federation_status() -> ApiResult<FederationStatus> {
+        get("/api/v1/admin/federation/status").await
     }
 
     pub async fn audit(action: &str, q: &str, before: Option<i64>) -> ApiResult<AuditPage> {

@@ -5,8 +5,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api;
-use crate::components::{AdminLayout, ErrorNotice, Frame, Loading, Section, outcome};
-use crate::types::{FederationMode, FederationSettings, ServerName, WhitelistEntry};
+use crate::components::{AdminLayout, ErrorNotice, Frame, Loading, Section, format_time, outcome};
+use crate::types::{
+    FederationMode, FederationSettings, FederationStatus, PeerStatus, ServerName, WhitelistEntry,
+};
 
 #[component]
 pub fn FederationPage() -> impl IntoView {
@@ -31,9 +33,94 @@ pub fn FederationPage() -> impl IntoView {
                             })
                     }}
                 </Transition>
+                <PeersCard />
             </AdminLayout>
         </Frame>
     }
+}
+
+/// This server's key, and how delivery to each other server goes.
+#[component]
+fn PeersCard() -> impl IntoView {
+    let status = LocalResource::new(api::admin::federation_status);
+    view! {
+        <section class="card" aria-labelledby="peers-heading">
+            <div class="card-head">
+                <h2 id="peers-heading">"Servers"</h2>
+                <button type="button" class="button secondary" on:click=move |_| status.refetch()>
+                    "Refresh"
+                </button>
+            </div>
+            <Transition fallback=|| view! { <Loading what="server states" /> }>
+                {move || {
+                    status.get().map(|result| match result {
+                        Ok(status) => view! { <PeersTable status /> }.into_any(),
+                        Err(failure) => view! { <ErrorNotice failure /> }.into_any(),
+                    })
+                }}
+            </Transition>
+        </section>
+    }
+}
+
+fn peer_state(peer: &PeerStatus) -> (&'static str, &'static str) {
+    match (peer.allowed, peer.reachable) {
+        (false, _) => ("Not allowed", "pill off"),
+        (true, None) => ("Not contacted yet", "pill off"),
+        (true, Some(true)) => ("Reachable", "pill ok"),
+        (true, Some(false)) => ("Unreachable", "pill warn"),
+    }
+}
+
+#[component]
+fn PeersTable(status: FederationStatus) -> impl IntoView {
+    let own = view! {
+        <p class="muted">
+            "This server is " <strong>{status.server_name.to_string()}</strong>
+            ". Its signing key's fingerprint, for other servers' white lists: "
+            <code class="fingerprint">{status.key_fingerprint.clone()}</code>
+        </p>
+    };
+    let table = if status.peers.is_empty() {
+        view! { <p class="empty">"No other servers yet."</p> }.into_any()
+    } else {
+        view! {
+            <div class="table-wrap">
+                <table class="table">
+                    <thead><tr>
+                        <th scope="col">"Server"</th>
+                        <th scope="col">"State"</th>
+                        <th scope="col">"Waiting"</th>
+                        <th scope="col" class="hide-narrow">"Last delivery"</th>
+                        <th scope="col" class="hide-narrow">"Last error"</th>
+                    </tr></thead>
+                    <tbody>
+                        {status.peers.into_iter().map(|peer| {
+                            let (state, class) = peer_state(&peer);
+                            let error = match (&peer.last_error, peer.last_error_at, peer.reachable) {
+                                (Some(error), Some(at), Some(false)) => format!("{} — {error}", format_time(at)),
+                                (Some(error), Some(at), _) => format!("{} — {error} (since recovered)", format_time(at)),
+                                _ => "—".to_owned(),
+                            };
+                            view! {
+                                <tr>
+                                    <td>{peer.server_name.to_string()}</td>
+                                    <td><span class=class>{state}</span></td>
+                                    <td>{format!("{} events", peer.queue)}</td>
+                                    <td class="hide-narrow nowrap">
+                                        {peer.last_success_at.map_or_else(|| "—".to_owned(), format_time)}
+                                    </td>
+                                    <td class="hide-narrow muted">{error}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        }
+        .into_any()
+    };
+    view! { {own} {table} }
 }
 
 fn mode_value(mode: FederationMode) -> &'static str {

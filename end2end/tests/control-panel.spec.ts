@@ -3,6 +3,7 @@
 
 import { expect, test, type Page } from '@playwright/test';
 import { screenshot, signIn } from '../harness/pages';
+import { allow, createUser as createUserByApi } from '../harness/api';
 import { useServersOn, type Backend } from '../harness/server';
 
 /** A 1×1 PNG. */
@@ -30,7 +31,7 @@ async function createUser(page: Page, login: string, name: string, password: str
 // Both storage backends play the same story in the browser.
 for (const backend of ['sqlite', 'postgres'] as Backend[]) {
   test.describe(backend, () => {
-    const server = useServersOn(backend, 'corp');
+    const server = useServersOn(backend, 'corp', 'guest');
     const prefix = backend === 'sqlite' ? '' : 'postgres-';
 
     test(`the administrator sets up groups, users, address books and federation (${backend})`, async ({ page, browser }) => {
@@ -39,6 +40,25 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Control panel' }).click();
       await expect(page.getByRole('heading', { name: 'Users' })).toBeVisible();
       await expect(page.getByRole('link', { name: 'admin' })).toBeVisible();
+
+      // Federation first (as in DESIGN.md's story): corp allows guest here, guest
+      // allows corp through its API, and guest has the user Moore.
+      const guest = server('guest');
+      await allow(guest, corp);
+      await createUserByApi(guest, 'moore', 'moore-password-1', 'Albert Moore');
+      // Federation: white list with guest, applied at once.
+      await panel(page, 'Federation');
+      await page.getByLabel('Federation mode').selectOption({ label: 'Allowed for whitelisted servers' });
+      await page.getByLabel('Server name').fill('guest');
+      await page.getByLabel('Address (optional)').fill(guest.url);
+      await page.getByRole('button', { name: 'Add', exact: true }).click();
+      await page.getByRole('button', { name: 'Apply' }).click();
+      await expect(page.getByText('Applied. Federation settings are in force now.')).toBeVisible();
+      await page.reload();
+      await expect(page.getByLabel('Federation mode')).toHaveValue('whitelist');
+      await expect(page.getByRole('region', { name: 'White list' }).getByRole('cell', { name: 'guest', exact: true })).toBeVisible();
+      await expect(page.getByRole('region', { name: 'Servers' }).getByRole('cell', { name: 'guest', exact: true })).toBeVisible();
+      await screenshot(page, `${prefix}panel-federation`);
 
       // A group with some rights.
       await panel(page, 'Groups');
@@ -112,18 +132,6 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await page.reload();
       await expect(page.getByLabel('Longest message (characters)')).toHaveValue('5000');
       await screenshot(page, `${prefix}panel-settings`);
-
-      // Federation: white list with guest, applied at once.
-      await panel(page, 'Federation');
-      await page.getByLabel('Federation mode').selectOption({ label: 'Allowed for whitelisted servers' });
-      await page.getByLabel('Server name').fill('guest');
-      await page.getByRole('button', { name: 'Add', exact: true }).click();
-      await page.getByRole('button', { name: 'Apply' }).click();
-      await expect(page.getByText('Applied. Federation settings are in force now.')).toBeVisible();
-      await page.reload();
-      await expect(page.getByLabel('Federation mode')).toHaveValue('whitelist');
-      await expect(page.getByRole('cell', { name: 'guest', exact: true })).toBeVisible();
-      await screenshot(page, `${prefix}panel-federation`);
 
       // Wolf signs in and sees the group's address book.
       const wolfContext = await browser.newContext();

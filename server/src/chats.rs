@@ -56,6 +56,11 @@ impl Actor {
         Self { id, user_id: None }
     }
 
+    /// Is this a user of another server?
+    pub fn is_remote(&self) -> bool {
+        self.user_id.is_none()
+    }
+
     /// Does the actor hold `right` on this server?
     pub async fn may(&self, state: &AppState, right: Right) -> Result<bool, ApiError> {
         Ok(match self.user_id {
@@ -485,12 +490,29 @@ pub async fn send(
     }
     check_body(&state, &request.body, request.file.is_some())?;
     if let Some(chat) = replica(&state, id, &actor).await? {
-        if request.file.is_some() {
-            return Err(ApiError::invalid_input(format!(
-                "Files cannot be sent yet to chats hosted by {}.",
-                chat.host.as_deref().unwrap_or_default()
-            )));
-        }
+        // A file uploaded here went on to the host, which knows it by its own id.
+        let file = match request.file {
+            Some(file_id) => {
+                if !actor.may(&state, Right::SendFiles).await? {
+                    return Err(ApiError::forbidden("You may not send files to chats."));
+                }
+                files::check_attachable(
+                    &state,
+                    id,
+                    &actor.id.to_string(),
+                    file_id,
+                    &request.client_id,
+                )
+                .await?;
+                let row = state
+                    .store
+                    .file(id, file_id)
+                    .await?
+                    .ok_or_else(|| ApiError::missing("file"))?;
+                Some(row.host_file_id.ok_or_else(|| ApiError::missing("file"))?)
+            }
+            None => None,
+        };
         let done = remote::forward(
             &state,
             &chat,
@@ -499,6 +521,7 @@ pub async fn send(
                 client_id: request.client_id,
                 body: request.body,
                 reply_to: request.reply_to,
+                file,
             },
         )
         .await?;

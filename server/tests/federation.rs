@@ -167,6 +167,7 @@ impl<'a> Forged<'a> {
 
     fn headers(&self, sent_body: &[u8]) -> (reqwest::header::HeaderMap, Vec<u8>) {
         let origin = name(self.from);
+        let hash = signing::body_hash(&self.body);
         let signed = Signed {
             method: self.method,
             path_and_query: &self.path,
@@ -174,7 +175,7 @@ impl<'a> Forged<'a> {
             destination: &self.destination,
             timestamp: self.timestamp,
             transaction: &self.transaction,
-            body: &self.body,
+            body_sha256: &hash,
         };
         let (key, signature) = self.from.state.federation.keys().sign(&signed.text());
         let mut headers = reqwest::header::HeaderMap::new();
@@ -781,6 +782,172 @@ async fn removing_a_server_from_the_white_list_stops_traffic_at_once_and_loses_n
     // Allowed again: the waiting message arrives.
     allow(&corp_admin, &[(&guest, None)]).await;
     chat_with_last(&moore, "second").await;
+    corp.stop().await;
+    guest.stop().await;
+}
+
+/// The id of a group of `admin`'s server, by name.
+async fn group_id(admin: &Client, name: &str) -> i64 {
+    let groups: Value = admin.get_ok("/api/v1/admin/groups").await;
+    groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == name)
+        .unwrap_or_else(|| panic!("no group {name}"))["id"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn set_rights(admin: &Client, group: &str, rights: &[&str]) {
+    let id = group_id(admin, group).await;
+    let response = admin
+        .patch_json(
+            &format!("/api/v1/admin/groups/{id}"),
+            &json!({ "rights": rights }),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
+async fn upload(client: &Client, chat: i64, name: &str, bytes: &[u8]) -> reqwest::Response {
+    client
+        .http
+        .post(format!(
+            "{}/api/v1/chats/{chat}/files?name={name}",
+            client.base
+        ))
+        .header("content-type", "application/octet-stream")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn files_cross_servers_with_rights_checked_on_both_sides() {
+    let Pair {
+        corp,
+        guest,
+        corp_admin,
+        guest_admin,
+        wolf,
+        moore,
+    } = pair().await;
+    set_rights(
+        &corp_admin,
+        "Users without a group",
+        &["send_files", "download_files"],
+    )
+    .await;
+    set_rights(
+        &guest_admin,
+        "Users without a group",
+        &["send_files", "download_files"],
+    )
+    .await;
+    set_rights(&corp_admin, "Federated Users", &["download_files"]).await;
+    let chat: ChatDetail = expect(
+        wolf.post_json("/api/v1/chats/direct", &json!({ "with": "moore@guest" }))
+            .await,
+        201,
+    )
+    .await;
+
+    // Wolf sends a file on corp.
+    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let file: Value = expect(upload(&wolf, chat.id, "plan.bin", &bytes).await, 201).await;
+    let sent = wolf
+        .post_json(
+            &format!("/api/v1/chats/{}/messages", chat.id),
+            &json!({ "client_id": "f1", "body": "the plan", "file": file["id"] }),
+        )
+        .await;
+    assert_eq!(sent.status(), 201);
+
+    // Moore's copy lists it under guest's own id, and guest fetches it from corp.
+    let moore_chat = chat_with_last(&moore, "the plan").await;
+    let message = moore_chat.last_message.unwrap();
+    let file = message.file.expect("the file is listed on guest");
+    assert_eq!((file.name.as_str(), file.size), ("plan.bin", 300_000));
+    let path = format!("/api/v1/chats/{}/files/{}", moore_chat.id, file.id);
+    let response = moore.get(&path).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("plan.bin")
+    );
+    assert_eq!(response.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    let part = moore
+        .http
+        .get(format!("{}{path}", moore.base))
+        .header("range", "bytes=1000-1999")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.bytes().await.unwrap().as_ref(), &bytes[1000..2000]);
+
+    // Moore's own server's rights come first...
+    set_rights(&guest_admin, "Users without a group", &["send_files"]).await;
+    let message = refused(moore.get(&path).await, 403, "forbidden").await;
+    assert!(message.contains("You may not download"), "{message}");
+    set_rights(
+        &guest_admin,
+        "Users without a group",
+        &["send_files", "download_files"],
+    )
+    .await;
+    // ...then corp's Federated Users.
+    set_rights(&corp_admin, "Federated Users", &[]).await;
+    let message = refused(moore.get(&path).await, 403, "forbidden").await;
+    assert!(
+        message.contains("corp does not let people of other servers download"),
+        "{message}"
+    );
+
+    // Moore may not send files into corp's chat while Federated Users may not.
+    let message = refused(
+        upload(&moore, moore_chat.id, "notes.txt", b"my notes").await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        message,
+        "corp does not let people of other servers send files to its chats."
+    );
+    // Once they may, his file reaches Wolf.
+    set_rights(&corp_admin, "Federated Users", &["send_files"]).await;
+    let mine: Value = expect(
+        upload(&moore, moore_chat.id, "notes.txt", b"my notes").await,
+        201,
+    )
+    .await;
+    let sent: Message = expect(
+        moore
+            .post_json(
+                &format!("/api/v1/chats/{}/messages", moore_chat.id),
+                &json!({ "client_id": "m-file", "body": "", "file": mine["id"] }),
+            )
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(sent.file.as_ref().map(|f| f.id), mine["id"].as_i64());
+    let on_corp = history(&wolf, chat.id).await;
+    let carried = on_corp
+        .iter()
+        .find_map(|m| m.file.clone().filter(|f| f.name == "notes.txt"))
+        .expect("Moore's file is on corp");
+    let got = wolf
+        .get(&format!("/api/v1/chats/{}/files/{}", chat.id, carried.id))
+        .await;
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().await.unwrap().as_ref(), b"my notes");
     corp.stop().await;
     guest.stop().await;
 }

@@ -1993,6 +1993,7 @@ fn new_file<'a>(chat_id: i64, sha256: &'a str, name: &'a str, by: &'a str) -> Ne
         media_type: "application/pdf",
         uploaded_by: by,
         at: 10,
+        host_file_id: None,
     }
 }
 

@@ -24,6 +24,11 @@ use crate::time::now_millis;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Peer(pub app::types::ServerName);
 
+/// The SHA-256 the origin signed for the body (for a streamed upload, what the
+/// bytes must hash to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedBody(pub String);
+
 /// `/_causeway/v1/*`, every route behind [`verify`].
 pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
@@ -32,6 +37,18 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/direct", post(remote::open_direct_here))
         .route("/chats/{id}/actions", post(remote::act))
         .route("/ephemeral", post(remote::ephemeral))
+        .route(
+            "/chats/{id}/files",
+            post(crate::files::peer_upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/chats/{id}/files/{file_id}",
+            get(crate::files::peer_download),
+        )
+        .route(
+            "/chats/{id}/files/{file_id}/preview",
+            get(crate::files::peer_preview),
+        )
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -134,15 +151,37 @@ async fn check(state: &AppState, request: Request) -> Result<(Peer, Request), Re
             format!("The body is larger than {MAX_BODY} bytes."),
         )
     };
-    if header(&parts.headers, "content-length")
-        .and_then(|length| length.parse::<u64>().ok())
-        .is_some_and(|length| length > MAX_BODY as u64)
-    {
-        return Err(too_large());
-    }
-    let bytes = axum::body::to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|_| too_large())?;
+    // A file upload streams its body to the handler, which checks it against
+    // the signed hash; any other body is read here (bounded) and hashed.
+    let upload = parts.method == axum::http::Method::POST && parts.uri.path().ends_with("/files");
+    let (body, body_sha256) = if upload {
+        let declared = header(&parts.headers, signing::CONTENT_SHA256)
+            .filter(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+            .ok_or_else(|| {
+                refuse(
+                    StatusCode::UNAUTHORIZED,
+                    ErrorCode::BadSignature,
+                    format!(
+                        "A file upload needs a valid {} header.",
+                        signing::CONTENT_SHA256
+                    ),
+                )
+            })?
+            .to_owned();
+        (body, declared)
+    } else {
+        if header(&parts.headers, "content-length")
+            .and_then(|length| length.parse::<u64>().ok())
+            .is_some_and(|length| length > MAX_BODY as u64)
+        {
+            return Err(too_large());
+        }
+        let bytes = axum::body::to_bytes(body, MAX_BODY)
+            .await
+            .map_err(|_| too_large())?;
+        let hash = signing::body_hash(&bytes);
+        (Body::from(bytes), hash)
+    };
 
     let unsigned = |what: &str| {
         refuse(
@@ -255,7 +294,7 @@ async fn check(state: &AppState, request: Request) -> Result<(Peer, Request), Re
         destination,
         timestamp,
         transaction,
-        body: &bytes,
+        body_sha256: &body_sha256,
     };
     if !signed.verify(&verifying, signature) {
         return Err(refuse(
@@ -283,6 +322,8 @@ async fn check(state: &AppState, request: Request) -> Result<(Peer, Request), Re
             format!("The transaction {transaction} of {origin} was received before."),
         ));
     }
-    let request = Request::from_parts(parts, Body::from(bytes));
+    let mut parts = parts;
+    parts.extensions.insert(SignedBody(body_sha256));
+    let request = Request::from_parts(parts, body);
     Ok((Peer(origin), request))
 }

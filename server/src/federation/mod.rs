@@ -278,15 +278,14 @@ impl Federation {
         Ok(keys)
     }
 
-    /// Sends a signed request to `destination` and returns the status and body
-    /// (at most [`protocol::MAX_BODY`] bytes) of a successful answer.
-    pub async fn send(
+    /// A signed request to `destination` whose body hashes to `body_sha256`.
+    fn signed(
         &self,
         destination: &ServerName,
         method: Method,
         path_and_query: &str,
-        body: Vec<u8>,
-    ) -> Result<Vec<u8>, PeerError> {
+        body_sha256: &str,
+    ) -> Result<reqwest::RequestBuilder, PeerError> {
         let address = self.address(destination)?;
         let timestamp = now_millis();
         let transaction = signing::new_transaction_id();
@@ -297,14 +296,10 @@ impl Federation {
             destination: destination.as_str(),
             timestamp,
             transaction: &transaction,
-            body: &body,
+            body_sha256,
         };
         let (key_id, signature) = self.keys.sign(&signed.text());
-        let unreachable = |reason: String| PeerError::Unreachable {
-            server: destination.to_string(),
-            reason,
-        };
-        let response = self
+        Ok(self
             .http
             .request(method, format!("{address}{path_and_query}"))
             .header(signing::ORIGIN, self.own.as_str())
@@ -312,19 +307,31 @@ impl Federation {
             .header(signing::TIMESTAMP, timestamp.to_string())
             .header(signing::TRANSACTION, &transaction)
             .header(signing::KEY, key_id)
-            .header(signing::SIGNATURE, signature)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
+            .header(signing::SIGNATURE, signature))
+    }
+
+    /// Sends a prepared signed request; a successful answer (2xx, or 304) is
+    /// returned to be read or streamed, an error answer becomes a [`PeerError`].
+    async fn answer(
+        &self,
+        destination: &ServerName,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, PeerError> {
+        let unreachable = |reason: String| PeerError::Unreachable {
+            server: destination.to_string(),
+            reason,
+        };
+        let response = request
             .send()
             .await
             .map_err(|e| unreachable(e.without_url().to_string()))?;
         let status = response.status();
+        if status.is_success() || status == StatusCode::NOT_MODIFIED {
+            return Ok(response);
+        }
         let body = read_limited(response, protocol::MAX_BODY)
             .await
             .map_err(unreachable)?;
-        if status.is_success() {
-            return Ok(body);
-        }
         let error: Option<app::types::error::ApiErrorBody> = serde_json::from_slice(&body).ok();
         Err(PeerError::Refused {
             server: destination.to_string(),
@@ -335,6 +342,74 @@ impl Federation {
                 |e| e.error.message.chars().take(500).collect(),
             ),
         })
+    }
+
+    /// Sends a signed request to `destination` and returns the body (at most
+    /// [`protocol::MAX_BODY`] bytes) of a successful answer.
+    pub async fn send(
+        &self,
+        destination: &ServerName,
+        method: Method,
+        path_and_query: &str,
+        body: Vec<u8>,
+    ) -> Result<Vec<u8>, PeerError> {
+        let hash = signing::body_hash(&body);
+        let request = self
+            .signed(destination, method, path_and_query, &hash)?
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        let response = self.answer(destination, request).await?;
+        read_limited(response, protocol::MAX_BODY)
+            .await
+            .map_err(|reason| PeerError::Unreachable {
+                server: destination.to_string(),
+                reason,
+            })
+    }
+
+    /// A signed request whose answer is streamed (a file download): `headers`
+    /// are passed along unsigned (`Range`, `If-None-Match`, `If-Range`).
+    pub async fn fetch(
+        &self,
+        destination: &ServerName,
+        path_and_query: &str,
+        headers: reqwest::header::HeaderMap,
+    ) -> Result<reqwest::Response, PeerError> {
+        let request = self
+            .signed(
+                destination,
+                Method::GET,
+                path_and_query,
+                &signing::body_hash(b""),
+            )?
+            .headers(headers);
+        self.answer(destination, request).await
+    }
+
+    /// A signed upload of `length` bytes hashing to `sha256`, streamed from `body`.
+    pub async fn upload(
+        &self,
+        destination: &ServerName,
+        path_and_query: &str,
+        body: reqwest::Body,
+        length: u64,
+        sha256: &str,
+        media_type: &str,
+    ) -> Result<Vec<u8>, PeerError> {
+        let request = self
+            .signed(destination, Method::POST, path_and_query, sha256)?
+            .header(signing::CONTENT_SHA256, sha256)
+            .header(reqwest::header::CONTENT_TYPE, media_type)
+            .header(reqwest::header::CONTENT_LENGTH, length)
+            .timeout(Duration::from_secs(3600))
+            .body(body);
+        let response = self.answer(destination, request).await?;
+        read_limited(response, protocol::MAX_BODY)
+            .await
+            .map_err(|reason| PeerError::Unreachable {
+                server: destination.to_string(),
+                reason,
+            })
     }
 
     /// [`Federation::send`] with a JSON body and a JSON answer.

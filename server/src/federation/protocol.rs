@@ -83,6 +83,9 @@ pub enum Action {
         body: String,
         #[serde(default)]
         reply_to: Option<i64>,
+        /// A file uploaded to the host for this chat (the host's id).
+        #[serde(default)]
+        file: Option<i64>,
     },
     Edit {
         seq: i64,

@@ -15,6 +15,7 @@ use app::types::{CausewayId, ChatEvent, ChatKind, Message, Push, SendMessage, Se
 use axum::Extension;
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
+use axum::response::IntoResponse;
 use serde_json::json;
 
 use super::inbound::Peer;
@@ -30,6 +31,108 @@ use crate::storage::{
     StorageError, direct_key,
 };
 use crate::time::now_millis;
+
+/// The path and query of a file route of the host for `actor`.
+fn file_path(host_chat_id: i64, rest: &str, actor: &CausewayId, name: Option<&str>) -> String {
+    let mut query = vec![("as", actor.to_string())];
+    if let Some(name) = name {
+        query.push(("name", name.to_owned()));
+    }
+    let query = serde_urlencoded::to_string(&query).unwrap_or_default();
+    format!("{PREFIX}/chats/{host_chat_id}/files{rest}?{query}")
+}
+
+/// Passes an upload to a chat hosted elsewhere on to its host, streamed from
+/// this server's blob store; the host's answer (its id for the file).
+pub async fn upload_file(
+    state: &AppState,
+    chat: &ChatRow,
+    actor: &CausewayId,
+    upload: &crate::files::Upload,
+) -> Result<app::types::FileInfo, ApiError> {
+    let (host, host_chat_id) =
+        hosted_elsewhere(chat)?.ok_or_else(|| ApiError::internal("upload to a local chat"))?;
+    let body = state
+        .blobs
+        .read(&upload.blob.sha256, 0, upload.blob.size)
+        .await
+        .map_err(|e| ApiError::internal(format!("reading an upload back: {e}")))?;
+    let answer = state
+        .federation
+        .upload(
+            &host,
+            &file_path(host_chat_id, "", actor, Some(&upload.name)),
+            reqwest::Body::wrap_stream(body.into_data_stream()),
+            upload.blob.size,
+            &upload.blob.sha256,
+            &upload.media_type,
+        )
+        .await
+        .map_err(|e| e.to_api())?;
+    serde_json::from_slice(&answer)
+        .map_err(|e| ApiError::internal(format!("{host} answered an upload with: {e}")))
+}
+
+/// Streams a file of a chat hosted elsewhere from its host (which checks its
+/// Federated Users rights), with the headers a download needs.
+pub async fn download_file(
+    state: &AppState,
+    chat_id: i64,
+    actor: &CausewayId,
+    host_file_id: i64,
+    preview: bool,
+    request_headers: &axum::http::HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header;
+    let chat = state
+        .store
+        .chat(chat_id)
+        .await?
+        .ok_or_else(|| ApiError::missing("chat"))?;
+    let (host, host_chat_id) = hosted_elsewhere(&chat)?.ok_or_else(|| ApiError::missing("file"))?;
+    let rest = if preview {
+        format!("/{host_file_id}/preview")
+    } else {
+        format!("/{host_file_id}")
+    };
+    let mut ask = reqwest::header::HeaderMap::new();
+    for name in [header::RANGE, header::IF_RANGE, header::IF_NONE_MATCH] {
+        if let Some(value) = request_headers.get(&name) {
+            ask.insert(name, value.clone());
+        }
+    }
+    let response = state
+        .federation
+        .fetch(&host, &file_path(host_chat_id, &rest, actor, None), ask)
+        .await
+        .map_err(|e| e.to_api())?;
+    let status = response.status();
+    let mut headers = axum::http::HeaderMap::new();
+    for name in [
+        header::CONTENT_TYPE,
+        header::CONTENT_LENGTH,
+        header::CONTENT_RANGE,
+        header::CONTENT_DISPOSITION,
+        header::ETAG,
+        header::ACCEPT_RANGES,
+        header::CACHE_CONTROL,
+    ] {
+        if let Some(value) = response.headers().get(&name) {
+            headers.insert(name, value.clone());
+        }
+    }
+    // This server's own guarantees, whatever the host sent.
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        axum::http::HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    let body = axum::body::Body::from_stream(response.bytes_stream());
+    Ok((status, headers, body).into_response())
+}
 
 /// The server that hosts the direct chat of users of `a` and `b`.
 pub fn direct_host<'a>(a: &'a ServerName, b: &'a ServerName) -> &'a ServerName {
@@ -125,9 +228,17 @@ pub async fn forward(
         .map_err(|e| e.to_api())?;
     if let Some(message) = &mut done.message {
         message.chat_id = chat.id;
-        // The file's id here is known once the message arrives through the
-        // outbox; until then the host's id is not shown.
-        message.file = None;
+        // The file as this server knows it (uploaded from here), else none
+        // until the message arrives through the outbox.
+        message.file = match &message.file {
+            Some(file) => state
+                .store
+                .file_by_host_id(chat.id, file.id)
+                .await?
+                .map(|row| crate::files::info(&row))
+                .transpose()?,
+            None => None,
+        };
     }
     Ok(done)
 }
@@ -251,6 +362,7 @@ pub async fn act(
             client_id,
             body,
             reply_to,
+            file,
         } => {
             let (message, created) = chats::send_as(
                 &state,
@@ -260,7 +372,7 @@ pub async fn act(
                     client_id,
                     body,
                     reply_to,
-                    file: None,
+                    file,
                 },
             )
             .await?;

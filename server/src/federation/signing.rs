@@ -15,6 +15,10 @@ pub const TIMESTAMP: &str = "causeway-timestamp";
 pub const TRANSACTION: &str = "causeway-transaction";
 pub const KEY: &str = "causeway-key";
 pub const SIGNATURE: &str = "causeway-signature";
+/// On a file upload, whose body is streamed rather than read first: the
+/// body's SHA-256 (lowercase hex) that was signed; the receiver checks the bytes
+/// against it as they arrive.
+pub const CONTENT_SHA256: &str = "causeway-content-sha256";
 
 /// How far a request's timestamp may be from the receiver's clock.
 pub const MAX_SKEW_MS: i64 = 5 * 60_000;
@@ -28,7 +32,13 @@ pub struct Signed<'a> {
     pub destination: &'a str,
     pub timestamp: i64,
     pub transaction: &'a str,
-    pub body: &'a [u8],
+    /// The body's SHA-256, lowercase hex ([`body_hash`]).
+    pub body_sha256: &'a str,
+}
+
+/// The SHA-256 of a body, lowercase hex, as signatures cover it.
+pub fn body_hash(body: &[u8]) -> String {
+    hex::encode(Sha256::digest(body))
 }
 
 impl Signed<'_> {
@@ -41,7 +51,7 @@ impl Signed<'_> {
             self.destination,
             self.timestamp,
             self.transaction,
-            hex::encode(Sha256::digest(self.body)),
+            self.body_sha256,
         )
         .into_bytes()
     }
@@ -77,7 +87,7 @@ mod tests {
 
     use super::*;
 
-    fn request(body: &[u8]) -> Signed<'_> {
+    fn request(body_sha256: &str) -> Signed<'_> {
         Signed {
             method: "POST",
             path_and_query: "/_causeway/v1/transactions",
@@ -85,14 +95,16 @@ mod tests {
             destination: "guest",
             timestamp: 1_700_000_000_000,
             transaction: "abc",
-            body,
+            body_sha256,
         }
     }
 
     #[test]
     fn a_signature_covers_every_part() {
         let key = SigningKey::from_bytes(&[7; 32]);
-        let signed = request(b"{}");
+        let hash = body_hash(b"{}");
+        let other_hash = body_hash(b"{ }");
+        let signed = request(&hash);
         let signature = URL_SAFE_NO_PAD.encode(key.sign(&signed.text()).to_bytes());
         let public = key.verifying_key();
         assert!(signed.verify(&public, &signature));
@@ -122,7 +134,7 @@ mod tests {
                 ..signed
             },
             Signed {
-                body: b"{ }",
+                body_sha256: &other_hash,
                 ..signed
             },
         ];

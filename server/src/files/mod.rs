@@ -18,10 +18,13 @@ use serde::Deserialize;
 pub use blobs::{Blobs, PutError, StoredBlob};
 use headers::ByteRange;
 
+use axum::Extension;
+
 use crate::auth::AuthUser;
-use crate::chats::membership;
+use crate::chats::{Actor, membership};
 use crate::error::{ApiError, Json, Path, Query};
-use crate::rights;
+use crate::federation::inbound::{Peer, SignedBody};
+use crate::federation::remote;
 use crate::state::AppState;
 use crate::storage::{FileRow, NewFile};
 use crate::time::now_millis;
@@ -120,20 +123,83 @@ pub async fn upload(
     request_headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let me = user.causeway_id(&state).to_string();
-    membership(&state, id, &me).await?;
-    if !rights::has(&state.store, user.user.id, Right::SendFiles).await? {
-        return Err(ApiError::forbidden("You may not send files to chats."));
+    let actor = Actor::of(&state, &user);
+    let me = actor.id.to_string();
+    let (chat, _) = membership(&state, id, &me).await?;
+    if !actor.may(&state, Right::SendFiles).await? {
+        return Err(may_not_send(&state, &actor));
     }
-    let name =
-        headers::file_name(query.name.as_deref().unwrap_or("")).map_err(ApiError::invalid_input)?;
+    let upload = receive(&state, query.name.as_deref(), &request_headers, body).await?;
+    let host_file_id = if chat.host.is_some() {
+        // A chat hosted elsewhere: the host decides and keeps the file; this
+        // server remembers it under its own id.
+        let hosted = remote::upload_file(&state, &chat, &actor.id, &upload).await?;
+        Some(hosted.id)
+    } else {
+        None
+    };
+    let row = state
+        .store
+        .insert_file(&NewFile {
+            chat_id: id,
+            sha256: &upload.blob.sha256,
+            name: &upload.name,
+            size: upload.size()?,
+            media_type: &upload.media_type,
+            uploaded_by: &me,
+            at: now_millis(),
+            host_file_id,
+        })
+        .await?;
+    let location = format!("/api/v1/chats/{id}/files/{}", row.id);
+    let mut response = (StatusCode::CREATED, Json(info(&row)?)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// The refusal of an upload without *Send files to chats*.
+fn may_not_send(state: &AppState, actor: &Actor) -> ApiError {
+    if actor.is_remote() {
+        ApiError::forbidden(format!(
+            "{} does not let people of other servers send files to its chats.",
+            state.config.server_name
+        ))
+    } else {
+        ApiError::forbidden("You may not send files to chats.")
+    }
+}
+
+/// An upload received and stored in the blob store, not yet recorded.
+pub struct Upload {
+    pub blob: StoredBlob,
+    pub name: String,
+    pub media_type: String,
+}
+
+impl Upload {
+    pub fn size(&self) -> Result<i64, ApiError> {
+        i64::try_from(self.blob.size).map_err(ApiError::internal)
+    }
+}
+
+/// Checks an upload's name, type and announced size against this server's
+/// file settings (before reading a byte), then streams it into the blob store.
+async fn receive(
+    state: &AppState,
+    name: Option<&str>,
+    request_headers: &HeaderMap,
+    body: Body,
+) -> Result<Upload, ApiError> {
+    let name = headers::file_name(name.unwrap_or("")).map_err(ApiError::invalid_input)?;
     let settings = state.settings.files();
     if let Some(why) = settings.refusal(&name) {
         return Err(unsupported(why));
     }
     let media_type = headers::media_type(request_headers.get(header::CONTENT_TYPE))
         .map_err(ApiError::invalid_input)?;
-    let announced = content_length(&request_headers)?;
+    let announced = content_length(request_headers)?;
     let max = u64::try_from(settings.max_file_bytes).unwrap_or(0);
     if announced > max {
         return Err(too_large(format!(
@@ -142,7 +208,7 @@ pub async fn upload(
             human(announced)
         )));
     }
-    let stored = state
+    let blob = state
         .blobs
         .put(body.into_data_stream(), announced, UPLOAD_IDLE)
         .await
@@ -163,30 +229,88 @@ pub async fn upload(
             ),
             PutError::Io(cause) => ApiError::internal(format!("storing an upload: {cause}")),
         })?;
-    if stored.size != announced {
+    if blob.size != announced {
         return Err(ApiError::bad_request(format!(
             "The upload ended after {} of the {announced} bytes announced.",
-            stored.size
+            blob.size
         )));
+    }
+    Ok(Upload {
+        blob,
+        name,
+        media_type,
+    })
+}
+
+/// The user of the requesting server a peer acts for (`?as=`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerFileQuery {
+    #[serde(rename = "as")]
+    actor: CausewayId,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// A chat hosted here and the user of the peer acting in it.
+async fn peer_actor(
+    state: &AppState,
+    origin: &app::types::ServerName,
+    chat_id: i64,
+    actor: CausewayId,
+) -> Result<Actor, ApiError> {
+    if &actor.server != origin {
+        return Err(ApiError::forbidden(format!(
+            "{origin} may act only for its own users."
+        )));
+    }
+    state
+        .store
+        .chat(chat_id)
+        .await?
+        .filter(|chat| chat.host.is_none())
+        .ok_or_else(|| ApiError::missing("chat"))?;
+    Ok(Actor::remote(actor))
+}
+
+/// `POST /_causeway/v1/chats/{id}/files?name=&as=` — a peer, for one of its
+/// users who is a member of this chat, when Federated Users may send files. The
+/// body is streamed and must hash to what the peer signed.
+pub async fn peer_upload(
+    State(state): State<AppState>,
+    Extension(Peer(origin)): Extension<Peer>,
+    Extension(SignedBody(signed)): Extension<SignedBody>,
+    Path(id): Path<i64>,
+    Query(query): Query<PeerFileQuery>,
+    request_headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let actor = peer_actor(&state, &origin, id, query.actor).await?;
+    let me = actor.id.to_string();
+    membership(&state, id, &me).await?;
+    if !actor.may(&state, Right::SendFiles).await? {
+        return Err(may_not_send(&state, &actor));
+    }
+    let upload = receive(&state, query.name.as_deref(), &request_headers, body).await?;
+    if upload.blob.sha256 != signed {
+        return Err(ApiError::bad_request(
+            "The file's bytes do not match the SHA-256 that was signed.",
+        ));
     }
     let row = state
         .store
         .insert_file(&NewFile {
             chat_id: id,
-            sha256: &stored.sha256,
-            name: &name,
-            size: i64::try_from(stored.size).map_err(ApiError::internal)?,
-            media_type: &media_type,
+            sha256: &upload.blob.sha256,
+            name: &upload.name,
+            size: upload.size()?,
+            media_type: &upload.media_type,
             uploaded_by: &me,
             at: now_millis(),
+            host_file_id: None,
         })
         .await?;
-    let location = format!("/api/v1/chats/{id}/files/{}", row.id);
-    let mut response = (StatusCode::CREATED, Json(info(&row)?)).into_response();
-    if let Ok(location) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(response)
+    Ok((StatusCode::CREATED, Json(info(&row)?)).into_response())
 }
 
 /// Checks that a message may carry file `file_id`: the sender uploaded it to
@@ -232,14 +356,21 @@ pub fn attached_elsewhere() -> ApiError {
 /// does not exist.
 async fn downloadable(
     state: &AppState,
-    user: &AuthUser,
+    actor: &Actor,
     chat_id: i64,
     file_id: i64,
 ) -> Result<FileRow, ApiError> {
-    let me = user.causeway_id(state).to_string();
+    let me = actor.id.to_string();
     let (_, member) = membership(state, chat_id, &me).await?;
-    if !rights::has(&state.store, user.user.id, Right::DownloadFiles).await? {
-        return Err(ApiError::forbidden("You may not download files in chats."));
+    if !actor.may(state, Right::DownloadFiles).await? {
+        return Err(ApiError::forbidden(if actor.is_remote() {
+            format!(
+                "{} does not let people of other servers download files from its chats.",
+                state.config.server_name
+            )
+        } else {
+            "You may not download files in chats.".to_owned()
+        }));
     }
     let missing = || ApiError::missing("file");
     let file = state
@@ -276,7 +407,12 @@ pub async fn download(
     Path((id, file_id)): Path<(i64, i64)>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let file = downloadable(&state, &user, id, file_id).await?;
+    let actor = Actor::of(&state, &user);
+    let file = downloadable(&state, &actor, id, file_id).await?;
+    if let Some(host_file_id) = file.host_file_id {
+        return remote::download_file(&state, id, &actor.id, host_file_id, false, &request_headers)
+            .await;
+    }
     respond(&state, &file, &request_headers, "attachment").await
 }
 
@@ -296,7 +432,22 @@ pub async fn preview(
     Path((id, file_id)): Path<(i64, i64)>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let file = downloadable(&state, &user, id, file_id).await?;
+    let actor = Actor::of(&state, &user);
+    let file = downloadable(&state, &actor, id, file_id).await?;
+    if let Some(host_file_id) = file.host_file_id {
+        return remote::download_file(&state, id, &actor.id, host_file_id, true, &request_headers)
+            .await;
+    }
+    preview_of(&state, &file, &request_headers).await
+}
+
+/// A file as an inline preview, if it is an image of a previewable type whose
+/// content matches.
+async fn preview_of(
+    state: &AppState,
+    file: &FileRow,
+    request_headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let essence = app::types::files::essence(&file.media_type);
     if !FileInfo::PREVIEW_TYPES.contains(&essence.as_str()) {
         return Err(unsupported(format!(
@@ -313,7 +464,35 @@ pub async fn preview(
             "This file is not the {essence} image its type says; download it instead."
         )));
     }
-    respond(&state, &file, &request_headers, "inline").await
+    respond(state, file, request_headers, "inline").await
+}
+
+/// `GET /_causeway/v1/chats/{id}/files/{file_id}?as=` — a peer, for one of its
+/// users who may see the file here, when Federated Users may download files.
+pub async fn peer_download(
+    State(state): State<AppState>,
+    Extension(Peer(origin)): Extension<Peer>,
+    Path((id, file_id)): Path<(i64, i64)>,
+    Query(query): Query<PeerFileQuery>,
+    request_headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let actor = peer_actor(&state, &origin, id, query.actor).await?;
+    let file = downloadable(&state, &actor, id, file_id).await?;
+    respond(&state, &file, &request_headers, "attachment").await
+}
+
+/// `GET /_causeway/v1/chats/{id}/files/{file_id}/preview?as=` — as
+/// [`peer_download`], inline, for previewable images only.
+pub async fn peer_preview(
+    State(state): State<AppState>,
+    Extension(Peer(origin)): Extension<Peer>,
+    Path((id, file_id)): Path<(i64, i64)>,
+    Query(query): Query<PeerFileQuery>,
+    request_headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let actor = peer_actor(&state, &origin, id, query.actor).await?;
+    let file = downloadable(&state, &actor, id, file_id).await?;
+    preview_of(&state, &file, &request_headers).await
 }
 
 /// Does `If-None-Match` name this entity tag (or `*`)?

@@ -19,6 +19,8 @@ pub struct FileRow {
     pub created_at: i64,
     /// The message that carries it, once sent.
     pub message_seq: Option<i64>,
+    /// For a file of a chat hosted elsewhere: its id on the host, which serves it.
+    pub host_file_id: Option<i64>,
 }
 
 pub struct NewFile<'a> {
@@ -29,10 +31,12 @@ pub struct NewFile<'a> {
     pub media_type: &'a str,
     pub uploaded_by: &'a str,
     pub at: i64,
+    /// The file's id on the chat's host, for a chat hosted elsewhere.
+    pub host_file_id: Option<i64>,
 }
 
-const FILE_COLUMNS: &str =
-    "id, chat_id, sha256, name, size, media_type, uploaded_by, created_at, message_seq";
+const FILE_COLUMNS: &str = "id, chat_id, sha256, name, size, media_type, uploaded_by, created_at, \
+     message_seq, host_file_id";
 
 /// Claims a file for the message being posted: `$1` message seq, `$2` file id,
 /// `$3` chat, `$4` sender. Affects no row unless the sender uploaded the file to
@@ -45,8 +49,8 @@ impl Store {
     /// Records an uploaded file. `Missing("chat")` when the chat is gone.
     pub async fn insert_file(&self, file: &NewFile<'_>) -> Result<FileRow> {
         let sql = format!(
-            "insert into files (chat_id, sha256, name, size, media_type, uploaded_by, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7) returning {FILE_COLUMNS}"
+            "insert into files (chat_id, sha256, name, size, media_type, uploaded_by, created_at, \
+             host_file_id) values ($1, $2, $3, $4, $5, $6, $7, $8) returning {FILE_COLUMNS}"
         );
         on_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(file.chat_id)
@@ -56,9 +60,25 @@ impl Store {
             .bind(file.media_type)
             .bind(file.uploaded_by)
             .bind(file.at)
+            .bind(file.host_file_id)
             .fetch_one(pool)
             .await
             .map_err(StorageError::on_foreign_key("chat")))
+    }
+
+    /// The file of a chat hosted elsewhere that the host knows as `host_file_id`.
+    pub async fn file_by_host_id(
+        &self,
+        chat_id: i64,
+        host_file_id: i64,
+    ) -> Result<Option<FileRow>> {
+        let sql =
+            format!("select {FILE_COLUMNS} from files where chat_id = $1 and host_file_id = $2");
+        Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(chat_id)
+            .bind(host_file_id)
+            .fetch_optional(pool)
+            .await)?)
     }
 
     /// A file of a chat by its id.

@@ -180,7 +180,16 @@ impl Store {
                             .fetch_optional(&mut *tx)
                             .await?;
                             match known {
-                                Some(id) => Some(id),
+                                // Uploaded from here, or seen before: now it is
+                                // this message's.
+                                Some(id) => {
+                                    sqlx::query("update files set message_seq = $1 where id = $2")
+                                        .bind(message.seq)
+                                        .bind(id)
+                                        .execute(&mut *tx)
+                                        .await?;
+                                    Some(id)
+                                }
                                 None => Some(
                                     sqlx::query_scalar(
                                         "insert into files (chat_id, sha256, name, size, media_type, \

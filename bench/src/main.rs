@@ -12,9 +12,12 @@
 //! WebSocket); persisted messages per second with 8 senders into one chat,
 //! waiting for each acknowledgement and with 32 sends in flight each; fan-out
 //! of one message to 1,000 connected members; server memory per idle
-//! WebSocket; and, to read the rest by, the disk's fsync latency.
+//! WebSocket; (e) between two servers, send→receive latency and the delivery
+//! of a backlog queued while the receiving server was down; and, to read the
+//! rest by, the disk's fsync latency.
 
 mod api;
+mod federation;
 mod server;
 
 use std::path::PathBuf;
@@ -38,7 +41,8 @@ causeway-bench [OPTIONS]
   --members N          fan-out chat size, all connected (default 1000)
   --fanout N           fan-out messages measured (default 20)
   --idle N             idle WebSockets for the memory figure (default 10000)
-  --only PHASES        run only these of a, b, c, d (e.g. --only ab)";
+  --backlog N          messages queued while the guest server is down (default 10000)
+  --only PHASES        run only these of a, b, c, d, e (e.g. --only ab)";
 
 struct Options {
     binary: PathBuf,
@@ -48,6 +52,7 @@ struct Options {
     members: usize,
     fanout_messages: usize,
     idle: usize,
+    backlog: usize,
     phases: String,
 }
 
@@ -60,7 +65,8 @@ fn options() -> anyhow::Result<Options> {
         members: 1000,
         fanout_messages: 20,
         idle: 10_000,
-        phases: "abcd".to_owned(),
+        backlog: 10_000,
+        phases: "abcde".to_owned(),
     };
     let mut args = std::env::args().skip(1).peekable();
     while let Some(arg) = args.next() {
@@ -75,6 +81,7 @@ fn options() -> anyhow::Result<Options> {
             "--members" => options.members = value()?.parse()?,
             "--fanout" => options.fanout_messages = value()?.parse()?,
             "--idle" => options.idle = value()?.parse()?,
+            "--backlog" => options.backlog = value()?.parse()?,
             "--only" => options.phases = value()?,
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -244,6 +251,10 @@ async fn run(options: Options, files: u64) -> anyhow::Result<()> {
     server.stop()?;
     if run('d') {
         idle_memory(&options, options.idle, &mut report).await?;
+    }
+    if run('e') {
+        let samples = options.latency_samples.min(1000);
+        federation::run(&options.binary, samples, options.backlog, &mut report).await?;
     }
 
     println!("\nBackend: {backend}");

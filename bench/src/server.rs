@@ -21,63 +21,134 @@ pub struct Server {
     pub data: tempfile::TempDir,
 }
 
+/// What a started `causeway serve` printed.
+struct Banner {
+    addr: String,
+    server_name: String,
+    admin_password: Option<String>,
+}
+
+/// Starts `causeway serve` on `data`, listening on `listen`, and reads its banner.
+fn spawn(
+    binary: &Path,
+    data: &Path,
+    listen: &str,
+    name: Option<&str>,
+    database: Option<&str>,
+) -> anyhow::Result<(Child, Banner)> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data.join("server.log"))?;
+    let mut command = Command::new(binary);
+    command
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CAUSEWAY_DATA_DIR", data)
+        .env("CAUSEWAY_LISTEN", listen)
+        .env("RUST_LOG", "warn")
+        .current_dir(data)
+        .stdout(Stdio::piped())
+        .stderr(log);
+    if let Some(name) = name {
+        command.env("CAUSEWAY_SERVER_NAME", name);
+    }
+    if let Some(url) = database {
+        command.env("CAUSEWAY_DATABASE__URL", url);
+    }
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("starting {}", binary.display()))?;
+    let stdout = child.stdout.take().context("the server's stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let (mut addr, mut server_name, mut admin_password) = (None, None, None);
+    for line in lines.by_ref() {
+        let line = line?;
+        if let Some((name, listening)) = line.split_once("  ·  Listening on http://") {
+            addr = Some(listening.trim().to_owned());
+            server_name = name.strip_prefix("Server name: ").map(str::to_owned);
+        }
+        if let Some(password) = line.trim().strip_prefix("Password: ") {
+            admin_password = Some(password.to_owned());
+        }
+        if line.starts_with("Press Ctrl+C") {
+            break;
+        }
+    }
+    // Keep reading, so that nothing the server prints meets a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    let (Some(addr), Some(server_name)) = (addr, server_name) else {
+        let log = std::fs::read_to_string(data.join("server.log")).unwrap_or_default();
+        bail!("the server did not print its banner:\n{log}");
+    };
+    Ok((
+        child,
+        Banner {
+            addr,
+            server_name,
+            admin_password,
+        },
+    ))
+}
+
 impl Server {
     pub fn start(binary: &Path, postgres: Option<&str>) -> anyhow::Result<Self> {
+        Self::start_named(binary, postgres, None)
+    }
+
+    /// A server with its own name (`corp`, `guest`), for federation.
+    pub fn start_named(
+        binary: &Path,
+        postgres: Option<&str>,
+        name: Option<&str>,
+    ) -> anyhow::Result<Self> {
         let data = tempfile::Builder::new()
             .prefix("causeway-bench-")
             .tempdir()?;
         let postgres = postgres.map(PgDatabase::create).transpose()?;
-        let log = std::fs::File::create(data.path().join("server.log"))?;
-        let mut command = Command::new(binary);
-        command
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("CAUSEWAY_DATA_DIR", data.path())
-            .env("CAUSEWAY_LISTEN", "127.0.0.1:0")
-            .env("RUST_LOG", "warn")
-            .current_dir(data.path())
-            .stdout(Stdio::piped())
-            .stderr(log);
-        if let Some(db) = &postgres {
-            command.env("CAUSEWAY_DATABASE__URL", &db.url);
-        }
-        let mut child = command
-            .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
-        let stdout = child.stdout.take().context("the server's stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let (mut addr, mut server_name, mut admin_password) = (None, None, None);
-        for line in lines.by_ref() {
-            let line = line?;
-            if let Some((name, listening)) = line.split_once("  ·  Listening on http://") {
-                addr = Some(listening.trim().to_owned());
-                server_name = name.strip_prefix("Server name: ").map(str::to_owned);
-            }
-            if let Some(password) = line.trim().strip_prefix("Password: ") {
-                admin_password = Some(password.to_owned());
-            }
-            if line.starts_with("Press Ctrl+C") {
-                break;
-            }
-        }
-        // Keep reading, so that nothing the server prints meets a closed pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        let (Some(addr), Some(server_name), Some(admin_password)) =
-            (addr, server_name, admin_password)
-        else {
-            let log = std::fs::read_to_string(data.path().join("server.log")).unwrap_or_default();
-            bail!("the server did not print its banner:\n{log}");
-        };
+        let database = postgres.as_ref().map(|db| db.url.clone());
+        let (child, banner) = spawn(
+            binary,
+            data.path(),
+            "127.0.0.1:0",
+            name,
+            database.as_deref(),
+        )?;
+        let admin_password = banner
+            .admin_password
+            .context("a first start prints the administrator's password")?;
         Ok(Self {
             child,
-            base: format!("http://{addr}"),
-            addr,
-            server_name,
+            base: format!("http://{}", banner.addr),
+            addr: banner.addr,
+            server_name: banner.server_name,
             admin_password,
             postgres,
             data,
         })
+    }
+
+    /// Stops the server (SIGTERM) and waits until it has exited.
+    pub fn halt(&mut self) -> anyhow::Result<()> {
+        // SAFETY: kill(2) with a child's pid and a valid signal number.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        self.child.wait()?;
+        Ok(())
+    }
+
+    /// Starts the halted server again: same data, same address, same name.
+    pub fn resume(&mut self, binary: &Path) -> anyhow::Result<()> {
+        let database = self.postgres.as_ref().map(|db| db.url.clone());
+        let (child, _) = spawn(
+            binary,
+            self.data.path(),
+            &self.addr,
+            Some(&self.server_name),
+            database.as_deref(),
+        )?;
+        self.child = child;
+        Ok(())
     }
 
     pub fn pid(&self) -> u32 {

@@ -142,11 +142,9 @@ fn ContactRow(contact: Contact) -> impl IntoView {
         <li class="person">
             <span class="avatar-with-presence">
                 <Avatar name=contact.display_name.clone() url=contact.avatar_url.clone() />
-                {contact.is_local.then(|| view! {
-                    <span class="presence" class:online=contact.online title=presence>
-                        <span class="visually-hidden">{presence}</span>
-                    </span>
-                })}
+                <span class="presence" class:online=contact.online title=presence>
+                    <span class="visually-hidden">{presence}</span>
+                </span>
             </span>
             <span class="person-main">
                 <span class="person-name">
@@ -156,7 +154,7 @@ fn ContactRow(contact: Contact) -> impl IntoView {
                 <span class="person-id">{contact.causeway_id.to_string()}</span>
             </span>
             <span class="person-source muted">{sources}</span>
-            {contact.is_local.then(|| message_button(contact.causeway_id.clone(), contact.display_name.clone()))}
+            {message_button(contact.causeway_id.clone(), contact.display_name.clone())}
         </li>
     }
 }

@@ -87,6 +87,12 @@ impl PeerError {
                 message,
                 server,
             } => match (StatusCode::from_u16(*status), code) {
+                // The peer does not federate with this server (any more).
+                (_, Some(ErrorCode::ServerNotAllowed)) => ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::ServerNotAllowed,
+                    format!("{server} does not accept traffic from this server at the moment."),
+                ),
                 (Ok(status), Some(code)) if status.is_client_error() => {
                     ApiError::new(status, *code, message.clone())
                 }
@@ -454,12 +460,35 @@ async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<V
     Ok(body)
 }
 
+/// Tells the other servers this one knows that it has started, so that what
+/// they hold for it comes without waiting out their backoff.
+async fn greet_peers(state: &AppState) {
+    let settings = state.settings.federation();
+    let mut peers: Vec<ServerName> = settings
+        .whitelist
+        .iter()
+        .map(|entry| entry.server_name.clone())
+        .collect();
+    match state.store.peers().await {
+        Ok(rows) => peers.extend(
+            rows.iter()
+                .filter_map(|row| ServerName::parse(&row.server_name).ok()),
+        ),
+        Err(error) => tracing::warn!(%error, "the peers could not be read at start"),
+    }
+    peers.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    peers.dedup();
+    peers.retain(|peer| allowed(&settings, &state.config.server_name, peer).is_ok());
+    remote::send_ephemeral(state, peers, protocol::Ephemeral::Hello);
+}
+
 /// Federation's background work: resuming the outbox, re-reading the keys
 /// (another process may have rotated them) and forgetting old transaction ids.
 pub fn spawn_background(state: &AppState) {
     let state = state.clone();
     tokio::spawn(async move {
         outbox::resume(&state).await;
+        greet_peers(&state).await;
         let mut ticks = tokio::time::interval(Duration::from_secs(60));
         loop {
             tokio::select! {

@@ -64,6 +64,20 @@ impl Outbox {
         tokio::spawn(run(state.clone(), destination.clone(), worker, tasks));
     }
 
+    /// Makes the worker of `destination` try again at once (it said it is back).
+    pub fn retry(&self, state: &AppState, destination: &ServerName) {
+        let running = self
+            .workers
+            .lock()
+            .expect("outbox lock")
+            .get(destination)
+            .cloned();
+        match running {
+            Some(worker) => worker.retry.notify_one(),
+            None => self.wake(state, destination),
+        }
+    }
+
     /// Makes every worker try again at once (after the federation settings
     /// changed: a server allowed again need not wait out its backoff).
     pub fn wake_all(&self) {

@@ -141,6 +141,9 @@ pub enum Ephemeral {
         member: CausewayId,
         online: bool,
     },
+    /// The sender has just started: whatever waits for it may be sent now
+    /// rather than at the end of a backoff.
+    Hello,
 }
 
 /// `POST /_causeway/v1/ephemeral`.

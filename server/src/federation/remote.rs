@@ -296,6 +296,15 @@ pub async fn open_direct_here(
         )));
     }
     chats::chat_partner(&state, &request.with).await?;
+    // Learn the name of the person asking, if this server does not know it yet.
+    if state
+        .store
+        .remote_profile(&request.actor.to_string())
+        .await?
+        .is_none()
+    {
+        remote_user(&state, &request.actor).await?;
+    }
     let key = direct_key(&request.actor.to_string(), &request.with.to_string());
     let chat = match state.store.direct_chat(&key).await? {
         Some(chat) => chat,
@@ -645,6 +654,7 @@ pub async fn ephemeral(
                 let Some(chat) = chat else { continue };
                 chats::relay_typing(&state, &chat, &member, Some(&origin)).await?;
             }
+            Ephemeral::Hello => state.federation.outbox.retry(&state, &origin),
             Ephemeral::Presence { member, online } => {
                 if member.server != origin {
                     continue;

@@ -306,20 +306,19 @@ fn NewGroupChat(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoV
     }
 }
 
-/// Checkboxes for people of this server from the address book.
+/// Checkboxes for people from the address book (of this server and of others).
 #[component]
 pub(crate) fn PeoplePicker(
     people: Vec<Contact>,
     chosen: RwSignal<Vec<CausewayId>>,
 ) -> impl IntoView {
-    let local: Vec<Contact> = people.into_iter().filter(|c| c.is_local).collect();
-    if local.is_empty() {
+    if people.is_empty() {
         return view! {
             <p class="muted">"Your address book has no one to add yet."</p>
         }
         .into_any();
     }
-    local
+    people
         .into_iter()
         .map(|person| {
             let id = person.causeway_id.clone();

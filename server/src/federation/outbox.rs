@@ -35,6 +35,9 @@ const MAX_EVENTS: usize = 1000;
 /// messages within a minute, and a dead peer costs one request a minute.
 const FIRST_BACKOFF_MS: u64 = 1000;
 const MAX_BACKOFF_MS: u64 = 60_000;
+/// How often a peer's row is rewritten while deliveries keep working (the
+/// Federation page's "last delivery" is at most this old).
+const SUCCESS_NOTE_EVERY: Duration = Duration::from_secs(5);
 
 /// The workers, one per destination, each woken when its destination has news.
 #[derive(Default)]
@@ -139,10 +142,24 @@ fn backoff(failures: u32) -> Duration {
 
 async fn run(state: AppState, destination: ServerName, worker: Worker, tasks: CancellationToken) {
     let mut failures: u32 = 0;
+    // When success was last written down: while deliveries keep working, the
+    // peer's row is rewritten at most every few seconds, not per batch.
+    let mut success_noted: Option<std::time::Instant> = None;
     loop {
         let outcome = deliver_once(&state, &destination).await;
         let wait = match outcome {
             Ok(true) => {
+                let stale = success_noted.is_none_or(|at| at.elapsed() > SUCCESS_NOTE_EVERY);
+                if failures > 0 || stale {
+                    match state
+                        .store
+                        .note_peer_attempt(destination.as_str(), now_millis(), Ok(()))
+                        .await
+                    {
+                        Ok(()) => success_noted = Some(std::time::Instant::now()),
+                        Err(error) => tracing::warn!(%error, "the peer's state was not recorded"),
+                    }
+                }
                 failures = 0;
                 continue;
             }
@@ -152,6 +169,7 @@ async fn run(state: AppState, destination: ServerName, worker: Worker, tasks: Ca
             }
             Err(reason) => {
                 failures = failures.saturating_add(1);
+                success_noted = None;
                 tracing::info!(%destination, %reason, failures, "delivery failed; retrying later");
                 if let Err(error) = state
                     .store
@@ -236,11 +254,6 @@ async fn deliver_once(state: &AppState, destination: &ServerName) -> Result<bool
             .await
             .map_err(|e| format!("moving the outbox cursor: {e}"))?;
     }
-    state
-        .store
-        .note_peer_attempt(destination.as_str(), now_millis(), Ok(()))
-        .await
-        .map_err(|e| format!("recording the peer's state: {e}"))?;
     Ok(true)
 }
 

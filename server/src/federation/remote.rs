@@ -173,12 +173,15 @@ async fn remember(
     display_name: &str,
     user: Option<&RemoteUser>,
 ) -> Result<(), ApiError> {
-    let fields = match user {
-        Some(user) => serde_json::to_string(&user.profile.fields).map_err(ApiError::internal)?,
-        None => match state.store.remote_profile(&id.to_string()).await? {
-            Some(known) => known.fields,
-            None => "{}".to_owned(),
-        },
+    let known = state.store.remote_profile(&id.to_string()).await?;
+    let fields = match (user, known) {
+        (Some(user), _) => {
+            serde_json::to_string(&user.profile.fields).map_err(ApiError::internal)?
+        }
+        // Nothing new: no write (a chat's every update names its members).
+        (None, Some(known)) if known.display_name == display_name => return Ok(()),
+        (None, Some(known)) => known.fields,
+        (None, None) => "{}".to_owned(),
     };
     state
         .store

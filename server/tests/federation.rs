@@ -5,8 +5,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use app::types::{ChatDetail, ChatSummary, Message, ServerName};
-use common::{Client, TestServer, error_of};
+use app::types::{CausewayId, ChatDetail, ChatSummary, Message, Push, ServerName};
+use common::{Client, PgDatabase, TestServer, error_of};
 use serde_json::{Value, json};
 use server::federation::signing::{self, Signed};
 use server::time::now_millis;
@@ -14,8 +14,14 @@ use server::time::now_millis;
 const PASSWORD: &str = "correct horse battery";
 
 async fn named(name: &str) -> TestServer {
+    named_on(name, None).await
+}
+
+/// A server called `name`, on SQLite or on the PostgreSQL database `database`.
+async fn named_on(name: &str, database: Option<String>) -> TestServer {
     TestServer::start_with(|config| {
         config.server_name = ServerName::parse(name).unwrap();
+        config.database.url = database;
     })
     .await
 }
@@ -63,8 +69,13 @@ struct Pair {
 
 /// `corp` with Wolf and `guest` with Moore, each allowing the other.
 async fn pair() -> Pair {
-    let corp = named("corp").await;
-    let guest = named("guest").await;
+    pair_on(None, None).await
+}
+
+/// As [`pair`], each server on SQLite or on the PostgreSQL database given.
+async fn pair_on(corp_db: Option<String>, guest_db: Option<String>) -> Pair {
+    let corp = named_on("corp", corp_db).await;
+    let guest = named_on("guest", guest_db).await;
     let corp_admin = corp.admin().await;
     let guest_admin = guest.admin().await;
     allow(&corp_admin, &[(&guest, None)]).await;
@@ -951,6 +962,208 @@ async fn files_cross_servers_with_rights_checked_on_both_sides() {
         .await;
     assert_eq!(got.status(), 200);
     assert_eq!(got.bytes().await.unwrap().as_ref(), b"my notes");
+    corp.stop().await;
+    guest.stop().await;
+}
+
+#[tokio::test]
+async fn chats_and_files_cross_servers_on_postgres() {
+    let (Some(corp_db), Some(guest_db)) = (PgDatabase::create().await, PgDatabase::create().await)
+    else {
+        return;
+    };
+    let Pair {
+        corp,
+        guest,
+        corp_admin,
+        guest_admin,
+        wolf,
+        moore,
+    } = pair_on(Some(corp_db.url.clone()), Some(guest_db.url.clone())).await;
+    set_rights(&corp_admin, "Users without a group", &["send_files"]).await;
+    set_rights(&guest_admin, "Users without a group", &["download_files"]).await;
+    set_rights(&corp_admin, "Federated Users", &["download_files"]).await;
+
+    // Moore opens the chat from his side; corp hosts it.
+    let moore_chat: ChatDetail = expect(
+        moore
+            .post_json("/api/v1/chats/direct", &json!({ "with": "wolf@corp" }))
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(moore_chat.title, "Wolf");
+    expect::<Message>(
+        say(&moore, moore_chat.id, "m1", "Hello from guest").await,
+        201,
+    )
+    .await;
+    let wolf_chat = chat_with_last(&wolf, "Hello from guest").await;
+    assert_eq!(wolf_chat.title, "Albert Moore");
+    let bytes = b"a file kept on corp's PostgreSQL-described blob store".to_vec();
+    let file: Value = expect(upload(&wolf, wolf_chat.id, "note.txt", &bytes).await, 201).await;
+    let sent = wolf
+        .post_json(
+            &format!("/api/v1/chats/{}/messages", wolf_chat.id),
+            &json!({ "client_id": "w1", "body": "here", "file": file["id"] }),
+        )
+        .await;
+    assert_eq!(sent.status(), 201);
+    let arrived = chat_with_last(&moore, "here").await;
+    let listed = arrived
+        .last_message
+        .unwrap()
+        .file
+        .expect("the file on guest");
+    let got = moore
+        .get(&format!("/api/v1/chats/{}/files/{}", arrived.id, listed.id))
+        .await;
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    // Each message once, in order, on both sides.
+    let here: Vec<String> = history(&moore, arrived.id)
+        .await
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    let there: Vec<String> = history(&wolf, wolf_chat.id)
+        .await
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(here, ["Hello from guest", "here"]);
+    assert_eq!(here, there);
+    corp.stop().await;
+    guest.stop().await;
+    corp_db.drop_now().await;
+    guest_db.drop_now().await;
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A WebSocket of `login` on `server` (a session of its own), once it is live.
+async fn socket(server: &TestServer, login: &str) -> Socket {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let response = server.client().login(login, PASSWORD, false).await;
+    assert_eq!(response.status(), 200);
+    let cookie = format!("causeway_session={}", common::session_id(&response));
+    let mut request = format!("ws://{}/api/v1/events", server.addr)
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(
+        push_matching(&mut socket, |p| matches!(p, Push::Ready)).await,
+        Push::Ready
+    );
+    socket
+}
+
+/// The first push that `wanted` accepts, skipping others, within ten seconds.
+async fn push_matching(socket: &mut Socket, wanted: impl Fn(&Push) -> bool) -> Push {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message as Ws;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let frame = tokio::time::timeout(left, socket.next())
+            .await
+            .expect("the push within ten seconds")
+            .expect("the socket is open")
+            .expect("a frame");
+        if let Ws::Text(text) = frame {
+            let push: Push = serde_json::from_str(&text).expect("a Push");
+            if wanted(&push) {
+                return push;
+            }
+        }
+    }
+}
+
+async fn typing(socket: &mut Socket, chat_id: i64) {
+    use futures_util::SinkExt;
+    let frame = json!({ "type": "typing", "chat_id": chat_id }).to_string();
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::Text(frame.into()))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn typing_and_presence_cross_servers() {
+    let Pair {
+        corp,
+        guest,
+        wolf,
+        moore,
+        ..
+    } = pair().await;
+    let chat: ChatDetail = expect(
+        wolf.post_json("/api/v1/chats/direct", &json!({ "with": "moore@guest" }))
+            .await,
+        201,
+    )
+    .await;
+    expect::<Message>(say(&wolf, chat.id, "w1", "hi").await, 201).await;
+    let moore_chat = chat_with_last(&moore, "hi").await;
+    let wolf_id: CausewayId = "wolf@corp".parse().unwrap();
+    let moore_id: CausewayId = "moore@guest".parse().unwrap();
+
+    // Moore is online on guest; Wolf comes online on corp and both are told.
+    let mut moore_socket = socket(&guest, "moore").await;
+    let mut wolf_socket = socket(&corp, "wolf").await;
+    let online = Push::Presence {
+        member: wolf_id.clone(),
+        online: true,
+    };
+    assert_eq!(
+        push_matching(&mut moore_socket, |p| p == &online).await,
+        online
+    );
+    let detail: ChatDetail = moore
+        .get_ok(&format!("/api/v1/chats/{}", moore_chat.id))
+        .await;
+    assert!(
+        detail
+            .members
+            .iter()
+            .any(|m| m.causeway_id == wolf_id && m.online)
+    );
+    let detail: ChatDetail = wolf.get_ok(&format!("/api/v1/chats/{}", chat.id)).await;
+    assert!(
+        detail
+            .members
+            .iter()
+            .any(|m| m.causeway_id == moore_id && m.online)
+    );
+
+    // Typing crosses both ways, each side with its own chat id.
+    typing(&mut wolf_socket, chat.id).await;
+    let seen = Push::Typing {
+        chat_id: moore_chat.id,
+        member: wolf_id.clone(),
+    };
+    assert_eq!(push_matching(&mut moore_socket, |p| p == &seen).await, seen);
+    typing(&mut moore_socket, moore_chat.id).await;
+    let seen = Push::Typing {
+        chat_id: chat.id,
+        member: moore_id.clone(),
+    };
+    assert_eq!(push_matching(&mut wolf_socket, |p| p == &seen).await, seen);
+
+    // Wolf leaves: Moore is told he is offline.
+    drop(wolf_socket);
+    let offline = Push::Presence {
+        member: wolf_id,
+        online: false,
+    };
+    assert_eq!(
+        push_matching(&mut moore_socket, |p| p == &offline).await,
+        offline
+    );
     corp.stop().await;
     guest.stop().await;
 }

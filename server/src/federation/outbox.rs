@@ -20,7 +20,7 @@ use axum::http::Method;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::protocol::{ChatUpdate, MemberState, PREFIX, Transaction};
+use super::protocol::{ChatUpdate, PREFIX, Transaction};
 use crate::chats;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -306,18 +306,7 @@ async fn build(
     if events.is_empty() && !never_sent && !reads_changed {
         return Ok((None, delivered));
     }
-    let mut members = Vec::with_capacity(rows.len());
-    for row in rows {
-        let id: CausewayId = row.member.parse().map_err(ApiError::internal)?;
-        members.push(MemberState {
-            display_name: chats::display_name(state, &id).await?,
-            causeway_id: id,
-            role: app::types::ChatRole::parse(&row.role)
-                .ok_or_else(|| ApiError::internal("stored chat role"))?,
-            joined_seq: row.joined_seq,
-            read_seq: row.read_seq,
-        });
-    }
+    let members = super::remote::member_states(state, chat.id).await?;
     Ok((
         Some(ChatUpdate {
             chat_id: chat.id,

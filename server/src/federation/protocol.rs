@@ -48,6 +48,9 @@ pub struct MemberState {
     pub role: ChatRole,
     pub joined_seq: i64,
     pub read_seq: i64,
+    /// For users of the host: online there when this was sent.
+    #[serde(default)]
+    pub online: bool,
 }
 
 /// A chat as its host tells a server with members in it: what it is, who is in

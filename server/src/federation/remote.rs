@@ -320,15 +320,20 @@ pub async fn open_direct_here(
     Ok(Json(describe(&state, &chat).await?))
 }
 
-/// A chat hosted here as an update without events (the events follow through
-/// the outbox).
-async fn describe(state: &AppState, chat: &ChatRow) -> Result<ChatUpdate, ApiError> {
-    let rows = state.store.chat_members(chat.id).await?;
+/// The members of chat `chat_id` hosted here, as member servers are told them
+/// (with the presence of this server's users).
+pub(crate) async fn member_states(
+    state: &AppState,
+    chat_id: i64,
+) -> Result<Vec<super::protocol::MemberState>, ApiError> {
+    let rows = state.store.chat_members(chat_id).await?;
+    let own = &state.config.server_name;
     let mut members = Vec::with_capacity(rows.len());
     for row in rows {
         let id: CausewayId = row.member.parse().map_err(ApiError::internal)?;
         members.push(super::protocol::MemberState {
             display_name: chats::display_name(state, &id).await?,
+            online: &id.server == own && state.hub.is_online(&row.member),
             causeway_id: id,
             role: app::types::ChatRole::parse(&row.role)
                 .ok_or_else(|| ApiError::internal("stored chat role"))?,
@@ -336,13 +341,19 @@ async fn describe(state: &AppState, chat: &ChatRow) -> Result<ChatUpdate, ApiErr
             read_seq: row.read_seq,
         });
     }
+    Ok(members)
+}
+
+/// A chat hosted here as an update without events (the events follow through
+/// the outbox).
+async fn describe(state: &AppState, chat: &ChatRow) -> Result<ChatUpdate, ApiError> {
     Ok(ChatUpdate {
         chat_id: chat.id,
         kind: ChatKind::parse(&chat.kind).ok_or_else(|| ApiError::internal("stored chat kind"))?,
         title: chat.title.clone(),
         created_by: chat.created_by.parse().map_err(ApiError::internal)?,
         created_at: chat.created_at,
-        members,
+        members: member_states(state, chat.id).await?,
         events: Vec::new(),
         last_seq: 0,
     })
@@ -536,6 +547,40 @@ async fn apply(
         .iter()
         .filter(|m| !local_now.contains(m))
         .collect();
+    // Presence of the host's people, as the host saw it.
+    for member in update
+        .members
+        .iter()
+        .filter(|m| &m.causeway_id.server == host)
+    {
+        let id = member.causeway_id.to_string();
+        if state.federation.is_remote_online(&id) != member.online {
+            state
+                .federation
+                .note_presence(&member.causeway_id, member.online);
+            state.hub.publish(
+                local_now.iter().map(String::as_str),
+                &Push::Presence {
+                    member: member.causeway_id.clone(),
+                    online: member.online,
+                },
+            );
+        }
+    }
+    // A new copy: tell the host who of this server's people in it are online.
+    if applied.members_before.is_empty() {
+        for member in &local_now {
+            if state.hub.is_online(member)
+                && let Ok(id) = member.parse::<CausewayId>()
+            {
+                let item = Ephemeral::Presence {
+                    member: id,
+                    online: true,
+                };
+                send_ephemeral(state, vec![host.clone()], item);
+            }
+        }
+    }
     let by_seq: HashMap<i64, &ChatEvent> = update.events.iter().map(|e| (e.seq, e)).collect();
     for seq in &applied.new_events {
         if let Some(event) = by_seq.get(seq) {

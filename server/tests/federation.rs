@@ -145,6 +145,30 @@ async fn chat_with_last(client: &Client, body: &str) -> ChatSummary {
     .await
 }
 
+/// Wolf opens the direct chat with moore@guest (hosted by corp).
+async fn direct(wolf: &Client) -> ChatDetail {
+    expect(
+        wolf.post_json("/api/v1/chats/direct", &json!({ "with": "moore@guest" }))
+            .await,
+        201,
+    )
+    .await
+}
+
+/// Corp's view of guest on its Federation page, once `ready` accepts it.
+async fn guest_status(admin: &Client, what: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    eventually(10, what, || async {
+        let status: Value = admin.get_ok("/api/v1/admin/federation/status").await;
+        let peer = status["peers"]
+            .as_array()?
+            .iter()
+            .find(|p| p["server_name"] == "guest")?
+            .clone();
+        ready(&peer).then_some(peer)
+    })
+    .await
+}
+
 async fn history(client: &Client, chat: i64) -> Vec<Message> {
     client
         .get_ok(&format!("/api/v1/chats/{chat}/messages?limit=200"))
@@ -469,12 +493,7 @@ async fn a_direct_chat_crosses_servers_both_ways() {
         moore,
         ..
     } = pair().await;
-    let chat: ChatDetail = expect(
-        wolf.post_json("/api/v1/chats/direct", &json!({ "with": "moore@guest" }))
-            .await,
-        201,
-    )
-    .await;
+    let chat = direct(&wolf).await;
     assert_eq!(
         chat.title, "Albert Moore",
         "the guest's name, as guest told it"
@@ -660,12 +679,7 @@ async fn a_thousand_messages_sent_during_an_outage_arrive_once_in_order() {
         moore,
         ..
     } = pair().await;
-    let chat: ChatDetail = expect(
-        wolf.post_json("/api/v1/chats/direct", &json!({ "with": "moore@guest" }))
-            .await,
-        201,
-    )
-    .await;
+    let chat = direct(&wolf).await;
     expect::<Message>(
         say(&wolf, chat.id, "before", "before the outage").await,
         201,
@@ -683,14 +697,8 @@ async fn a_thousand_messages_sent_during_an_outage_arrive_once_in_order() {
         .await;
     }
     // Corp's Federation page tells: guest unreachable, the queue full.
-    let status: Value = eventually(10, "a failed delivery", || async {
-        let status: Value = corp_admin.get_ok("/api/v1/admin/federation/status").await;
-        let peer = status["peers"]
-            .as_array()?
-            .iter()
-            .find(|p| p["server_name"] == "guest")?
-            .clone();
-        peer["last_error"].is_string().then_some(peer)
+    let status = guest_status(&corp_admin, "a failed delivery", |p| {
+        p["last_error"].is_string()
     })
     .await;
     assert_eq!(status["reachable"], false, "{status}");
@@ -725,16 +733,7 @@ async fn a_thousand_messages_sent_during_an_outage_arrive_once_in_order() {
         assert_eq!(message.body, format!("message {i}"), "in order");
     }
     assert!(messages.windows(2).all(|w| w[0].seq < w[1].seq));
-    let status: Value = eventually(10, "the queue to drain", || async {
-        let status: Value = corp_admin.get_ok("/api/v1/admin/federation/status").await;
-        let peer = status["peers"]
-            .as_array()?
-            .iter()
-            .find(|p| p["server_name"] == "guest")?
-            .clone();
-        (peer["queue"] == 0).then_some(peer)
-    })
-    .await;
+    let status = guest_status(&corp_admin, "the queue to drain", |p| p["queue"] == 0).await;
     assert_eq!(status["reachable"], true, "{status}");
     corp.stop().await;
     guest.stop().await;
@@ -750,12 +749,7 @@ async fn removing_a_server_from_the_white_list_stops_traffic_at_once_and_loses_n
         moore,
         ..
     } = pair().await;
-    let chat: ChatDetail = expect(
-        wolf.post_json("/api/v1/chats/direct", &json!({ "with": "moore@guest" }))
-            .await,
-        201,
-    )
-    .await;
+    let chat = direct(&wolf).await;
     expect::<Message>(say(&wolf, chat.id, "w1", "first").await, 201).await;
     let moore_chat = chat_with_last(&moore, "first").await;
 
@@ -861,12 +855,7 @@ async fn files_cross_servers_with_rights_checked_on_both_sides() {
     )
     .await;
     set_rights(&corp_admin, "Federated Users", &["download_files"]).await;
-    let chat: ChatDetail = expect(
-        wolf.post_json("/api/v1/chats/direct", &json!({ "with": "moore@guest" }))
-            .await,
-        201,
-    )
-    .await;
+    let chat = direct(&wolf).await;
 
     // Wolf sends a file on corp.
     let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
@@ -1101,12 +1090,7 @@ async fn typing_and_presence_cross_servers() {
         moore,
         ..
     } = pair().await;
-    let chat: ChatDetail = expect(
-        wolf.post_json("/api/v1/chats/direct", &json!({ "with": "moore@guest" }))
-            .await,
-        201,
-    )
-    .await;
+    let chat = direct(&wolf).await;
     expect::<Message>(say(&wolf, chat.id, "w1", "hi").await, 201).await;
     let moore_chat = chat_with_last(&moore, "hi").await;
     let wolf_id: CausewayId = "wolf@corp".parse().unwrap();

@@ -138,19 +138,7 @@ pub async fn upload(
     } else {
         None
     };
-    let row = state
-        .store
-        .insert_file(&NewFile {
-            chat_id: id,
-            sha256: &upload.blob.sha256,
-            name: &upload.name,
-            size: upload.size()?,
-            media_type: &upload.media_type,
-            uploaded_by: &me,
-            at: now_millis(),
-            host_file_id,
-        })
-        .await?;
+    let row = upload.record(&state, id, &me, host_file_id).await?;
     let location = format!("/api/v1/chats/{id}/files/{}", row.id);
     let mut response = (StatusCode::CREATED, Json(info(&row)?)).into_response();
     if let Ok(location) = HeaderValue::from_str(&location) {
@@ -179,8 +167,27 @@ pub struct Upload {
 }
 
 impl Upload {
-    pub fn size(&self) -> Result<i64, ApiError> {
-        i64::try_from(self.blob.size).map_err(ApiError::internal)
+    /// Records the upload as a file of chat `chat_id` sent by `uploaded_by`.
+    async fn record(
+        &self,
+        state: &AppState,
+        chat_id: i64,
+        uploaded_by: &str,
+        host_file_id: Option<i64>,
+    ) -> Result<FileRow, ApiError> {
+        Ok(state
+            .store
+            .insert_file(&NewFile {
+                chat_id,
+                sha256: &self.blob.sha256,
+                name: &self.name,
+                size: i64::try_from(self.blob.size).map_err(ApiError::internal)?,
+                media_type: &self.media_type,
+                uploaded_by,
+                at: now_millis(),
+                host_file_id,
+            })
+            .await?)
     }
 }
 
@@ -297,19 +304,7 @@ pub async fn peer_upload(
             "The file's bytes do not match the SHA-256 that was signed.",
         ));
     }
-    let row = state
-        .store
-        .insert_file(&NewFile {
-            chat_id: id,
-            sha256: &upload.blob.sha256,
-            name: &upload.name,
-            size: upload.size()?,
-            media_type: &upload.media_type,
-            uploaded_by: &me,
-            at: now_millis(),
-            host_file_id: None,
-        })
-        .await?;
+    let row = upload.record(&state, id, &me, None).await?;
     Ok((StatusCode::CREATED, Json(info(&row)?)).into_response())
 }
 

@@ -157,3 +157,38 @@ fn a_bad_configuration_is_reported() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("configuration"), "{stderr}");
 }
+
+/// The fingerprint `causeway key …` printed.
+fn fingerprint_of(output: &std::process::Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.lines()
+        .find_map(|l| l.strip_prefix("Fingerprint: "))
+        .unwrap_or_else(|| panic!("no fingerprint in {text}"))
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn key_show_prints_the_fingerprint_and_rotate_makes_a_new_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let shown = fingerprint_of(&causeway(dir.path()).args(["key", "show"]).output().unwrap());
+    assert_eq!(shown.len(), 64);
+    assert!(shown.bytes().all(|b| b.is_ascii_hexdigit()));
+    // The same key on the next look.
+    let again = fingerprint_of(&causeway(dir.path()).args(["key", "show"]).output().unwrap());
+    assert_eq!(again, shown);
+    let output = causeway(dir.path())
+        .args(["key", "rotate"])
+        .output()
+        .unwrap();
+    let rotated = fingerprint_of(&output);
+    assert_ne!(rotated, shown);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("stays valid for 7 days"));
+    let now = fingerprint_of(&causeway(dir.path()).args(["key", "show"]).output().unwrap());
+    assert_eq!(now, rotated);
+}

@@ -214,6 +214,7 @@ impl<'a> Forged<'a> {
         };
         let (key, signature) = self.from.state.federation.keys().sign(&signed.text());
         let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("content-type", "application/json".parse().unwrap());
         for (name, value) in [
             (signing::ORIGIN, origin),
             (signing::DESTINATION, self.destination.clone()),
@@ -1148,6 +1149,51 @@ async fn typing_and_presence_cross_servers() {
         push_matching(&mut moore_socket, |p| p == &offline).await,
         offline
     );
+    corp.stop().await;
+    guest.stop().await;
+}
+
+#[tokio::test]
+async fn a_peer_s_bad_input_is_refused_and_changes_nothing() {
+    let Pair {
+        corp, guest, moore, ..
+    } = pair().await;
+    add_user(&guest.admin().await, "eve", "Eve").await;
+    let post = |body: Value| {
+        let mut forged = Forged::new(&corp, &guest, "POST", "/_causeway/v1/transactions");
+        forged.body = body.to_string().into_bytes();
+        forged
+    };
+    let member = |id: &str| json!({ "causeway_id": id, "display_name": id, "role": "member", "joined_seq": 1, "read_seq": 0 });
+    let chat = |kind: &str, created_by: &str, members: Vec<Value>| {
+        json!({ "chats": [{ "chat_id": 7, "kind": kind, "title": "", "created_by": created_by,
+                            "created_at": 0, "members": members, "events": [], "last_seq": 0 }] })
+    };
+    // Corp may not make a direct chat between two people of guest...
+    let forged = post(chat(
+        "direct",
+        "moore@guest",
+        vec![member("moore@guest"), member("eve@guest")],
+    ));
+    refused(forged.send_to(&guest, None).await, 422, "invalid_input").await;
+    // ...nor a chat said to be made by someone of another server.
+    let forged = post(chat("group", "moore@guest", vec![member("moore@guest")]));
+    refused(forged.send_to(&guest, None).await, 422, "invalid_input").await;
+    // Malformed JSON and unknown shapes are 400s.
+    let forged = post(json!({ "chats": "many" }));
+    refused(forged.send_to(&guest, None).await, 400, "bad_request").await;
+    let mut forged = post(json!({}));
+    forged.body = b"{not json".to_vec();
+    refused(forged.send_to(&guest, None).await, 400, "bad_request").await;
+    // A peer cannot act for someone of another server.
+    let mut forged = Forged::new(&corp, &guest, "POST", "/_causeway/v1/chats/1/actions");
+    forged.body = json!({ "actor": "moore@guest", "action": { "type": "leave" } })
+        .to_string()
+        .into_bytes();
+    refused(forged.send_to(&guest, None).await, 403, "forbidden").await;
+    // Nothing reached Moore.
+    let chats: Vec<ChatSummary> = moore.get_ok("/api/v1/chats").await;
+    assert!(chats.is_empty(), "{chats:?}");
     corp.stop().await;
     guest.stop().await;
 }

@@ -497,9 +497,23 @@ fn replica_event(event: &ChatEvent) -> ReplicaEvent {
     }
 }
 
-/// Is this update from `host` acceptable? Bounded, about a chat of `host`, and
-/// with at least one user of this server in it (or a copy here already).
-fn check_update(update: &ChatUpdate) -> Result<(), ApiError> {
+/// Is this update from `host` acceptable? Bounded, made by one of the host's
+/// people, and a direct chat has two members, one of them the host's.
+fn check_update(host: &ServerName, update: &ChatUpdate) -> Result<(), ApiError> {
+    if &update.created_by.server != host {
+        return Err(ApiError::invalid_input(format!(
+            "A chat hosted by {host} is made by one of its users."
+        )));
+    }
+    let direct_ok = update.kind != ChatKind::Direct
+        || (update.members.len() == 2
+            && update.members[0].causeway_id != update.members[1].causeway_id
+            && update.members.iter().any(|m| &m.causeway_id.server == host));
+    if !direct_ok {
+        return Err(ApiError::invalid_input(
+            "A direct chat has two members, one of them on its host.",
+        ));
+    }
     if update.title.chars().count() > 128 || update.members.len() > 1000 {
         return Err(ApiError::invalid_input(
             "A chat has a title of at most 128 characters and at most 1000 members.",
@@ -519,7 +533,7 @@ async fn apply(
     host: &ServerName,
     update: ChatUpdate,
 ) -> Result<Applied, ApiError> {
-    check_update(&update)?;
+    check_update(host, &update)?;
     for member in &update.members {
         if &member.causeway_id.server == host {
             remember(state, &member.causeway_id, &member.display_name, None).await?;

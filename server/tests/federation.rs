@@ -1169,16 +1169,27 @@ async fn a_peer_s_bad_input_is_refused_and_changes_nothing() {
         json!({ "chats": [{ "chat_id": 7, "kind": kind, "title": "", "created_by": created_by,
                             "created_at": 0, "members": members, "events": [], "last_seq": 0 }] })
     };
-    // Corp may not make a direct chat between two people of guest...
-    let forged = post(chat(
-        "direct",
-        "moore@guest",
-        vec![member("moore@guest"), member("eve@guest")],
-    ));
-    refused(forged.send_to(&guest, None).await, 422, "invalid_input").await;
-    // ...nor a chat said to be made by someone of another server.
-    let forged = post(chat("group", "moore@guest", vec![member("moore@guest")]));
-    refused(forged.send_to(&guest, None).await, 422, "invalid_input").await;
+    // Corp may not make a direct chat between two people of guest, nor a chat
+    // said to be made by someone of another server: each is refused for good
+    // (the answer names it, so the sender skips it instead of retrying).
+    for (body, reason) in [
+        (
+            chat(
+                "direct",
+                "corp@corp",
+                vec![member("moore@guest"), member("eve@guest")],
+            ),
+            "A direct chat has two members, one of them on its host.",
+        ),
+        (
+            chat("group", "moore@guest", vec![member("moore@guest")]),
+            "A chat hosted by corp is made by one of its users.",
+        ),
+    ] {
+        let answer: Value = expect(post(body).send_to(&guest, None).await, 200).await;
+        assert_eq!(answer["applied"], 0, "{answer}");
+        assert_eq!(answer["refused"][0]["reason"], reason, "{answer}");
+    }
     // Malformed JSON and unknown shapes are 400s.
     let forged = post(json!({ "chats": "many" }));
     refused(forged.send_to(&guest, None).await, 400, "bad_request").await;

@@ -20,7 +20,7 @@ use axum::http::Method;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::protocol::{ChatUpdate, PREFIX, Transaction};
+use super::protocol::{ChatUpdate, PREFIX, Transaction, TransactionResult};
 use crate::chats;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -236,7 +236,7 @@ async fn deliver_once(state: &AppState, destination: &ServerName) -> Result<bool
     }
     if !chats_out.is_empty() {
         let body = Transaction { chats: chats_out };
-        let _: serde_json::Value = state
+        let result: TransactionResult = state
             .federation
             .call(
                 destination,
@@ -246,6 +246,15 @@ async fn deliver_once(state: &AppState, destination: &ServerName) -> Result<bool
             )
             .await
             .map_err(|e| e.to_string())?;
+        // Refused for good: retrying would block every other chat behind it.
+        for refused in result.refused {
+            tracing::warn!(
+                %destination,
+                chat_id = refused.chat_id,
+                reason = %refused.reason,
+                "a chat update was refused by the destination; skipped"
+            );
+        }
     }
     for (chat_id, seq, reads) in advances {
         state

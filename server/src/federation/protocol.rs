@@ -77,6 +77,22 @@ pub struct Transaction {
     pub chats: Vec<ChatUpdate>,
 }
 
+/// The answer to a transaction: how many chats were applied, and those refused
+/// for good (malformed, or not acceptable here), which the sender skips rather
+/// than retries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionResult {
+    pub applied: usize,
+    #[serde(default)]
+    pub refused: Vec<RefusedChat>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedChat {
+    pub chat_id: i64,
+    pub reason: String,
+}
+
 /// What a member server asks the host to do for one of its users.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -16,12 +16,11 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::response::IntoResponse;
-use serde_json::json;
 
 use super::inbound::Peer;
 use super::protocol::{
     Action, ActionDone, ActionRequest, ChatUpdate, Ephemeral, EphemeralBatch, OpenDirect, PREFIX,
-    RemoteUser, Transaction,
+    RefusedChat, RemoteUser, Transaction, TransactionResult,
 };
 use crate::chats::{self, Actor};
 use crate::error::{ApiError, Json, Path};
@@ -655,29 +654,41 @@ pub async fn receive(
     State(state): State<AppState>,
     Extension(Peer(origin)): Extension<Peer>,
     Json(transaction): Json<Transaction>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<TransactionResult>, ApiError> {
     if transaction.chats.len() > 256 {
         return Err(ApiError::invalid_input(
             "A transaction holds at most 256 chats.",
         ));
     }
     let own = &state.config.server_name;
-    let mut applied = 0;
+    let mut result = TransactionResult::default();
     for update in transaction.chats {
         let ours = update.members.iter().any(|m| &m.causeway_id.server == own);
+        let chat_id = update.chat_id;
         let known = state
             .store
-            .chat_by_host(origin.as_str(), update.chat_id)
+            .chat_by_host(origin.as_str(), chat_id)
             .await?
             .is_some();
         if !ours && !known {
             // Nothing here for anyone of this server.
             continue;
         }
-        apply(&state, &origin, update).await?;
-        applied += 1;
+        match apply(&state, &origin, update).await {
+            Ok(_) => result.applied += 1,
+            // This chat's update will never be acceptable: say so, and let the
+            // others through (a failure of this server is retried instead).
+            Err(error) if error.status.is_client_error() => {
+                tracing::warn!(%origin, chat_id, reason = %error.message, "a chat update was refused");
+                result.refused.push(RefusedChat {
+                    chat_id,
+                    reason: error.message,
+                });
+            }
+            Err(error) => return Err(error),
+        }
     }
-    Ok(Json(json!({ "applied": applied })))
+    Ok(Json(result))
 }
 
 /// `POST /_causeway/v1/ephemeral` — a peer. Typing and presence, passed on to

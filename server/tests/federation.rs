@@ -1208,3 +1208,30 @@ async fn a_peer_s_bad_input_is_refused_and_changes_nothing() {
     corp.stop().await;
     guest.stop().await;
 }
+
+#[tokio::test]
+async fn a_flood_of_forged_requests_is_refused_without_flooding_the_audit_log() {
+    let guest = named("guest").await;
+    let admin = guest.admin().await;
+    let http = reqwest::Client::new();
+    for _ in 0..30 {
+        let response = http
+            .get(guest.url("/_causeway/v1/users/moore"))
+            .header(signing::ORIGIN, "flood")
+            .send()
+            .await
+            .unwrap();
+        refused(response, 401, "bad_signature").await;
+    }
+    let audit: Value = admin
+        .get_ok("/api/v1/admin/audit?action=federation.refused&limit=100")
+        .await;
+    let lines = audit["items"].as_array().unwrap();
+    assert_eq!(
+        lines.len(),
+        server::federation::AUDITED_REFUSALS_PER_MINUTE as usize,
+        "every refusal answered, a minute's worth audited"
+    );
+    assert!(lines.iter().all(|l| l["actor"] == "flood"));
+    guest.stop().await;
+}

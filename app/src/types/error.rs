@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// Stable error codes. Clients branch on these, never on messages; a code, once
 /// published, keeps its meaning.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The request body or query is malformed (bad JSON, unknown field, wrong type).

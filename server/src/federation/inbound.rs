@@ -124,19 +124,22 @@ pub async fn verify(State(state): State<AppState>, request: Request, next: Next)
         }
         Err(refusal) => {
             tracing::info!(origin = ?claimed, reason = %refusal.message, "a federation request was refused");
-            let actor = Actor {
-                id: None,
-                login: claimed.clone(),
-                address,
-            };
-            audit::record(
-                &state,
-                &actor,
-                "federation.refused",
-                claimed.as_deref(),
-                Some(&refusal.message),
-            )
-            .await;
+            let origin = claimed.as_deref().unwrap_or_default();
+            if state.federation.audit_refusal(origin, refusal.code) {
+                let actor = Actor {
+                    id: None,
+                    login: claimed.clone(),
+                    address,
+                };
+                audit::record(
+                    &state,
+                    &actor,
+                    "federation.refused",
+                    claimed.as_deref(),
+                    Some(&refusal.message),
+                )
+                .await;
+            }
             ApiError::new(refusal.status, refusal.code, refusal.message).into_response()
         }
     }

@@ -42,6 +42,8 @@ const KEY_CACHE_TTL: Duration = Duration::from_secs(3600);
 /// A key id not in the cached document makes the document be fetched again, at
 /// most this often (a stream of forged key ids must not become a stream of fetches).
 const KEY_REFETCH_MIN: Duration = Duration::from_secs(10);
+/// Refused requests audited per claimed origin and reason each minute.
+pub const AUDITED_REFUSALS_PER_MINUTE: u32 = 20;
 /// The largest key document read from a peer.
 const MAX_KEY_DOCUMENT: usize = 64 * 1024;
 
@@ -159,6 +161,9 @@ pub struct Federation {
     key_cache: Mutex<HashMap<ServerName, CachedKeys>>,
     /// Users of other servers whose server said they are online.
     remote_online: Mutex<std::collections::HashSet<String>>,
+    /// Refusals written to the audit log per (claimed origin, code) in the
+    /// current minute.
+    refusals_audited: Mutex<HashMap<(String, ErrorCode), (Instant, u32)>>,
     /// Wakes the outbox when there is something to deliver.
     pub outbox: outbox::Outbox,
 }
@@ -187,6 +192,7 @@ impl Federation {
             http,
             key_cache: Mutex::default(),
             remote_online: Mutex::default(),
+            refusals_audited: Mutex::default(),
             outbox: outbox::Outbox::default(),
         }
     }
@@ -207,6 +213,25 @@ impl Federation {
             .lock()
             .expect("presence lock")
             .contains(member)
+    }
+
+    /// Should a refused request from `origin` (as claimed) with `code` go to the
+    /// audit log? At most [`AUDITED_REFUSALS_PER_MINUTE`] a minute for each pair,
+    /// so that a flood of forged requests does not become a flood of audit lines
+    /// (the rest are only logged).
+    pub fn audit_refusal(&self, origin: &str, code: ErrorCode) -> bool {
+        let mut counts = self.refusals_audited.lock().expect("refusal counts lock");
+        if counts.len() > 10_000 {
+            counts.clear();
+        }
+        let entry = counts
+            .entry((origin.chars().take(255).collect(), code))
+            .or_insert((Instant::now(), 0));
+        if entry.0.elapsed() > Duration::from_secs(60) {
+            *entry = (Instant::now(), 0);
+        }
+        entry.1 += 1;
+        entry.1 <= AUDITED_REFUSALS_PER_MINUTE
     }
 
     pub fn keys(&self) -> &ServerKeys {

@@ -85,7 +85,6 @@ fn PeersTable(status: FederationStatus) -> impl IntoView {
         view! { <p class="empty">"No other servers yet."</p> }.into_any()
     } else {
         view! {
-            <div class="table-wrap">
                 <table class="table">
                     <thead><tr>
                         <th scope="col">"Server"</th>
@@ -116,7 +115,6 @@ fn PeersTable(status: FederationStatus) -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
-            </div>
         }
         .into_any()
     };

@@ -17,9 +17,9 @@ use serde::Deserialize;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Json, Path, Query};
-use crate::federation::outbox;
 use crate::federation::protocol::{Action, Ephemeral};
 use crate::federation::remote::{self, hosted_elsewhere};
+use crate::federation::{other_servers, outbox};
 use crate::files;
 use crate::rights;
 use crate::state::AppState;
@@ -452,7 +452,7 @@ pub async fn history(
 
 /// A message text must fit the panel's limit and, unless the message carries a
 /// file, not be blank.
-fn check_body(state: &AppState, body: &str, may_be_empty: bool) -> Result<(), ApiError> {
+pub(crate) fn check_body(state: &AppState, body: &str, may_be_empty: bool) -> Result<(), ApiError> {
     if !may_be_empty && body.trim().is_empty() {
         return Err(ApiError::invalid_input("The message is empty."));
     }
@@ -489,59 +489,41 @@ pub async fn send(
         ));
     }
     check_body(&state, &request.body, request.file.is_some())?;
-    if let Some(chat) = replica(&state, id, &actor).await? {
-        // A file uploaded here went on to the host, which knows it by its own id.
-        let file = match request.file {
-            Some(file_id) => {
-                if !actor.may(&state, Right::SendFiles).await? {
-                    return Err(ApiError::forbidden("You may not send files to chats."));
+    let (message, created) = match replica(&state, id, &actor).await? {
+        Some(chat) => {
+            // A file uploaded here went on to the host, which knows it by its own id.
+            let file = match request.file {
+                Some(file_id) => {
+                    if !actor.may(&state, Right::SendFiles).await? {
+                        return Err(files::may_not_send(&state, &actor));
+                    }
+                    let me = actor.id.to_string();
+                    let row = files::check_attachable(&state, id, &me, file_id, &request.client_id)
+                        .await?;
+                    Some(row.host_file_id.ok_or_else(|| ApiError::missing("file"))?)
                 }
-                files::check_attachable(
-                    &state,
-                    id,
-                    &actor.id.to_string(),
-                    file_id,
-                    &request.client_id,
-                )
-                .await?;
-                let row = state
-                    .store
-                    .file(id, file_id)
-                    .await?
-                    .ok_or_else(|| ApiError::missing("file"))?;
-                Some(row.host_file_id.ok_or_else(|| ApiError::missing("file"))?)
-            }
-            None => None,
-        };
-        let done = remote::forward(
-            &state,
-            &chat,
-            &actor.id,
-            Action::Send {
+                None => None,
+            };
+            let action = Action::Send {
                 client_id: request.client_id,
                 body: request.body,
                 reply_to: request.reply_to,
                 file,
-            },
-        )
-        .await?;
-        let message = done
-            .message
-            .ok_or_else(|| ApiError::internal("the host answered a send without its message"))?;
-        let status = if done.repeated {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        };
-        return Ok((status, Json(message)));
-    }
-    let (out, created) = send_as(&state, &actor, id, request).await?;
+            };
+            let done = remote::forward(&state, &chat, &actor.id, action).await?;
+            let message = done.message.ok_or_else(|| {
+                ApiError::internal("the host answered a send without its message")
+            })?;
+            (message, !done.repeated)
+        }
+        None => send_as(&state, &actor, id, request).await?,
+    };
     let status = if created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(out)))
+    Ok((status, Json(message)))
 }
 
 /// The chat, when it is a copy of a chat hosted elsewhere and the actor is in
@@ -553,19 +535,23 @@ async fn replica(state: &AppState, id: i64, actor: &Actor) -> Result<Option<Chat
     if chat.host.is_none() {
         return Ok(None);
     }
-    membership(state, id, &actor.id.to_string()).await?;
+    state
+        .store
+        .chat_member(id, &actor.id.to_string())
+        .await?
+        .ok_or_else(|| ApiError::missing("chat"))?;
     Ok(Some(chat))
 }
 
 /// Stores a message of `actor` in chat `id` hosted here and announces it; the
-/// message and whether it is new (not a retry).
+/// message and whether it is new (not a retry). The caller has checked the
+/// body ([`check_body`]).
 pub(crate) async fn send_as(
     state: &AppState,
     actor: &Actor,
     id: i64,
     request: SendMessage,
 ) -> Result<(Message, bool), ApiError> {
-    check_body(state, &request.body, request.file.is_some())?;
     let me = actor.id.to_string();
     if request.reply_to.is_some() || request.file.is_some() {
         // Membership first, so that someone outside the chat learns nothing
@@ -690,7 +676,8 @@ pub async fn edit(
     Ok(Json(edit_as(&state, &actor, id, seq, &request.body).await?))
 }
 
-/// Edits a message of chat `id`, hosted here, for `actor`.
+/// Edits a message of chat `id`, hosted here, for `actor`. The caller has
+/// checked the body ([`check_body`]).
 pub(crate) async fn edit_as(
     state: &AppState,
     actor: &Actor,
@@ -698,7 +685,6 @@ pub(crate) async fn edit_as(
     seq: i64,
     body: &str,
 ) -> Result<Message, ApiError> {
-    check_body(state, body, false)?;
     let by = changeable(state, actor, id, seq, false).await?;
     let event = state
         .store
@@ -796,23 +782,24 @@ pub(crate) async fn read_as(
                 "a read position did not reach the chat's host"
             );
         }
-    } else if members.iter().any(|m| is_remote(state, &m.member)) {
-        state.store.bump_reads(id).await?;
-        outbox::wake_for(state, members.iter().map(|m| m.member.as_str()));
+    } else {
+        let servers = other_servers(
+            &state.config.server_name,
+            members.iter().map(|m| m.member.as_str()),
+        );
+        if !servers.is_empty() {
+            state.store.bump_reads(id).await?;
+            for server in &servers {
+                state.federation.outbox.wake(state, server);
+            }
+        }
     }
     Ok(seq)
 }
 
-/// Is `member` a user of another server?
-fn is_remote(state: &AppState, member: &str) -> bool {
-    member
-        .rsplit_once('@')
-        .is_some_and(|(_, server)| server != state.config.server_name.as_str())
-}
-
 /// Events of chat `id` after `after`, each message as it stands now (for a
 /// member catching up, and for the outbox).
-pub(crate) async fn events_for_peer(
+pub(crate) async fn events_out(
     state: &AppState,
     id: i64,
     after: i64,
@@ -865,17 +852,8 @@ pub(crate) async fn relay_typing(
             }
         }
         None => {
-            let mut servers = Vec::new();
-            for m in &members {
-                if let Ok(id) = m.member.parse::<CausewayId>()
-                    && &id.server != own
-                    && Some(&id.server) != from
-                    && id.server != member.server
-                    && !servers.contains(&id.server)
-                {
-                    servers.push(id.server);
-                }
-            }
+            let mut servers = other_servers(own, members.iter().map(|m| m.member.as_str()));
+            servers.retain(|server| Some(server) != from && server != &member.server);
             let item = Ephemeral::Typing {
                 host: own.clone(),
                 chat_id: chat.id,
@@ -912,7 +890,7 @@ pub async fn events(
     let me = me(&state, &user).to_string();
     let (_, member) = membership(&state, id, &me).await?;
     let after = query.after.max(member.joined_seq - 1);
-    Ok(Json(events_for_peer(&state, id, after, limit).await?))
+    Ok(Json(events_out(&state, id, after, limit).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

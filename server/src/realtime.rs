@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use app::types::{CausewayId, ClientFrame, Push, ServerName};
+use app::types::{CausewayId, ClientFrame, Push};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::AuthUser;
 use crate::chats;
 use crate::federation::protocol::Ephemeral;
-use crate::federation::remote;
+use crate::federation::{other_servers, remote};
 use crate::state::AppState;
 
 /// Pushes a socket may have waiting before it is considered stuck.
@@ -152,16 +152,10 @@ async fn announce_presence(state: &AppState, who: &str, online: bool) {
                 },
             );
             // Other servers with people who share a chat with `who` tell them.
-            let own = &state.config.server_name;
-            let mut servers: Vec<ServerName> = Vec::new();
-            for partner in &partners {
-                if let Ok(id) = partner.parse::<CausewayId>()
-                    && &id.server != own
-                    && !servers.contains(&id.server)
-                {
-                    servers.push(id.server);
-                }
-            }
+            let servers = other_servers(
+                &state.config.server_name,
+                partners.iter().map(String::as_str),
+            );
             remote::send_ephemeral(state, servers, Ephemeral::Presence { member, online });
         }
         Err(error) => tracing::warn!(%error, "presence: chat partners not found"),

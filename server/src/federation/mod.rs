@@ -137,6 +137,26 @@ pub fn allowed(
         .unwrap_or_else(|| format!("https://{server}")))
 }
 
+/// The servers other than `own` among `members` (Causeway IDs), each once: the
+/// other servers a chat's news concerns. Members of this server cost one string
+/// split each (it runs on every message).
+pub fn other_servers<'a>(
+    own: &ServerName,
+    members: impl IntoIterator<Item = &'a str>,
+) -> Vec<ServerName> {
+    let mut servers: Vec<ServerName> = Vec::new();
+    for member in members {
+        if let Some((_, server)) = member.rsplit_once('@')
+            && server != own.as_str()
+            && !servers.iter().any(|s| s.as_str() == server)
+            && let Ok(server) = ServerName::parse(server)
+        {
+            servers.push(server);
+        }
+    }
+    servers
+}
+
 /// The white list's pinned fingerprint for `server`, if any.
 pub fn pinned(settings: &FederationSettings, server: &ServerName) -> Option<String> {
     settings
@@ -236,10 +256,6 @@ impl Federation {
 
     pub fn keys(&self) -> &ServerKeys {
         &self.keys
-    }
-
-    pub fn own(&self) -> &ServerName {
-        &self.own
     }
 
     /// Where `server` is, or why it may not be talked to.
@@ -375,6 +391,21 @@ impl Federation {
         })
     }
 
+    /// [`Federation::answer`], read whole: at most [`protocol::MAX_BODY`] bytes.
+    async fn answer_body(
+        &self,
+        destination: &ServerName,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Vec<u8>, PeerError> {
+        let response = self.answer(destination, request).await?;
+        read_limited(response, protocol::MAX_BODY)
+            .await
+            .map_err(|reason| PeerError::Unreachable {
+                server: destination.to_string(),
+                reason,
+            })
+    }
+
     /// Sends a signed request to `destination` and returns the body (at most
     /// [`protocol::MAX_BODY`] bytes) of a successful answer.
     pub async fn send(
@@ -389,13 +420,7 @@ impl Federation {
             .signed(destination, method, path_and_query, &hash)?
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body);
-        let response = self.answer(destination, request).await?;
-        read_limited(response, protocol::MAX_BODY)
-            .await
-            .map_err(|reason| PeerError::Unreachable {
-                server: destination.to_string(),
-                reason,
-            })
+        self.answer_body(destination, request).await
     }
 
     /// A signed request whose answer is streamed (a file download): `headers`
@@ -434,13 +459,7 @@ impl Federation {
             .header(reqwest::header::CONTENT_LENGTH, length)
             .timeout(Duration::from_secs(3600))
             .body(body);
-        let response = self.answer(destination, request).await?;
-        read_limited(response, protocol::MAX_BODY)
-            .await
-            .map_err(|reason| PeerError::Unreachable {
-                server: destination.to_string(),
-                reason,
-            })
+        self.answer_body(destination, request).await
     }
 
     /// [`Federation::send`] with a JSON body and a JSON answer.

@@ -112,17 +112,7 @@ pub async fn members_changed<'a>(
     chat_id: i64,
     members: impl IntoIterator<Item = &'a str>,
 ) {
-    let own = &state.config.server_name;
-    let mut servers: Vec<ServerName> = Vec::new();
-    for member in members {
-        if let Ok(id) = member.parse::<CausewayId>()
-            && &id.server != own
-            && !servers.contains(&id.server)
-        {
-            servers.push(id.server);
-        }
-    }
-    for server in servers {
+    for server in super::other_servers(&state.config.server_name, members) {
         if let Err(error) = state.store.ensure_cursor(server.as_str(), chat_id).await {
             tracing::warn!(%error, chat_id, %server, "an outbox cursor was not made");
         }
@@ -294,7 +284,7 @@ async fn build(
         .map(|m| m.joined_seq)
         .min();
     let limit = i64::try_from(max_events).unwrap_or(i64::MAX).min(500);
-    let events = chats::events_for_peer(state, chat.id, cursor.delivered_seq.max(0), limit).await?;
+    let events = chats::events_out(state, chat.id, cursor.delivered_seq.max(0), limit).await?;
     // Where the cursor moves: past the last event read (filtered or not).
     let delivered = events.last().map_or(cursor.delivered_seq.max(0), |e| e.seq);
     let events: Vec<_> = events
@@ -315,38 +305,15 @@ async fn build(
     if events.is_empty() && !never_sent && !reads_changed {
         return Ok((None, delivered));
     }
-    let members = super::remote::member_states(state, chat.id).await?;
-    Ok((
-        Some(ChatUpdate {
-            chat_id: chat.id,
-            kind: app::types::ChatKind::parse(&chat.kind)
-                .ok_or_else(|| ApiError::internal("stored chat kind"))?,
-            title: chat.title,
-            created_by: chat.created_by.parse().map_err(ApiError::internal)?,
-            created_at: chat.created_at,
-            members,
-            events,
-            last_seq: delivered,
-        }),
-        delivered,
-    ))
+    let update = super::remote::chat_update(state, &chat, rows, events, delivered).await?;
+    Ok((Some(update), delivered))
 }
 
 /// After a change to a chat hosted here whose members are `members`: wakes the
 /// workers of the other servers among them (their cursors exist since their
 /// members were added).
 pub fn wake_for<'a>(state: &AppState, members: impl IntoIterator<Item = &'a str>) {
-    let own = state.config.server_name.as_str();
-    let mut woken: Vec<&str> = Vec::new();
-    for member in members {
-        if let Some((_, server)) = member.rsplit_once('@')
-            && server != own
-            && !woken.contains(&server)
-        {
-            woken.push(server);
-            if let Ok(server) = ServerName::parse(server) {
-                state.federation.outbox.wake(state, &server);
-            }
-        }
+    for server in super::other_servers(&state.config.server_name, members) {
+        state.federation.outbox.wake(state, &server);
     }
 }

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use app::types::{CausewayId, ChatEvent, ChatKind, Message, Push, SendMessage, ServerName};
+use app::types::{CausewayId, ChatEvent, ChatKind, Push, SendMessage, ServerName};
 use axum::Extension;
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
@@ -26,8 +26,8 @@ use crate::chats::{self, Actor};
 use crate::error::{ApiError, Json, Path};
 use crate::state::AppState;
 use crate::storage::{
-    Applied, ChatRow, RemoteProfileRow, ReplicaChat, ReplicaEvent, ReplicaFile, ReplicaMessage,
-    StorageError, direct_key,
+    Applied, ChatMemberRow, ChatRow, RemoteProfileRow, ReplicaChat, ReplicaEvent, ReplicaFile,
+    ReplicaMessage, StorageError, direct_key,
 };
 use crate::time::now_millis;
 
@@ -76,19 +76,14 @@ pub async fn upload_file(
 /// Federated Users rights), with the headers a download needs.
 pub async fn download_file(
     state: &AppState,
-    chat_id: i64,
+    chat: &ChatRow,
     actor: &CausewayId,
     host_file_id: i64,
     preview: bool,
     request_headers: &axum::http::HeaderMap,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::http::header;
-    let chat = state
-        .store
-        .chat(chat_id)
-        .await?
-        .ok_or_else(|| ApiError::missing("chat"))?;
-    let (host, host_chat_id) = hosted_elsewhere(&chat)?.ok_or_else(|| ApiError::missing("file"))?;
+    let (host, host_chat_id) = hosted_elsewhere(chat)?.ok_or_else(|| ApiError::missing("file"))?;
     let rest = if preview {
         format!("/{host_file_id}/preview")
     } else {
@@ -131,6 +126,40 @@ pub async fn download_file(
     );
     let body = axum::body::Body::from_stream(response.bytes_stream());
     Ok((status, headers, body).into_response())
+}
+
+/// Refuses a peer's request made for someone who is not one of its users.
+fn own_user(origin: &ServerName, actor: &CausewayId) -> Result<(), ApiError> {
+    if &actor.server != origin {
+        return Err(ApiError::forbidden(format!(
+            "{origin} may act only for its own users."
+        )));
+    }
+    Ok(())
+}
+
+/// Chat `id`, if it is hosted here (not a copy).
+async fn hosted_here(state: &AppState, id: i64) -> Result<Option<ChatRow>, ApiError> {
+    Ok(state
+        .store
+        .chat(id)
+        .await?
+        .filter(|chat| chat.host.is_none()))
+}
+
+/// For a peer's request in chat `chat_id`: the chat, hosted here, and `actor`,
+/// one of the peer's users, who acts in it with the rights of Federated Users.
+pub(crate) async fn peer_actor(
+    state: &AppState,
+    origin: &ServerName,
+    chat_id: i64,
+    actor: CausewayId,
+) -> Result<(ChatRow, Actor), ApiError> {
+    own_user(origin, &actor)?;
+    let chat = hosted_here(state, chat_id)
+        .await?
+        .ok_or_else(|| ApiError::missing("chat"))?;
+    Ok((chat, Actor::remote(actor)))
 }
 
 /// The server that hosts the direct chat of users of `a` and `b`.
@@ -232,15 +261,7 @@ pub async fn forward(
         message.chat_id = chat.id;
         // The file as this server knows it (uploaded from here), else none
         // until the message arrives through the outbox.
-        message.file = match &message.file {
-            Some(file) => state
-                .store
-                .file_by_host_id(chat.id, file.id)
-                .await?
-                .map(|row| crate::files::info(&row))
-                .transpose()?,
-            None => None,
-        };
+        message.file = local_file(state, chat.id, message.file.as_ref()).await?;
     }
     Ok(done)
 }
@@ -254,12 +275,13 @@ pub async fn open_direct(
     with: &CausewayId,
 ) -> Result<(ChatRow, bool), ApiError> {
     remote_user(state, with).await?;
+    if direct_host(&me.server, &with.server) == &me.server {
+        return chats::create_direct(state, me, with).await;
+    }
+    // A copy made before.
     let key = direct_key(&me.to_string(), &with.to_string());
     if let Some(chat) = state.store.direct_chat(&key).await? {
         return Ok((chat, false));
-    }
-    if direct_host(&me.server, &with.server) == &me.server {
-        return chats::create_direct(state, me, with).await;
     }
     let update: ChatUpdate = state
         .federation
@@ -285,11 +307,7 @@ pub async fn open_direct_here(
     Extension(Peer(origin)): Extension<Peer>,
     Json(request): Json<OpenDirect>,
 ) -> Result<Json<ChatUpdate>, ApiError> {
-    if request.actor.server != origin {
-        return Err(ApiError::forbidden(format!(
-            "{origin} may act only for its own users."
-        )));
-    }
+    own_user(&origin, &request.actor)?;
     let own = &state.config.server_name;
     if &request.with.server != own || direct_host(own, &origin) != own {
         return Err(ApiError::invalid_input(format!(
@@ -307,25 +325,23 @@ pub async fn open_direct_here(
     {
         remote_user(&state, &request.actor).await?;
     }
-    let key = direct_key(&request.actor.to_string(), &request.with.to_string());
-    let chat = match state.store.direct_chat(&key).await? {
-        Some(chat) => chat,
-        None => {
-            chats::create_direct(&state, &request.with, &request.actor)
-                .await?
-                .0
-        }
-    };
-    Ok(Json(describe(&state, &chat).await?))
+    let (chat, _) = chats::create_direct(&state, &request.with, &request.actor).await?;
+    let members = state.store.chat_members(chat.id).await?;
+    // The events follow through the outbox.
+    Ok(Json(
+        chat_update(&state, &chat, members, Vec::new(), 0).await?,
+    ))
 }
 
-/// The members of chat `chat_id` hosted here, as member servers are told them
-/// (with the presence of this server's users).
-pub(crate) async fn member_states(
+/// Chat `chat`, hosted here, as member servers are told it: its members
+/// (`rows`, with the presence of this server's users) and `events`.
+pub(crate) async fn chat_update(
     state: &AppState,
-    chat_id: i64,
-) -> Result<Vec<super::protocol::MemberState>, ApiError> {
-    let rows = state.store.chat_members(chat_id).await?;
+    chat: &ChatRow,
+    rows: Vec<ChatMemberRow>,
+    events: Vec<ChatEvent>,
+    last_seq: i64,
+) -> Result<ChatUpdate, ApiError> {
     let own = &state.config.server_name;
     let mut members = Vec::with_capacity(rows.len());
     for row in rows {
@@ -340,21 +356,15 @@ pub(crate) async fn member_states(
             read_seq: row.read_seq,
         });
     }
-    Ok(members)
-}
-
-/// A chat hosted here as an update without events (the events follow through
-/// the outbox).
-async fn describe(state: &AppState, chat: &ChatRow) -> Result<ChatUpdate, ApiError> {
     Ok(ChatUpdate {
         chat_id: chat.id,
         kind: ChatKind::parse(&chat.kind).ok_or_else(|| ApiError::internal("stored chat kind"))?,
         title: chat.title.clone(),
         created_by: chat.created_by.parse().map_err(ApiError::internal)?,
         created_at: chat.created_at,
-        members: member_states(state, chat.id).await?,
-        events: Vec::new(),
-        last_seq: 0,
+        members,
+        events,
+        last_seq,
     })
 }
 
@@ -367,18 +377,7 @@ pub async fn act(
     Path(id): Path<i64>,
     Json(request): Json<ActionRequest>,
 ) -> Result<Json<ActionDone>, ApiError> {
-    if request.actor.server != origin {
-        return Err(ApiError::forbidden(format!(
-            "{origin} may act only for its own users."
-        )));
-    }
-    let chat = state
-        .store
-        .chat(id)
-        .await?
-        .filter(|chat| chat.host.is_none())
-        .ok_or_else(|| ApiError::missing("chat"))?;
-    let actor = Actor::remote(request.actor);
+    let (chat, actor) = peer_actor(&state, &origin, id, request.actor).await?;
     let done = match request.action {
         Action::Send {
             client_id,
@@ -386,6 +385,7 @@ pub async fn act(
             reply_to,
             file,
         } => {
+            chats::check_body(&state, &body, file.is_some())?;
             let (message, created) = chats::send_as(
                 &state,
                 &actor,
@@ -403,10 +403,13 @@ pub async fn act(
                 repeated: !created,
             }
         }
-        Action::Edit { seq, body } => ActionDone {
-            message: Some(chats::edit_as(&state, &actor, chat.id, seq, &body).await?),
-            repeated: false,
-        },
+        Action::Edit { seq, body } => {
+            chats::check_body(&state, &body, false)?;
+            ActionDone {
+                message: Some(chats::edit_as(&state, &actor, chat.id, seq, &body).await?),
+                repeated: false,
+            }
+        }
         Action::Delete { seq } => {
             chats::delete_as(&state, &actor, chat.id, seq).await?;
             ActionDone {
@@ -600,7 +603,7 @@ async fn apply(
             let mut event = (*event).clone();
             if let Some(message) = &mut event.message {
                 message.chat_id = applied.chat.id;
-                message.file = local_file(state, applied.chat.id, message).await?;
+                message.file = local_file(state, applied.chat.id, message.file.as_ref()).await?;
             }
             let push = Push::ChatEvent {
                 chat_id: applied.chat.id,
@@ -629,23 +632,22 @@ async fn apply(
     Ok(applied)
 }
 
-/// A message's file as members here see it (with this server's id).
+/// A host's file (as the host describes it) as members here see it, with this
+/// server's id: `None` when this server does not know it (yet).
 async fn local_file(
     state: &AppState,
     chat_id: i64,
-    message: &Message,
+    hosted: Option<&app::types::FileInfo>,
 ) -> Result<Option<app::types::FileInfo>, ApiError> {
-    if message.file.is_none() {
-        return Ok(None);
-    }
-    let Some(row) = state.store.message(chat_id, message.seq).await? else {
+    let Some(hosted) = hosted else {
         return Ok(None);
     };
-    let Some(file_id) = row.file_id else {
-        return Ok(None);
-    };
-    let files = state.store.files_in(chat_id, &[file_id]).await?;
-    files.first().map(crate::files::info).transpose()
+    state
+        .store
+        .file_by_host_id(chat_id, hosted.id)
+        .await?
+        .map(|row| crate::files::info(&row))
+        .transpose()
 }
 
 /// `POST /_causeway/v1/transactions` — a peer hosting chats with members here.
@@ -714,11 +716,7 @@ pub async fn ephemeral(
                     if member.server != origin {
                         continue;
                     }
-                    state
-                        .store
-                        .chat(chat_id)
-                        .await?
-                        .filter(|c| c.host.is_none())
+                    hosted_here(&state, chat_id).await?
                 } else if host == origin {
                     state.store.chat_by_host(host.as_str(), chat_id).await?
                 } else {

@@ -26,7 +26,7 @@ use crate::error::{ApiError, Json, Path, Query};
 use crate::federation::inbound::{Peer, SignedBody};
 use crate::federation::remote;
 use crate::state::AppState;
-use crate::storage::{FileRow, NewFile};
+use crate::storage::{ChatRow, FileRow, NewFile};
 use crate::time::now_millis;
 
 /// An upload that sends nothing for this long is ended.
@@ -147,8 +147,8 @@ pub async fn upload(
     Ok(response)
 }
 
-/// The refusal of an upload without *Send files to chats*.
-fn may_not_send(state: &AppState, actor: &Actor) -> ApiError {
+/// The refusal of an upload or a send of a file without *Send files to chats*.
+pub(crate) fn may_not_send(state: &AppState, actor: &Actor) -> ApiError {
     if actor.is_remote() {
         ApiError::forbidden(format!(
             "{} does not let people of other servers send files to its chats.",
@@ -259,27 +259,6 @@ pub struct PeerFileQuery {
     name: Option<String>,
 }
 
-/// A chat hosted here and the user of the peer acting in it.
-async fn peer_actor(
-    state: &AppState,
-    origin: &app::types::ServerName,
-    chat_id: i64,
-    actor: CausewayId,
-) -> Result<Actor, ApiError> {
-    if &actor.server != origin {
-        return Err(ApiError::forbidden(format!(
-            "{origin} may act only for its own users."
-        )));
-    }
-    state
-        .store
-        .chat(chat_id)
-        .await?
-        .filter(|chat| chat.host.is_none())
-        .ok_or_else(|| ApiError::missing("chat"))?;
-    Ok(Actor::remote(actor))
-}
-
 /// `POST /_causeway/v1/chats/{id}/files?name=&as=` — a peer, for one of its
 /// users who is a member of this chat, when Federated Users may send files. The
 /// body is streamed and must hash to what the peer signed.
@@ -292,7 +271,7 @@ pub async fn peer_upload(
     request_headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let actor = peer_actor(&state, &origin, id, query.actor).await?;
+    let (_, actor) = remote::peer_actor(&state, &origin, id, query.actor).await?;
     let me = actor.id.to_string();
     membership(&state, id, &me).await?;
     if !actor.may(&state, Right::SendFiles).await? {
@@ -310,14 +289,14 @@ pub async fn peer_upload(
 
 /// Checks that a message may carry file `file_id`: the sender uploaded it to
 /// this chat and no other message carries it (a retry of the send that does is
-/// fine: it gets that message back).
+/// fine: it gets that message back). The file, when it may.
 pub async fn check_attachable(
     state: &AppState,
     chat_id: i64,
     sender: &str,
     file_id: i64,
     client_id: &str,
-) -> Result<(), ApiError> {
+) -> Result<FileRow, ApiError> {
     let file = state.store.file(chat_id, file_id).await?.ok_or_else(|| {
         ApiError::invalid_input(format!(
             "There is no file {file_id} in this chat; upload it to this chat first."
@@ -335,7 +314,7 @@ pub async fn check_attachable(
             return Err(attached_elsewhere());
         }
     }
-    Ok(())
+    Ok(file)
 }
 
 /// The file was sent with another message.
@@ -354,9 +333,9 @@ async fn downloadable(
     actor: &Actor,
     chat_id: i64,
     file_id: i64,
-) -> Result<FileRow, ApiError> {
+) -> Result<(ChatRow, FileRow), ApiError> {
     let me = actor.id.to_string();
-    let (_, member) = membership(state, chat_id, &me).await?;
+    let (chat, member) = membership(state, chat_id, &me).await?;
     if !actor.may(state, Right::DownloadFiles).await? {
         return Err(ApiError::forbidden(if actor.is_remote() {
             format!(
@@ -374,15 +353,45 @@ async fn downloadable(
         .await?
         .ok_or_else(missing)?;
     if file.uploaded_by == me {
-        return Ok(file);
+        return Ok((chat, file));
     }
     let seq = file
         .message_seq
         .filter(|seq| *seq >= member.joined_seq)
         .ok_or_else(missing)?;
     match state.store.message(chat_id, seq).await? {
-        Some(message) if message.deleted_at.is_none() => Ok(file),
+        Some(message) if message.deleted_at.is_none() => Ok((chat, file)),
         _ => Err(missing()),
+    }
+}
+
+/// A file `actor` may download, as an attachment or (with `preview`) as an
+/// inline image: from the blob store, or for a copy of a chat hosted elsewhere
+/// streamed from its host.
+async fn serve(
+    state: &AppState,
+    actor: &Actor,
+    chat_id: i64,
+    file_id: i64,
+    preview: bool,
+    request_headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let (chat, file) = downloadable(state, actor, chat_id, file_id).await?;
+    if let Some(host_file_id) = file.host_file_id {
+        return remote::download_file(
+            state,
+            &chat,
+            &actor.id,
+            host_file_id,
+            preview,
+            request_headers,
+        )
+        .await;
+    }
+    if preview {
+        preview_of(state, &file, request_headers).await
+    } else {
+        respond(state, &file, request_headers, "attachment").await
     }
 }
 
@@ -403,12 +412,7 @@ pub async fn download(
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let actor = Actor::of(&state, &user);
-    let file = downloadable(&state, &actor, id, file_id).await?;
-    if let Some(host_file_id) = file.host_file_id {
-        return remote::download_file(&state, id, &actor.id, host_file_id, false, &request_headers)
-            .await;
-    }
-    respond(&state, &file, &request_headers, "attachment").await
+    serve(&state, &actor, id, file_id, false, &request_headers).await
 }
 
 /// `GET /api/v1/chats/{id}/files/{file_id}/preview` — a member with *Download
@@ -428,12 +432,7 @@ pub async fn preview(
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let actor = Actor::of(&state, &user);
-    let file = downloadable(&state, &actor, id, file_id).await?;
-    if let Some(host_file_id) = file.host_file_id {
-        return remote::download_file(&state, id, &actor.id, host_file_id, true, &request_headers)
-            .await;
-    }
-    preview_of(&state, &file, &request_headers).await
+    serve(&state, &actor, id, file_id, true, &request_headers).await
 }
 
 /// A file as an inline preview, if it is an image of a previewable type whose
@@ -471,9 +470,8 @@ pub async fn peer_download(
     Query(query): Query<PeerFileQuery>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let actor = peer_actor(&state, &origin, id, query.actor).await?;
-    let file = downloadable(&state, &actor, id, file_id).await?;
-    respond(&state, &file, &request_headers, "attachment").await
+    let (_, actor) = remote::peer_actor(&state, &origin, id, query.actor).await?;
+    serve(&state, &actor, id, file_id, false, &request_headers).await
 }
 
 /// `GET /_causeway/v1/chats/{id}/files/{file_id}/preview?as=` — as
@@ -485,9 +483,8 @@ pub async fn peer_preview(
     Query(query): Query<PeerFileQuery>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let actor = peer_actor(&state, &origin, id, query.actor).await?;
-    let file = downloadable(&state, &actor, id, file_id).await?;
-    preview_of(&state, &file, &request_headers).await
+    let (_, actor) = remote::peer_actor(&state, &origin, id, query.actor).await?;
+    serve(&state, &actor, id, file_id, true, &request_headers).await
 }
 
 /// Does `If-None-Match` name this entity tag (or `*`)?

@@ -140,32 +140,10 @@ impl Store {
         Ok(())
     }
 
-    /// Display names of the remote users among `ids` that this server knows.
-    pub async fn remote_display_names(&self, ids: &[String]) -> Result<Vec<(String, String)>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut found = Vec::new();
-        for id in ids {
-            if let Some(row) = self.remote_profile(id).await? {
-                found.push((row.causeway_id, row.display_name));
-            }
-        }
-        Ok(found)
-    }
-
     pub async fn peers(&self) -> Result<Vec<PeerRow>> {
         let sql = format!("select {PEER_COLUMNS} from federation_peers order by server_name");
         Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
             .fetch_all(pool)
-            .await)?)
-    }
-
-    pub async fn peer(&self, server_name: &str) -> Result<Option<PeerRow>> {
-        let sql = format!("select {PEER_COLUMNS} from federation_peers where server_name = $1");
-        Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
-            .bind(server_name)
-            .fetch_optional(pool)
             .await)?)
     }
 

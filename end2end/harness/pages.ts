@@ -9,6 +9,11 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
 }
 
+/** Follows a link of the control panel's side navigation. */
+export async function panel(page: Page, link: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Control panel' }).getByRole('link', { name: link, exact: true }).click();
+}
+
 /** Opens the sign-in page of `url` and signs in; returns once the home page shows. */
 export async function signIn(
   page: Page,

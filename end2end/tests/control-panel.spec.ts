@@ -2,7 +2,7 @@
 // acceptance story does on the corporate side, and a user sees the result.
 
 import { expect, test, type Page } from '@playwright/test';
-import { screenshot, signIn } from '../harness/pages';
+import { panel, screenshot, signIn } from '../harness/pages';
 import { allow, createUser as createUserByApi } from '../harness/api';
 import { useServersOn, type Backend } from '../harness/server';
 
@@ -11,10 +11,6 @@ const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg==',
   'base64',
 );
-
-async function panel(page: Page, link: string): Promise<void> {
-  await page.getByRole('navigation', { name: 'Control panel' }).getByRole('link', { name: link, exact: true }).click();
-}
 
 async function createUser(page: Page, login: string, name: string, password: string): Promise<void> {
   await panel(page, 'Users');

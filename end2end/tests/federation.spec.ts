@@ -10,14 +10,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { createUser } from '../harness/api';
-import { screenshot, signIn } from '../harness/pages';
+import { panel, screenshot, signIn } from '../harness/pages';
 import { useServers, type RunningServer } from '../harness/server';
 
 const server = useServers('corp', 'guest');
-
-async function panel(page: Page, link: string): Promise<void> {
-  await page.getByRole('navigation', { name: 'Control panel' }).getByRole('link', { name: link, exact: true }).click();
-}
 
 /** Steps 1 and 2: the administrator of `own` allows `other` on the Federation page. */
 async function allowOnPage(page: Page, own: RunningServer, other: RunningServer): Promise<void> {

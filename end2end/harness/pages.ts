@@ -9,6 +9,21 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
 }
 
+/**
+ * Opens `url` as a signed-in person and waits until the page is interactive: the
+ * Sign out button stays disabled until the page has hydrated, and a click before
+ * that would do nothing.
+ */
+export async function open(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await interactive(page);
+}
+
+/** Waits until a signed-in page has hydrated (after a load or a reload). */
+export async function interactive(page: Page): Promise<void> {
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeEnabled();
+}
+
 /** Follows a link of the control panel's side navigation. */
 export async function panel(page: Page, link: string): Promise<void> {
   await page.getByRole('navigation', { name: 'Control panel' }).getByRole('link', { name: link, exact: true }).click();
@@ -27,5 +42,5 @@ export async function signIn(
   await page.getByLabel('Password').fill(password);
   if (options.rememberMe) await page.getByLabel('Remember me').check();
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  await interactive(page);
 }

@@ -2,7 +2,7 @@
 // acceptance story does on the corporate side, and a user sees the result.
 
 import { expect, test, type Page } from '@playwright/test';
-import { panel, screenshot, signIn } from '../harness/pages';
+import { interactive, open, panel, screenshot, signIn } from '../harness/pages';
 import { allow, createUser as createUserByApi } from '../harness/api';
 import { useServersOn, type Backend } from '../harness/server';
 
@@ -51,6 +51,7 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await page.getByRole('button', { name: 'Apply' }).click();
       await expect(page.getByText('Applied. Federation settings are in force now.')).toBeVisible();
       await page.reload();
+      await interactive(page);
       await expect(page.getByLabel('Federation mode')).toHaveValue('whitelist');
       await expect(page.getByRole('region', { name: 'White list' }).getByRole('cell', { name: 'guest', exact: true })).toBeVisible();
       await expect(page.getByRole('region', { name: 'Servers' }).getByRole('cell', { name: 'guest', exact: true })).toBeVisible();
@@ -126,6 +127,7 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await page.getByRole('button', { name: 'Save chat settings' }).click();
       await expect(page.getByText('Chat settings saved.')).toBeVisible();
       await page.reload();
+      await interactive(page);
       await expect(page.getByLabel('Longest message (characters)')).toHaveValue('5000');
       await screenshot(page, `${prefix}panel-settings`);
 
@@ -146,7 +148,7 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await expect(wolf).toHaveURL(`${corp.url}/`);
 
       // A deactivated user cannot sign in.
-      await page.goto(`${corp.url}/admin/users`);
+      await open(page, `${corp.url}/admin/users`);
       await page.getByRole('link', { name: 'bob' }).click();
       await page.getByRole('button', { name: 'Deactivate' }).click();
       await expect(page.getByRole('region', { name: 'Status' }).getByText('Deactivated')).toBeVisible();
@@ -159,7 +161,7 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await expect(bob.getByRole('alert')).toHaveText('This account is deactivated. Contact your administrator.');
 
       // Everything above is in the audit log.
-      await page.goto(`${corp.url}/admin/audit`);
+      await open(page, `${corp.url}/admin/audit`);
       await expect(page.getByRole('cell', { name: 'user.deactivate' })).toBeVisible();
       await page.getByLabel('Show').selectOption({ label: 'Sign-ins' });
       await expect(page.getByRole('cell', { name: 'sign_in.failure' }).first()).toBeVisible();

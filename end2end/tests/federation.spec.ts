@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { createUser } from '../harness/api';
-import { panel, screenshot, signIn } from '../harness/pages';
+import { open, panel, screenshot, signIn } from '../harness/pages';
 import { useServers, type RunningServer } from '../harness/server';
 
 const server = useServers('corp', 'guest');
@@ -18,7 +18,7 @@ const server = useServers('corp', 'guest');
 /** Steps 1 and 2: the administrator of `own` allows `other` on the Federation page. */
 async function allowOnPage(page: Page, own: RunningServer, other: RunningServer): Promise<void> {
   await signIn(page, own.url, 'admin', own.adminPassword);
-  await page.goto(`${own.url}/admin/federation`);
+  await open(page, `${own.url}/admin/federation`);
   await page.getByLabel('Federation mode').selectOption({ label: 'Allowed for whitelisted servers' });
   await page.getByLabel('Server name').fill(other.serverName);
   await page.getByLabel('Address (optional)').fill(other.url);
@@ -172,7 +172,7 @@ test('corp and guest federate, and their users chat and exchange files', async (
   await screenshot(wolf, 'federation-group-chat-corp');
 
   // The corp administrator sees guest reachable with nothing waiting.
-  await corpAdmin.goto(`${corp.url}/admin/federation`);
+  await open(corpAdmin, `${corp.url}/admin/federation`);
   const servers = corpAdmin.getByRole('region', { name: 'Servers' });
   await expect(servers.getByRole('row', { name: /guest\s+Reachable\s+0 events/ })).toBeVisible();
   await screenshot(corpAdmin, 'federation-servers');

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { screenshot, signIn } from '../harness/pages';
+import { interactive, screenshot, signIn } from '../harness/pages';
 import { useServers } from '../harness/server';
 
 const server = useServers('corp.example');
@@ -36,6 +36,7 @@ test('the administrator signs in through the page and sees the home page', async
 
   // A reload keeps the person signed in.
   await page.reload();
+  await interactive(page);
   await expect(page.getByRole('heading', { name: 'Contacts' })).toBeVisible();
   await expect(page).toHaveURL(`${corp.url}/contacts`);
 

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api::{self, ApiFailure};
-use crate::components::{Avatar, Brand};
+use crate::components::{Avatar, Brand, hydrated};
 use crate::live::Live;
 use crate::notify::Notifier;
 use crate::types::{CurrentUser, ErrorCode};
@@ -49,6 +49,9 @@ pub fn Frame(section: Section, children: Children) -> impl IntoView {
     });
 
     let sign_out = Action::new_local(|_: &()| api::logout());
+    // A click on the server-rendered button before hydration would do nothing, so
+    // the button is enabled only once it works.
+    let hydrated = hydrated();
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_out.value().get() {
             live.stop();
@@ -89,7 +92,7 @@ pub fn Frame(section: Section, children: Children) -> impl IntoView {
                         on:click=move |_| {
                             sign_out.dispatch(());
                         }
-                        disabled=move || sign_out.pending().get()
+                        disabled=move || !hydrated.get() || sign_out.pending().get()
                     >
                         "Sign out"
                     </button>

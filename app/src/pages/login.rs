@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api;
-use crate::components::Brand;
+use crate::components::{Brand, hydrated};
 use crate::types::LoginRequest;
 
 /// Where to go after signing in: the `next` query parameter when it is a path of
@@ -30,8 +30,7 @@ pub fn LoginPage() -> impl IntoView {
     let remember_me = NodeRef::<Input>::new();
     // Effects run only in the browser: until the page is interactive, the button
     // stays disabled, so nothing is submitted as a plain form.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    let hydrated = hydrated();
     let query = use_query_map();
     let navigate = use_navigate();
 

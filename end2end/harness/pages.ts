@@ -24,6 +24,22 @@ export async function interactive(page: Page): Promise<void> {
   await expect(page.getByRole('button', { name: 'Sign out' })).toBeEnabled();
 }
 
+/**
+ * Starts recording what the pages' Content-Security-Policy refuses (the browser
+ * logs each refusal as a console error); the returned list fills as they come.
+ */
+export function cspRefusals(...pages: Page[]): string[] {
+  const refused: string[] = [];
+  for (const page of pages) {
+    page.on('console', (message) => {
+      if (message.type() === 'error' && message.text().includes('Content Security Policy')) {
+        refused.push(message.text());
+      }
+    });
+  }
+  return refused;
+}
+
 /** Follows a link of the control panel's side navigation. */
 export async function panel(page: Page, link: string): Promise<void> {
   await page.getByRole('navigation', { name: 'Control panel' }).getByRole('link', { name: link, exact: true }).click();

@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { expect, request, test, type APIRequestContext, type Page } from '@playwright/test';
-import { screenshot, signIn } from '../harness/pages';
+import { cspRefusals, screenshot, signIn } from '../harness/pages';
 import { useServersOn, type Backend, type RunningServer } from '../harness/server';
 
 const PASSWORD = 'chat-password-1';
@@ -61,6 +61,7 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       const mooreContext = await browser.newContext({ acceptDownloads: true, viewport: { width: 375, height: 740 } });
       const wolf = await wolfContext.newPage();
       const moore = await mooreContext.newPage();
+      const cspRefused = cspRefusals(wolf, moore);
       await signIn(wolf, corp.url, 'wolf', PASSWORD);
       await signIn(moore, corp.url, 'moore', PASSWORD);
       await expect(moore.getByRole('heading', { name: 'Chats', exact: true })).toBeVisible();
@@ -179,6 +180,7 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       // Back on the list, nothing is unread for Moore any more.
       await moore.getByRole('link', { name: 'Back to chats' }).click();
       await expect(moore.getByRole('link', { name: /Wolf/ }).getByLabel(/unread/)).toHaveCount(0);
+      expect(cspRefused, 'nothing the pages did was refused by their policy').toEqual([]);
 
       await Promise.all([wolfContext.close(), mooreContext.close()]);
     });

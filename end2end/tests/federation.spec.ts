@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { createUser } from '../harness/api';
-import { open, panel, screenshot, signIn } from '../harness/pages';
+import { cspRefusals, open, panel, screenshot, signIn } from '../harness/pages';
 import { useServers, type RunningServer } from '../harness/server';
 
 const server = useServers('corp', 'guest');
@@ -111,6 +111,7 @@ test('corp and guest federate, and their users chat and exchange files', async (
   const wolfContext = await browser.newContext({ acceptDownloads: true });
   const moore = await mooreContext.newPage();
   const wolf = await wolfContext.newPage();
+  const cspRefused = cspRefusals(moore, wolf, corpAdmin, guestAdmin);
   await signIn(moore, guest.url, 'moore@guest', 'moore-password-1', { rememberMe: true });
   await signIn(wolf, corp.url, 'wolf', 'wolf-password-1');
   await moore.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Contacts' }).click();
@@ -188,6 +189,7 @@ test('corp and guest federate, and their users chat and exchange files', async (
   await expect(failed.getByRole('alert')).toContainText('corp does not accept traffic from this server at the moment.');
   await expect(messages(moore).getByText('Moore joins the operators for the launch.')).toBeVisible();
   await screenshot(moore, 'federation-refused');
+  expect(cspRefused, 'nothing the pages did was refused by their policy').toEqual([]);
 
   await Promise.all([
     corpAdminContext.close(),

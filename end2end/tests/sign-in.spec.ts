@@ -1,13 +1,16 @@
 import { expect, test } from '@playwright/test';
-import { interactive, screenshot, signIn } from '../harness/pages';
+import { cspRefusals, interactive, screenshot, signIn } from '../harness/pages';
 import { useServers } from '../harness/server';
 
 const server = useServers('corp.example');
 
 test('the administrator signs in through the page and sees the home page', async ({ page }) => {
   const corp = server('corp.example');
-  await page.goto(corp.url);
+  const refused = cspRefusals(page);
+  const response = await page.goto(corp.url);
   await expect(page).toHaveURL(`${corp.url}/login`);
+  // The page's script runs under a strict Content-Security-Policy.
+  expect(response?.headers()['content-security-policy']).toContain("script-src 'self' 'nonce-");
   await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
   await screenshot(page, 'sign-in');
 
@@ -44,6 +47,7 @@ test('the administrator signs in through the page and sees the home page', async
   await expect(page).toHaveURL(`${corp.url}/login`);
   await page.goto(corp.url);
   await expect(page).toHaveURL(`${corp.url}/login`);
+  expect(refused).toEqual([]);
 });
 
 test('a wrong password shows one clear message and signs nobody in', async ({ page }) => {

@@ -414,6 +414,63 @@ async fn pages_need_a_session_and_render_on_the_server() {
     server.stop().await;
 }
 
+/// The nonce in the page's policy, and the one on its hydration script.
+fn page_nonces(policy: &str, html: &str) -> (String, String) {
+    let in_policy = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("the policy names a nonce")
+        .to_owned();
+    let on_script = html
+        .split("<script type=\"module\" nonce=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the hydration script carries a nonce")
+        .to_owned();
+    (in_policy, on_script)
+}
+
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_with_a_fresh_nonce() {
+    let server = TestServer::start().await;
+    let anonymous = server.client();
+    let mut nonces = Vec::new();
+    for _ in 0..2 {
+        let login = anonymous.get("/login").await;
+        let policy = login.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        for directive in [
+            "default-src 'self'",
+            "'wasm-unsafe-eval'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(policy.contains(directive), "{directive} in {policy}");
+        }
+        assert!(!policy.contains("unsafe-inline"), "{policy}");
+        let (in_policy, on_script) = page_nonces(&policy, &login.text().await.unwrap());
+        assert_eq!(in_policy, on_script, "the hydration script may run");
+        assert!(in_policy.len() >= 22, "at least 128 bits: {in_policy}");
+        nonces.push(in_policy);
+    }
+    assert_ne!(nonces[0], nonces[1], "a new nonce for every page");
+
+    // Everything that is not a page allows nothing.
+    for path in ["/api/v1/me", "/api/v1/no-such-route", "/healthz"] {
+        let response = anonymous.get(path).await;
+        assert_eq!(
+            response.headers()["content-security-policy"],
+            "default-src 'none'; frame-ancestors 'none'",
+            "{path}"
+        );
+    }
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn the_api_works_the_same_on_postgres() {
     let Some(db) = PgDatabase::create().await else {

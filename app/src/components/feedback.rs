@@ -50,6 +50,15 @@ pub fn format_time(ms: i64) -> String {
     )
 }
 
+/// False while the page is the server's HTML, true once it has hydrated (effects run
+/// only in the browser). Buttons whose handlers are Rust stay disabled until then, so
+/// an early click is never silently lost.
+pub fn hydrated() -> Signal<bool> {
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    hydrated.into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::format_time;
@@ -60,13 +69,4 @@ mod tests {
         assert_eq!(format_time(1_795_907_100_000), "2026-11-28 23:05 UTC");
         assert_eq!(format_time(951_782_400_000), "2000-02-29 00:00 UTC");
     }
-}
-
-/// False while the page is the server's HTML, true once it has hydrated (effects run
-/// only in the browser). Buttons whose handlers are Rust stay disabled until then, so
-/// an early click is never silently lost.
-pub fn hydrated() -> Signal<bool> {
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-    hydrated.into()
 }

@@ -107,6 +107,7 @@ pub async fn serve(
     let tasks = state.tasks.clone();
     let store = state.store.clone();
     crate::federation::spawn_background(&state);
+    crate::files::collect::spawn(&state);
     // Open WebSockets are not requests: close them when shutdown begins.
     tokio::spawn({
         let hub = state.hub.clone();

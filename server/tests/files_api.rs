@@ -317,6 +317,74 @@ async fn the_same_bytes_are_stored_once() {
 }
 
 #[tokio::test]
+async fn contents_nothing_needs_are_removed_after_their_grace_period() {
+    let Team {
+        server,
+        wolf,
+        moore,
+        chat,
+        ..
+    } = team().await;
+    let root = server.state.config.files_dir();
+    let state = &server.state;
+    let sweep = |hours: u64| {
+        server::files::collect::collect(
+            state,
+            std::time::SystemTime::now() + Duration::from_secs(hours * 3600),
+        )
+    };
+
+    // Sent and kept; sent, then deleted; never sent; and the kept file's bytes
+    // uploaded again by a send that is deleted (one blob for two files).
+    let kept = uploaded(&wolf, chat, "kept.txt", b"kept").await;
+    expect::<Message>(send_file(&wolf, chat, "kept", kept.id).await, 201).await;
+    let gone = uploaded(&wolf, chat, "gone.txt", b"gone").await;
+    let carrier: Message = expect(send_file(&wolf, chat, "gone", gone.id).await, 201).await;
+    let again = uploaded(&wolf, chat, "again.txt", b"kept").await;
+    let again_carrier: Message = expect(send_file(&wolf, chat, "again", again.id).await, 201).await;
+    let unsent = uploaded(&wolf, chat, "unsent.txt", b"unsent").await;
+    for seq in [carrier.seq, again_carrier.seq] {
+        let deleted = wolf
+            .delete(&format!("/api/v1/chats/{chat}/messages/{seq}"))
+            .await;
+        assert_eq!(deleted.status(), 204);
+    }
+    // A partial upload a crash left behind.
+    std::fs::write(root.join(".incoming").join("0123456789abcdef.part"), b"half").unwrap();
+    let mut all = vec![kept.sha256.clone(), gone.sha256.clone(), unsent.sha256.clone()];
+    all.sort();
+    assert_eq!(blobs_on_disk(&root), all);
+
+    // Within the grace period nothing goes, not even a deleted message's bytes.
+    let collected = sweep(0).await.unwrap();
+    assert_eq!(collected, Default::default());
+    assert_eq!(blobs_on_disk(&root), all);
+    assert_eq!(unfinished(&root), 1);
+
+    // Two hours on: the deleted message's bytes and the partial upload go; the
+    // upload not sent yet stays (it may be sent for a day).
+    let collected = sweep(2).await.unwrap();
+    assert_eq!((collected.blobs, collected.bytes), (1, 4));
+    assert_eq!(collected.partial_uploads, 1);
+    let mut left = vec![kept.sha256.clone(), unsent.sha256.clone()];
+    left.sort();
+    assert_eq!(blobs_on_disk(&root), left);
+    assert_eq!(unfinished(&root), 0);
+    assert_eq!(wolf.get(&file_path(chat, unsent.id)).await.status(), 200);
+
+    // A day and more on: the upload never sent is gone as well. The sent file
+    // is whole, its copy in a deleted message notwithstanding.
+    let collected = sweep(26).await.unwrap();
+    assert_eq!((collected.blobs, collected.bytes), (1, 6));
+    assert_eq!(blobs_on_disk(&root), [kept.sha256.clone()]);
+    let download = moore.get(&file_path(chat, kept.id)).await;
+    assert_eq!(download.status(), 200);
+    assert_eq!(download.bytes().await.unwrap().as_ref(), b"kept");
+    assert_eq!(sweep(26).await.unwrap(), Default::default(), "nothing left to remove");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn ranges_give_parts_of_the_file() {
     let Team {
         server, wolf, chat, ..

@@ -1,12 +1,14 @@
 //! The blob store: file contents named by their SHA-256, stored once however
 //! often they are sent. Today a local folder, `{files}/ab/cdef…` (the first two
-//! hex digits name a sub-folder, so no folder grows too large); the three
-//! operations below — [`Blobs::put`], [`Blobs::read`], [`Blobs::first_bytes`] — are
-//! what an object store would implement to replace it.
+//! hex digits name a sub-folder, so no folder grows too large); the operations
+//! below — [`Blobs::put`], [`Blobs::read`], [`Blobs::first_bytes`], and for the
+//! clean-up [`Blobs::folders`], [`Blobs::list`], [`Blobs::remove`] and
+//! [`Blobs::sweep_incoming`] — are what an object store would implement to
+//! replace it.
 
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use axum::body::{Body, Bytes};
 use futures_util::{Stream, StreamExt};
@@ -43,12 +45,22 @@ pub enum PutError {
     Io(#[from] std::io::Error),
 }
 
+/// A stored blob, as the clean-up sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobEntry {
+    pub sha256: String,
+    pub size: u64,
+    /// When it was stored, or last stored again (see [`Blobs::put`]).
+    pub modified: SystemTime,
+}
+
 /// Is `sha256` 64 lowercase hex digits? Only such names ever become paths.
 fn valid_name(sha256: &str) -> bool {
-    sha256.len() == 64
-        && sha256
-            .bytes()
-            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    sha256.len() == 64 && valid_hex(sha256)
+}
+
+fn valid_hex(text: &str) -> bool {
+    text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 impl Blobs {
@@ -98,9 +110,11 @@ impl Blobs {
         let target = self.path(&stored.sha256)?;
         let placed = async {
             if tokio::fs::try_exists(&target).await? {
-                // The same bytes are there already: keep one copy.
+                // The same bytes are there already: keep one copy, marked as
+                // stored just now, so the clean-up gives it its grace period
+                // again before it may remove it.
                 remove_quietly(&temporary).await;
-                return Ok(());
+                return touch(&target).await;
             }
             let folder = target.parent().unwrap_or(&self.root);
             tokio::fs::create_dir_all(folder).await?;
@@ -134,6 +148,88 @@ impl Blobs {
         file.take(n as u64).read_to_end(&mut bytes).await?;
         Ok(bytes)
     }
+}
+
+impl Blobs {
+    /// The sub-folders that hold blobs (`00` … `ff`); none when nothing was stored.
+    pub async fn folders(&self) -> std::io::Result<Vec<String>> {
+        let mut folders = Vec::new();
+        let Some(mut entries) = read_dir_if_any(&self.root).await? else {
+            return Ok(folders);
+        };
+        while let Some(entry) = entries.next_entry().await? {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.len() == 2 && valid_hex(&name) && entry.file_type().await?.is_dir() {
+                folders.push(name);
+            }
+        }
+        folders.sort();
+        Ok(folders)
+    }
+
+    /// The blobs in sub-folder `folder` (as [`Blobs::folders`] names it).
+    pub async fn list(&self, folder: &str) -> std::io::Result<Vec<BlobEntry>> {
+        let mut blobs = Vec::new();
+        let Some(mut entries) = read_dir_if_any(&self.root.join(folder)).await? else {
+            return Ok(blobs);
+        };
+        while let Some(entry) = entries.next_entry().await? {
+            let sha256 = format!("{folder}{}", entry.file_name().to_string_lossy());
+            if !valid_name(&sha256) {
+                continue;
+            }
+            let metadata = entry.metadata().await?;
+            if metadata.is_file() {
+                blobs.push(BlobEntry {
+                    sha256,
+                    size: metadata.len(),
+                    modified: metadata.modified()?,
+                });
+            }
+        }
+        Ok(blobs)
+    }
+
+    /// Removes a blob (nothing when it is gone already).
+    pub async fn remove(&self, sha256: &str) -> std::io::Result<()> {
+        match tokio::fs::remove_file(self.path(sha256)?).await {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
+            _ => Ok(()),
+        }
+    }
+
+    /// Removes the partial uploads last written before `before` (left by a
+    /// crash: a live upload writes at least every `idle`). How many it removed.
+    pub async fn sweep_incoming(&self, before: SystemTime) -> std::io::Result<u64> {
+        let mut removed = 0;
+        let Some(mut entries) = read_dir_if_any(&self.root.join(".incoming")).await? else {
+            return Ok(0);
+        };
+        while let Some(entry) = entries.next_entry().await? {
+            let is_part = entry.file_name().to_string_lossy().ends_with(".part");
+            let metadata = entry.metadata().await?;
+            if is_part && metadata.is_file() && metadata.modified()? < before {
+                remove_quietly(&entry.path()).await;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// The entries of `folder`, or `None` when it does not exist.
+async fn read_dir_if_any(folder: &Path) -> std::io::Result<Option<tokio::fs::ReadDir>> {
+    match tokio::fs::read_dir(folder).await {
+        Ok(entries) => Ok(Some(entries)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// Marks a file as modified now.
+async fn touch(path: &Path) -> std::io::Result<()> {
+    let file = tokio::fs::OpenOptions::new().write(true).open(path).await?;
+    file.into_std().await.set_modified(SystemTime::now())
 }
 
 async fn write_temporary<S, E>(

@@ -4,6 +4,7 @@
 //! *Send files to chats* gates uploads and *Download files in chats* downloads.
 
 pub mod blobs;
+pub mod collect;
 pub mod headers;
 
 use std::time::Duration;
@@ -31,6 +32,15 @@ use crate::time::now_millis;
 
 /// An upload that sends nothing for this long is ended.
 const UPLOAD_IDLE: Duration = Duration::from_secs(60);
+/// An uploaded file not sent with a message within this time expires: it can no
+/// longer be sent or downloaded, and its bytes are removed (`collect`).
+pub const UNSENT_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// Has `file` expired unsent at `now` (milliseconds)?
+pub fn expired_unsent(file: &FileRow, now: i64) -> bool {
+    let lifetime = i64::try_from(UNSENT_LIFETIME.as_millis()).unwrap_or(i64::MAX);
+    file.message_seq.is_none() && now.saturating_sub(file.created_at) > lifetime
+}
 
 /// A stored file as clients see it.
 pub fn info(row: &FileRow) -> Result<FileInfo, ApiError> {
@@ -307,6 +317,11 @@ pub async fn check_attachable(
             "A message can only carry a file its sender uploaded.",
         ));
     }
+    if expired_unsent(&file, now_millis()) {
+        return Err(ApiError::invalid_input(
+            "That upload has expired: a file not sent within a day is removed. Upload it again.",
+        ));
+    }
     if let Some(seq) = file.message_seq {
         let carrier = state.store.message(chat_id, seq).await?;
         let same_send = carrier.is_some_and(|m| m.sender == sender && m.client_id == client_id);
@@ -325,9 +340,9 @@ pub fn attached_elsewhere() -> ApiError {
 }
 
 /// The file, if the caller may download it: a member with *Download files in
-/// chats*, and the file is theirs or goes with a message they can see (sent
-/// since they joined, not deleted). Anything else is a 404, as for a file that
-/// does not exist.
+/// chats*, and the file is theirs and not sent yet (nor expired), or goes with a
+/// message they can see (sent since they joined, or by them; not deleted).
+/// Anything else is a 404, as for a file that does not exist.
 async fn downloadable(
     state: &AppState,
     actor: &Actor,
@@ -352,13 +367,15 @@ async fn downloadable(
         .file(chat_id, file_id)
         .await?
         .ok_or_else(missing)?;
-    if file.uploaded_by == me {
-        return Ok((chat, file));
-    }
-    let seq = file
-        .message_seq
-        .filter(|seq| *seq >= member.joined_seq)
-        .ok_or_else(missing)?;
+    let mine = file.uploaded_by == me;
+    let seq = match file.message_seq {
+        // Not sent yet: only its uploader sees it, until it expires.
+        None if mine && !expired_unsent(&file, now_millis()) => return Ok((chat, file)),
+        None => return Err(missing()),
+        Some(seq) if !mine && seq < member.joined_seq => return Err(missing()),
+        Some(seq) => seq,
+    };
+    // Sent: while its message is not deleted (its bytes go with it).
     match state.store.message(chat_id, seq).await? {
         Some(message) if message.deleted_at.is_none() => Ok((chat, file)),
         _ => Err(missing()),
@@ -582,4 +599,33 @@ async fn respond(
         .await
         .map_err(|e| ApiError::internal(format!("blob of file {}: {e}", file.id)))?;
     Ok((status, response_headers, body).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(message_seq: Option<i64>, created_at: i64) -> FileRow {
+        FileRow {
+            id: 1,
+            chat_id: 1,
+            sha256: "0".repeat(64),
+            name: "a.txt".to_owned(),
+            size: 1,
+            media_type: "text/plain".to_owned(),
+            uploaded_by: "wolf@corp".to_owned(),
+            created_at,
+            message_seq,
+            host_file_id: None,
+        }
+    }
+
+    #[test]
+    fn an_upload_not_sent_within_a_day_expires() {
+        let day = 24 * 3600 * 1000;
+        let now = 10 * day;
+        assert!(!expired_unsent(&file(None, now - day), now), "a day exactly");
+        assert!(expired_unsent(&file(None, now - day - 1), now));
+        assert!(!expired_unsent(&file(Some(3), 0), now), "a sent file never expires");
+    }
 }

@@ -5,6 +5,8 @@
 //! transaction claims it ([`ATTACH_FILE`], in the batch that stores the message,
 //! `Store::post_messages`), so one file goes with one message at most.
 
+use std::collections::HashSet;
+
 use super::{Result, StorageError, Store, on_pool};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -109,6 +111,30 @@ impl Store {
             }
             Ok(query.fetch_all(pool).await?)
         })
+    }
+
+    /// The contents (SHA-256) from `from` up to `to` (excluded) that a file kept
+    /// here still needs: one sent with a message that is not deleted, or one
+    /// uploaded since `unsent_since` and not sent yet. Files of chats hosted
+    /// elsewhere are served by their host and need nothing here.
+    pub async fn needed_contents(
+        &self,
+        from: &str,
+        to: &str,
+        unsent_since: i64,
+    ) -> Result<HashSet<String>> {
+        let sql = "select distinct f.sha256 from files f \
+             where f.sha256 >= $1 and f.sha256 < $2 and f.host_file_id is null \
+             and ((f.message_seq is null and f.created_at >= $3) \
+                  or exists (select 1 from messages m where m.chat_id = f.chat_id \
+                             and m.seq = f.message_seq and m.deleted_at is null))";
+        let rows: Vec<String> = on_pool!(self, |pool| sqlx::query_scalar(sql)
+            .bind(from)
+            .bind(to)
+            .bind(unsent_since)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows.into_iter().collect())
     }
 
     /// How many files (in any chat) have this content.

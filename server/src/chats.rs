@@ -163,19 +163,6 @@ async fn visible(
     messages_out(state, chat_id, rows).await
 }
 
-/// A user's display name: a local user's own, a remote user's as their server
-/// last told it, else the login.
-pub(crate) async fn display_name(state: &AppState, id: &CausewayId) -> Result<String, ApiError> {
-    if id.server == state.config.server_name {
-        if let Some(user) = state.store.user_by_login(id.login.as_str()).await? {
-            return Ok(user.display_name);
-        }
-    } else if let Some(known) = state.store.remote_profile(&id.to_string()).await? {
-        return Ok(known.display_name);
-    }
-    Ok(id.login.to_string())
-}
-
 fn role(stored: &str) -> Result<ChatRole, ApiError> {
     ChatRole::parse(stored)
         .ok_or_else(|| ApiError::internal(format!("stored chat role {stored:?}")))
@@ -197,8 +184,27 @@ fn title(chat: &ChatRow, members: &[ChatMember], me: &CausewayId) -> String {
     }
 }
 
+/// The display names of chat `chat_id`'s members: a local user's own, a remote
+/// user's as their server last told it, else the login.
+pub(crate) async fn member_names(
+    state: &AppState,
+    chat_id: i64,
+) -> Result<impl Fn(&CausewayId) -> String, ApiError> {
+    let names = state
+        .store
+        .member_names(chat_id, state.config.server_name.as_str())
+        .await?;
+    Ok(move |id: &CausewayId| {
+        names
+            .get(&id.to_string())
+            .cloned()
+            .unwrap_or_else(|| id.login.to_string())
+    })
+}
+
 async fn detail(state: &AppState, chat: ChatRow, me: &CausewayId) -> Result<ChatDetail, ApiError> {
     let rows = state.store.chat_members(chat.id).await?;
+    let name_of = member_names(state, chat.id).await?;
     let mut members = Vec::with_capacity(rows.len());
     let mut mine = None;
     for row in &rows {
@@ -207,7 +213,7 @@ async fn detail(state: &AppState, chat: ChatRow, me: &CausewayId) -> Result<Chat
             mine = Some(row.clone());
         }
         members.push(ChatMember {
-            display_name: display_name(state, &id).await?,
+            display_name: name_of(&id),
             role: role(&row.role)?,
             read_seq: row.read_seq,
             online: state.hub.is_online(&row.member)

@@ -343,11 +343,12 @@ pub(crate) async fn chat_update(
     last_seq: i64,
 ) -> Result<ChatUpdate, ApiError> {
     let own = &state.config.server_name;
+    let name_of = chats::member_names(state, chat.id).await?;
     let mut members = Vec::with_capacity(rows.len());
     for row in rows {
         let id: CausewayId = row.member.parse().map_err(ApiError::internal)?;
         members.push(super::protocol::MemberState {
-            display_name: chats::display_name(state, &id).await?,
+            display_name: name_of(&id),
             online: &id.server == own && state.hub.is_online(&row.member),
             causeway_id: id,
             role: app::types::ChatRole::parse(&row.role)

@@ -306,6 +306,31 @@ impl Store {
             .await)?)
     }
 
+    /// The display names of a chat's members, by Causeway ID: a user of this
+    /// server (`own`) by their own, a user of another server as it last told it.
+    /// Members whose name is not known are missing. One query, however many
+    /// members the chat has.
+    pub async fn member_names(&self, chat_id: i64, own: &str) -> Result<HashMap<String, String>> {
+        // `login@own` is split to find the login, so the look-up uses the index
+        // on users.login.
+        let sql = "select cm.member, coalesce(u.display_name, rp.display_name) \
+                   from chat_members cm \
+                   left join users u on u.login = substr(cm.member, 1, \
+                        length(cm.member) - length(cast($2 as text)) - 1) \
+                     and cm.member = u.login || '@' || cast($2 as text) \
+                   left join remote_profiles rp on rp.causeway_id = cm.member \
+                   where cm.chat_id = $1";
+        let rows: Vec<(String, Option<String>)> = on_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(chat_id)
+            .bind(own)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(member, name)| Some((member, name?)))
+            .collect())
+    }
+
     pub async fn chat_member(&self, chat_id: i64, member: &str) -> Result<Option<ChatMemberRow>> {
         let sql = "select member, role, joined_seq, read_seq from chat_members \
                    where chat_id = $1 and member = $2";

@@ -666,6 +666,9 @@ async fn a_guest_in_a_corp_group_acts_with_federated_users_rights() {
         chats.iter().all(|c| c.id != moore_group.id).then_some(())
     })
     .await;
+    // Corp goes on talking there: nothing waits for guest, whose people left.
+    expect::<Message>(say(&wolf, group.id, "after", "After Moore left").await, 201).await;
+    guest_status(&corp_admin, "nothing waiting for guest", |p| p["queue"] == 0).await;
     corp.stop().await;
     guest.stop().await;
 }

@@ -215,12 +215,12 @@ async fn deliver_once(state: &AppState, destination: &ServerName) -> Result<bool
         if events_left == 0 {
             break;
         }
-        let (update, delivered_seq) = build(state, destination, &cursor, events_left)
+        let built = build(state, destination, &cursor, events_left)
             .await
             .map_err(|e| format!("reading chat {}: {}", cursor.chat_id, e.message))?;
-        events_left = events_left.saturating_sub(update.as_ref().map_or(0, |u| u.events.len()));
-        advances.push((cursor.chat_id, delivered_seq, cursor.reads_version));
-        if let Some(update) = update {
+        events_left = events_left.saturating_sub(built.update.as_ref().map_or(0, |u| u.events.len()));
+        advances.push((cursor.chat_id, built.delivered, cursor.reads_version, built.departed));
+        if let Some(update) = built.update {
             chats_out.push(update);
         }
     }
@@ -246,27 +246,46 @@ async fn deliver_once(state: &AppState, destination: &ServerName) -> Result<bool
             );
         }
     }
-    for (chat_id, seq, reads) in advances {
-        state
-            .store
-            .advance_cursor(destination.as_str(), chat_id, seq, reads)
-            .await
-            .map_err(|e| format!("moving the outbox cursor: {e}"))?;
+    for (chat_id, seq, reads, departed) in advances {
+        let moved = if departed {
+            // Nothing more for it in this chat: the cursor goes (and comes back
+            // should one of its people be added again).
+            state
+                .store
+                .drop_departed_cursor(destination.as_str(), chat_id)
+                .await
+        } else {
+            state
+                .store
+                .advance_cursor(destination.as_str(), chat_id, seq, reads)
+                .await
+        };
+        moved.map_err(|e| format!("moving the outbox cursor: {e}"))?;
     }
     Ok(true)
+}
+
+/// What [`build`] found for one chat.
+struct Built {
+    /// What to send; `None` when there is nothing for the destination.
+    update: Option<ChatUpdate>,
+    /// The sequence number the cursor moves to.
+    delivered: i64,
+    /// The destination has no members left in the chat and was sent everything
+    /// it may have: its cursor can go.
+    departed: bool,
 }
 
 /// The update of one chat for `destination`: its members and the events after
 /// the cursor that the destination may have — those from when its first
 /// current member joined, and the removals of its members. `None` when there
-/// is nothing for it (its members left long ago). Also the sequence number the
-/// cursor moves to.
+/// is nothing for it (its members left long ago).
 async fn build(
     state: &AppState,
     destination: &ServerName,
     cursor: &CursorRow,
     max_events: usize,
-) -> Result<(Option<ChatUpdate>, i64), ApiError> {
+) -> Result<Built, ApiError> {
     let chat = state
         .store
         .chat(cursor.chat_id)
@@ -299,14 +318,22 @@ async fn build(
         .collect();
     let never_sent = cursor.delivered_seq < 0;
     let reads_changed = cursor.delivered_reads < cursor.reads_version;
-    if first_joined.is_none() && events.is_empty() {
-        return Ok((None, delivered));
-    }
-    if events.is_empty() && !never_sent && !reads_changed {
-        return Ok((None, delivered));
-    }
-    let update = super::remote::chat_update(state, &chat, rows, events, delivered).await?;
-    Ok((Some(update), delivered))
+    let departed = first_joined.is_none() && delivered >= chat.last_seq;
+    let nothing = if first_joined.is_none() {
+        events.is_empty()
+    } else {
+        events.is_empty() && !never_sent && !reads_changed
+    };
+    let update = if nothing {
+        None
+    } else {
+        Some(super::remote::chat_update(state, &chat, rows, events, delivered).await?)
+    };
+    Ok(Built {
+        update,
+        delivered,
+        departed,
+    })
 }
 
 /// After a change to a chat hosted here whose members are `members`: wakes the

@@ -280,6 +280,23 @@ impl Store {
             .await)?)
     }
 
+    /// Removes the cursor of `destination` in chat `chat_id` when none of the
+    /// chat's members is of that server (one was perhaps added since the outbox
+    /// looked: then the cursor stays).
+    pub async fn drop_departed_cursor(&self, destination: &str, chat_id: i64) -> Result<()> {
+        let sql = "delete from federation_cursors where destination = $1 and chat_id = $2 \
+                   and not exists (select 1 from chat_members m where m.chat_id = $2 \
+                   and substr(m.member, length(m.member) - length(cast($1 as text))) \
+                       = '@' || cast($1 as text))";
+        on_pool!(self, |pool| sqlx::query(sql)
+            .bind(destination)
+            .bind(chat_id)
+            .execute(pool)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
     /// Moves a cursor forward (never back).
     pub async fn advance_cursor(
         &self,

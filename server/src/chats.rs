@@ -1022,23 +1022,46 @@ async fn push_event(
 }
 
 /// A group chat and the caller's role in it; direct chats have no membership to manage.
+/// Group chat `chat_id` hosted here, and the role in it of `me`, a member.
 async fn group_membership(
     state: &AppState,
     chat_id: i64,
     me: &str,
 ) -> Result<(ChatRow, ChatRole), ApiError> {
     let (chat, member) = membership(state, chat_id, me).await?;
-    if chat.kind != ChatKind::Group.as_str() {
-        return Err(ApiError::invalid_input(
-            "A direct chat's members cannot change.",
-        ));
-    }
     if let Some(host) = &chat.host {
         return Err(ApiError::forbidden(format!(
             "This chat is hosted by {host}; its members are managed there."
         )));
     }
+    group_kind(&chat)?;
     Ok((chat, role(&member.role)?))
+}
+
+/// Refuses a change of members in a direct chat.
+fn group_kind(chat: &ChatRow) -> Result<(), ApiError> {
+    if chat.kind == ChatKind::Group.as_str() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_input(
+            "A direct chat's members cannot change.",
+        ))
+    }
+}
+
+/// The role of `me` in group chat `chat` (here, or in the copy of it here).
+async fn group_role(
+    state: &AppState,
+    chat: &ChatRow,
+    me: &CausewayId,
+) -> Result<ChatRole, ApiError> {
+    group_kind(chat)?;
+    let member = state
+        .store
+        .chat_member(chat.id, &me.to_string())
+        .await?
+        .ok_or_else(|| ApiError::missing("chat"))?;
+    role(&member.role)
 }
 
 /// `POST /api/v1/chats/{id}/members` — the owner and admins of a group chat. Adds
@@ -1051,25 +1074,69 @@ pub async fn add_members(
     Path(id): Path<i64>,
     Json(request): Json<AddMembers>,
 ) -> Result<Json<ChatDetail>, ApiError> {
-    let me = me(&state, &user);
-    let mine = me.to_string();
-    let (_, my_role) = group_membership(&state, id, &mine).await?;
+    let actor = Actor::of(&state, &user);
+    if let Some(chat) = replica(&state, id, &actor).await? {
+        // Checked here first (the people must be ones this server lets its
+        // users chat with), then by the host.
+        let my_role = group_role(&state, &chat, &actor.id).await?;
+        may_add(&state, my_role, &request.members).await?;
+        remote::forward(
+            &state,
+            &chat,
+            &actor.id,
+            Action::AddMembers {
+                members: request.members,
+            },
+        )
+        .await?;
+        // The new members arrive with the host's update, and are pushed then.
+        return Ok(Json(detail(&state, chat, &actor.id).await?));
+    }
+    add_as(&state, &actor, id, &request.members).await?;
+    let chat = state
+        .store
+        .chat(id)
+        .await?
+        .ok_or_else(|| ApiError::missing("chat"))?;
+    Ok(Json(detail(&state, chat, &actor.id).await?))
+}
+
+/// Checks that a member of a group chat with `my_role` may add `members`: an
+/// owner or admin, within the size limit, adding people there are to chat with.
+async fn may_add(
+    state: &AppState,
+    my_role: ChatRole,
+    members: &[CausewayId],
+) -> Result<(), ApiError> {
     if my_role < ChatRole::Admin {
         return Err(ApiError::forbidden(
             "Only the chat's owner and admins may add members.",
         ));
     }
-    if request.members.len() > MAX_MEMBERS {
+    if members.len() > MAX_MEMBERS {
         return Err(ApiError::invalid_input(format!(
             "A chat has at most {MAX_MEMBERS} members."
         )));
     }
-    for id_to_add in &request.members {
-        chat_partner(&state, id_to_add).await?;
+    for id_to_add in members {
+        chat_partner(state, id_to_add).await?;
     }
-    let names: Vec<String> = request.members.iter().map(ToString::to_string).collect();
-    outbox::members_changed(&state, id, names.iter().map(String::as_str)).await;
-    for id_to_add in &request.members {
+    Ok(())
+}
+
+/// Adds `members` to group chat `id`, hosted here, if `actor` may.
+pub(crate) async fn add_as(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    members: &[CausewayId],
+) -> Result<(), ApiError> {
+    let mine = actor.id.to_string();
+    let (_, my_role) = group_membership(state, id, &mine).await?;
+    may_add(state, my_role, members).await?;
+    let names: Vec<String> = members.iter().map(ToString::to_string).collect();
+    outbox::members_changed(state, id, names.iter().map(String::as_str)).await;
+    for id_to_add in members {
         let added = state
             .store
             .add_chat_member(
@@ -1081,17 +1148,12 @@ pub async fn add_members(
             )
             .await;
         match added {
-            Ok(seq) => announce(&state, id, seq, None).await,
+            Ok(seq) => announce(state, id, seq, None).await,
             Err(StorageError::Conflict(_)) => {}
             Err(other) => return Err(other.into()),
         }
     }
-    let chat = state
-        .store
-        .chat(id)
-        .await?
-        .ok_or_else(|| ApiError::missing("chat"))?;
-    Ok(Json(detail(&state, chat, &me).await?))
+    Ok(())
 }
 
 /// `DELETE /api/v1/chats/{id}/members/{member}` — a member removing themselves
@@ -1109,10 +1171,21 @@ pub async fn remove_member(
     let target = CausewayId::parse(&member)
         .map_err(|_| ApiError::missing("member"))?
         .to_string();
-    if let Some(chat) = replica(&state, id, &actor).await?
-        && target == actor.id.to_string()
-    {
-        remote::forward(&state, &chat, &actor.id, Action::Leave).await?;
+    if let Some(chat) = replica(&state, id, &actor).await? {
+        group_kind(&chat)?;
+        let action = if target == actor.id.to_string() {
+            Action::Leave
+        } else {
+            let member = state
+                .store
+                .chat_member(id, &target)
+                .await?
+                .ok_or_else(|| ApiError::missing("member"))?;
+            Action::Remove {
+                member: parse_id(&member.member)?,
+            }
+        };
+        remote::forward(&state, &chat, &actor.id, action).await?;
         return Ok(StatusCode::NO_CONTENT);
     }
     remove_as(&state, &actor, id, &target).await?;
@@ -1183,40 +1256,69 @@ pub async fn set_role(
     Path((id, member)): Path<(i64, String)>,
     Json(request): Json<SetChatRole>,
 ) -> Result<Json<ChatDetail>, ApiError> {
-    let me = me(&state, &user);
-    let mine = me.to_string();
-    let (_, my_role) = group_membership(&state, id, &mine).await?;
-    if my_role != ChatRole::Owner {
-        return Err(ApiError::forbidden(
-            "Only the chat's owner may change roles.",
-        ));
+    let actor = Actor::of(&state, &user);
+    let target = CausewayId::parse(&member).map_err(|_| ApiError::missing("member"))?;
+    if let Some(chat) = replica(&state, id, &actor).await? {
+        let my_role = group_role(&state, &chat, &actor.id).await?;
+        may_set_role(my_role, &actor.id, &target)?;
+        let action = Action::SetRole {
+            member: target,
+            role: request.role,
+        };
+        remote::forward(&state, &chat, &actor.id, action).await?;
+        // The new roles arrive with the host's update, and are pushed then.
+        return Ok(Json(detail(&state, chat, &actor.id).await?));
     }
-    let target = CausewayId::parse(&member)
-        .map_err(|_| ApiError::missing("member"))?
-        .to_string();
-    if target == mine {
-        return Err(ApiError::invalid_input(
-            "The owner hands the chat over by making someone else owner.",
-        ));
-    }
-    let now = now_millis();
-    let seq = state
-        .store
-        .set_chat_role(id, &target, request.role, &mine, now)
-        .await?
-        .ok_or_else(|| ApiError::missing("member"))?;
-    announce(&state, id, Some(seq), None).await;
-    if request.role == ChatRole::Owner {
-        let seq = state
-            .store
-            .set_chat_role(id, &mine, ChatRole::Admin, &mine, now)
-            .await?;
-        announce(&state, id, seq, None).await;
-    }
+    set_role_as(&state, &actor, id, &target, request.role).await?;
     let chat = state
         .store
         .chat(id)
         .await?
         .ok_or_else(|| ApiError::missing("chat"))?;
-    Ok(Json(detail(&state, chat, &me).await?))
+    Ok(Json(detail(&state, chat, &actor.id).await?))
+}
+
+/// Checks that `me`, with `my_role` in a group chat, may change the role of
+/// `target`: the owner, changing someone else's.
+fn may_set_role(my_role: ChatRole, me: &CausewayId, target: &CausewayId) -> Result<(), ApiError> {
+    if my_role != ChatRole::Owner {
+        return Err(ApiError::forbidden(
+            "Only the chat's owner may change roles.",
+        ));
+    }
+    if target == me {
+        return Err(ApiError::invalid_input(
+            "The owner hands the chat over by making someone else owner.",
+        ));
+    }
+    Ok(())
+}
+
+/// Gives `target` role `new_role` in group chat `id`, hosted here, if `actor`
+/// may; making someone owner hands the chat over (the owner becomes an admin).
+pub(crate) async fn set_role_as(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    target: &CausewayId,
+    new_role: ChatRole,
+) -> Result<(), ApiError> {
+    let mine = actor.id.to_string();
+    let (_, my_role) = group_membership(state, id, &mine).await?;
+    may_set_role(my_role, &actor.id, target)?;
+    let now = now_millis();
+    let seq = state
+        .store
+        .set_chat_role(id, &target.to_string(), new_role, &mine, now)
+        .await?
+        .ok_or_else(|| ApiError::missing("member"))?;
+    announce(state, id, Some(seq), None).await;
+    if new_role == ChatRole::Owner {
+        let seq = state
+            .store
+            .set_chat_role(id, &mine, ChatRole::Admin, &mine, now)
+            .await?;
+        announce(state, id, seq, None).await;
+    }
+    Ok(())
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use app::types::{CausewayId, ChatDetail, ChatSummary, Message, Push, ServerName};
+use app::types::{CausewayId, ChatDetail, ChatRole, ChatSummary, Message, Push, ServerName};
 use common::{Client, PgDatabase, TestServer, error_of};
 use serde_json::{Value, json};
 use server::federation::signing::{self, Signed};
@@ -602,9 +602,9 @@ async fn a_guest_in_a_corp_group_acts_with_federated_users_rights() {
         corp,
         guest,
         corp_admin,
+        guest_admin,
         wolf,
         moore,
-        ..
     } = pair().await;
     let group: ChatDetail = expect(
         wolf.post_json(
@@ -619,19 +619,55 @@ async fn a_guest_in_a_corp_group_acts_with_federated_users_rights() {
     let moore_group = chat_with_last(&moore, "Welcome, Moore").await;
     assert_eq!(moore_group.title, "Operators");
 
-    // Members are managed on the host.
+    // Members are managed through the host, with the roles it gives.
+    add_user(&corp_admin, "bob", "Bob").await;
+    add_user(&guest_admin, "carol", "Carol").await;
+    let members_path = format!("/api/v1/chats/{}/members", moore_group.id);
+    let add = json!({ "members": ["bob@corp", "carol@guest"] });
+    let message = refused(moore.post_json(&members_path, &add).await, 403, "forbidden").await;
+    assert!(message.contains("owner and admins"), "{message}");
+    let promoted = wolf
+        .put_json(
+            &format!("/api/v1/chats/{}/members/moore@guest/role", group.id),
+            &json!({ "role": "admin" }),
+        )
+        .await;
+    assert_eq!(promoted.status(), 200);
+    eventually(10, "Moore to be an admin in his copy", || async {
+        let detail: ChatDetail = moore.get_ok(&format!("/api/v1/chats/{}", moore_group.id)).await;
+        (detail.my_role == ChatRole::Admin).then_some(())
+    })
+    .await;
+    let nobody = json!({ "members": ["nobody@corp"] });
+    refused(moore.post_json(&members_path, &nobody).await, 422, "invalid_input").await;
+    assert_eq!(moore.post_json(&members_path, &add).await.status(), 200);
+    let names = |detail: &ChatDetail| -> Vec<String> {
+        detail.members.iter().map(|m| m.causeway_id.to_string()).collect()
+    };
+    eventually(10, "Bob and Carol in the chat on both servers", || async {
+        let on_corp: ChatDetail = wolf.get_ok(&format!("/api/v1/chats/{}", group.id)).await;
+        let on_guest: ChatDetail = moore.get_ok(&format!("/api/v1/chats/{}", moore_group.id)).await;
+        let expected = ["bob@corp", "carol@guest", "moore@guest", "wolf@corp"];
+        (names(&on_corp) == expected && names(&on_guest) == expected).then_some(())
+    })
+    .await;
+    // An admin removes a member, but only the owner changes roles.
+    let carol = moore.delete(&format!("{members_path}/carol@guest")).await;
+    assert_eq!(carol.status(), 204);
     let message = refused(
         moore
-            .post_json(
-                &format!("/api/v1/chats/{}/members", moore_group.id),
-                &json!({ "members": ["moore@guest"] }),
-            )
+            .put_json(&format!("{members_path}/bob@corp/role"), &json!({ "role": "admin" }))
             .await,
         403,
         "forbidden",
     )
     .await;
-    assert!(message.contains("hosted by corp"), "{message}");
+    assert!(message.contains("owner"), "{message}");
+    eventually(10, "Carol to be gone on corp", || async {
+        let on_corp: ChatDetail = wolf.get_ok(&format!("/api/v1/chats/{}", group.id)).await;
+        (names(&on_corp) == ["bob@corp", "moore@guest", "wolf@corp"]).then_some(())
+    })
+    .await;
 
     // Federated Users may not delete others' messages until corp gives them Operator rights.
     let wolf_message = history(&moore, moore_group.id).await[0].seq;

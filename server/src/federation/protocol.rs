@@ -117,6 +117,19 @@ pub enum Action {
         seq: i64,
     },
     Leave,
+    /// Add people to a group chat (an owner or admin).
+    AddMembers {
+        members: Vec<CausewayId>,
+    },
+    /// Remove someone else from a group chat.
+    Remove {
+        member: CausewayId,
+    },
+    /// Change someone's role in a group chat (the owner).
+    SetRole {
+        member: CausewayId,
+        role: ChatRole,
+    },
 }
 
 /// `POST /_causeway/v1/chats/{id}/actions`.
@@ -128,7 +141,7 @@ pub struct ActionRequest {
 }
 
 /// The host's answer to an action.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionDone {
     /// The stored message (send, edit, delete), with the host's ids.
     #[serde(default)]

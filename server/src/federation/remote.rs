@@ -413,25 +413,28 @@ pub async fn act(
         }
         Action::Delete { seq } => {
             chats::delete_as(&state, &actor, chat.id, seq).await?;
-            ActionDone {
-                message: None,
-                repeated: false,
-            }
+            ActionDone::default()
         }
         Action::Read { seq } => {
             chats::read_as(&state, &actor, chat.id, seq).await?;
-            ActionDone {
-                message: None,
-                repeated: false,
-            }
+            ActionDone::default()
         }
         Action::Leave => {
             let me = actor.id.to_string();
             chats::remove_as(&state, &actor, chat.id, &me).await?;
-            ActionDone {
-                message: None,
-                repeated: false,
-            }
+            ActionDone::default()
+        }
+        Action::AddMembers { members } => {
+            chats::add_as(&state, &actor, chat.id, &members).await?;
+            ActionDone::default()
+        }
+        Action::Remove { member } => {
+            chats::remove_as(&state, &actor, chat.id, &member.to_string()).await?;
+            ActionDone::default()
+        }
+        Action::SetRole { member, role } => {
+            chats::set_role_as(&state, &actor, chat.id, &member, role).await?;
+            ActionDone::default()
         }
     };
     Ok(Json(done))

@@ -1021,8 +1021,8 @@ async fn push_event(
     Ok(())
 }
 
-/// A group chat and the caller's role in it; direct chats have no membership to manage.
-/// Group chat `chat_id` hosted here, and the role in it of `me`, a member.
+/// Group chat `chat_id` hosted here, and the role in it of `me`, a member
+/// (direct chats have no membership to manage).
 async fn group_membership(
     state: &AppState,
     chat_id: i64,

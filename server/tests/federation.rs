@@ -103,6 +103,8 @@ async fn expect<T: serde::de::DeserializeOwned>(response: reqwest::Response, sta
 
 async fn refused(response: reqwest::Response, status: u16, code: &str) -> String {
     let got = response.status().as_u16();
+    let url = response.url().to_string();
+    assert_ne!(got / 100, 2, "{url} was not refused");
     let (got_code, message) = error_of(response).await;
     assert_eq!((got, got_code.as_str()), (status, code), "{message}");
     message
@@ -634,19 +636,32 @@ async fn a_guest_in_a_corp_group_acts_with_federated_users_rights() {
         .await;
     assert_eq!(promoted.status(), 200);
     eventually(10, "Moore to be an admin in his copy", || async {
-        let detail: ChatDetail = moore.get_ok(&format!("/api/v1/chats/{}", moore_group.id)).await;
+        let detail: ChatDetail = moore
+            .get_ok(&format!("/api/v1/chats/{}", moore_group.id))
+            .await;
         (detail.my_role == ChatRole::Admin).then_some(())
     })
     .await;
     let nobody = json!({ "members": ["nobody@corp"] });
-    refused(moore.post_json(&members_path, &nobody).await, 422, "invalid_input").await;
+    refused(
+        moore.post_json(&members_path, &nobody).await,
+        422,
+        "invalid_input",
+    )
+    .await;
     assert_eq!(moore.post_json(&members_path, &add).await.status(), 200);
     let names = |detail: &ChatDetail| -> Vec<String> {
-        detail.members.iter().map(|m| m.causeway_id.to_string()).collect()
+        detail
+            .members
+            .iter()
+            .map(|m| m.causeway_id.to_string())
+            .collect()
     };
     eventually(10, "Bob and Carol in the chat on both servers", || async {
         let on_corp: ChatDetail = wolf.get_ok(&format!("/api/v1/chats/{}", group.id)).await;
-        let on_guest: ChatDetail = moore.get_ok(&format!("/api/v1/chats/{}", moore_group.id)).await;
+        let on_guest: ChatDetail = moore
+            .get_ok(&format!("/api/v1/chats/{}", moore_group.id))
+            .await;
         let expected = ["bob@corp", "carol@guest", "moore@guest", "wolf@corp"];
         (names(&on_corp) == expected && names(&on_guest) == expected).then_some(())
     })
@@ -656,7 +671,10 @@ async fn a_guest_in_a_corp_group_acts_with_federated_users_rights() {
     assert_eq!(carol.status(), 204);
     let message = refused(
         moore
-            .put_json(&format!("{members_path}/bob@corp/role"), &json!({ "role": "admin" }))
+            .put_json(
+                &format!("{members_path}/bob@corp/role"),
+                &json!({ "role": "admin" }),
+            )
             .await,
         403,
         "forbidden",
@@ -668,6 +686,13 @@ async fn a_guest_in_a_corp_group_acts_with_federated_users_rights() {
         (names(&on_corp) == ["bob@corp", "moore@guest", "wolf@corp"]).then_some(())
     })
     .await;
+    let demoted = wolf
+        .put_json(
+            &format!("/api/v1/chats/{}/members/moore@guest/role", group.id),
+            &json!({ "role": "member" }),
+        )
+        .await;
+    assert_eq!(demoted.status(), 200);
 
     // Federated Users may not delete others' messages until corp gives them Operator rights.
     let wolf_message = history(&moore, moore_group.id).await[0].seq;
@@ -704,7 +729,10 @@ async fn a_guest_in_a_corp_group_acts_with_federated_users_rights() {
     .await;
     // Corp goes on talking there: nothing waits for guest, whose people left.
     expect::<Message>(say(&wolf, group.id, "after", "After Moore left").await, 201).await;
-    guest_status(&corp_admin, "nothing waiting for guest", |p| p["queue"] == 0).await;
+    guest_status(&corp_admin, "nothing waiting for guest", |p| {
+        p["queue"] == 0
+    })
+    .await;
     corp.stop().await;
     guest.stop().await;
 }

@@ -350,8 +350,16 @@ async fn contents_nothing_needs_are_removed_after_their_grace_period() {
         assert_eq!(deleted.status(), 204);
     }
     // A partial upload a crash left behind.
-    std::fs::write(root.join(".incoming").join("0123456789abcdef.part"), b"half").unwrap();
-    let mut all = vec![kept.sha256.clone(), gone.sha256.clone(), unsent.sha256.clone()];
+    std::fs::write(
+        root.join(".incoming").join("0123456789abcdef.part"),
+        b"half",
+    )
+    .unwrap();
+    let mut all = vec![
+        kept.sha256.clone(),
+        gone.sha256.clone(),
+        unsent.sha256.clone(),
+    ];
     all.sort();
     assert_eq!(blobs_on_disk(&root), all);
 
@@ -376,11 +384,15 @@ async fn contents_nothing_needs_are_removed_after_their_grace_period() {
     // is whole, its copy in a deleted message notwithstanding.
     let collected = sweep(26).await.unwrap();
     assert_eq!((collected.blobs, collected.bytes), (1, 6));
-    assert_eq!(blobs_on_disk(&root), [kept.sha256.clone()]);
+    assert_eq!(blobs_on_disk(&root), [kept.sha256.as_str()]);
     let download = moore.get(&file_path(chat, kept.id)).await;
     assert_eq!(download.status(), 200);
     assert_eq!(download.bytes().await.unwrap().as_ref(), b"kept");
-    assert_eq!(sweep(26).await.unwrap(), Default::default(), "nothing left to remove");
+    assert_eq!(
+        sweep(26).await.unwrap(),
+        Default::default(),
+        "nothing left to remove"
+    );
     server.stop().await;
 }
 

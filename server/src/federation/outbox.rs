@@ -218,8 +218,14 @@ async fn deliver_once(state: &AppState, destination: &ServerName) -> Result<bool
         let built = build(state, destination, &cursor, events_left)
             .await
             .map_err(|e| format!("reading chat {}: {}", cursor.chat_id, e.message))?;
-        events_left = events_left.saturating_sub(built.update.as_ref().map_or(0, |u| u.events.len()));
-        advances.push((cursor.chat_id, built.delivered, cursor.reads_version, built.departed));
+        events_left =
+            events_left.saturating_sub(built.update.as_ref().map_or(0, |u| u.events.len()));
+        advances.push((
+            cursor.chat_id,
+            built.delivered,
+            cursor.reads_version,
+            built.departed,
+        ));
         if let Some(update) = built.update {
             chats_out.push(update);
         }
@@ -291,6 +297,11 @@ async fn build(
         .chat(cursor.chat_id)
         .await?
         .ok_or_else(|| ApiError::missing("chat"))?;
+    let limit = i64::try_from(max_events).unwrap_or(i64::MAX).min(500);
+    let events = chats::events_out(state, chat.id, cursor.delivered_seq.max(0), limit).await?;
+    // The members are read after the events, so they are never older than
+    // the events sent with them (a member added just after the events were
+    // read is listed early, and their event follows in the next update).
     let rows = state.store.chat_members(chat.id).await?;
     let on_destination = |member: &str| {
         member
@@ -302,8 +313,6 @@ async fn build(
         .filter(|m| on_destination(&m.member))
         .map(|m| m.joined_seq)
         .min();
-    let limit = i64::try_from(max_events).unwrap_or(i64::MAX).min(500);
-    let events = chats::events_out(state, chat.id, cursor.delivered_seq.max(0), limit).await?;
     // Where the cursor moves: past the last event read (filtered or not).
     let delivered = events.last().map_or(cursor.delivered_seq.max(0), |e| e.seq);
     let events: Vec<_> = events

@@ -57,7 +57,10 @@ pub fn spawn(state: &AppState) {
 /// One sweep, as if the time were `now`.
 pub async fn collect(state: &AppState, now: SystemTime) -> anyhow::Result<Collected> {
     let stored_before = now.checked_sub(GRACE).unwrap_or(UNIX_EPOCH);
-    let unsent_since = millis(now.checked_sub(UNSENT_LIFETIME + GRACE).unwrap_or(UNIX_EPOCH));
+    let unsent_since = millis(
+        now.checked_sub(UNSENT_LIFETIME + GRACE)
+            .unwrap_or(UNIX_EPOCH),
+    );
     let mut collected = Collected {
         partial_uploads: state.blobs.sweep_incoming(stored_before).await?,
         ..Collected::default()

@@ -624,8 +624,14 @@ mod tests {
     fn an_upload_not_sent_within_a_day_expires() {
         let day = 24 * 3600 * 1000;
         let now = 10 * day;
-        assert!(!expired_unsent(&file(None, now - day), now), "a day exactly");
+        assert!(
+            !expired_unsent(&file(None, now - day), now),
+            "a day exactly"
+        );
         assert!(expired_unsent(&file(None, now - day - 1), now));
-        assert!(!expired_unsent(&file(Some(3), 0), now), "a sent file never expires");
+        assert!(
+            !expired_unsent(&file(Some(3), 0), now),
+            "a sent file never expires"
+        );
     }
 }

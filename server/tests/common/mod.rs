@@ -52,6 +52,13 @@ impl TestServer {
         dir: tempfile::TempDir,
         admin_password: Option<String>,
     ) -> Self {
+        // `TEST_LOG=server=debug cargo test …` shows the servers' logs.
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
         let listener = TcpListener::bind(config.listen).await.expect("bind");
         let addr = listener.local_addr().unwrap();
         config.listen = addr;

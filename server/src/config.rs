@@ -3,12 +3,13 @@
 //! `CAUSEWAY_DATABASE__URL`). With no file and no variables the server starts on
 //! SQLite under `./data`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use app::types::ServerName;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -25,6 +26,11 @@ pub struct Config {
     pub public_url: Option<String>,
     /// The folder with the compiled front end (`pkg/`, CSS, static assets).
     pub site_root: PathBuf,
+    /// Reverse proxies in front of this server, as addresses or networks
+    /// (`"10.0.0.5"`, `"10.0.0.0/8"`). A request from one of them is taken to be
+    /// from the address it names in `X-Forwarded-For` (for sign-in throttling and
+    /// the audit log). Empty: the connection's address is the client's.
+    pub trusted_proxies: Vec<String>,
     pub database: DatabaseConfig,
     pub files: FilesConfig,
     pub sessions: SessionConfig,
@@ -83,6 +89,7 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             public_url: None,
             site_root: PathBuf::from("target/site"),
+            trusted_proxies: Vec::new(),
             database: DatabaseConfig {
                 url: None,
                 max_connections: 16,
@@ -99,6 +106,14 @@ impl Default for Config {
             },
         }
     }
+}
+
+/// `10.0.0.0/8`, or a single address as a network of one.
+fn parse_network(text: &str) -> Option<IpNet> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .ok()
+        .or_else(|| text.parse::<IpAddr>().ok().map(IpNet::from))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -147,7 +162,23 @@ impl Config {
                 "public_url must start with http:// or https://".into(),
             ));
         }
+        for proxy in &self.trusted_proxies {
+            if parse_network(proxy).is_none() {
+                return Err(ConfigError(format!(
+                    "trusted_proxies: {proxy:?} is not an IP address or network (like 10.0.0.0/8)"
+                )));
+            }
+        }
         Ok(())
+    }
+
+    /// The trusted reverse proxies (see [`Config::trusted_proxies`]), as checked
+    /// when the configuration was loaded.
+    pub fn trusted_networks(&self) -> Vec<IpNet> {
+        self.trusted_proxies
+            .iter()
+            .filter_map(|proxy| parse_network(proxy))
+            .collect()
     }
 
     pub fn database_url(&self) -> String {
@@ -218,6 +249,27 @@ mod tests {
             Ok(())
         });
         assert!(Config::load(Some(Path::new("/nonexistent/causeway.toml"))).is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "causeway.toml",
+                "trusted_proxies = [\"10.0.0.5\", \"192.168.0.0/16\", \"::1\"]\n",
+            )?;
+            let config = Config::load(None).expect("config loads");
+            let networks: Vec<String> = config
+                .trusted_networks()
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            assert_eq!(networks, ["10.0.0.5/32", "192.168.0.0/16", "::1/128"]);
+            jail.create_file("causeway.toml", "trusted_proxies = [\"proxy.local\"]\n")?;
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("proxy.local"), "{error}");
+            Ok(())
+        });
     }
 
     #[test]

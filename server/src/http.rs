@@ -135,6 +135,10 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(from_fn_with_state(state.clone(), metrics::track))
+        .layer(from_fn_with_state(
+            std::sync::Arc::from(state.config.trusted_networks()),
+            crate::audit::forwarded_for,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -2402,6 +2402,60 @@ async fn too_many_failures_from_one_address_lock_the_address() {
     server.stop().await;
 }
 
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_is_the_clients() {
+    let server =
+        TestServer::start_with(|c| c.trusted_proxies = vec!["127.0.0.0/8".to_owned()]).await;
+    let admin = server.admin().await;
+    let mut security: SecuritySettings = admin.get_ok(SECURITY).await;
+    security.address_threshold = 2;
+    security.lockout_minutes = 2;
+    ok::<SecuritySettings>(
+        admin
+            .put_json(SECURITY, &serde_json::to_value(&security).unwrap())
+            .await,
+        200,
+    )
+    .await;
+    let client = server.client();
+    let login_from = |forwarded: &'static str, login: &str, password: &str| {
+        client
+            .http
+            .post(server.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", forwarded)
+            .json(&json!({ "login": login, "password": password, "remember_me": false }))
+            .send()
+    };
+    // What a client writes into the header itself is not believed: the proxy
+    // appended the address it saw.
+    for login in ["x1", "x2"] {
+        let response = login_from("198.51.100.7, 203.0.113.9", login, "wrong password")
+            .await
+            .unwrap();
+        refused(response, 401, "invalid_credentials").await;
+    }
+    let response = login_from("203.0.113.9", "admin", &server.admin_password)
+        .await
+        .unwrap();
+    locked_out(response, 2 * 60).await;
+    // Another client behind the same proxy is not locked out.
+    let response = login_from("203.0.113.10", "admin", &server.admin_password)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let page = audit(&admin, &[("action", "sign_in.")]).await;
+    let failure = find(&page.items, "sign_in.failure");
+    assert_eq!(failure.address.as_deref(), Some("203.0.113.9"));
+    let success = page
+        .items
+        .iter()
+        .find(|e| e.action == "sign_in.success")
+        .unwrap();
+    assert_eq!(success.address.as_deref(), Some("203.0.113.10"));
+    server.stop().await;
+}
+
 // ---------------------------------------------------------------------------
 // 7. The audit log
 // ---------------------------------------------------------------------------

@@ -2,12 +2,10 @@
 //! the routes it reaches. A refusal is a JSON error with a stable code and goes
 //! to the audit log (`federation.refused`) with its reason.
 
-use std::net::SocketAddr;
-
 use app::types::ErrorCode;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
@@ -110,10 +108,7 @@ fn refuse(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Re
 /// the origin against the federation settings, the timestamp, the origin's key
 /// (pinned fingerprint, if set), the signature, and that the transaction id is new.
 pub async fn verify(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let address = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string());
+    let address = crate::audit::address_in(request.extensions());
     let claimed = header(request.headers(), signing::ORIGIN)
         .map(|origin| origin.chars().take(255).collect::<String>());
     match check(&state, request).await {

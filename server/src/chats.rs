@@ -202,6 +202,16 @@ pub(crate) async fn member_names(
     })
 }
 
+/// [`detail`] of chat `id`, read afresh (after a change).
+async fn detail_of(state: &AppState, id: i64, me: &CausewayId) -> Result<ChatDetail, ApiError> {
+    let chat = state
+        .store
+        .chat(id)
+        .await?
+        .ok_or_else(|| ApiError::missing("chat"))?;
+    detail(state, chat, me).await
+}
+
 async fn detail(state: &AppState, chat: ChatRow, me: &CausewayId) -> Result<ChatDetail, ApiError> {
     let rows = state.store.chat_members(chat.id).await?;
     let name_of = member_names(state, chat.id).await?;
@@ -1093,12 +1103,7 @@ pub async fn add_members(
         return Ok(Json(detail(&state, chat, &actor.id).await?));
     }
     add_as(&state, &actor, id, &request.members).await?;
-    let chat = state
-        .store
-        .chat(id)
-        .await?
-        .ok_or_else(|| ApiError::missing("chat"))?;
-    Ok(Json(detail(&state, chat, &actor.id).await?))
+    Ok(Json(detail_of(&state, id, &actor.id).await?))
 }
 
 /// Checks that a member of a group chat with `my_role` may add `members`: an
@@ -1270,12 +1275,7 @@ pub async fn set_role(
         return Ok(Json(detail(&state, chat, &actor.id).await?));
     }
     set_role_as(&state, &actor, id, &target, request.role).await?;
-    let chat = state
-        .store
-        .chat(id)
-        .await?
-        .ok_or_else(|| ApiError::missing("chat"))?;
-    Ok(Json(detail(&state, chat, &actor.id).await?))
+    Ok(Json(detail_of(&state, id, &actor.id).await?))
 }
 
 /// Checks that `me`, with `my_role` in a group chat, may change the role of

@@ -2354,12 +2354,11 @@ async fn unknown_logins_lock_the_same_way() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn too_many_failures_from_one_address_lock_the_address() {
-    let server = TestServer::start().await;
-    let admin = server.admin().await;
+/// Sets the sign-in throttle to lock an address for two minutes after
+/// `failures` failed sign-ins from it.
+async fn lock_addresses_after(admin: &Client, failures: u32) {
     let mut security: SecuritySettings = admin.get_ok(SECURITY).await;
-    security.address_threshold = 3;
+    security.address_threshold = failures;
     security.lockout_minutes = 2;
     ok::<SecuritySettings>(
         admin
@@ -2368,6 +2367,13 @@ async fn too_many_failures_from_one_address_lock_the_address() {
         200,
     )
     .await;
+}
+
+#[tokio::test]
+async fn too_many_failures_from_one_address_lock_the_address() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    lock_addresses_after(&admin, 3).await;
 
     // Different logins, so no account lock is involved; a success in between
     // does not reset the address's count.
@@ -2407,16 +2413,7 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_the_clients() {
     let server =
         TestServer::start_with(|c| c.trusted_proxies = vec!["127.0.0.0/8".to_owned()]).await;
     let admin = server.admin().await;
-    let mut security: SecuritySettings = admin.get_ok(SECURITY).await;
-    security.address_threshold = 2;
-    security.lockout_minutes = 2;
-    ok::<SecuritySettings>(
-        admin
-            .put_json(SECURITY, &serde_json::to_value(&security).unwrap())
-            .await,
-        200,
-    )
-    .await;
+    lock_addresses_after(&admin, 2).await;
     let client = server.client();
     let login_from = |forwarded: &'static str, login: &str, password: &str| {
         client

@@ -285,12 +285,19 @@ async fn a_file_goes_up_with_a_message_and_comes_down_the_same() {
     let event = events.iter().find(|e| e.kind == "message").unwrap();
     assert_eq!(event.message.as_ref().unwrap().file.as_ref(), Some(&file));
 
-    // A deleted message takes its file out of sight.
+    // Search finds a file by its name, in any case, though its message has no text.
+    let search = |q: &str| format!("/api/v1/chats/{chat}/search?q={q}");
+    let found: Vec<Message> = moore.get_ok(&search("BERICHT%20q3")).await;
+    assert_eq!(found.iter().map(|m| m.seq).collect::<Vec<_>>(), [sent.seq]);
+
+    // A deleted message takes its file out of sight, and out of search.
     let deleted = wolf
         .delete(&format!("/api/v1/chats/{chat}/messages/{}", sent.seq))
         .await;
     assert_eq!(deleted.status(), 204);
     refused(moore.get(&location).await, 404, "not_found").await;
+    let found: Vec<Message> = moore.get_ok(&search("bericht")).await;
+    assert!(found.is_empty(), "{found:?}");
     let history: Vec<Message> = moore
         .get_ok(&format!("/api/v1/chats/{chat}/messages"))
         .await;

@@ -913,7 +913,8 @@ impl Store {
             .await)?)
     }
 
-    /// Messages of a chat whose text contains `text` (any case), newest first.
+    /// Messages of a chat whose text or file name contains `text` (any case),
+    /// newest first; deleted messages never.
     pub async fn search_messages(
         &self,
         chat_id: i64,
@@ -921,7 +922,9 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<MessageRow>> {
         let sql = format!(
-            "select {MESSAGE_COLUMNS} from messages where chat_id = $1 and search_text like $2 escape '\\' \
+            "select {MESSAGE_COLUMNS} from messages where chat_id = $1 and deleted_at is null \
+             and (search_text like $2 escape '\\' or exists (select 1 from files f \
+                  where f.id = messages.file_id and f.search_name like $2 escape '\\')) \
              order by seq desc limit $3"
         );
         let pattern = super::like_pattern(text);

@@ -52,7 +52,8 @@ impl Store {
     pub async fn insert_file(&self, file: &NewFile<'_>) -> Result<FileRow> {
         let sql = format!(
             "insert into files (chat_id, sha256, name, size, media_type, uploaded_by, created_at, \
-             host_file_id) values ($1, $2, $3, $4, $5, $6, $7, $8) returning {FILE_COLUMNS}"
+             host_file_id, search_name) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             returning {FILE_COLUMNS}"
         );
         on_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(file.chat_id)
@@ -63,6 +64,7 @@ impl Store {
             .bind(file.uploaded_by)
             .bind(file.at)
             .bind(file.host_file_id)
+            .bind(file.name.to_lowercase())
             .fetch_one(pool)
             .await
             .map_err(StorageError::on_foreign_key("chat")))

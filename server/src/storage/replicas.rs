@@ -193,8 +193,10 @@ impl Store {
                                 None => Some(
                                     sqlx::query_scalar(
                                         "insert into files (chat_id, sha256, name, size, media_type, \
-                                         uploaded_by, created_at, message_seq, host_file_id) \
-                                         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
+                                         uploaded_by, created_at, message_seq, host_file_id, \
+                                         search_name) \
+                                         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                                         returning id",
                                     )
                                     .bind(chat.id)
                                     .bind(&file.sha256)
@@ -205,6 +207,7 @@ impl Store {
                                     .bind(file.created_at)
                                     .bind(message.seq)
                                     .bind(file.host_file_id)
+                                    .bind(file.name.to_lowercase())
                                     .fetch_one(&mut *tx)
                                     .await?,
                                 ),

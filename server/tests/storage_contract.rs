@@ -6,8 +6,8 @@ mod common;
 use app::types::{AddressBookEntry, BuiltinGroup, CausewayId, ChatKind, ChatRole, Profile};
 use common::PgDatabase;
 use server::storage::{
-    AuditFilter, EntryRow, NewAuditEntry, NewChat, NewFile, NewMessage, NewUser, StorageError,
-    Store, ThrottleRow, UserChange, direct_key,
+    AuditFilter, EntryRow, NewAuditEntry, NewChat, NewFile, NewMessage, NewUser, ReplicaChat,
+    StorageError, Store, ThrottleRow, UserChange, direct_key,
 };
 
 fn named(display_name: &str) -> Profile {
@@ -46,6 +46,46 @@ async fn contract(store: &Store) {
     files(store).await;
     concurrent_file_sends(store).await;
     batched_file_sends(store).await;
+    concurrent_first_copies(store).await;
+}
+
+/// The first update of a chat hosted elsewhere, arriving twice at once (the
+/// outbox's and the answer to opening the direct chat): one copy, both applied.
+async fn concurrent_first_copies(store: &Store) {
+    let update = ReplicaChat {
+        host: "race.example".to_owned(),
+        host_chat_id: 7,
+        kind: "direct".to_owned(),
+        title: String::new(),
+        direct_key: None,
+        created_by: "bob@race.example".to_owned(),
+        created_at: 1_000,
+        members: vec![
+            ("ann@here".to_owned(), "member".to_owned(), 1, 0),
+            ("bob@race.example".to_owned(), "member".to_owned(), 1, 0),
+        ],
+        events: Vec::new(),
+    };
+    for round in 0..5 {
+        let mut update = update.clone();
+        update.host_chat_id += round;
+        update.direct_key = Some(direct_key(&format!("ann{round}@here"), "bob@race.example"));
+        let (first, second) =
+            tokio::join!(store.apply_replica(&update), store.apply_replica(&update));
+        let (first, second) = (
+            first.expect("first applies"),
+            second.expect("second applies"),
+        );
+        assert_eq!(first.chat.id, second.chat.id, "one copy");
+    }
+    // A direct chat of the same two people under another host id is refused.
+    let mut other = update.clone();
+    other.host_chat_id = 99;
+    other.direct_key = Some(direct_key("ann0@here", "bob@race.example"));
+    assert!(matches!(
+        store.apply_replica(&other).await,
+        Err(StorageError::Conflict("chats_direct_key"))
+    ));
 }
 
 async fn add_user(store: &Store, login: &str, profile: Profile) -> i64 {

@@ -99,9 +99,12 @@ impl Store {
                 super::Backend::Sqlite => "",
             }
         );
+        // Two updates of a new chat may arrive at once (the outbox's and the
+        // answer to opening a direct chat): the second insert does nothing and
+        // the copy the first made is read instead.
         let insert = format!(
             "insert into chats (kind, title, direct_key, created_by, created_at, host, host_chat_id) \
-             values ($1, $2, $3, $4, $5, $6, $7) returning {CHAT_COLUMNS}"
+             values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing returning {CHAT_COLUMNS}"
         );
         on_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
@@ -110,19 +113,30 @@ impl Store {
                 .bind(update.host_chat_id)
                 .fetch_optional(&mut *tx)
                 .await?;
+            let found = match found {
+                Some(chat) => Some(chat),
+                None => {
+                    sqlx::query_as(&insert)
+                        .bind(&update.kind)
+                        .bind(&update.title)
+                        .bind(&update.direct_key)
+                        .bind(&update.created_by)
+                        .bind(update.created_at)
+                        .bind(&update.host)
+                        .bind(update.host_chat_id)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                }
+            };
             let mut chat = match found {
                 Some(chat) => chat,
-                None => sqlx::query_as(&insert)
-                    .bind(&update.kind)
-                    .bind(&update.title)
-                    .bind(&update.direct_key)
-                    .bind(&update.created_by)
-                    .bind(update.created_at)
+                // Made meanwhile, or the direct key is another chat's.
+                None => sqlx::query_as(&find)
                     .bind(&update.host)
                     .bind(update.host_chat_id)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(StorageError::on_unique("chats_direct_key"))?,
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StorageError::Conflict("chats_direct_key"))?,
             };
             let members_before: Vec<String> =
                 sqlx::query_scalar("select member from chat_members where chat_id = $1")

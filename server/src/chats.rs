@@ -635,7 +635,7 @@ async fn changeable(
     chat_id: i64,
     seq: i64,
     deleting: bool,
-) -> Result<String, ApiError> {
+) -> Result<(String, MessageRow), ApiError> {
     let me = actor.id.to_string();
     let (_, member) = membership(state, chat_id, &me).await?;
     let found = state
@@ -647,12 +647,12 @@ async fn changeable(
     let own = found.sender == me;
     let window_hours = state.settings.chats().edit_window_hours;
     if own && now_millis() - found.created_at <= i64::from(window_hours) * 3_600_000 {
-        return Ok(me);
+        return Ok((me, found));
     }
     if deleting
         && (role(&member.role)? >= ChatRole::Admin || actor.may(state, Right::Operator).await?)
     {
-        return Ok(me);
+        return Ok((me, found));
     }
     Err(if own {
         ApiError::forbidden(format!(
@@ -676,7 +676,8 @@ pub async fn edit(
     Path((id, seq)): Path<(i64, i64)>,
     Json(request): Json<EditMessage>,
 ) -> Result<Json<Message>, ApiError> {
-    check_body(&state, &request.body, false)?;
+    // Whether it may be empty (a file's message) is decided by the host.
+    check_body(&state, &request.body, true)?;
     let actor = Actor::of(&state, &user);
     if let Some(chat) = replica(&state, id, &actor).await? {
         let action = Action::Edit {
@@ -693,7 +694,8 @@ pub async fn edit(
 }
 
 /// Edits a message of chat `id`, hosted here, for `actor`. The caller has
-/// checked the body ([`check_body`]).
+/// checked the body's length ([`check_body`]); it may be empty only for a
+/// message with a file.
 pub(crate) async fn edit_as(
     state: &AppState,
     actor: &Actor,
@@ -701,7 +703,12 @@ pub(crate) async fn edit_as(
     seq: i64,
     body: &str,
 ) -> Result<Message, ApiError> {
-    let by = changeable(state, actor, id, seq, false).await?;
+    let (by, found) = changeable(state, actor, id, seq, false).await?;
+    if found.file_id.is_none() && body.trim().is_empty() {
+        return Err(ApiError::invalid_input(
+            "The message is empty; delete it instead.",
+        ));
+    }
     let event = state
         .store
         .edit_message(id, seq, body, &by, now_millis())
@@ -741,7 +748,7 @@ pub(crate) async fn delete_as(
     id: i64,
     seq: i64,
 ) -> Result<(), ApiError> {
-    let by = changeable(state, actor, id, seq, true).await?;
+    let (by, _) = changeable(state, actor, id, seq, true).await?;
     let event = state
         .store
         .delete_message(id, seq, &by, now_millis())

@@ -252,6 +252,33 @@ async fn a_file_goes_up_with_a_message_and_comes_down_the_same() {
     let retry: Message = expect(send_file(&wolf, chat, "f-1", file.id).await, 200).await;
     assert_eq!(retry, sent, "a retried send returns the first copy");
 
+    // A file's message may gain text and lose it again; a text message may not
+    // become empty.
+    let wolf_ref = &wolf;
+    let edit = |seq: i64, body: &str| {
+        let body = json!({ "body": body });
+        let path = format!("/api/v1/chats/{chat}/messages/{seq}");
+        async move { wolf_ref.patch_json(&path, &body).await }
+    };
+    let edited: Message = expect(edit(sent.seq, "The Q3 report").await, 200).await;
+    assert_eq!(edited.body, "The Q3 report");
+    let edited: Message = expect(edit(sent.seq, "").await, 200).await;
+    assert_eq!(
+        (edited.body.as_str(), edited.file.as_ref()),
+        ("", Some(&file))
+    );
+    let text: Message = expect(
+        wolf.post_json(
+            &format!("/api/v1/chats/{chat}/messages"),
+            &json!({ "client_id": "t-1", "body": "Text only" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let message = refused(edit(text.seq, "  ").await, 422, "invalid_input").await;
+    assert!(message.contains("delete it instead"), "{message}");
+
     let response = moore.get(&location).await;
     assert_eq!(response.status(), 200);
     for (name, value) in [
@@ -278,7 +305,8 @@ async fn a_file_goes_up_with_a_message_and_comes_down_the_same() {
     let history: Vec<Message> = moore
         .get_ok(&format!("/api/v1/chats/{chat}/messages"))
         .await;
-    assert_eq!(history.last().unwrap().file.as_ref(), Some(&file));
+    let carrier = |history: &[Message]| history.iter().find(|m| m.seq == sent.seq).cloned();
+    assert_eq!(carrier(&history).unwrap().file.as_ref(), Some(&file));
     let events: Vec<ChatEvent> = moore
         .get_ok(&format!("/api/v1/chats/{chat}/events?after=0"))
         .await;
@@ -301,7 +329,7 @@ async fn a_file_goes_up_with_a_message_and_comes_down_the_same() {
     let history: Vec<Message> = moore
         .get_ok(&format!("/api/v1/chats/{chat}/messages"))
         .await;
-    assert_eq!(history.last().unwrap().file, None);
+    assert_eq!(carrier(&history).unwrap().file, None);
     server.stop().await;
 }
 

@@ -405,7 +405,7 @@ pub async fn act(
             }
         }
         Action::Edit { seq, body } => {
-            chats::check_body(&state, &body, false)?;
+            chats::check_body(&state, &body, true)?;
             ActionDone {
                 message: Some(chats::edit_as(&state, &actor, chat.id, seq, &body).await?),
                 repeated: false,

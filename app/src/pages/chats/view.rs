@@ -986,9 +986,20 @@ fn Composer(
         }
     });
 
+    // A file's message may lose its text: the file stays.
+    let may_be_empty = move || {
+        state
+            .editing
+            .read()
+            .as_ref()
+            .is_some_and(|m| m.file.is_some())
+    };
     let submit = move || {
         let body = text.get_untracked();
-        if body.trim().is_empty() {
+        let with_file = state
+            .editing
+            .with_untracked(|m| m.as_ref().is_some_and(|m| m.file.is_some()));
+        if body.trim().is_empty() && !with_file {
             return;
         }
         if let Some(message) = state.editing.get_untracked() {
@@ -1105,7 +1116,7 @@ fn Composer(
                 on:input=on_input
                 on:keydown=on_keydown
             ></textarea>
-            <button type="submit" class="button primary" disabled=move || text.read().trim().is_empty()>
+            <button type="submit" class="button primary" disabled=move || text.read().trim().is_empty() && !may_be_empty()>
                 {move || if state.editing.get().is_some() { "Save" } else { "Send" }}
             </button>
         </form>

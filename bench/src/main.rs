@@ -533,6 +533,27 @@ async fn fan_out(
     for reader in readers {
         reader.await??;
     }
+    // The chat's detail (members with names, roles and presence), as a client
+    // opening the chat reads it.
+    let mut details = Vec::new();
+    for n in 0..110 {
+        let started = Instant::now();
+        api::last_seq(owner, &server.base, chat).await?;
+        if n >= 10 {
+            details.push(ms(started.elapsed()));
+        }
+    }
+    let details = sorted(details);
+    report.add(
+        &format!("(c) chat detail with {members} members (GET /chats/{{id}})"),
+        format!(
+            "p50 {:.1} ms, p99 {:.1} ms ({} requests)",
+            quantile(&details, 0.5),
+            quantile(&details, 0.99),
+            details.len()
+        ),
+        "—",
+    );
     let deliveries = sorted(deliveries);
     let slowest = sorted(slowest);
     report.add(

@@ -387,6 +387,11 @@ async fn pages_need_a_session_and_render_on_the_server() {
     assert_eq!(login.status(), 200);
     assert_eq!(login.headers()["x-content-type-options"], "nosniff");
     assert_eq!(login.headers()["x-frame-options"], "DENY");
+    assert_eq!(login.headers()["cross-origin-opener-policy"], "same-origin");
+    assert_eq!(
+        login.headers()["cross-origin-resource-policy"],
+        "same-origin"
+    );
     let html = login.text().await.unwrap();
     assert!(html.contains("<h1>Sign in</h1>"), "{html}");
     assert!(html.contains("Login or Causeway ID"));

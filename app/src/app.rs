@@ -46,6 +46,15 @@ fn content_security_policy() {
     ) else {
         return;
     };
+    // `cargo leptos watch` (development) injects a live-reload script that talks
+    // to a port of its own: only framing is refused there.
+    if std::env::var_os("LEPTOS_WATCH").is_some() {
+        response.insert_header(
+            http::header::CONTENT_SECURITY_POLICY,
+            http::HeaderValue::from_static("frame-ancestors 'none'"),
+        );
+        return;
+    }
     let policy = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; \

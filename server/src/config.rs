@@ -265,6 +265,11 @@ mod tests {
                 .map(ToString::to_string)
                 .collect();
             assert_eq!(networks, ["10.0.0.5/32", "192.168.0.0/16", "::1/128"]);
+            // The environment takes a list too.
+            jail.set_env("CAUSEWAY_TRUSTED_PROXIES", "[\"10.0.0.0/8\"]");
+            let networks = Config::load(None).expect("config loads").trusted_networks();
+            assert_eq!(networks, ["10.0.0.0/8".parse::<IpNet>().unwrap()]);
+            jail.clear_env();
             jail.create_file("causeway.toml", "trusted_proxies = [\"proxy.local\"]\n")?;
             let error = Config::load(None).unwrap_err().to_string();
             assert!(error.contains("proxy.local"), "{error}");

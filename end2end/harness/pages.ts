@@ -40,6 +40,19 @@ export function cspRefusals(...pages: Page[]): string[] {
   return refused;
 }
 
+/**
+ * On the chat list: **New group chat** titled `title` with the contacts whose
+ * labels match `people`; returns once the new chat shows.
+ */
+export async function newGroupChat(page: Page, title: string, ...people: RegExp[]): Promise<void> {
+  await page.getByRole('button', { name: 'New group chat' }).click();
+  const form = page.getByRole('form', { name: 'New group chat' });
+  await form.getByLabel('Title').fill(title);
+  for (const person of people) await form.getByLabel(person).check();
+  await form.getByRole('button', { name: 'Create' }).click();
+  await expect(page.getByRole('heading', { name: title })).toBeVisible();
+}
+
 /** Follows a link of the control panel's side navigation. */
 export async function panel(page: Page, link: string): Promise<void> {
   await page.getByRole('navigation', { name: 'Control panel' }).getByRole('link', { name: link, exact: true }).click();

@@ -5,7 +5,7 @@
 
 import { expect, test, type Page } from '@playwright/test';
 import { allow, asAdmin, createUser } from '../harness/api';
-import { cspRefusals, screenshot, signIn } from '../harness/pages';
+import { cspRefusals, newGroupChat, screenshot, signIn } from '../harness/pages';
 import { useServers, type RunningServer } from '../harness/server';
 
 const PASSWORD = 'members-password-1';
@@ -48,12 +48,7 @@ test('an admin on the guest server manages the members of a chat hosted on corp'
   await signIn(carol, guest.url, 'carol', PASSWORD);
 
   // Wolf makes "Launch" with Moore, and makes him an admin.
-  await wolf.getByRole('button', { name: 'New group chat' }).click();
-  const form = wolf.getByRole('form', { name: 'New group chat' });
-  await form.getByLabel('Title').fill('Launch');
-  await form.getByLabel(/Albert Moore/).check();
-  await form.getByRole('button', { name: 'Create' }).click();
-  await expect(wolf.getByRole('heading', { name: 'Launch' })).toBeVisible();
+  await newGroupChat(wolf, 'Launch', /Albert Moore/);
   await wolf.getByRole('button', { name: 'Members' }).click();
   await membersPanel(wolf).getByRole('button', { name: 'Make admin: Albert Moore' }).click();
   await expect(memberList(wolf).getByRole('listitem').filter({ hasText: 'Albert Moore' }).getByText('Admin', { exact: true })).toBeVisible();

@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { createUser } from '../harness/api';
-import { cspRefusals, open, panel, screenshot, signIn } from '../harness/pages';
+import { cspRefusals, newGroupChat, open, panel, screenshot, signIn } from '../harness/pages';
 import { useServers, type RunningServer } from '../harness/server';
 
 const server = useServers('corp', 'guest');
@@ -158,12 +158,7 @@ test('corp and guest federate, and their users chat and exchange files', async (
 
   // Wolf adds Moore to an internal group chat.
   await wolf.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Chats' }).click();
-  await wolf.getByRole('button', { name: 'New group chat' }).click();
-  const newChat = wolf.getByRole('form', { name: 'New group chat' });
-  await newChat.getByLabel('Title').fill('Operators');
-  await newChat.getByLabel(/Albert Moore/).check();
-  await newChat.getByRole('button', { name: 'Create' }).click();
-  await expect(wolf.getByRole('heading', { name: 'Operators' })).toBeVisible();
+  await newGroupChat(wolf, 'Operators', /Albert Moore/);
   await wolfBox.fill('Moore joins the operators for the launch.');
   await wolfBox.press('Enter');
   await moore.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Chats' }).click();

@@ -3,7 +3,7 @@
 // leave), each seen live by the others.
 
 import { expect, request, test, type Page } from '@playwright/test';
-import { screenshot, signIn } from '../harness/pages';
+import { newGroupChat, screenshot, signIn } from '../harness/pages';
 import { useServers, type RunningServer } from '../harness/server';
 
 const PASSWORD = 'group-password-1';
@@ -51,12 +51,7 @@ test('a group chat: made from contacts, replies, history on scroll, members mana
   await signIn(eve, corp.url, 'eve', PASSWORD);
 
   // Wolf makes "Launch" with Moore.
-  await wolf.getByRole('button', { name: 'New group chat' }).click();
-  const form = wolf.getByRole('form', { name: 'New group chat' });
-  await form.getByLabel('Title').fill('Launch');
-  await form.getByLabel(/Albert Moore/).check();
-  await form.getByRole('button', { name: 'Create' }).click();
-  await expect(wolf.getByRole('heading', { name: 'Launch' })).toBeVisible();
+  await newGroupChat(wolf, 'Launch', /Albert Moore/);
   await expect(wolf.getByText('2 members')).toBeVisible();
   const chatId = wolf.url().split('/').pop();
 

@@ -166,6 +166,19 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex');
       expect(digest(readFileSync(saved!))).toBe(digest(bytes));
 
+      // Wolf captions the file's message, then takes the caption away: the file stays.
+      const fileMessage = messages(wolf).getByRole('listitem').filter({ hasText: 'plan.bin' });
+      const mooresFile = messages(moore).getByRole('listitem').filter({ hasText: 'plan.bin' });
+      await fileMessage.getByRole('button', { name: /^Edit message/ }).click();
+      await box.fill('The launch plan');
+      await box.press('Enter');
+      await expect(mooresFile.getByText('The launch plan')).toBeVisible();
+      await fileMessage.getByRole('button', { name: /^Edit message/ }).click();
+      await box.fill('');
+      await wolf.getByRole('button', { name: 'Save' }).click();
+      await expect(mooresFile.getByText('The launch plan')).toHaveCount(0);
+      await expect(mooresFile.getByRole('link', { name: 'Download plan.bin' })).toBeVisible();
+
       // Moore may not send files: the control is disabled, and the API says no.
       await expect(moore.getByLabel('Attach a file')).toBeDisabled();
       const refused = await moore.request.post(`${corp.url}/api/v1/chats/${chatId}/files?name=notes.txt`, {

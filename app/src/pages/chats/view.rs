@@ -625,8 +625,8 @@ fn MessageItem(state: ChatState, message: Message) -> impl IntoView {
     let sender = state.name_of(&message.sender);
     let deleted = message.deleted_at.is_some();
     let edited = message.edited_at.is_some() && !deleted;
-    // A file sent without text has no text to edit.
-    let editable = mine && !(message.body.is_empty() && message.file.is_some());
+    // A file's message may gain or lose its text too.
+    let editable = mine;
     let quote = message.reply_to.map(|r| {
         let original = state.messages.read_untracked().get(&r).cloned();
         let text = match original {

@@ -15,6 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::UNSENT_LIFETIME;
 use crate::state::AppState;
+use crate::time::millis_of;
 
 /// How often the sweep runs.
 const EVERY: Duration = Duration::from_secs(3600);
@@ -57,7 +58,7 @@ pub fn spawn(state: &AppState) {
 /// One sweep, as if the time were `now`.
 pub async fn collect(state: &AppState, now: SystemTime) -> anyhow::Result<Collected> {
     let stored_before = now.checked_sub(GRACE).unwrap_or(UNIX_EPOCH);
-    let unsent_since = millis(
+    let unsent_since = millis_of(
         now.checked_sub(UNSENT_LIFETIME + GRACE)
             .unwrap_or(UNIX_EPOCH),
     );
@@ -89,11 +90,6 @@ fn next_folder(folder: &str) -> String {
         Ok(0xff) | Err(_) => "g".to_owned(),
         Ok(n) => format!("{:02x}", n + 1),
     }
-}
-
-fn millis(at: SystemTime) -> i64 {
-    at.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

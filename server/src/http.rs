@@ -100,7 +100,7 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
         })
         .route_layer(from_fn_with_state(state.clone(), page_guard));
 
-    Router::new()
+    let app = Router::new()
         .nest("/api/v1", api)
         .nest(
             federation::protocol::PREFIX,
@@ -116,41 +116,42 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(from_fn(same_origin_writes))
         .layer(sessions)
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
+        .layer(default_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         // Pages send their own policy (with the hydration script's nonce); every
         // other response — JSON, errors, static files — allows nothing.
-        .layer(SetResponseHeaderLayer::if_not_present(
+        .layer(default_header(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+            "default-src 'none'; frame-ancestors 'none'",
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
+        .layer(default_header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(default_header(header::REFERRER_POLICY, "same-origin"))
         // No other site's window keeps a handle on ours, and no other site may
         // load our responses (photos, files, JSON) into its pages.
-        .layer(SetResponseHeaderLayer::if_not_present(
+        .layer(default_header(
             HeaderName::from_static("cross-origin-opener-policy"),
-            HeaderValue::from_static("same-origin"),
+            "same-origin",
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
+        .layer(default_header(
             HeaderName::from_static("cross-origin-resource-policy"),
-            HeaderValue::from_static("same-origin"),
+            "same-origin",
         ))
-        .layer(from_fn_with_state(state.clone(), metrics::track))
-        .layer(from_fn_with_state(
-            std::sync::Arc::from(state.config.trusted_networks()),
+        .layer(from_fn_with_state(state.clone(), metrics::track));
+    // Only with trusted proxies configured is there a forwarded address to read.
+    let trusted = state.config.trusted_networks();
+    let app = if trusted.is_empty() {
+        app
+    } else {
+        app.layer(from_fn_with_state(
+            std::sync::Arc::from(trusted),
             crate::audit::forwarded_for,
         ))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+    };
+    app.layer(TraceLayer::new_for_http()).with_state(state)
+}
+
+/// Sets `name` to `value` on every response that does not set it itself.
+fn default_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
 fn spawn_session_sweeper(store: DbSessionStore, tasks: CancellationToken) {

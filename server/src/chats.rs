@@ -1180,22 +1180,20 @@ pub async fn remove_member(
     Path((id, member)): Path<(i64, String)>,
 ) -> Result<StatusCode, ApiError> {
     let actor = Actor::of(&state, &user);
-    let target = CausewayId::parse(&member)
-        .map_err(|_| ApiError::missing("member"))?
-        .to_string();
+    let target_id = CausewayId::parse(&member).map_err(|_| ApiError::missing("member"))?;
+    let target = target_id.to_string();
     if let Some(chat) = replica(&state, id, &actor).await? {
         group_kind(&chat)?;
-        let action = if target == actor.id.to_string() {
+        let action = if target_id == actor.id {
             Action::Leave
         } else {
-            let member = state
+            // Not a member here: the same 404 the host would give.
+            state
                 .store
                 .chat_member(id, &target)
                 .await?
                 .ok_or_else(|| ApiError::missing("member"))?;
-            Action::Remove {
-                member: parse_id(&member.member)?,
-            }
+            Action::Remove { member: target_id }
         };
         remote::forward(&state, &chat, &actor.id, action).await?;
         return Ok(StatusCode::NO_CONTENT);

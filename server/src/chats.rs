@@ -19,7 +19,7 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, Json, Path, Query};
 use crate::federation::protocol::{Action, Ephemeral};
 use crate::federation::remote::{self, hosted_elsewhere};
-use crate::federation::{other_servers, outbox};
+use crate::federation::{other_servers, outbox, trust};
 use crate::files;
 use crate::rights;
 use crate::state::AppState;
@@ -245,17 +245,16 @@ async fn detail(state: &AppState, chat: ChatRow, me: &CausewayId) -> Result<Chat
 
 /// An active user to chat with, or a clear refusal. A user of another server
 /// is looked up there (which also checks that both servers allow each other).
-pub(crate) async fn chat_partner(state: &AppState, id: &CausewayId) -> Result<(), ApiError> {
+pub(crate) async fn chat_partner(
+    state: &AppState,
+    id: &CausewayId,
+    by: &CausewayId,
+) -> Result<(), ApiError> {
     if id.server != state.config.server_name {
-        remote::remote_user(state, id).await?;
+        remote::remote_user(state, id, Some(by)).await?;
         return Ok(());
     }
-    match state.store.user_by_login(id.login.as_str()).await? {
-        Some(user) if user.is_active => Ok(()),
-        _ => Err(ApiError::invalid_input(format!(
-            "There is no active user {id} on this server."
-        ))),
-    }
+    trust::local_partner(state, id, by).await.map(drop)
 }
 
 /// `GET /api/v1/chats` — a signed-in user. Their chats, latest activity first.
@@ -309,7 +308,7 @@ pub async fn open_direct(
         ));
     }
     let (chat, created) = if request.with.server == me.server {
-        chat_partner(&state, &request.with).await?;
+        chat_partner(&state, &request.with, &me).await?;
         create_direct(&state, &me, &request.with).await?
     } else {
         remote::open_direct(&state, &me, &request.with).await?
@@ -388,7 +387,7 @@ pub async fn create_group(
     let mut others: Vec<CausewayId> = Vec::new();
     for id in request.members {
         if id != me && !others.contains(&id) {
-            chat_partner(&state, &id).await?;
+            chat_partner(&state, &id, &me).await?;
             others.push(id);
         }
     }
@@ -1096,7 +1095,7 @@ pub async fn add_members(
         // Checked here first (the people must be ones this server lets its
         // users chat with), then by the host.
         let my_role = group_role(&state, &chat, &actor.id).await?;
-        may_add(&state, my_role, &request.members).await?;
+        may_add(&state, &actor.id, my_role, &request.members).await?;
         remote::forward(
             &state,
             &chat,
@@ -1117,6 +1116,7 @@ pub async fn add_members(
 /// owner or admin, within the size limit, adding people there are to chat with.
 async fn may_add(
     state: &AppState,
+    me: &CausewayId,
     my_role: ChatRole,
     members: &[CausewayId],
 ) -> Result<(), ApiError> {
@@ -1131,7 +1131,7 @@ async fn may_add(
         )));
     }
     for id_to_add in members {
-        chat_partner(state, id_to_add).await?;
+        chat_partner(state, id_to_add, me).await?;
     }
     Ok(())
 }
@@ -1145,7 +1145,7 @@ pub(crate) async fn add_as(
 ) -> Result<(), ApiError> {
     let mine = actor.id.to_string();
     let (_, my_role) = group_membership(state, id, &mine).await?;
-    may_add(state, my_role, members).await?;
+    may_add(state, &actor.id, my_role, members).await?;
     let names: Vec<String> = members.iter().map(ToString::to_string).collect();
     outbox::members_changed(state, id, names.iter().map(String::as_str)).await;
     for id_to_add in members {

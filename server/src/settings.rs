@@ -98,6 +98,7 @@ impl Settings {
                 ChatSettings {
                     max_message_chars: 10_000,
                     edit_window_hours: 48,
+                    outsiders_reach: Default::default(),
                 },
             )
             .await?,

@@ -154,7 +154,7 @@ pub async fn address_book(
         if id.server != state.config.server_name
             && state.store.remote_profile(&id.to_string()).await?.is_none()
         {
-            crate::federation::remote::remote_user(state, id).await?;
+            crate::federation::remote::remote_user(state, id, None).await?;
         }
     }
     Ok(entries)

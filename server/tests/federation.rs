@@ -72,8 +72,19 @@ async fn pair() -> Pair {
     pair_on(None, None).await
 }
 
-/// As [`pair`], each server on SQLite or on the PostgreSQL database given.
+/// As [`pair`], each server on SQLite or on the PostgreSQL database given,
+/// each letting people of other servers reach everyone (the tests of that
+/// rule use [`pair_strict`]).
 async fn pair_on(corp_db: Option<String>, guest_db: Option<String>) -> Pair {
+    let pair = pair_strict(corp_db, guest_db).await;
+    outsiders_reach(&pair.corp_admin, "everyone").await;
+    outsiders_reach(&pair.guest_admin, "everyone").await;
+    pair
+}
+
+/// As [`pair_on`], with the default rule: people of other servers reach only
+/// those whose address book lists them.
+async fn pair_strict(corp_db: Option<String>, guest_db: Option<String>) -> Pair {
     let corp = named_on("corp", corp_db).await;
     let guest = named_on("guest", guest_db).await;
     let corp_admin = corp.admin().await;
@@ -1290,6 +1301,16 @@ async fn a_flood_of_forged_requests_is_refused_without_flooding_the_audit_log() 
             .unwrap();
         refused(response, 401, "bad_signature").await;
     }
+    // The cap is per reason, not per claimed origin (which the attacker picks).
+    for i in 0..30 {
+        let response = http
+            .get(guest.url("/_causeway/v1/users/moore"))
+            .header(signing::ORIGIN, format!("flood-{i}"))
+            .send()
+            .await
+            .unwrap();
+        refused(response, 401, "bad_signature").await;
+    }
     let audit: Value = admin
         .get_ok("/api/v1/admin/audit?action=federation.refused&limit=100")
         .await;
@@ -1301,4 +1322,552 @@ async fn a_flood_of_forged_requests_is_refused_without_flooding_the_audit_log() 
     );
     assert!(lines.iter().all(|l| l["actor"] == "flood"));
     guest.stop().await;
+}
+
+/// Sets who people of other servers may reach on `admin`'s server.
+async fn outsiders_reach(admin: &Client, reach: &str) {
+    let response = admin
+        .put_json(
+            "/api/v1/admin/settings/chats",
+            &json!({ "max_message_chars": 10_000, "edit_window_hours": 48, "outsiders_reach": reach }),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
+/// Puts `entries` in the address book of group `group` on `admin`'s server.
+async fn group_book(admin: &Client, group: &str, entries: &[&str]) {
+    let id = group_id(admin, group).await;
+    let entries: Vec<Value> = entries
+        .iter()
+        .map(|e| json!({ "causeway_id": e, "display_name": "" }))
+        .collect();
+    let response = admin
+        .put_json(
+            &format!("/api/v1/admin/groups/{id}/address-book"),
+            &json!({ "entries": entries }),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
+/// Adds `login` to a new group `group` (with no address book) on `admin`'s server.
+async fn in_new_group(admin: &Client, login: &str, group: &str) {
+    let made: Value = expect(
+        admin
+            .post_json(
+                "/api/v1/admin/groups",
+                &json!({ "name": group, "rights": [] }),
+            )
+            .await,
+        201,
+    )
+    .await;
+    let users: Value = admin
+        .get_ok(&format!("/api/v1/admin/users?search={login}"))
+        .await;
+    let user = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["login"] == login)
+        .unwrap_or_else(|| panic!("no user {login}"))["id"]
+        .as_i64()
+        .unwrap();
+    let response = admin
+        .put_json(
+            &format!("/api/v1/admin/users/{user}/groups"),
+            &json!({ "ids": [made["id"]] }),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
+fn member_json(id: &str, role: &str, read_seq: i64) -> Value {
+    json!({ "causeway_id": id, "display_name": id, "role": role, "joined_seq": 1, "read_seq": read_seq })
+}
+
+fn message_event(
+    seq: i64,
+    kind: &str,
+    actor: &str,
+    sender: &str,
+    client_id: &str,
+    body: &str,
+) -> Value {
+    json!({
+        "seq": seq, "kind": kind, "actor": actor, "at": now_millis(), "subject": null, "role": null,
+        "message": { "chat_id": 0, "seq": seq, "sender": sender, "client_id": client_id,
+                     "body": body, "reply_to": null, "created_at": now_millis(),
+                     "edited_at": null, "deleted_at": null }
+    })
+}
+
+/// `from`'s signed transaction to `to` carrying one chat update; its answer.
+async fn forged_update(from: &TestServer, to: &TestServer, chat: Value) -> Value {
+    let mut forged = Forged::new(from, to, "POST", "/_causeway/v1/transactions");
+    forged.body = json!({ "chats": [chat] }).to_string().into_bytes();
+    expect(forged.send_to(to, None).await, 200).await
+}
+
+/// A chat update as `guest` hosting chat `chat_id` would send it.
+fn guest_chat(chat_id: i64, kind: &str, members: Vec<Value>, events: Vec<Value>) -> Value {
+    let last_seq = events
+        .iter()
+        .filter_map(|e| e["seq"].as_i64())
+        .max()
+        .unwrap_or(1);
+    json!({ "chat_id": chat_id, "kind": kind, "title": if kind == "group" { "Plans" } else { "" },
+            "created_by": "moore@guest", "created_at": 0, "members": members,
+            "events": events, "last_seq": last_seq })
+}
+
+fn refusal_reason(answer: &Value) -> String {
+    assert_eq!(answer["applied"], 0, "not refused: {answer}");
+    answer["refused"][0]["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A guest server that may be taken over: whatever it sends, it speaks only for
+/// its own people, hosts only what it may, and reaches only whom corp lets it.
+async fn a_lying_peer_is_refused_and_audited(pair: Pair) {
+    let Pair {
+        corp,
+        guest,
+        corp_admin,
+        guest_admin,
+        wolf,
+        moore,
+    } = pair;
+    add_user(&corp_admin, "carol", "Carol").await;
+    in_new_group(&corp_admin, "carol", "Staff").await;
+    // Wolf (in no group) may be reached by Moore; Carol may not.
+    group_book(&corp_admin, "Users without a group", &["moore@guest"]).await;
+    group_book(&guest_admin, "Users without a group", &["wolf@corp"]).await;
+
+    // An honest start: Moore makes a group on guest with Wolf, who writes in it.
+    let plans: ChatDetail = expect(
+        moore
+            .post_json(
+                "/api/v1/chats",
+                &json!({ "title": "Plans", "members": ["wolf@corp"] }),
+            )
+            .await,
+        201,
+    )
+    .await;
+    let copy = eventually(10, "Wolf's copy of Plans", || async {
+        let chats: Vec<ChatSummary> = wolf.get_ok("/api/v1/chats").await;
+        chats.into_iter().find(|c| c.title == "Plans")
+    })
+    .await;
+    let sent: Message = expect(say(&wolf, copy.id, "wolf-1", "Hello from Wolf").await, 201).await;
+    chat_with_last(&moore, "Hello from Wolf").await;
+    let settled = eventually(10, "Wolf's message in his copy", || async {
+        let mine = history(&wolf, copy.id).await;
+        mine.iter().any(|m| m.seq == sent.seq).then_some(mine)
+    })
+    .await;
+    let next = sent.seq + 1;
+    let members = || {
+        vec![
+            member_json("moore@guest", "owner", 0),
+            member_json("wolf@corp", "member", 0),
+        ]
+    };
+
+    // 1. Speaking for people of corp, or of a third server.
+    let cases = [
+        (
+            message_event(
+                next,
+                "message",
+                "carol@corp",
+                "carol@corp",
+                "x-1",
+                "Carol says hi",
+            ),
+            "may not speak for carol@corp",
+        ),
+        (
+            message_event(
+                next,
+                "message",
+                "wolf@corp",
+                "wolf@corp",
+                "never-sent",
+                "Pay the invoice",
+            ),
+            "corp did not forward this message",
+        ),
+        (
+            message_event(
+                next,
+                "message",
+                "eve@third",
+                "eve@third",
+                "x-2",
+                "Third says hi",
+            ),
+            "may not speak for eve@third",
+        ),
+        (
+            message_event(
+                sent.seq,
+                "edit",
+                "moore@guest",
+                "wolf@corp",
+                "wolf-1",
+                "Wolf never said this",
+            ),
+            "may not change what wolf@corp wrote",
+        ),
+        (
+            message_event(
+                next,
+                "edit",
+                "wolf@corp",
+                "wolf@corp",
+                "wolf-1",
+                "Hello from Wolf",
+            ),
+            "corp did not forward this edit",
+        ),
+    ];
+    for (event, reason) in cases {
+        let answer = forged_update(
+            &guest,
+            &corp,
+            guest_chat(plans.id, "group", members(), vec![event]),
+        )
+        .await;
+        let got = refusal_reason(&answer);
+        assert!(got.contains(reason), "{got:?} should say {reason:?}");
+    }
+
+    // A host cannot mark what corp's people have read.
+    let answer = forged_update(
+        &guest,
+        &corp,
+        guest_chat(
+            plans.id,
+            "group",
+            vec![
+                member_json("moore@guest", "owner", 0),
+                member_json("wolf@corp", "member", 999),
+            ],
+            Vec::new(),
+        ),
+    )
+    .await;
+    assert_eq!(answer["applied"], 1, "{answer}");
+    let detail: ChatDetail = wolf.get_ok(&format!("/api/v1/chats/{}", copy.id)).await;
+    assert!(
+        detail.read_seq <= sent.seq,
+        "read position moved by the host: {}",
+        detail.read_seq
+    );
+
+    // 2. Hosting what it may not: a chat of corp's people alone, one with
+    // someone corp does not let guest reach, and a direct chat corp hosts.
+    let cases = [
+        (
+            guest_chat(
+                plans.id + 100,
+                "group",
+                vec![
+                    member_json("wolf@corp", "owner", 0),
+                    member_json("carol@corp", "member", 0),
+                ],
+                vec![message_event(
+                    2,
+                    "message",
+                    "wolf@corp",
+                    "wolf@corp",
+                    "w-2",
+                    "Planted",
+                )],
+            ),
+            "has one of its users as a member",
+        ),
+        (
+            guest_chat(
+                plans.id + 101,
+                "group",
+                vec![
+                    member_json("moore@guest", "owner", 0),
+                    member_json("carol@corp", "member", 0),
+                ],
+                Vec::new(),
+            ),
+            "There is no active user carol@corp on corp.",
+        ),
+        (
+            guest_chat(
+                plans.id + 102,
+                "direct",
+                vec![
+                    member_json("moore@guest", "member", 0),
+                    member_json("wolf@corp", "member", 0),
+                ],
+                Vec::new(),
+            ),
+            "guest does not host the direct chats of its users with people of corp.",
+        ),
+    ];
+    for (chat, reason) in cases {
+        let got = refusal_reason(&forged_update(&guest, &corp, chat).await);
+        assert!(got.contains(reason), "{got:?} should say {reason:?}");
+    }
+    // Wolf's direct chat with Moore is still corp's to host, and works.
+    let direct = direct(&wolf).await;
+    expect::<Message>(say(&wolf, direct.id, "d-1", "Direct works").await, 201).await;
+
+    // The marker: a message of guest's own Moore is taken, and is the next
+    // thing in Wolf's copy after his own — none of the above landed.
+    let answer = forged_update(
+        &guest,
+        &corp,
+        guest_chat(
+            plans.id,
+            "group",
+            members(),
+            vec![message_event(
+                next,
+                "message",
+                "moore@guest",
+                "moore@guest",
+                "m-9",
+                "Marker",
+            )],
+        ),
+    )
+    .await;
+    assert_eq!(answer["applied"], 1, "{answer}");
+    let after = eventually(10, "the marker", || async {
+        let mine = history(&wolf, copy.id).await;
+        mine.iter().any(|m| m.body == "Marker").then_some(mine)
+    })
+    .await;
+    let bodies: Vec<&str> = after.iter().map(|m| m.body.as_str()).collect();
+    let before: Vec<&str> = settled.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(
+        bodies[..before.len()],
+        before[..],
+        "nothing forged before the marker"
+    );
+    assert_eq!(bodies.len(), before.len() + 1, "{bodies:?}");
+    let chats: Vec<ChatSummary> = wolf.get_ok("/api/v1/chats").await;
+    assert_eq!(chats.len(), 2, "Plans and the direct chat only: {chats:?}");
+    let carol = corp.sign_in("carol", PASSWORD).await;
+    let chats: Vec<ChatSummary> = carol.get_ok("/api/v1/chats").await;
+    assert!(chats.is_empty(), "nothing planted for Carol: {chats:?}");
+
+    // Presence of people guest makes up takes no room here; Moore's does.
+    let presence = |members: Vec<String>| {
+        let items: Vec<Value> = members
+            .iter()
+            .map(|m| json!({ "type": "presence", "member": m, "online": true }))
+            .collect();
+        let mut forged = Forged::new(&guest, &corp, "POST", "/_causeway/v1/ephemeral");
+        forged.body = json!({ "items": items }).to_string().into_bytes();
+        forged
+    };
+    let noted = corp.state.federation.remote_online_count();
+    for round in 0..3 {
+        let made_up = (0..100)
+            .map(|i| format!("ghost{round}x{i}@guest"))
+            .collect();
+        let response = presence(made_up).send_to(&corp, None).await;
+        assert_eq!(response.status(), 204);
+    }
+    assert_eq!(corp.state.federation.remote_online_count(), noted);
+    let response = presence(vec!["moore@guest".to_owned()])
+        .send_to(&corp, None)
+        .await;
+    assert_eq!(response.status(), 204);
+    assert!(corp.state.federation.is_remote_online("moore@guest"));
+
+    // Every refusal is in corp's audit log, with its reason.
+    let audit: Value = corp_admin
+        .get_ok("/api/v1/admin/audit?action=federation.refused&limit=100")
+        .await;
+    let details: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["detail"].as_str())
+        .collect();
+    for reason in [
+        "may not speak for carol@corp",
+        "may not change what wolf@corp wrote",
+        "has one of its users as a member",
+        "does not host the direct chats",
+    ] {
+        assert!(
+            details.iter().any(|d| d.contains(reason)),
+            "{reason:?} not audited: {details:?}"
+        );
+    }
+    corp.stop().await;
+    guest.stop().await;
+}
+
+#[tokio::test]
+async fn a_lying_peer_is_refused_and_audited_on_sqlite() {
+    a_lying_peer_is_refused_and_audited(pair_strict(None, None).await).await;
+}
+
+#[tokio::test]
+async fn a_lying_peer_is_refused_and_audited_on_postgres() {
+    let (Some(corp_db), Some(guest_db)) = (PgDatabase::create().await, PgDatabase::create().await)
+    else {
+        return;
+    };
+    a_lying_peer_is_refused_and_audited(
+        pair_strict(Some(corp_db.url.clone()), Some(guest_db.url.clone())).await,
+    )
+    .await;
+    corp_db.drop_now().await;
+    guest_db.drop_now().await;
+}
+
+/// People of another server reach only those whose address book lists them
+/// (the default), and get the same answer for anyone else as for a login that
+/// does not exist; the panel may open this to everyone.
+async fn outsiders_reach_only_whom_address_books_list(pair: Pair) {
+    let Pair {
+        corp,
+        guest,
+        corp_admin,
+        guest_admin,
+        wolf,
+        moore,
+    } = pair;
+    add_user(&corp_admin, "carol", "Carol").await;
+    let open = |with: &'static str| {
+        let moore = &moore;
+        async move {
+            moore
+                .post_json("/api/v1/chats/direct", &json!({ "with": with }))
+                .await
+        }
+    };
+    // Nobody's book lists Moore yet: Wolf looks like a login that does not exist.
+    let unknown = refused(open("nobody@corp").await, 422, "invalid_input").await;
+    let hidden = refused(open("wolf@corp").await, 422, "invalid_input").await;
+    assert_eq!(hidden, unknown.replace("nobody", "wolf"));
+    // Nor may Wolf reach Moore, whose book does not list him.
+    refused(
+        wolf.post_json("/api/v1/chats/direct", &json!({ "with": "moore@guest" }))
+            .await,
+        422,
+        "invalid_input",
+    )
+    .await;
+
+    // Once the books list each other, the chat opens from either side.
+    group_book(&corp_admin, "Users without a group", &["moore@guest"]).await;
+    group_book(&guest_admin, "Users without a group", &["wolf@corp"]).await;
+    let opened: ChatDetail = expect(open("wolf@corp").await, 201).await;
+    assert_eq!(opened.members.len(), 2);
+
+    // The same rule for adding people to group chats: Carol, in a group whose
+    // book does not list Moore, cannot be added by him — not to a chat of his
+    // server, nor to one of corp's from his copy.
+    in_new_group(&corp_admin, "carol", "Staff").await;
+    let message = refused(
+        moore
+            .post_json(
+                "/api/v1/chats",
+                &json!({ "title": "Guests' plans", "members": ["carol@corp"] }),
+            )
+            .await,
+        422,
+        "invalid_input",
+    )
+    .await;
+    assert_eq!(message, unknown.replace("nobody", "carol"));
+    let corp_group: ChatDetail = expect(
+        wolf.post_json(
+            "/api/v1/chats",
+            &json!({ "title": "Corp plans", "members": ["moore@guest"] }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let response = wolf
+        .put_json(
+            &format!("/api/v1/chats/{}/members/moore@guest/role", corp_group.id),
+            &json!({ "role": "admin" }),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let moore_copy = eventually(10, "Moore as admin of his copy", || async {
+        let chats: Vec<ChatSummary> = moore.get_ok("/api/v1/chats").await;
+        let copy = chats.into_iter().find(|c| c.title == "Corp plans")?;
+        let detail: ChatDetail = moore.get_ok(&format!("/api/v1/chats/{}", copy.id)).await;
+        detail
+            .members
+            .iter()
+            .any(|m| m.causeway_id.to_string() == "moore@guest" && m.role == ChatRole::Admin)
+            .then_some(copy)
+    })
+    .await;
+    let add_path = format!("/api/v1/chats/{}/members", moore_copy.id);
+    let add_body = json!({ "members": ["carol@corp"] });
+    let add_carol = || moore.post_json(&add_path, &add_body);
+    let message = refused(add_carol().await, 422, "invalid_input").await;
+    assert_eq!(message, unknown.replace("nobody", "carol"));
+    // Asked by the host directly, on Moore's behalf, corp says the same.
+    let mut forged = Forged::new(
+        &guest,
+        &corp,
+        "POST",
+        &format!("/_causeway/v1/chats/{}/actions", corp_group.id),
+    );
+    forged.body = json!({ "actor": "moore@guest", "action": { "type": "add_members", "members": ["carol@corp"] } })
+        .to_string()
+        .into_bytes();
+    let message = refused(forged.send_to(&corp, None).await, 422, "invalid_input").await;
+    assert_eq!(message, unknown.replace("nobody", "carol"));
+
+    // Opened to everyone, Carol can be added.
+    outsiders_reach(&corp_admin, "everyone").await;
+    expect::<Value>(add_carol().await, 200).await;
+    eventually(10, "Carol in corp's chat", || async {
+        let detail: ChatDetail = wolf
+            .get_ok(&format!("/api/v1/chats/{}", corp_group.id))
+            .await;
+        detail
+            .members
+            .iter()
+            .any(|m| m.causeway_id.to_string() == "carol@corp")
+            .then_some(())
+    })
+    .await;
+    corp.stop().await;
+    guest.stop().await;
+}
+
+#[tokio::test]
+async fn outsiders_reach_only_whom_address_books_list_on_sqlite() {
+    outsiders_reach_only_whom_address_books_list(pair_strict(None, None).await).await;
+}
+
+#[tokio::test]
+async fn outsiders_reach_only_whom_address_books_list_on_postgres() {
+    let (Some(corp_db), Some(guest_db)) = (PgDatabase::create().await, PgDatabase::create().await)
+    else {
+        return;
+    };
+    outsiders_reach_only_whom_address_books_list(
+        pair_strict(Some(corp_db.url.clone()), Some(guest_db.url.clone())).await,
+    )
+    .await;
+    corp_db.drop_now().await;
+    guest_db.drop_now().await;
 }

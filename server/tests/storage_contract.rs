@@ -64,6 +64,7 @@ async fn concurrent_first_copies(store: &Store) {
             ("ann@here".to_owned(), "member".to_owned(), 1, 0),
             ("bob@race.example".to_owned(), "member".to_owned(), 1, 0),
         ],
+        own_server: "here".to_owned(),
         events: Vec::new(),
     };
     for round in 0..5 {

@@ -78,6 +78,44 @@ pub struct ChatSettings {
     pub max_message_chars: u32,
     /// How long after sending people may edit or delete their own messages.
     pub edit_window_hours: u32,
+    /// Whom people of other servers may start chats with, or add to chats.
+    #[serde(default)]
+    pub outsiders_reach: OutsiderReach,
+}
+
+/// Users → Settings → Chats: "People of other servers may start chats with".
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutsiderReach {
+    /// Any active user of this server.
+    Everyone,
+    /// Only people whose address book (personal, or one of their groups')
+    /// lists them. To everyone else, such a person seems not to exist.
+    #[default]
+    AddressBook,
+}
+
+impl OutsiderReach {
+    pub const ALL: [OutsiderReach; 2] = [OutsiderReach::AddressBook, OutsiderReach::Everyone];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutsiderReach::Everyone => "everyone",
+            OutsiderReach::AddressBook => "address_book",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OutsiderReach::Everyone => "Everyone",
+            OutsiderReach::AddressBook => "Only people whose address book lists them",
+        }
+    }
 }
 
 impl ChatSettings {

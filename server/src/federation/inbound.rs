@@ -3,18 +3,18 @@
 //! to the audit log (`federation.refused`) with its reason.
 
 use app::types::ErrorCode;
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 
 use super::protocol::{KeyDocument, MAX_BODY, RemoteUser};
 use super::{PeerError, keys, pinned, remote, signing};
 use crate::audit::{self, Actor};
-use crate::error::{ApiError, Json, Path};
+use crate::error::{ApiError, Json, Path, Query};
 use crate::state::AppState;
 use crate::time::now_millis;
 
@@ -65,15 +65,36 @@ pub async fn key_document(State(state): State<AppState>) -> Json<KeyDocument> {
     })
 }
 
-/// `GET /_causeway/v1/users/{login}` — a peer. The user as Display Fields let
-/// other servers see them; 404 for unknown and deactivated users alike.
+/// Who asks about a user: one of the peer's users about to chat with them.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Asker {
+    #[serde(rename = "as")]
+    asker: Option<app::types::CausewayId>,
+}
+
+/// `GET /_causeway/v1/users/{login}[?as=]` — a peer. The user as Display Fields
+/// let other servers see them; 404 for unknown and deactivated users alike, and
+/// for users whom `as` (one of the peer's users) may not reach.
 async fn user(
     State(state): State<AppState>,
+    Extension(Peer(origin)): Extension<Peer>,
     Path(login): Path<String>,
+    Query(Asker { asker }): Query<Asker>,
 ) -> Result<Json<RemoteUser>, ApiError> {
     let profile = super::profile_for_peer(&state, &login)
         .await?
         .ok_or_else(|| ApiError::missing("user"))?;
+    if let Some(asker) = asker {
+        if asker.server != origin {
+            let error = ApiError::forbidden(format!("{origin} may ask only for its own users."));
+            remote::audit_refusal(&state, &origin, &error).await;
+            return Err(error);
+        }
+        super::trust::local_partner(&state, &profile.causeway_id, &asker)
+            .await
+            .map_err(|_| ApiError::missing("user"))?;
+    }
     let user = state
         .store
         .user_by_login(profile.causeway_id.login.as_str())
@@ -83,6 +104,30 @@ async fn user(
         display_name: user.display_name,
         profile,
     }))
+}
+
+/// Writes a refusal (`federation.refused`) to the audit log within the cap for
+/// its reason, after the summary of what the cap held back, if one is due.
+pub(crate) async fn audit_capped(
+    state: &AppState,
+    origin: &str,
+    code: ErrorCode,
+    actor: &Actor,
+    detail: &str,
+) {
+    let admit = state.federation.audit_refusal(origin, code);
+    if let Some(summary) = admit.summary {
+        let nobody = Actor {
+            id: None,
+            login: None,
+            address: None,
+        };
+        audit::record(state, &nobody, "federation.refused", None, Some(&summary)).await;
+    }
+    if admit.entry {
+        let target = (!origin.is_empty()).then_some(origin);
+        audit::record(state, actor, "federation.refused", target, Some(detail)).await;
+    }
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -120,21 +165,12 @@ pub async fn verify(State(state): State<AppState>, request: Request, next: Next)
         Err(refusal) => {
             tracing::info!(origin = ?claimed, reason = %refusal.message, "a federation request was refused");
             let origin = claimed.as_deref().unwrap_or_default();
-            if state.federation.audit_refusal(origin, refusal.code) {
-                let actor = Actor {
-                    id: None,
-                    login: claimed.clone(),
-                    address,
-                };
-                audit::record(
-                    &state,
-                    &actor,
-                    "federation.refused",
-                    claimed.as_deref(),
-                    Some(&refusal.message),
-                )
-                .await;
-            }
+            let actor = Actor {
+                id: None,
+                login: claimed.clone(),
+                address,
+            };
+            audit_capped(&state, origin, refusal.code, &actor, &refusal.message).await;
             ApiError::new(refusal.status, refusal.code, refusal.message).into_response()
         }
     }

@@ -10,14 +10,17 @@
 //! - `profiles`: what this server tells others about its users.
 //! - `remote`: chats hosted elsewhere (forwarding), and applying what hosts send.
 //! - `outbox`: delivering chat events to member servers, in order, once.
+//! - `trust`: whom peers' users may reach here, and what a host may tell us.
 
 pub mod inbound;
 pub mod keys;
 pub mod outbox;
 pub mod profiles;
 pub mod protocol;
+pub mod refusals;
 pub mod remote;
 pub mod signing;
+pub mod trust;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -43,7 +46,10 @@ const KEY_CACHE_TTL: Duration = Duration::from_secs(3600);
 /// most this often (a stream of forged key ids must not become a stream of fetches).
 const KEY_REFETCH_MIN: Duration = Duration::from_secs(10);
 /// Refused requests audited per claimed origin and reason each minute.
-pub const AUDITED_REFUSALS_PER_MINUTE: u32 = 20;
+pub const AUDITED_REFUSALS_PER_MINUTE: u32 = refusals::PER_MINUTE;
+/// Most people of other servers noted as online at once (each shares a chat
+/// with someone here; the bound holds whatever peers claim).
+const MAX_REMOTE_ONLINE: usize = 100_000;
 /// The largest key document read from a peer.
 const MAX_KEY_DOCUMENT: usize = 64 * 1024;
 
@@ -181,9 +187,8 @@ pub struct Federation {
     key_cache: Mutex<HashMap<ServerName, CachedKeys>>,
     /// Users of other servers whose server said they are online.
     remote_online: Mutex<std::collections::HashSet<String>>,
-    /// Refusals written to the audit log per (claimed origin, code) in the
-    /// current minute.
-    refusals_audited: Mutex<HashMap<(String, ErrorCode), (Instant, u32)>>,
+    /// Refusals written to the audit log per reason in the current minute.
+    refusals_audited: Mutex<refusals::RefusalCap>,
     /// Wakes the outbox when there is something to deliver.
     pub outbox: outbox::Outbox,
 }
@@ -221,10 +226,21 @@ impl Federation {
     pub fn note_presence(&self, member: &app::types::CausewayId, online: bool) {
         let mut online_now = self.remote_online.lock().expect("presence lock");
         if online {
+            if online_now.len() >= MAX_REMOTE_ONLINE {
+                // Only people who share a chat here are noted, so this is a
+                // peer lying on a grand scale: its presence news waits.
+                tracing::warn!(%member, "too many people of other servers online; not noted");
+                return;
+            }
             online_now.insert(member.to_string());
         } else {
             online_now.remove(&member.to_string());
         }
+    }
+
+    /// How many people of other servers are noted as online.
+    pub fn remote_online_count(&self) -> usize {
+        self.remote_online.lock().expect("presence lock").len()
     }
 
     /// Is this user of another server online, as far as their server told?
@@ -236,22 +252,14 @@ impl Federation {
     }
 
     /// Should a refused request from `origin` (as claimed) with `code` go to the
-    /// audit log? At most [`AUDITED_REFUSALS_PER_MINUTE`] a minute for each pair,
-    /// so that a flood of forged requests does not become a flood of audit lines
-    /// (the rest are only logged).
-    pub fn audit_refusal(&self, origin: &str, code: ErrorCode) -> bool {
-        let mut counts = self.refusals_audited.lock().expect("refusal counts lock");
-        if counts.len() > 10_000 {
-            counts.clear();
-        }
-        let entry = counts
-            .entry((origin.chars().take(255).collect(), code))
-            .or_insert((Instant::now(), 0));
-        if entry.0.elapsed() > Duration::from_secs(60) {
-            *entry = (Instant::now(), 0);
-        }
-        entry.1 += 1;
-        entry.1 <= AUDITED_REFUSALS_PER_MINUTE
+    /// audit log? At most [`AUDITED_REFUSALS_PER_MINUTE`] a minute for each
+    /// reason, whatever the origins (the rest are only logged, and summed up in
+    /// one entry the next minute).
+    pub fn audit_refusal(&self, origin: &str, code: ErrorCode) -> refusals::Admit {
+        self.refusals_audited
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .admit(origin, code, Instant::now())
     }
 
     pub fn keys(&self) -> &ServerKeys {

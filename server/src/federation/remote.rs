@@ -73,21 +73,25 @@ pub async fn upload_file(
 }
 
 /// Streams a file of a chat hosted elsewhere from its host (which checks its
-/// Federated Users rights), with the headers a download needs.
+/// Federated Users rights). The headers are this server's own decision, from
+/// what it knows of the file (`file`, its copy's record): the host's type and
+/// disposition are never passed on, a preview is only ever one of the
+/// previewable image types, and no more bytes than the file has are sent.
 pub async fn download_file(
     state: &AppState,
     chat: &ChatRow,
     actor: &CausewayId,
-    host_file_id: i64,
-    preview: bool,
+    file: &crate::storage::FileRow,
+    preview: Option<&str>,
     request_headers: &axum::http::HeaderMap,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::http::header;
+    use futures_util::StreamExt;
     let (host, host_chat_id) = hosted_elsewhere(chat)?.ok_or_else(|| ApiError::missing("file"))?;
-    let rest = if preview {
-        format!("/{host_file_id}/preview")
-    } else {
-        format!("/{host_file_id}")
+    let host_file_id = file.host_file_id.ok_or_else(|| ApiError::missing("file"))?;
+    let rest = match preview {
+        Some(_) => format!("/{host_file_id}/preview"),
+        None => format!("/{host_file_id}"),
     };
     let mut ask = reqwest::header::HeaderMap::new();
     for name in [header::RANGE, header::IF_RANGE, header::IF_NONE_MATCH] {
@@ -101,31 +105,84 @@ pub async fn download_file(
         .await
         .map_err(|e| e.to_api())?;
     let status = response.status();
+    let headers = peer_file_headers(file, preview, status, response.headers())?;
+    let limit = u64::try_from(file.size).unwrap_or(0);
+    let mut sent = 0u64;
+    let bytes = response.bytes_stream().map(move |chunk| {
+        let chunk = chunk.map_err(std::io::Error::other)?;
+        sent += chunk.len() as u64;
+        if sent > limit {
+            return Err(std::io::Error::other(
+                "the host sent more bytes than the file has",
+            ));
+        }
+        Ok(chunk)
+    });
+    Ok((status, headers, axum::body::Body::from_stream(bytes)).into_response())
+}
+
+/// The headers of a file streamed from its host: the host's length, range and
+/// entity tag; this server's own type, disposition and protections.
+fn peer_file_headers(
+    file: &crate::storage::FileRow,
+    preview: Option<&str>,
+    status: StatusCode,
+    from_host: &reqwest::header::HeaderMap,
+) -> Result<axum::http::HeaderMap, ApiError> {
+    use axum::http::{HeaderValue, header};
     let mut headers = axum::http::HeaderMap::new();
     for name in [
-        header::CONTENT_TYPE,
         header::CONTENT_LENGTH,
         header::CONTENT_RANGE,
-        header::CONTENT_DISPOSITION,
         header::ETAG,
         header::ACCEPT_RANGES,
-        header::CACHE_CONTROL,
     ] {
-        if let Some(value) = response.headers().get(&name) {
+        if let Some(value) = from_host.get(&name) {
             headers.insert(name, value.clone());
         }
     }
-    // This server's own guarantees, whatever the host sent.
+    let media_type = match preview {
+        Some(image_type) => HeaderValue::from_str(image_type).map_err(ApiError::internal)?,
+        None => HeaderValue::from_str(&file.media_type)
+            .ok()
+            .and_then(|declared| crate::files::headers::media_type(Some(&declared)).ok())
+            .and_then(|checked| HeaderValue::from_str(&checked).ok())
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    };
+    if status != StatusCode::NOT_MODIFIED {
+        headers.insert(header::CONTENT_TYPE, media_type);
+    }
+    let disposition = if preview.is_some() {
+        "inline"
+    } else {
+        "attachment"
+    };
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        crate::files::headers::content_disposition(disposition, &file.name),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
-        axum::http::HeaderValue::from_static("nosniff"),
+        HeaderValue::from_static("nosniff"),
     );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        axum::http::HeaderValue::from_static("sandbox; default-src 'none'"),
+        HeaderValue::from_static("sandbox; default-src 'none'"),
     );
-    let body = axum::body::Body::from_stream(response.bytes_stream());
-    Ok((status, headers, body).into_response())
+    Ok(headers)
+}
+
+/// Writes a refusal of a verified peer's request to the audit log (capped, as
+/// for refused signatures).
+pub(crate) async fn audit_refusal(state: &AppState, origin: &ServerName, error: &ApiError) {
+    let actor = crate::audit::Actor {
+        id: None,
+        login: Some(origin.to_string()),
+        address: None,
+    };
+    let detail = error.message.chars().take(500).collect::<String>();
+    super::inbound::audit_capped(state, origin.as_str(), error.code, &actor, &detail).await;
 }
 
 /// Refuses a peer's request made for someone who is not one of its users.
@@ -155,7 +212,10 @@ pub(crate) async fn peer_actor(
     chat_id: i64,
     actor: CausewayId,
 ) -> Result<(ChatRow, Actor), ApiError> {
-    own_user(origin, &actor)?;
+    if let Err(error) = own_user(origin, &actor) {
+        audit_refusal(state, origin, &error).await;
+        return Err(error);
+    }
     let chat = hosted_here(state, chat_id)
         .await?
         .ok_or_else(|| ApiError::missing("chat"))?;
@@ -168,9 +228,19 @@ pub fn direct_host<'a>(a: &'a ServerName, b: &'a ServerName) -> &'a ServerName {
 }
 
 /// Looks `id` up on its server (signed), remembering their name; a clear 422
-/// when they do not exist there.
-pub async fn remote_user(state: &AppState, id: &CausewayId) -> Result<RemoteUser, ApiError> {
-    let path = format!("{PREFIX}/users/{}", id.login);
+/// when they do not exist there. With `asker`, a user of this server about to
+/// chat with them, their server answers as it answers that person (who may
+/// not be allowed to reach `id`).
+pub async fn remote_user(
+    state: &AppState,
+    id: &CausewayId,
+    asker: Option<&CausewayId>,
+) -> Result<RemoteUser, ApiError> {
+    let mut path = format!("{PREFIX}/users/{}", id.login);
+    if let Some(asker) = asker.filter(|a| a.server == state.config.server_name) {
+        let query = serde_urlencoded::to_string([("as", asker.to_string())]).unwrap_or_default();
+        path = format!("{path}?{query}");
+    }
     let found: Result<RemoteUser, _> = state
         .federation
         .call(&id.server, Method::GET, &path, None::<&()>)
@@ -243,6 +313,7 @@ pub async fn forward(
 ) -> Result<ActionDone, ApiError> {
     let (host, host_chat_id) =
         hosted_elsewhere(chat)?.ok_or_else(|| ApiError::internal("forward of a local chat"))?;
+    super::trust::note_forwarded(state, &host, host_chat_id, actor, &action).await?;
     let request = ActionRequest {
         actor: actor.clone(),
         action,
@@ -274,7 +345,7 @@ pub async fn open_direct(
     me: &CausewayId,
     with: &CausewayId,
 ) -> Result<(ChatRow, bool), ApiError> {
-    remote_user(state, with).await?;
+    remote_user(state, with, Some(me)).await?;
     if direct_host(&me.server, &with.server) == &me.server {
         return chats::create_direct(state, me, with).await;
     }
@@ -283,6 +354,7 @@ pub async fn open_direct(
     if let Some(chat) = state.store.direct_chat(&key).await? {
         return Ok((chat, false));
     }
+    super::trust::note_direct(state, &with.server, me, with).await?;
     let update: ChatUpdate = state
         .federation
         .call(
@@ -307,7 +379,10 @@ pub async fn open_direct_here(
     Extension(Peer(origin)): Extension<Peer>,
     Json(request): Json<OpenDirect>,
 ) -> Result<Json<ChatUpdate>, ApiError> {
-    own_user(&origin, &request.actor)?;
+    if let Err(error) = own_user(&origin, &request.actor) {
+        audit_refusal(&state, &origin, &error).await;
+        return Err(error);
+    }
     let own = &state.config.server_name;
     if &request.with.server != own || direct_host(own, &origin) != own {
         return Err(ApiError::invalid_input(format!(
@@ -315,7 +390,7 @@ pub async fn open_direct_here(
             request.actor, request.with
         )));
     }
-    chats::chat_partner(&state, &request.with).await?;
+    chats::chat_partner(&state, &request.with, &request.actor).await?;
     // Learn the name of the person asking, if this server does not know it yet.
     if state
         .store
@@ -323,7 +398,7 @@ pub async fn open_direct_here(
         .await?
         .is_none()
     {
-        remote_user(&state, &request.actor).await?;
+        remote_user(&state, &request.actor, None).await?;
     }
     let (chat, _) = chats::create_direct(&state, &request.with, &request.actor).await?;
     let members = state.store.chat_members(chat.id).await?;
@@ -440,7 +515,7 @@ pub async fn act(
     Ok(Json(done))
 }
 
-fn replica_of(host: &ServerName, update: &ChatUpdate) -> ReplicaChat {
+fn replica_of(own: &ServerName, host: &ServerName, update: &ChatUpdate) -> ReplicaChat {
     let members: Vec<(String, String, i64, i64)> = update
         .members
         .iter()
@@ -469,6 +544,7 @@ fn replica_of(host: &ServerName, update: &ChatUpdate) -> ReplicaChat {
         created_by: update.created_by.to_string(),
         created_at: update.created_at,
         members,
+        own_server: own.to_string(),
         events: update.events.iter().map(replica_event).collect(),
     }
 }
@@ -540,6 +616,7 @@ async fn apply(
     update: ChatUpdate,
 ) -> Result<Applied, ApiError> {
     check_update(host, &update)?;
+    super::trust::check_update(state, host, &update).await?;
     for member in &update.members {
         if &member.causeway_id.server == host {
             remember(state, &member.causeway_id, &member.display_name, None).await?;
@@ -547,7 +624,7 @@ async fn apply(
     }
     let applied = state
         .store
-        .apply_replica(&replica_of(host, &update))
+        .apply_replica(&replica_of(&state.config.server_name, host, &update))
         .await
         .map_err(|error| match error {
             StorageError::Conflict(_) => {
@@ -621,8 +698,13 @@ async fn apply(
         }
     }
     if applied.new_events.is_empty() {
-        // Read positions may have moved: tell the members here.
-        for member in &update.members {
+        // Read positions may have moved: tell the members here. Those of this
+        // server's people are never taken from a host.
+        for member in update
+            .members
+            .iter()
+            .filter(|m| &m.causeway_id.server != own)
+        {
             state.hub.publish(
                 local_now.iter().map(String::as_str),
                 &Push::Read {
@@ -686,6 +768,7 @@ pub async fn receive(
             // others through (a failure of this server is retried instead).
             Err(error) if error.status.is_client_error() => {
                 tracing::warn!(%origin, chat_id, reason = %error.message, "a chat update was refused");
+                audit_refusal(&state, &origin, &error).await;
                 result.refused.push(RefusedChat {
                     chat_id,
                     reason: error.message,
@@ -721,7 +804,8 @@ pub async fn ephemeral(
                         continue;
                     }
                     hosted_here(&state, chat_id).await?
-                } else if host == origin {
+                } else if host == origin && member.server != own {
+                    // A host relays its members' typing, never ours.
                     state.store.chat_by_host(host.as_str(), chat_id).await?
                 } else {
                     None
@@ -735,6 +819,12 @@ pub async fn ephemeral(
                     continue;
                 }
                 let partners = state.store.chat_partners(&member.to_string()).await?;
+                if partners.is_empty() {
+                    // Nobody here shares a chat with them: nothing to tell,
+                    // nothing to remember (a peer cannot fill this server's
+                    // memory with people it makes up).
+                    continue;
+                }
                 state.hub.publish(
                     partners.iter().map(String::as_str),
                     &Push::Presence {
@@ -771,5 +861,68 @@ pub fn send_ephemeral(state: &AppState, servers: Vec<ServerName>, item: Ephemera
                 tracing::debug!(%server, %error, "typing or presence not delivered");
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(media_type: &str, name: &str) -> crate::storage::FileRow {
+        crate::storage::FileRow {
+            id: 1,
+            chat_id: 1,
+            sha256: "00".repeat(32),
+            name: name.to_owned(),
+            size: 10,
+            media_type: media_type.to_owned(),
+            uploaded_by: "moore@guest".to_owned(),
+            created_at: 0,
+            message_seq: Some(2),
+            host_file_id: Some(9),
+        }
+    }
+
+    #[test]
+    fn a_host_s_file_headers_are_never_passed_on() {
+        let mut evil = reqwest::header::HeaderMap::new();
+        evil.insert("content-type", "text/html".parse().unwrap());
+        evil.insert("content-disposition", "inline".parse().unwrap());
+        evil.insert("set-cookie", "causeway_session=x".parse().unwrap());
+        evil.insert("content-length", "10".parse().unwrap());
+        let got = peer_file_headers(&file("image/svg+xml", "a.svg"), None, StatusCode::OK, &evil)
+            .unwrap();
+        assert_eq!(got["content-type"], "image/svg+xml");
+        assert!(
+            got["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment")
+        );
+        assert_eq!(got["x-content-type-options"], "nosniff");
+        assert_eq!(
+            got["content-security-policy"],
+            "sandbox; default-src 'none'"
+        );
+        assert_eq!(got["content-length"], "10");
+        assert!(got.get("set-cookie").is_none());
+        // A preview is only ever the allowed image type this server decided on.
+        let got = peer_file_headers(
+            &file("image/png", "a.png"),
+            Some("image/png"),
+            StatusCode::OK,
+            &evil,
+        )
+        .unwrap();
+        assert_eq!(got["content-type"], "image/png");
+        assert!(
+            got["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("inline")
+        );
+        // A type that is no media type at all becomes a neutral one.
+        let got = peer_file_headers(&file("<script>", "a"), None, StatusCode::OK, &evil).unwrap();
+        assert_eq!(got["content-type"], "application/octet-stream");
     }
 }

@@ -394,13 +394,18 @@ async fn serve(
     request_headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let (chat, file) = downloadable(state, actor, chat_id, file_id).await?;
-    if let Some(host_file_id) = file.host_file_id {
+    if file.host_file_id.is_some() {
+        let image_type = if preview {
+            Some(previewable(&file)?)
+        } else {
+            None
+        };
         return remote::download_file(
             state,
             &chat,
             &actor.id,
-            host_file_id,
-            preview,
+            &file,
+            image_type.as_deref(),
             request_headers,
         )
         .await;
@@ -452,6 +457,17 @@ pub async fn preview(
     serve(&state, &actor, id, file_id, true, &request_headers).await
 }
 
+/// The type of a file that may be previewed: PNG, JPEG, GIF or WebP, never SVG.
+fn previewable(file: &FileRow) -> Result<String, ApiError> {
+    let essence = app::types::files::essence(&file.media_type);
+    if !FileInfo::PREVIEW_TYPES.contains(&essence.as_str()) {
+        return Err(unsupported(format!(
+            "There is no preview of {essence} files (only PNG, JPEG, GIF and WebP images); download the file instead."
+        )));
+    }
+    Ok(essence)
+}
+
 /// A file as an inline preview, if it is an image of a previewable type whose
 /// content matches.
 async fn preview_of(
@@ -459,12 +475,7 @@ async fn preview_of(
     file: &FileRow,
     request_headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let essence = app::types::files::essence(&file.media_type);
-    if !FileInfo::PREVIEW_TYPES.contains(&essence.as_str()) {
-        return Err(unsupported(format!(
-            "There is no preview of {essence} files (only PNG, JPEG, GIF and WebP images); download the file instead."
-        )));
-    }
+    let essence = previewable(file)?;
     let first = state
         .blobs
         .first_bytes(&file.sha256, 12)

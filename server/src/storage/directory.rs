@@ -313,6 +313,21 @@ impl Store {
             .await)?)
     }
 
+    /// Does an address book of user `$1` — their personal one or one of their
+    /// effective groups' — name `causeway_id`?
+    pub async fn address_book_lists(&self, user_id: i64, causeway_id: &str) -> Result<bool> {
+        let sql = format!(
+            "select count(*) from address_book_entries where causeway_id = $2 \
+             and (owner_id = $1 or group_id in ({EFFECTIVE_GROUPS}))"
+        );
+        let count: i64 = on_pool!(self, |pool| sqlx::query_scalar(&sql)
+            .bind(user_id)
+            .bind(causeway_id)
+            .fetch_one(pool)
+            .await)?;
+        Ok(count > 0)
+    }
+
     /// Removes every address-book entry naming `causeway_id` (a deleted user).
     pub async fn remove_from_address_books(&self, causeway_id: &str) -> Result<u64> {
         let sql = "delete from address_book_entries where causeway_id = $1";

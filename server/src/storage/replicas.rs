@@ -16,6 +16,10 @@ pub struct ReplicaChat {
     pub created_at: i64,
     /// Member, role, joined_seq, read_seq.
     pub members: Vec<(String, String, i64, i64)>,
+    /// The server this copy is on: its people's read positions are kept as
+    /// they are here (a host cannot mark what they read), a newcomer's
+    /// starts where they joined at most.
+    pub own_server: String,
     pub events: Vec<ReplicaEvent>,
 }
 
@@ -138,11 +142,22 @@ impl Store {
                     .await?
                     .ok_or(StorageError::Conflict("chats_direct_key"))?,
             };
-            let members_before: Vec<String> =
-                sqlx::query_scalar("select member from chat_members where chat_id = $1")
+            let reads_before: Vec<(String, i64)> =
+                sqlx::query_as("select member, read_seq from chat_members where chat_id = $1")
                     .bind(chat.id)
                     .fetch_all(&mut *tx)
                     .await?;
+            let own_suffix = format!("@{}", update.own_server);
+            let read_of = |member: &str, joined: i64, read: i64| {
+                if !member.ends_with(&own_suffix) {
+                    return read;
+                }
+                reads_before
+                    .iter()
+                    .find(|(m, _)| m == member)
+                    .map_or(read.min(joined), |(_, kept)| *kept)
+            };
+            let members_before: Vec<String> = reads_before.iter().map(|(m, _)| m.clone()).collect();
             sqlx::query("delete from chat_members where chat_id = $1")
                 .bind(chat.id)
                 .execute(&mut *tx)
@@ -156,7 +171,7 @@ impl Store {
                 .bind(member)
                 .bind(role)
                 .bind(joined)
-                .bind(read)
+                .bind(read_of(member, *joined, *read))
                 .execute(&mut *tx)
                 .await
                 .map_err(StorageError::on_unique("chat_members_pkey"))?;

@@ -6,7 +6,9 @@ use leptos_meta::Title;
 
 use crate::api::{self, ApiFailure};
 use crate::components::{AdminLayout, ErrorNotice, Frame, Loading, Section, outcome};
-use crate::types::{ChatSettings, DisplayFields, FileSettings, ProfileField, SecuritySettings};
+use crate::types::{
+    ChatSettings, DisplayFields, FileSettings, OutsiderReach, ProfileField, SecuritySettings,
+};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -165,6 +167,7 @@ fn DisplayFieldsForm(fields: DisplayFields) -> impl IntoView {
 fn ChatsForm(chats: ChatSettings) -> impl IntoView {
     let max = RwSignal::new(chats.max_message_chars);
     let window = RwSignal::new(chats.edit_window_hours);
+    let reach = RwSignal::new(chats.outsiders_reach);
     let save = Action::new_local(|c: &ChatSettings| {
         let c = c.clone();
         async move { api::admin::set_chat_settings(&c).await }
@@ -174,6 +177,7 @@ fn ChatsForm(chats: ChatSettings) -> impl IntoView {
         save.dispatch(ChatSettings {
             max_message_chars: max.get_untracked(),
             edit_window_hours: window.get_untracked(),
+            outsiders_reach: reach.get_untracked(),
         });
     };
     view! {
@@ -182,6 +186,19 @@ fn ChatsForm(chats: ChatSettings) -> impl IntoView {
             <form class="form grid-2" on:submit=on_submit>
                 <NumberField id="max-message" label="Longest message (characters)" hint="1 to 100000" value=max />
                 <NumberField id="edit-window" label="Own messages can be edited or deleted for (hours)" hint="1 to 8760" value=window />
+                <div class="field span-2">
+                    <label for="outsiders-reach">"People of other servers may start chats with"</label>
+                    <select id="outsiders-reach" aria-describedby="outsiders-reach-hint" on:change=move |ev| {
+                        if let Some(r) = OutsiderReach::parse(&event_target_value(&ev)) {
+                            reach.set(r);
+                        }
+                    }>
+                        {OutsiderReach::ALL.into_iter().map(|r| view! {
+                            <option value=r.as_str() selected=move || reach.get() == r>{r.label()}</option>
+                        }).collect_view()}
+                    </select>
+                    <span id="outsiders-reach-hint" class="hint">"Also whom they may add to group chats. Anyone else looks to them as if there were no such user."</span>
+                </div>
                 <div class="span-2">{move || outcome(save.value().get(), "Chat settings saved.")}</div>
                 <div class="actions span-2">
                     <button class="button primary" type="submit" disabled=move || save.pending().get()>"Save chat settings"</button>

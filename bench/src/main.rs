@@ -42,7 +42,7 @@ causeway-bench [OPTIONS]
   --fanout N           fan-out messages measured (default 20)
   --idle N             idle WebSockets for the memory figure (default 10000)
   --backlog N          messages queued while the guest server is down (default 10000)
-  --only PHASES        run only these of a, b, c, d, e (e.g. --only ab)";
+  --only PHASES        run only these of a, b, c, d, e, f (e.g. --only ab)";
 
 struct Options {
     binary: PathBuf,
@@ -66,7 +66,7 @@ fn options() -> anyhow::Result<Options> {
         fanout_messages: 20,
         idle: 10_000,
         backlog: 10_000,
-        phases: "abcde".to_owned(),
+        phases: "abcdef".to_owned(),
     };
     let mut args = std::env::args().skip(1).peekable();
     while let Some(arg) = args.next() {
@@ -251,6 +251,9 @@ async fn run(options: Options, files: u64) -> anyhow::Result<()> {
     server.stop()?;
     if run('d') {
         idle_memory(&options, options.idle, &mut report).await?;
+    }
+    if run('f') {
+        sign_in_memory(&options, &mut report).await?;
     }
     if run('e') {
         let samples = options.latency_samples.min(1000);
@@ -583,6 +586,64 @@ async fn fan_out(
 /// the one measured above holds memory its allocator kept from the set-up's
 /// 2,000 argon2 hashes (19 MiB each), which new sockets would reuse unseen. The
 /// step from half to all sockets shows the cost of one more socket on its own.
+/// (f) A fresh server's memory through 1,000 sign-ins, 100 at a time (each an
+/// argon2 hash of 19 MiB working memory): idle, right after, and 10 s later.
+async fn sign_in_memory(options: &Options, report: &mut Report) -> anyhow::Result<()> {
+    const SIGN_INS: usize = 1000;
+    const AT_ONCE: usize = 100;
+    println!(
+        "\n(f) server memory through {SIGN_INS} sign-ins, {AT_ONCE} at a time (a fresh server)"
+    );
+    let server = Server::start(&options.binary, options.postgres.as_deref())?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle = server.rss_kib()?;
+    let started = Instant::now();
+    let mut peak = idle;
+    let mut signing_in = futures_util::stream::iter((0..SIGN_INS).map(|_| {
+        api::sign_in(
+            &server.base,
+            &server.server_name,
+            "admin",
+            &server.admin_password,
+        )
+    }))
+    .buffer_unordered(AT_ONCE);
+    let mut done = 0;
+    while let Some(signed_in) = signing_in.next().await {
+        signed_in?;
+        done += 1;
+        if done % 100 == 0 {
+            peak = peak.max(server.rss_kib()?);
+        }
+    }
+    let took = started.elapsed().as_secs_f64();
+    let after = server.rss_kib()?;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let settled = server.rss_kib()?;
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    println!(
+        "  idle {:.1} MiB, peak {:.1} MiB, after {:.1} MiB, 10 s later {:.1} MiB; {took:.1} s ({:.0} sign-ins/s)",
+        mib(idle),
+        mib(peak),
+        mib(after),
+        mib(settled),
+        SIGN_INS as f64 / took
+    );
+    report.add(
+        &format!("(f) server RSS through {SIGN_INS} sign-ins, {AT_ONCE} at a time"),
+        format!(
+            "idle {:.1} MiB, peak {:.1} MiB, after {:.1} MiB, 10 s later {:.1} MiB ({:.0} sign-ins/s)",
+            mib(idle),
+            mib(peak),
+            mib(after),
+            mib(settled),
+            SIGN_INS as f64 / took
+        ),
+        "< 100 MiB, back near idle",
+    );
+    server.stop()
+}
+
 async fn idle_memory(options: &Options, count: usize, report: &mut Report) -> anyhow::Result<()> {
     println!("\n(d) server memory with {count} idle WebSockets (a fresh server)");
     let server = Server::start(&options.binary, options.postgres.as_deref())?;

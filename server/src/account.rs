@@ -103,7 +103,9 @@ pub async fn change_password(
     }
     let login = user.user.login.clone();
     let now = now_millis();
-    if let Some(until) = throttle::locked_until(&state.store, Some(&login), None, now).await? {
+    let security = state.settings.security();
+    let reserved = throttle::reserve(&state.store, &security, Some(&login), None, now).await?;
+    if let crate::storage::Reservation::Locked(until) = reserved {
         return Err(too_many_attempts(until, now));
     }
     if !password::verify(
@@ -112,8 +114,7 @@ pub async fn change_password(
     )
     .await
     {
-        let security = state.settings.security();
-        throttle::failed(&state.store, &security, Some(&login), None, now).await?;
+        // Counted when the attempt was reserved.
         audit::record(
             &state,
             &user.actor(),
@@ -134,7 +135,7 @@ pub async fn change_password(
         .map_err(ApiError::internal)?;
     state.store.set_password_hash(user.user.id, &hash).await?;
     // Knowing the password, like a sign-in, clears the count of wrong guesses.
-    throttle::succeeded(&state.store, &login).await?;
+    throttle::succeeded(&state.store, &login, None).await?;
     let keep = session.id().map(|id| id.to_string()).unwrap_or_default();
     let ended = state
         .store

@@ -274,7 +274,8 @@ pub async fn list(
             .await?
             .ok_or_else(|| ApiError::missing("chat"))?;
         let detail = detail(&state, chat, &me).await?;
-        let last_message = match state.store.messages(row.id, None, None, 1).await?.pop() {
+        let newest = state.store.messages(row.id, row.joined_seq, None, None, 1);
+        let last_message = match newest.await?.pop() {
             Some(m) => Some(message_out(&state, row.id, m).await?),
             None => None,
         };
@@ -460,7 +461,7 @@ pub async fn history(
     let (_, member) = membership(&state, id, &me.to_string()).await?;
     let rows = state
         .store
-        .messages(id, query.before, query.after, limit)
+        .messages(id, member.joined_seq, query.before, query.after, limit)
         .await?;
     Ok(Json(visible(&state, id, &member, rows).await?))
 }
@@ -572,7 +573,15 @@ pub(crate) async fn send_as(
         // Membership first, so that someone outside the chat learns nothing
         // about its messages or files. Without either the store checks it,
         // inside the transaction that stores the message.
-        membership(state, id, &me).await?;
+        let (_, member) = membership(state, id, &me).await?;
+        // A message from before one joined is not there to reply to.
+        if let Some(reply_to) = request.reply_to
+            && reply_to < member.joined_seq
+        {
+            return Err(ApiError::invalid_input(
+                "The message replied to is not in this chat.",
+            ));
+        }
     }
     if let Some(file_id) = request.file {
         if !actor.may(state, Right::SendFiles).await? {
@@ -942,7 +951,10 @@ pub async fn search(
     }
     let me = me(&state, &user).to_string();
     let (_, member) = membership(&state, id, &me).await?;
-    let rows = state.store.search_messages(id, text, limit).await?;
+    let rows = state
+        .store
+        .search_messages(id, member.joined_seq, text, limit)
+        .await?;
     Ok(Json(visible(&state, id, &member, rows).await?))
 }
 

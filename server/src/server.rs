@@ -93,6 +93,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         store,
         leptos,
         hub: Arc::default(),
+        audit_cap: Arc::default(),
     };
     Ok(Prepared { state, first_admin })
 }

@@ -32,6 +32,8 @@ pub struct AppState {
     pub federation: Arc<Federation>,
     /// Cancelled when the server stops: background tasks end with it.
     pub tasks: CancellationToken,
+    /// How many refusals of each reason the audit log has taken this minute.
+    pub audit_cap: Arc<std::sync::Mutex<crate::audit::cap::RefusalCap>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

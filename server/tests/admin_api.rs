@@ -2318,6 +2318,55 @@ async fn wrong_passwords_lock_the_account_until_unlocked() {
     server.stop().await;
 }
 
+/// Guesses sent all at once are counted one after another: no more than the
+/// threshold's worth reach the password check, the rest are refused at once.
+async fn parallel_guesses_cannot_race_the_lock(database: Option<String>) {
+    let server = TestServer::start_with(move |c| c.database.url = database).await;
+    let admin = server.admin().await;
+    create_user(&admin, "tim", "Tim").await;
+    let guesses = (0..20).map(|_| {
+        let client = server.client();
+        async move {
+            client
+                .login("tim", "wrong password", false)
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let mut answers = futures_util::future::join_all(guesses).await;
+    answers.sort_unstable();
+    let checked = answers.iter().filter(|s| **s == 401).count();
+    let refused_at_once = answers.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, refused_at_once), (5, 15), "{answers:?}");
+    locked_out(server.client().login("tim", PASSWORD, false).await, 15 * 60).await;
+    // A flood of blocked attempts does not bury the audit log: a minute's
+    // allowance of lines for the reason, whatever the number of attempts.
+    for _ in 0..30 {
+        let response = server.client().login("tim", "wrong password", false).await;
+        assert_eq!(response.status(), 429);
+    }
+    let blocked = audit(&admin, &[("action", "sign_in.blocked"), ("limit", "100")])
+        .await
+        .items;
+    assert_eq!(blocked.len(), 20, "{} lines", blocked.len());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn parallel_guesses_cannot_race_the_lock_on_sqlite() {
+    parallel_guesses_cannot_race_the_lock(None).await;
+}
+
+#[tokio::test]
+async fn parallel_guesses_cannot_race_the_lock_on_postgres() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    parallel_guesses_cannot_race_the_lock(Some(db.url.clone())).await;
+    db.drop_now().await;
+}
+
 /// A lock says nothing about whether the account exists.
 #[tokio::test]
 async fn unknown_logins_lock_the_same_way() {

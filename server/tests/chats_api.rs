@@ -3,7 +3,7 @@
 mod common;
 
 use app::types::{ChatDetail, ChatEvent, ChatKind, ChatRole, ChatSummary, Message, ReadUpTo};
-use common::{Client, TestServer, error_of};
+use common::{Client, PgDatabase, TestServer, error_of};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery";
@@ -58,7 +58,12 @@ struct People {
 }
 
 async fn people() -> People {
-    let server = TestServer::start().await;
+    people_on(None).await
+}
+
+/// [`people`] on SQLite, or on the PostgreSQL database `database`.
+async fn people_on(database: Option<String>) -> People {
+    let server = TestServer::start_with(move |c| c.database.url = database).await;
     let admin = server.admin().await;
     add_user(&admin, "wolf", "Wolf", None).await;
     add_user(&admin, "moore", "Albert Moore", None).await;
@@ -771,4 +776,82 @@ async fn the_panel_sets_the_message_limit() {
     let current: Value = admin.get_ok(settings).await;
     assert_eq!(current["edit_window_hours"], 1);
     server.stop().await;
+}
+
+/// Someone added to a chat sees nothing from before they joined: not in the
+/// chat list's last message, not in history or search, not as a reply target.
+async fn late_joiners_see_nothing_from_before(database: Option<String>) {
+    let People {
+        server,
+        wolf,
+        moore,
+        eve,
+        ..
+    } = people_on(database).await;
+    let chat: ChatDetail = expect(
+        wolf.post_json(
+            "/api/v1/chats",
+            &json!({ "title": "Before and after", "members": ["moore@localhost"] }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let secret = say(&wolf, chat.id, "s-1", "The secret plan").await;
+    let response = wolf
+        .post_json(
+            &format!("/api/v1/chats/{}/members", chat.id),
+            &json!({ "members": ["eve@localhost"] }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+
+    let chats: Vec<ChatSummary> = eve.get_ok("/api/v1/chats").await;
+    assert_eq!(chats.len(), 1);
+    assert_eq!(chats[0].last_message, None, "{:?}", chats[0]);
+    assert_eq!(chats[0].unread, 0);
+    let found: Vec<Message> = eve
+        .get_ok(&format!("/api/v1/chats/{}/search?q=secret", chat.id))
+        .await;
+    assert!(found.is_empty(), "{found:?}");
+    let history: Vec<Message> = eve
+        .get_ok(&format!("/api/v1/chats/{}/messages", chat.id))
+        .await;
+    assert!(history.is_empty(), "{history:?}");
+    let message = refused(
+        eve.post_json(
+            &format!("/api/v1/chats/{}/messages", chat.id),
+            &json!({ "client_id": "r-1", "body": "What plan?", "reply_to": secret.seq }),
+        )
+        .await,
+        422,
+        "invalid_input",
+    )
+    .await;
+    assert_eq!(message, "The message replied to is not in this chat.");
+    // Moore, there from the start, sees it all; and what Eve sees from now on counts.
+    let found: Vec<Message> = moore
+        .get_ok(&format!("/api/v1/chats/{}/search?q=secret", chat.id))
+        .await;
+    assert_eq!(found.len(), 1);
+    say(&wolf, chat.id, "s-2", "Welcome, Eve").await;
+    let chats: Vec<ChatSummary> = eve.get_ok("/api/v1/chats").await;
+    let last = chats[0].last_message.as_ref().expect("the new message");
+    assert_eq!(last.body, "Welcome, Eve");
+    assert_eq!(chats[0].unread, 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn late_joiners_see_nothing_from_before_on_sqlite() {
+    late_joiners_see_nothing_from_before(None).await;
+}
+
+#[tokio::test]
+async fn late_joiners_see_nothing_from_before_on_postgres() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    late_joiners_see_nothing_from_before(Some(db.url.clone())).await;
+    db.drop_now().await;
 }

@@ -1871,3 +1871,111 @@ async fn outsiders_reach_only_whom_address_books_list_on_postgres() {
     corp_db.drop_now().await;
     guest_db.drop_now().await;
 }
+
+/// With the display name left out of Display Fields, other servers see the
+/// login instead: when they look someone up and in every chat update.
+#[tokio::test]
+async fn display_fields_can_hide_the_display_name() {
+    let Pair {
+        corp,
+        guest,
+        corp_admin,
+        wolf,
+        moore,
+        ..
+    } = pair().await;
+    let response = corp_admin
+        .put_json(
+            "/api/v1/admin/settings/display-fields",
+            &json!({ "fields": ["company"] }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let looked_up: Value = expect(
+        Forged::new(&guest, &corp, "GET", "/_causeway/v1/users/wolf")
+            .send_to(&corp, None)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(looked_up["display_name"], "wolf", "{looked_up}");
+    let chat = direct(&wolf).await;
+    expect::<Message>(say(&wolf, chat.id, "n-1", "Who am I?").await, 201).await;
+    let copy = chat_with_last(&moore, "Who am I?").await;
+    let detail: ChatDetail = moore.get_ok(&format!("/api/v1/chats/{}", copy.id)).await;
+    let names: Vec<(String, String)> = detail
+        .members
+        .iter()
+        .map(|m| (m.causeway_id.to_string(), m.display_name.clone()))
+        .collect();
+    assert!(
+        names.contains(&("wolf@corp".to_owned(), "wolf".to_owned())),
+        "{names:?}"
+    );
+    assert!(!names.iter().any(|(_, n)| n == "Wolf"), "{names:?}");
+    corp.stop().await;
+    guest.stop().await;
+}
+
+/// A claimed origin cannot make a server fetch from inside its network: names
+/// that are or resolve to loopback, private or link-local addresses are not
+/// fetched unless an administrator put that address on the white list, and
+/// the refusal does not tell what answered.
+#[tokio::test]
+async fn a_claimed_origin_cannot_make_the_server_fetch_from_inside() {
+    let guest = named("guest").await;
+    let admin = guest.admin().await;
+    let response = admin
+        .put_json(
+            "/api/v1/admin/federation",
+            &json!({ "mode": "allow_all", "whitelist": [] }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    // Something inside that must never be asked.
+    let inside = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    inside.set_nonblocking(true).unwrap();
+    let port = inside.local_addr().unwrap().port();
+    let claim = |origin: String| {
+        let mut headers = reqwest::header::HeaderMap::new();
+        for (name, value) in [
+            (signing::ORIGIN, origin),
+            (signing::DESTINATION, "guest".to_owned()),
+            (signing::TIMESTAMP, now_millis().to_string()),
+            (signing::TRANSACTION, signing::new_transaction_id()),
+            (signing::KEY, "k1".to_owned()),
+            (signing::SIGNATURE, "AAAA".to_owned()),
+        ] {
+            headers.insert(name, value.parse().unwrap());
+        }
+        reqwest::Client::new()
+            .get(guest.url("/_causeway/v1/users/moore"))
+            .headers(headers)
+            .send()
+    };
+    let message = refused(
+        claim(format!("127.0.0.1:{port}")).await.unwrap(),
+        403,
+        "server_not_allowed",
+    )
+    .await;
+    assert!(message.contains("not a public address"), "{message}");
+    let message = refused(
+        claim(format!("localhost:{port}")).await.unwrap(),
+        401,
+        "bad_signature",
+    )
+    .await;
+    assert_eq!(
+        message,
+        format!("The keys of localhost:{port} could not be fetched.")
+    );
+    // Both answers are in: had either fetch been tried, its connection would
+    // be waiting here.
+    assert_eq!(
+        inside.accept().map(|_| ()).unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock,
+        "the server connected inside"
+    );
+    guest.stop().await;
+}

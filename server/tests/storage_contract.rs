@@ -1611,7 +1611,7 @@ async fn chats(store: &Store) {
             .unwrap(),
         None
     );
-    let history = store.messages(direct.id, None, None, 50).await.unwrap();
+    let history = store.messages(direct.id, 0, None, None, 50).await.unwrap();
     let seqs: Vec<i64> = history.iter().map(|m| m.seq).collect();
     assert_eq!(seqs, [2, 3]);
     assert_eq!(history[0].body, "Hello, Mr Moore");
@@ -1653,7 +1653,7 @@ async fn chats(store: &Store) {
             .unwrap();
     }
     let latest: Vec<i64> = store
-        .messages(group.id, None, None, 3)
+        .messages(group.id, 0, None, None, 3)
         .await
         .unwrap()
         .iter()
@@ -1661,7 +1661,7 @@ async fn chats(store: &Store) {
         .collect();
     assert_eq!(latest, [9, 10, 11]);
     let older: Vec<i64> = store
-        .messages(group.id, Some(9), None, 3)
+        .messages(group.id, 0, Some(9), None, 3)
         .await
         .unwrap()
         .iter()
@@ -1669,7 +1669,7 @@ async fn chats(store: &Store) {
         .collect();
     assert_eq!(older, [6, 7, 8]);
     let newer: Vec<i64> = store
-        .messages(group.id, None, Some(3), 2)
+        .messages(group.id, 0, None, Some(3), 2)
         .await
         .unwrap()
         .iter()
@@ -1679,18 +1679,18 @@ async fn chats(store: &Store) {
 
     // Search within a chat ignores case, beyond ASCII too.
     let found = store
-        .search_messages(direct.id, "MR MOORE", 10)
+        .search_messages(direct.id, 0, "MR MOORE", 10)
         .await
         .unwrap();
     assert_eq!(found.len(), 1);
     let found = store
-        .search_messages(group.id, "message 1", 10)
+        .search_messages(group.id, 0, "message 1", 10)
         .await
         .unwrap();
     assert_eq!(found.iter().map(|m| m.seq).collect::<Vec<_>>(), [3]);
     assert!(
         store
-            .search_messages(direct.id, "grüße", 10)
+            .search_messages(direct.id, 0, "grüße", 10)
             .await
             .unwrap()
             .is_empty(),
@@ -1702,7 +1702,7 @@ async fn chats(store: &Store) {
         .unwrap();
     assert_eq!(
         store
-            .search_messages(direct.id, "ärger", 10)
+            .search_messages(direct.id, 0, "ärger", 10)
             .await
             .unwrap()
             .len(),
@@ -1870,7 +1870,7 @@ async fn concurrent_sends(store: &Store) {
     let mut after = 0;
     loop {
         let page = store
-            .messages(chat.id, None, Some(after), 200)
+            .messages(chat.id, 0, None, Some(after), 200)
             .await
             .unwrap();
         let Some(last) = page.last() else { break };
@@ -1968,7 +1968,7 @@ async fn batched_sends(store: &Store) {
     );
     assert_eq!(store.chat(two.id).await.unwrap().unwrap().last_seq, 3);
     let bodies: Vec<String> = store
-        .messages(one.id, None, None, 50)
+        .messages(one.id, 0, None, None, 50)
         .await
         .unwrap()
         .into_iter()
@@ -2153,7 +2153,7 @@ async fn files(store: &Store) {
         store.message(chat, sent.seq).await.unwrap(),
         Some(sent.clone())
     );
-    let page = store.messages(chat, None, None, 10).await.unwrap();
+    let page = store.messages(chat, 0, None, None, 10).await.unwrap();
     assert_eq!(page.last().unwrap().file_id, Some(file.id));
     let (plain, _) = store
         .post_message(&text(chat, b, "t1", "no file", 30))

@@ -14,6 +14,7 @@ use crate::audit::{self, Actor};
 use crate::error::{ApiError, Json};
 use crate::metrics::SignInOutcome;
 use crate::state::AppState;
+use crate::storage::Reservation;
 use crate::time::now_millis;
 
 /// Longest text accepted in the login field: a 64-character login, `@`, and a
@@ -65,10 +66,12 @@ pub async fn login(
         Ok(LoginOrId::Id(id)) if id.server == state.config.server_name => Some(id.login),
         Ok(LoginOrId::Id(id)) => {
             state.metrics.sign_in(SignInOutcome::Failure);
-            audit::record(
+            audit::record_refusal(
                 &state,
-                &attempt,
                 "sign_in.failure",
+                ErrorCode::InvalidCredentials,
+                address.as_deref().unwrap_or_default(),
+                &attempt,
                 Some(&id.to_string()),
                 Some("account of another server"),
             )
@@ -89,14 +92,17 @@ pub async fn login(
     let target = login.unwrap_or("(malformed login)");
     let now = now_millis();
 
-    if let Some(until) =
-        throttle::locked_until(&state.store, login, address.as_deref(), now).await?
-    {
+    let security = state.settings.security();
+    let reserved =
+        throttle::reserve(&state.store, &security, login, address.as_deref(), now).await?;
+    if let Reservation::Locked(until) = reserved {
         state.metrics.sign_in(SignInOutcome::Failure);
-        audit::record(
+        audit::record_refusal(
             &state,
-            &attempt,
             "sign_in.blocked",
+            ErrorCode::TooManyRequests,
+            address.as_deref().unwrap_or_default(),
+            &attempt,
             Some(target),
             Some("too many failed sign-ins"),
         )
@@ -117,18 +123,18 @@ pub async fn login(
         Some(user) if verified => user,
         _ => {
             state.metrics.sign_in(SignInOutcome::Failure);
-            let security = state.settings.security();
-            let locked =
-                throttle::failed(&state.store, &security, login, address.as_deref(), now).await?;
-            let detail = if locked.is_some() {
+            // Counted when the attempt was reserved.
+            let detail = if matches!(reserved, Reservation::Reserved(Some(_))) {
                 "wrong login or password; now locked"
             } else {
                 "wrong login or password"
             };
-            audit::record(
+            audit::record_refusal(
                 &state,
-                &attempt,
                 "sign_in.failure",
+                ErrorCode::InvalidCredentials,
+                address.as_deref().unwrap_or_default(),
+                &attempt,
                 Some(target),
                 Some(detail),
             )
@@ -158,7 +164,7 @@ pub async fn login(
         ));
     }
 
-    throttle::succeeded(&state.store, &user.login).await?;
+    throttle::succeeded(&state.store, &user.login, address.as_deref()).await?;
     session.cycle_id().await.map_err(session_error)?;
     session.set_expiry(Some(if request.remember_me {
         let days = state.settings.security().remember_me_days;

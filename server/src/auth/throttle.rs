@@ -11,7 +11,7 @@
 
 use app::types::SecuritySettings;
 
-use crate::storage::{Result, Store, ThrottleRow};
+use crate::storage::{Reservation, Result, Store, ThrottleKey};
 
 pub fn account_key(login: &str) -> String {
     format!("account:{login}")
@@ -21,102 +21,44 @@ fn address_key(address: &str) -> String {
     format!("address:{address}")
 }
 
-/// When sign-in is refused until, if it is: the later of the two locks.
-pub async fn locked_until(
-    store: &Store,
-    login: Option<&str>,
-    address: Option<&str>,
-    now: i64,
-) -> Result<Option<i64>> {
-    let mut until = None;
-    let keys = login
-        .map(account_key)
-        .into_iter()
-        .chain(address.map(address_key));
-    for key in keys {
-        if let Some(ThrottleRow {
-            locked_until: Some(t),
-            ..
-        }) = store.throttle(&key).await?
-            && t > now
-        {
-            until = until.max(Some(t));
-        }
-    }
-    Ok(until)
-}
-
-/// Counts a failed sign-in; returns when a lock it set ends, if it set one.
-pub async fn failed(
+/// Reserves a sign-in attempt before the password is checked: refused while a
+/// lock is in force, else counted as a failure under both counters at once
+/// (taken back by [`succeeded`]). Parallel guesses are counted one after
+/// another, so no more than the threshold's worth reach the password check.
+pub async fn reserve(
     store: &Store,
     limits: &SecuritySettings,
     login: Option<&str>,
     address: Option<&str>,
     now: i64,
-) -> Result<Option<i64>> {
+) -> Result<Reservation> {
     let lockout_ms = i64::from(limits.lockout_minutes) * 60_000;
-    let mut locked = None;
+    let mut keys = Vec::with_capacity(2);
     if let Some(login) = login {
-        let key = account_key(login);
-        locked = count(store, &key, limits.lockout_threshold, None, lockout_ms, now).await?;
+        keys.push(ThrottleKey {
+            key: account_key(login),
+            threshold: limits.lockout_threshold,
+            window_ms: None,
+        });
     }
     if let Some(address) = address {
-        let key = address_key(address);
-        let window = Some(lockout_ms);
-        let until = count(
-            store,
-            &key,
-            limits.address_threshold,
-            window,
-            lockout_ms,
-            now,
-        )
-        .await?;
-        locked = locked.max(until);
+        keys.push(ThrottleKey {
+            key: address_key(address),
+            threshold: limits.address_threshold,
+            window_ms: Some(lockout_ms),
+        });
     }
-    Ok(locked)
+    store.reserve_sign_in(&keys, lockout_ms, now).await
 }
 
-/// Counts one more failure under `key`. At `threshold` it sets a lock for
-/// `lockout_ms` (returned) and starts counting afresh. With a `window`, only
-/// failures since the window started count (per address); without, all failures
-/// since the last success (per account).
-async fn count(
-    store: &Store,
-    key: &str,
-    threshold: u32,
-    window: Option<i64>,
-    lockout_ms: i64,
-    now: i64,
-) -> Result<Option<i64>> {
-    let previous = store
-        .throttle(key)
-        .await?
-        .filter(|r| window.is_none_or(|w| now - r.window_started_at < w));
-    let failures = previous.map_or(0, |r| r.failures) + 1;
-    let (row, locked) = if failures >= i64::from(threshold) {
-        let until = now + lockout_ms;
-        let row = ThrottleRow {
-            failures: 0,
-            window_started_at: now,
-            locked_until: Some(until),
-        };
-        (row, Some(until))
-    } else {
-        let row = ThrottleRow {
-            failures,
-            window_started_at: previous.map_or(now, |r| r.window_started_at),
-            locked_until: previous.and_then(|r| r.locked_until),
-        };
-        (row, None)
-    };
-    store.put_throttle(key, row).await?;
-    Ok(locked)
-}
-
-/// A successful sign-in clears the account's count (not the address's).
-pub async fn succeeded(store: &Store, login: &str) -> Result<()> {
-    store.clear_throttle(&account_key(login)).await
+/// A successful sign-in clears the account's count and takes back the
+/// failure its reservation counted for the address.
+pub async fn succeeded(store: &Store, login: &str, address: Option<&str>) -> Result<()> {
+    store.clear_throttle(&account_key(login)).await?;
+    if let Some(address) = address {
+        store.release_sign_in(&address_key(address)).await?;
+    }
+    Ok(())
 }
 
 /// An administrator lifts an account's lock.

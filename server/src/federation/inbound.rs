@@ -101,13 +101,13 @@ async fn user(
         .await?
         .ok_or_else(|| ApiError::missing("user"))?;
     Ok(Json(RemoteUser {
-        display_name: user.display_name,
+        display_name: super::name_for_peer(&state, &user.login, &user.display_name),
         profile,
     }))
 }
 
-/// Writes a refusal (`federation.refused`) to the audit log within the cap for
-/// its reason, after the summary of what the cap held back, if one is due.
+/// Writes a refusal (`federation.refused`) to the audit log, within the cap
+/// for its reason.
 pub(crate) async fn audit_capped(
     state: &AppState,
     origin: &str,
@@ -115,19 +115,17 @@ pub(crate) async fn audit_capped(
     actor: &Actor,
     detail: &str,
 ) {
-    let admit = state.federation.audit_refusal(origin, code);
-    if let Some(summary) = admit.summary {
-        let nobody = Actor {
-            id: None,
-            login: None,
-            address: None,
-        };
-        audit::record(state, &nobody, "federation.refused", None, Some(&summary)).await;
-    }
-    if admit.entry {
-        let target = (!origin.is_empty()).then_some(origin);
-        audit::record(state, actor, "federation.refused", target, Some(detail)).await;
-    }
+    let target = (!origin.is_empty()).then_some(origin);
+    audit::record_refusal(
+        state,
+        "federation.refused",
+        code,
+        origin,
+        actor,
+        target,
+        Some(detail),
+    )
+    .await;
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -279,11 +277,16 @@ async fn check(state: &AppState, request: Request) -> Result<(Peer, Request), Re
                 PeerError::NotAllowed(reason) => {
                     refuse(StatusCode::FORBIDDEN, ErrorCode::ServerNotAllowed, reason)
                 }
-                other => refuse(
-                    StatusCode::UNAUTHORIZED,
-                    ErrorCode::BadSignature,
-                    format!("The keys of {origin} could not be fetched: {other}"),
-                ),
+                // What went wrong stays in this server's log: echoed to the
+                // caller it would tell what answers inside this network.
+                other => {
+                    tracing::info!(%origin, error = %other, "a peer's keys could not be fetched");
+                    refuse(
+                        StatusCode::UNAUTHORIZED,
+                        ErrorCode::BadSignature,
+                        format!("The keys of {origin} could not be fetched."),
+                    )
+                }
             })?;
     let key = published
         .iter()

@@ -12,12 +12,12 @@
 //! - `outbox`: delivering chat events to member servers, in order, once.
 //! - `trust`: whom peers' users may reach here, and what a host may tell us.
 
+pub mod addresses;
 pub mod inbound;
 pub mod keys;
 pub mod outbox;
 pub mod profiles;
 pub mod protocol;
-pub mod refusals;
 pub mod remote;
 pub mod signing;
 pub mod trust;
@@ -32,7 +32,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use keys::ServerKeys;
-pub use profiles::profile_for_peer;
+pub use profiles::{name_for_peer, profile_for_peer};
 use protocol::{KeyDocument, PublishedKey};
 
 use crate::error::ApiError;
@@ -46,7 +46,7 @@ const KEY_CACHE_TTL: Duration = Duration::from_secs(3600);
 /// most this often (a stream of forged key ids must not become a stream of fetches).
 const KEY_REFETCH_MIN: Duration = Duration::from_secs(10);
 /// Refused requests audited per claimed origin and reason each minute.
-pub const AUDITED_REFUSALS_PER_MINUTE: u32 = refusals::PER_MINUTE;
+pub const AUDITED_REFUSALS_PER_MINUTE: u32 = crate::audit::cap::PER_MINUTE;
 /// Most people of other servers noted as online at once (each shares a chat
 /// with someone here; the bound holds whatever peers claim).
 const MAX_REMOTE_ONLINE: usize = 100_000;
@@ -183,12 +183,13 @@ pub struct Federation {
     own: ServerName,
     keys: ServerKeys,
     settings: Settings,
+    /// For white-list addresses, which administrators chose.
     http: reqwest::Client,
+    /// For servers reached at their bare name: public addresses only.
+    public_http: reqwest::Client,
     key_cache: Mutex<HashMap<ServerName, CachedKeys>>,
     /// Users of other servers whose server said they are online.
     remote_online: Mutex<std::collections::HashSet<String>>,
-    /// Refusals written to the audit log per reason in the current minute.
-    refusals_audited: Mutex<refusals::RefusalCap>,
     /// Wakes the outbox when there is something to deliver.
     pub outbox: outbox::Outbox,
 }
@@ -203,21 +204,27 @@ impl std::fmt::Debug for Federation {
 
 impl Federation {
     pub fn new(own: ServerName, keys: ServerKeys, settings: Settings) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("causeway/", env!("CARGO_PKG_VERSION")))
+        let builder = || {
+            reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .timeout(Duration::from_secs(30))
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("causeway/", env!("CARGO_PKG_VERSION")))
+        };
+        // Building fails only when TLS cannot be set up at all, at start.
+        let http = builder().build().expect("the HTTP client builds");
+        let public_http = builder()
+            .dns_resolver(std::sync::Arc::new(addresses::PublicOnly))
             .build()
             .expect("the HTTP client builds");
         Self {
             own,
+            public_http,
             keys,
             settings,
             http,
             key_cache: Mutex::default(),
             remote_online: Mutex::default(),
-            refusals_audited: Mutex::default(),
             outbox: outbox::Outbox::default(),
         }
     }
@@ -251,17 +258,6 @@ impl Federation {
             .contains(member)
     }
 
-    /// Should a refused request from `origin` (as claimed) with `code` go to the
-    /// audit log? At most [`AUDITED_REFUSALS_PER_MINUTE`] a minute for each
-    /// reason, whatever the origins (the rest are only logged, and summed up in
-    /// one entry the next minute).
-    pub fn audit_refusal(&self, origin: &str, code: ErrorCode) -> refusals::Admit {
-        self.refusals_audited
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .admit(origin, code, Instant::now())
-    }
-
     pub fn keys(&self) -> &ServerKeys {
         &self.keys
     }
@@ -269,6 +265,28 @@ impl Federation {
     /// Where `server` is, or why it may not be talked to.
     pub fn address(&self, server: &ServerName) -> Result<String, PeerError> {
         allowed(&self.settings.federation(), &self.own, server).map_err(PeerError::NotAllowed)
+    }
+
+    /// Where `server` is and the client to reach it with: the white list's
+    /// address as the administrator gave it, or `https://{name}` at a public
+    /// address only (see [`addresses`]).
+    fn route(&self, server: &ServerName) -> Result<(&reqwest::Client, String), PeerError> {
+        let address = self.address(server)?;
+        let configured = self
+            .settings
+            .federation()
+            .whitelist
+            .iter()
+            .any(|e| &e.server_name == server && e.address.is_some());
+        if configured {
+            return Ok((&self.http, address));
+        }
+        if addresses::literal_ip(server.as_str()).is_some_and(|ip| !addresses::is_public(ip)) {
+            return Err(PeerError::NotAllowed(format!(
+                "{server} is not a public address; to federate with it, give its address on the white list."
+            )));
+        }
+        Ok((&self.public_http, address))
     }
 
     /// The keys `server` publishes, from the cache or fetched. With `key_id`
@@ -288,13 +306,12 @@ impl Federation {
                 }
             }
         }
-        let address = self.address(server)?;
+        let (http, address) = self.route(server)?;
         let unreachable = |reason: String| PeerError::Unreachable {
             server: server.to_string(),
             reason,
         };
-        let response = self
-            .http
+        let response = http
             .get(format!("{address}{}", protocol::KEY_DOCUMENT_PATH))
             .send()
             .await
@@ -341,7 +358,7 @@ impl Federation {
         path_and_query: &str,
         body_sha256: &str,
     ) -> Result<reqwest::RequestBuilder, PeerError> {
-        let address = self.address(destination)?;
+        let (http, address) = self.route(destination)?;
         let timestamp = now_millis();
         let transaction = signing::new_transaction_id();
         let signed = signing::Signed {
@@ -354,8 +371,7 @@ impl Federation {
             body_sha256,
         };
         let (key_id, signature) = self.keys.sign(&signed.text());
-        Ok(self
-            .http
+        Ok(http
             .request(method, format!("{address}{path_and_query}"))
             .header(signing::ORIGIN, self.own.as_str())
             .header(signing::DESTINATION, destination.as_str())

@@ -37,3 +37,18 @@ pub async fn profile_for_peer(
         fields,
     }))
 }
+
+/// The name other servers see for a user of this server: their display name
+/// when Display Fields lets it out, else their login.
+pub fn name_for_peer(state: &AppState, login: &str, display_name: &str) -> String {
+    let shown = state
+        .settings
+        .display_fields()
+        .fields
+        .contains(&app::types::ProfileField::DisplayName);
+    if shown && !display_name.is_empty() {
+        display_name.to_owned()
+    } else {
+        login.to_owned()
+    }
+}

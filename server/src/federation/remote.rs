@@ -422,8 +422,15 @@ pub(crate) async fn chat_update(
     let mut members = Vec::with_capacity(rows.len());
     for row in rows {
         let id: CausewayId = row.member.parse().map_err(ApiError::internal)?;
+        // This server's people as Display Fields let them out; others as
+        // their own server told.
+        let display_name = if &id.server == own {
+            super::name_for_peer(state, id.login.as_str(), &name_of(&id))
+        } else {
+            name_of(&id)
+        };
         members.push(super::protocol::MemberState {
-            display_name: name_of(&id),
+            display_name,
             online: &id.server == own && state.hub.is_online(&row.member),
             causeway_id: id,
             role: app::types::ChatRole::parse(&row.role)

@@ -45,6 +45,8 @@ pub struct ChatListRow {
     /// When the latest event happened (Unix ms).
     pub last_at: i64,
     pub read_seq: i64,
+    /// The member sees the chat from this event on.
+    pub joined_seq: i64,
     /// Messages of others after `read_seq` that are not deleted.
     pub unread: i64,
 }
@@ -344,7 +346,9 @@ impl Store {
     /// The chats of a member, latest activity first, with unread counts.
     pub async fn chats_of(&self, member: &str) -> Result<Vec<ChatListRow>> {
         let sql = "select c.id, c.kind, c.title, c.last_seq, e.at as last_at, m.read_seq, \
-                   (select count(*) from messages g where g.chat_id = c.id and g.seq > m.read_seq \
+                   m.joined_seq, \
+                   (select count(*) from messages g where g.chat_id = c.id \
+                    and g.seq > m.read_seq and g.seq >= m.joined_seq \
                     and g.sender <> m.member and g.deleted_at is null) as unread \
                    from chat_members m join chats c on c.id = m.chat_id \
                    join chat_events e on e.chat_id = c.id and e.seq = c.last_seq \
@@ -720,6 +724,7 @@ impl Store {
     pub async fn messages(
         &self,
         chat_id: i64,
+        since: i64,
         before: Option<i64>,
         after: Option<i64>,
         limit: i64,
@@ -727,14 +732,16 @@ impl Store {
         let (sql, bound, newest_first) = match (before, after) {
             (_, Some(after)) => (
                 format!(
-                    "select {MESSAGE_COLUMNS} from messages where chat_id = $1 and seq > $2 order by seq limit $3"
+                    "select {MESSAGE_COLUMNS} from messages where chat_id = $1 and seq > $2 \
+                     and seq >= $4 order by seq limit $3"
                 ),
                 after,
                 false,
             ),
             (before, None) => (
                 format!(
-                    "select {MESSAGE_COLUMNS} from messages where chat_id = $1 and seq < $2 order by seq desc limit $3"
+                    "select {MESSAGE_COLUMNS} from messages where chat_id = $1 and seq < $2 \
+                     and seq >= $4 order by seq desc limit $3"
                 ),
                 before.unwrap_or(i64::MAX),
                 true,
@@ -744,6 +751,7 @@ impl Store {
             .bind(chat_id)
             .bind(bound)
             .bind(limit)
+            .bind(since)
             .fetch_all(pool)
             .await)?;
         if newest_first {
@@ -918,11 +926,13 @@ impl Store {
     pub async fn search_messages(
         &self,
         chat_id: i64,
+        since: i64,
         text: &str,
         limit: i64,
     ) -> Result<Vec<MessageRow>> {
         let sql = format!(
             "select {MESSAGE_COLUMNS} from messages where chat_id = $1 and deleted_at is null \
+             and seq >= $4 \
              and (search_text like $2 escape '\\' or exists (select 1 from files f \
                   where f.id = messages.file_id and f.search_name like $2 escape '\\')) \
              order by seq desc limit $3"
@@ -932,6 +942,7 @@ impl Store {
             .bind(chat_id)
             .bind(&pattern)
             .bind(limit)
+            .bind(since)
             .fetch_all(pool)
             .await)?)
     }

@@ -40,7 +40,7 @@ pub use forwarded::Forwarded;
 pub use group_commit::{MAX_BATCH, Posted};
 pub use replicas::{Applied, CursorRow, ReplicaChat, ReplicaEvent, ReplicaFile, ReplicaMessage};
 pub use sessions::SessionRow;
-pub use throttle::ThrottleRow;
+pub use throttle::{Reservation, ThrottleKey, ThrottleRow};
 pub use users::{NewUser, UserChange, UserRecord};
 
 /// A pool of one of the two backends.

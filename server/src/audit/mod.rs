@@ -1,6 +1,8 @@
 //! The audit log: who did what, when, from which address. Sign-ins (success and
 //! failure) and every administrative change are recorded.
 
+pub mod cap;
+
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Request};
@@ -182,5 +184,32 @@ mod tests {
             forwarded_client(mapped, &forwarded(&["2001:db8::2"]), &trusted),
             ip("2001:db8::2")
         );
+    }
+}
+
+/// Records a refusal within the cap for its reason (`action` and `code`):
+/// the summary of what the cap held back first, when one is due, then the
+/// refusal itself if the minute's allowance is not used up. `origin` is what
+/// the refused party claims to be (a server name or an address).
+#[allow(clippy::too_many_arguments)] // each is one column of the entry, named at the call
+pub async fn record_refusal(
+    state: &AppState,
+    action: &'static str,
+    code: app::types::ErrorCode,
+    origin: &str,
+    actor: &Actor,
+    target: Option<&str>,
+    detail: Option<&str>,
+) {
+    let admit = state
+        .audit_cap
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .admit(action, code, origin, std::time::Instant::now());
+    if let Some(summary) = admit.summary {
+        record(state, &Actor::default(), action, None, Some(&summary)).await;
+    }
+    if admit.entry {
+        record(state, actor, action, target, detail).await;
     }
 }

@@ -1,8 +1,10 @@
 //! How refusals reach the audit log without a flood burying it: at most
-//! [`PER_MINUTE`] entries a minute for each reason, whichever origins they
-//! claim (an attacker picks the origin, so a cap per origin is no cap). What
-//! is held back is counted, and summed up in one entry ("N more refused from
-//! M origins") when the next minute's first refusal comes.
+//! [`PER_MINUTE`] entries a minute for each reason (an audit action and an
+//! error code), whichever origins or addresses they claim (an attacker picks
+//! those, so a cap per origin is no cap). What is held back is counted, and
+//! summed up in one entry ("N more refused from M origins") when the next
+//! minute's first refusal of that reason comes. Used for refused server-to-
+//! server requests and for failed and blocked sign-ins.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -35,18 +37,28 @@ struct Window {
 /// The counts per reason.
 #[derive(Debug, Default)]
 pub struct RefusalCap {
-    windows: HashMap<ErrorCode, Window>,
+    windows: HashMap<(&'static str, ErrorCode), Window>,
 }
 
 impl RefusalCap {
-    /// Counts one refusal for `code` claimed to come from `origin`, at `now`.
-    pub fn admit(&mut self, origin: &str, code: ErrorCode, now: Instant) -> Admit {
-        let window = self.windows.entry(code).or_insert_with(|| Window {
-            started: now,
-            written: 0,
-            held_back: 0,
-            origins: HashSet::new(),
-        });
+    /// Counts one refusal (`action`, `code`) claimed to come from `origin`
+    /// (a server or an address), at `now`.
+    pub fn admit(
+        &mut self,
+        action: &'static str,
+        code: ErrorCode,
+        origin: &str,
+        now: Instant,
+    ) -> Admit {
+        let window = self
+            .windows
+            .entry((action, code))
+            .or_insert_with(|| Window {
+                started: now,
+                written: 0,
+                held_back: 0,
+                origins: HashSet::new(),
+            });
         let mut summary = None;
         if now.duration_since(window.started) >= WINDOW {
             if window.held_back > 0 {
@@ -93,13 +105,15 @@ fn code_name(code: ErrorCode) -> String {
 mod tests {
     use super::*;
 
+    const R: &str = "federation.refused";
+
     #[test]
     fn the_cap_is_per_reason_whatever_the_origin_and_what_it_holds_back_is_summed_up() {
         let mut cap = RefusalCap::default();
         let start = Instant::now();
         let written = (0..50)
             .filter(|i| {
-                cap.admit(&format!("origin{i}"), ErrorCode::BadSignature, start)
+                cap.admit(R, ErrorCode::BadSignature, &format!("origin{i}"), start)
                     .entry
             })
             .count();
@@ -108,10 +122,10 @@ mod tests {
             "fifty made-up origins, one cap"
         );
         // Another reason has a cap of its own.
-        assert!(cap.admit("x", ErrorCode::StaleRequest, start).entry);
+        assert!(cap.admit(R, ErrorCode::StaleRequest, "x", start).entry);
         // The next minute starts with the summary of the last one.
         let later = start + WINDOW;
-        let next = cap.admit("origin0", ErrorCode::BadSignature, later);
+        let next = cap.admit(R, ErrorCode::BadSignature, "origin0", later);
         assert!(next.entry);
         let summary = next.summary.expect("a summary");
         assert!(
@@ -119,7 +133,7 @@ mod tests {
             "{summary}"
         );
         // Nothing held back: no summary.
-        let quiet = cap.admit("x", ErrorCode::StaleRequest, later);
+        let quiet = cap.admit(R, ErrorCode::StaleRequest, "x", later);
         assert_eq!(
             quiet,
             Admit {

@@ -1324,6 +1324,29 @@ async fn a_flood_of_forged_requests_is_refused_without_flooding_the_audit_log() 
     guest.stop().await;
 }
 
+/// Two tests of `$body` (an async fn taking a [`Pair`] made by [`pair_strict`]):
+/// one on SQLite, one on PostgreSQL.
+macro_rules! on_both_databases {
+    ($sqlite:ident, $postgres:ident, $body:ident) => {
+        #[tokio::test]
+        async fn $sqlite() {
+            $body(pair_strict(None, None).await).await;
+        }
+
+        #[tokio::test]
+        async fn $postgres() {
+            let (Some(corp), Some(guest)) =
+                (PgDatabase::create().await, PgDatabase::create().await)
+            else {
+                return;
+            };
+            $body(pair_strict(Some(corp.url.clone()), Some(guest.url.clone())).await).await;
+            corp.drop_now().await;
+            guest.drop_now().await;
+        }
+    };
+}
+
 /// Sets who people of other servers may reach on `admin`'s server.
 async fn outsiders_reach(admin: &Client, reach: &str) {
     let response = admin
@@ -1715,24 +1738,11 @@ async fn a_lying_peer_is_refused_and_audited(pair: Pair) {
     guest.stop().await;
 }
 
-#[tokio::test]
-async fn a_lying_peer_is_refused_and_audited_on_sqlite() {
-    a_lying_peer_is_refused_and_audited(pair_strict(None, None).await).await;
-}
-
-#[tokio::test]
-async fn a_lying_peer_is_refused_and_audited_on_postgres() {
-    let (Some(corp_db), Some(guest_db)) = (PgDatabase::create().await, PgDatabase::create().await)
-    else {
-        return;
-    };
-    a_lying_peer_is_refused_and_audited(
-        pair_strict(Some(corp_db.url.clone()), Some(guest_db.url.clone())).await,
-    )
-    .await;
-    corp_db.drop_now().await;
-    guest_db.drop_now().await;
-}
+on_both_databases!(
+    a_lying_peer_is_refused_and_audited_on_sqlite,
+    a_lying_peer_is_refused_and_audited_on_postgres,
+    a_lying_peer_is_refused_and_audited
+);
 
 /// People of another server reach only those whose address book lists them
 /// (the default), and get the same answer for anyone else as for a login that
@@ -1853,24 +1863,11 @@ async fn outsiders_reach_only_whom_address_books_list(pair: Pair) {
     guest.stop().await;
 }
 
-#[tokio::test]
-async fn outsiders_reach_only_whom_address_books_list_on_sqlite() {
-    outsiders_reach_only_whom_address_books_list(pair_strict(None, None).await).await;
-}
-
-#[tokio::test]
-async fn outsiders_reach_only_whom_address_books_list_on_postgres() {
-    let (Some(corp_db), Some(guest_db)) = (PgDatabase::create().await, PgDatabase::create().await)
-    else {
-        return;
-    };
-    outsiders_reach_only_whom_address_books_list(
-        pair_strict(Some(corp_db.url.clone()), Some(guest_db.url.clone())).await,
-    )
-    .await;
-    corp_db.drop_now().await;
-    guest_db.drop_now().await;
-}
+on_both_databases!(
+    outsiders_reach_only_whom_address_books_list_on_sqlite,
+    outsiders_reach_only_whom_address_books_list_on_postgres,
+    outsiders_reach_only_whom_address_books_list
+);
 
 /// With the display name left out of Display Fields, other servers see the
 /// login instead: when they look someone up and in every chat update.

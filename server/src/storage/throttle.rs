@@ -9,6 +9,12 @@ pub struct ThrottleRow {
     pub locked_until: Option<i64>,
 }
 
+/// Writes a counter's row whole.
+const PUT: &str = "insert into sign_in_throttle (key, failures, window_started_at, locked_until) \
+                   values ($1, $2, $3, $4) on conflict (key) do update set \
+                   failures = excluded.failures, window_started_at = excluded.window_started_at, \
+                   locked_until = excluded.locked_until";
+
 /// One counter a sign-in attempt reserves a place in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThrottleKey {
@@ -79,10 +85,6 @@ impl Store {
         };
         let read = "select failures, window_started_at, locked_until from sign_in_throttle \
                     where key = $1";
-        let write = "insert into sign_in_throttle (key, failures, window_started_at, locked_until) \
-                     values ($1, $2, $3, $4) on conflict (key) do update set \
-                     failures = excluded.failures, window_started_at = excluded.window_started_at, \
-                     locked_until = excluded.locked_until";
         on_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let mut rows = Vec::with_capacity(keys.len());
@@ -106,7 +108,7 @@ impl Store {
             for (key, previous) in keys.iter().zip(rows) {
                 let (row, until) = one_more(previous, key, lockout_ms, now);
                 locked = locked.max(until);
-                sqlx::query(write)
+                sqlx::query(PUT)
                     .bind(&key.key)
                     .bind(row.failures)
                     .bind(row.window_started_at)
@@ -141,11 +143,7 @@ impl Store {
     }
 
     pub async fn put_throttle(&self, key: &str, row: ThrottleRow) -> Result<()> {
-        let sql = "insert into sign_in_throttle (key, failures, window_started_at, locked_until) \
-                   values ($1, $2, $3, $4) on conflict (key) do update set \
-                   failures = excluded.failures, window_started_at = excluded.window_started_at, \
-                   locked_until = excluded.locked_until";
-        on_pool!(self, |pool| sqlx::query(sql)
+        on_pool!(self, |pool| sqlx::query(PUT)
             .bind(key)
             .bind(row.failures)
             .bind(row.window_started_at)

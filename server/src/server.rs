@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::bootstrap::{CreatedAdmin, ensure_first_admin};
-use crate::config::Config;
+use crate::config::{Config, redact_url};
 use crate::federation::{Federation, ServerKeys};
 use crate::files::Blobs;
 use crate::http::router;
@@ -31,20 +31,6 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         .await
         .context("applying database migrations")?;
     Ok(store)
-}
-
-/// Hides a password in a database URL before it is printed.
-fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
 }
 
 /// A server ready to accept connections.
@@ -136,25 +122,4 @@ pub async fn serve(
     tasks.cancel();
     store.close().await;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn database_passwords_are_not_printed() {
-        assert_eq!(
-            redact_url("postgres://app:s3cret@db:5432/causeway"),
-            "postgres://app:***@db:5432/causeway"
-        );
-        assert_eq!(
-            redact_url("postgres://app@db/causeway"),
-            "postgres://app@db/causeway"
-        );
-        assert_eq!(
-            redact_url("sqlite://data/causeway.db"),
-            "sqlite://data/causeway.db"
-        );
-    }
 }

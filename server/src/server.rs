@@ -22,14 +22,38 @@ use crate::storage::{Backend, Store};
 
 /// Opens the database named by the config and applies pending migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = connect(config).await?;
+    migrate(&store).await?;
+    Ok(store)
+}
+
+async fn connect(config: &Config) -> anyhow::Result<Store> {
     let url = config.database_url();
-    let store = Store::connect(&url, config.database.max_connections)
+    Store::connect(&url, config.database.max_connections)
         .await
-        .with_context(|| format!("opening the database ({})", redact_url(&url)))?;
-    store
+        .with_context(|| format!("opening the database ({})", redact_url(&url)))
+}
+
+async fn migrate(store: &Store) -> anyhow::Result<()> {
+    let migrated = store
         .migrate()
         .await
-        .context("applying database migrations")?;
+        .context("applying database migrations");
+    if migrated.is_err() {
+        store.close().await;
+    }
+    migrated
+}
+
+/// Opens the database for serving: claims it first (a second server on the same
+/// database is refused, before it migrates anything), then migrates.
+pub async fn open_store_exclusive(config: &Config) -> anyhow::Result<Store> {
+    let store = connect(config).await?;
+    if let Err(error) = store.claim_exclusive().await {
+        store.close().await;
+        return Err(error.into());
+    }
+    migrate(&store).await?;
     Ok(store)
 }
 
@@ -42,7 +66,12 @@ pub struct Prepared {
 
 /// Everything before listening: database, migrations, first administrator, state.
 pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
-    let store = open_store(&config).await?;
+    let store = open_store_exclusive(&config).await?;
+    prepare_on(store, config).await
+}
+
+/// [`prepare`] on a store already opened by [`open_store_exclusive`].
+pub async fn prepare_on(store: Store, config: Config) -> anyhow::Result<Prepared> {
     std::fs::create_dir_all(config.files_dir())
         .with_context(|| format!("creating the files folder {}", config.files_dir().display()))?;
     let first_admin = ensure_first_admin(&store)

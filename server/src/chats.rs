@@ -375,11 +375,12 @@ pub async fn create_group(
 ) -> Result<(StatusCode, Json<ChatDetail>), ApiError> {
     let me = me(&state, &user);
     let title = request.title.trim();
-    if title.is_empty() || title.chars().count() > 128 || title.chars().any(char::is_control) {
+    if title.is_empty() || title.chars().count() > 128 {
         return Err(ApiError::invalid_input(
-            "A group chat needs a title of 1 to 128 characters, without control characters.",
+            "A group chat needs a title of 1 to 128 characters.",
         ));
     }
+    crate::validate::name_text("The chat title", title)?;
     if request.members.len() > MAX_MEMBERS {
         return Err(ApiError::invalid_input(format!(
             "A chat has at most {MAX_MEMBERS} members."
@@ -478,7 +479,7 @@ pub(crate) fn check_body(state: &AppState, body: &str, may_be_empty: bool) -> Re
             "A message is at most {max} characters."
         )));
     }
-    Ok(())
+    crate::validate::message_text(body)
 }
 
 /// `POST /api/v1/chats/{id}/messages` — a member. Sends a message; answered once
@@ -949,6 +950,7 @@ pub async fn search(
     if text.is_empty() || text.chars().count() > 100 {
         return Err(ApiError::invalid_input("Search for 1 to 100 characters."));
     }
+    crate::validate::line_text("The search text", text)?;
     let me = me(&state, &user).to_string();
     let (_, member) = membership(&state, id, &me).await?;
     let rows = state

@@ -12,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 use crate::auth::bootstrap::create_admin;
 use crate::config::{Config, LogFormat};
 use crate::federation::{ServerKeys, keys};
-use crate::server::{open_store, prepare, serve};
+use crate::server::{open_store, open_store_exclusive, prepare_on, serve};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -140,11 +140,14 @@ async fn key_command(store: &crate::storage::Store, command: KeyCommand) -> anyh
 }
 
 async fn run_server(config: Config) -> anyhow::Result<()> {
+    // The database first: a second server on it is told so, rather than that its
+    // port is taken.
+    let store = open_store_exclusive(&config).await?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     let address = listener.local_addr().context("reading the bound address")?;
-    let prepared = prepare(config).await?;
+    let prepared = prepare_on(store, config).await?;
     // Listen for SIGINT/SIGTERM before saying we run: a signal sent right after the
     // banner must stop the server gracefully, not kill it.
     let shutdown = CancellationToken::new();

@@ -37,13 +37,53 @@ pub struct Config {
     pub log: LogConfig,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `Debug` is written by hand: the URL's password is never printed.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
     /// `sqlite://path` or `postgres://…`. Empty: `sqlite://{data_dir}/causeway.db`.
     pub url: Option<String>,
     /// Upper bound of pooled connections.
     pub max_connections: u32,
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &self.url.as_deref().map(redact_url))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// A database URL fit to print: the password, if any, becomes `***`.
+pub fn redact_url(url: &str) -> String {
+    let url = redact_query_password(url);
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url,
+            }
+        }
+        _ => url,
+    }
+}
+
+/// sqlx also takes the password as a query parameter (`?password=…`).
+fn redact_query_password(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", query.join("&"))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -275,6 +315,46 @@ mod tests {
             assert!(error.contains("proxy.local"), "{error}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn database_passwords_are_not_printed() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/causeway"),
+            "postgres://app:***@db:5432/causeway"
+        );
+        assert_eq!(
+            redact_url("postgres://app@db/causeway"),
+            "postgres://app@db/causeway"
+        );
+        assert_eq!(
+            redact_url("postgres://db/causeway?user=app&password=s3cret&sslmode=require"),
+            "postgres://db/causeway?user=app&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/causeway.db"),
+            "sqlite://data/causeway.db"
+        );
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_password() {
+        for url in [
+            "postgres://causeway:s3cret-P4ss@db.internal:5432/causeway",
+            "postgres://causeway@db.internal/causeway?password=s3cret-P4ss",
+        ] {
+            let config = Config {
+                database: DatabaseConfig {
+                    url: Some(url.to_owned()),
+                    max_connections: 4,
+                },
+                ..Config::default()
+            };
+            for printed in [format!("{config:?}"), format!("{config:#?}")] {
+                assert!(!printed.contains("s3cret-P4ss"), "{printed}");
+                assert!(printed.contains("db.internal"), "{printed}");
+            }
+        }
     }
 
     #[test]

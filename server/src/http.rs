@@ -11,7 +11,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{delete, get, patch, post, put};
+use axum::routing::{any, delete, get, patch, post, put};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio_util::sync::CancellationToken;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -102,6 +102,9 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
 
     let app = Router::new()
         .nest("/api/v1", api)
+        // The nested router answers `/api/v1` itself, but not `/api/v1/`, which
+        // would reach the pages' HTML 404.
+        .route("/api/v1/", any(api_not_found))
         .nest(
             federation::protocol::PREFIX,
             federation::inbound::routes(&state),

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use app::types::{CausewayId, ClientFrame, Push};
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::AuthUser;
 use crate::chats;
+use crate::error::WebSocketUpgrade;
 use crate::federation::protocol::Ephemeral;
 use crate::federation::{other_servers, remote};
 use crate::state::AppState;
@@ -124,7 +125,7 @@ impl Hub {
 pub async fn connect(
     State(state): State<AppState>,
     user: AuthUser,
-    upgrade: WebSocketUpgrade,
+    WebSocketUpgrade(upgrade): WebSocketUpgrade,
 ) -> Response {
     let who = user.causeway_id(&state).to_string();
     upgrade

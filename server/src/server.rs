@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::bootstrap::{CreatedAdmin, ensure_first_admin};
-use crate::config::Config;
+use crate::config::{Config, redact_url};
 use crate::federation::{Federation, ServerKeys};
 use crate::files::Blobs;
 use crate::http::router;
@@ -22,29 +22,39 @@ use crate::storage::{Backend, Store};
 
 /// Opens the database named by the config and applies pending migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let url = config.database_url();
-    let store = Store::connect(&url, config.database.max_connections)
-        .await
-        .with_context(|| format!("opening the database ({})", redact_url(&url)))?;
-    store
-        .migrate()
-        .await
-        .context("applying database migrations")?;
+    let store = connect(config).await?;
+    migrate(&store).await?;
     Ok(store)
 }
 
-/// Hides a password in a database URL before it is printed.
-fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
+async fn connect(config: &Config) -> anyhow::Result<Store> {
+    let url = config.database_url();
+    Store::connect(&url, config.database.max_connections)
+        .await
+        .with_context(|| format!("opening the database ({})", redact_url(&url)))
+}
+
+async fn migrate(store: &Store) -> anyhow::Result<()> {
+    let migrated = store
+        .migrate()
+        .await
+        .context("applying database migrations");
+    if migrated.is_err() {
+        store.close().await;
     }
+    migrated
+}
+
+/// Opens the database for serving: claims it first (a second server on the same
+/// database is refused, before it migrates anything), then migrates.
+pub async fn open_store_exclusive(config: &Config) -> anyhow::Result<Store> {
+    let store = connect(config).await?;
+    if let Err(error) = store.claim_exclusive().await {
+        store.close().await;
+        return Err(error.into());
+    }
+    migrate(&store).await?;
+    Ok(store)
 }
 
 /// A server ready to accept connections.
@@ -56,7 +66,12 @@ pub struct Prepared {
 
 /// Everything before listening: database, migrations, first administrator, state.
 pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
-    let store = open_store(&config).await?;
+    let store = open_store_exclusive(&config).await?;
+    prepare_on(store, config).await
+}
+
+/// [`prepare`] on a store already opened by [`open_store_exclusive`].
+pub async fn prepare_on(store: Store, config: Config) -> anyhow::Result<Prepared> {
     std::fs::create_dir_all(config.files_dir())
         .with_context(|| format!("creating the files folder {}", config.files_dir().display()))?;
     let first_admin = ensure_first_admin(&store)
@@ -137,25 +152,4 @@ pub async fn serve(
     tasks.cancel();
     store.close().await;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn database_passwords_are_not_printed() {
-        assert_eq!(
-            redact_url("postgres://app:s3cret@db:5432/causeway"),
-            "postgres://app:***@db:5432/causeway"
-        );
-        assert_eq!(
-            redact_url("postgres://app@db/causeway"),
-            "postgres://app@db/causeway"
-        );
-        assert_eq!(
-            redact_url("sqlite://data/causeway.db"),
-            "sqlite://data/causeway.db"
-        );
-    }
 }

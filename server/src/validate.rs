@@ -14,8 +14,60 @@ pub const MAX_ADDRESS_BOOK: usize = 1000;
 pub const MAX_IDS: usize = 10_000;
 const MAX_NAME: usize = 128;
 
+/// Control characters (C0 with NUL, DEL, C1). PostgreSQL refuses NUL in `text`
+/// and SQLite stores it; both backends must answer alike, so text is checked here.
 fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
+}
+
+/// Bidirectional overrides, embeddings and isolates (U+202A–U+202E,
+/// U+2066–U+2069): they make a name read differently from what it is (an
+/// `exe.txt` that shows as `txt.exe`), and right-to-left names need none of them.
+fn has_bidi_control(s: &str) -> bool {
+    s.chars()
+        .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+}
+
+/// A name or title people see beside someone's words (display names, group
+/// names, chat titles, address-book names): no control characters, no bidi
+/// controls. `what` starts the message ("The group name").
+pub fn name_text(what: &str, text: &str) -> Result<(), ApiError> {
+    if has_control(text) {
+        return Err(ApiError::invalid_input(format!(
+            "{what} contains control characters."
+        )));
+    }
+    if has_bidi_control(text) {
+        return Err(ApiError::invalid_input(format!(
+            "{what} contains bidirectional control characters (U+202A–U+202E, U+2066–U+2069)."
+        )));
+    }
+    Ok(())
+}
+
+/// A message's text: line breaks and tabs (`\n`, `\r`, `\t`) are kept, any other
+/// control character is refused.
+pub fn message_text(text: &str) -> Result<(), ApiError> {
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(ApiError::invalid_input(
+            "The message contains control characters (only line breaks and tabs are allowed).",
+        ));
+    }
+    Ok(())
+}
+
+/// One-line text a client searches or filters by: no control characters.
+/// `what` starts the message ("The search text").
+pub fn line_text(what: &str, text: &str) -> Result<(), ApiError> {
+    if has_control(text) {
+        return Err(ApiError::invalid_input(format!(
+            "{what} contains control characters."
+        )));
+    }
+    Ok(())
 }
 
 /// Trims every field and checks lengths and characters; the display name is required.
@@ -30,12 +82,7 @@ pub fn profile(mut profile: Profile) -> Result<Profile, ApiError> {
                 field.max_len()
             )));
         }
-        if has_control(value) {
-            return Err(ApiError::invalid_input(format!(
-                "{} contains control characters.",
-                field.label()
-            )));
-        }
+        name_text(field.label(), value)?;
     }
     if profile.display_name.is_empty() {
         return Err(ApiError::invalid_input("The display name is required."));
@@ -88,11 +135,7 @@ pub fn group_name(name: &str) -> Result<String, ApiError> {
             "The group name is longer than 64 characters.",
         ));
     }
-    if has_control(name) {
-        return Err(ApiError::invalid_input(
-            "The group name contains control characters.",
-        ));
-    }
+    name_text("The group name", name)?;
     Ok(name.to_owned())
 }
 
@@ -122,12 +165,16 @@ pub async fn address_book(
     let mut seen = HashSet::new();
     for entry in &mut entries {
         entry.display_name = entry.display_name.trim().to_owned();
-        if entry.display_name.chars().count() > MAX_NAME || has_control(&entry.display_name) {
+        if entry.display_name.chars().count() > MAX_NAME {
             return Err(ApiError::invalid_input(format!(
-                "The name for {} must be at most {MAX_NAME} characters, without control characters.",
+                "The name for {} must be at most {MAX_NAME} characters.",
                 entry.causeway_id
             )));
         }
+        name_text(
+            &format!("The name for {}", entry.causeway_id),
+            &entry.display_name,
+        )?;
         if !seen.insert(entry.causeway_id.clone()) {
             return Err(ApiError::invalid_input(format!(
                 "{} is listed twice.",
@@ -184,6 +231,11 @@ mod tests {
         assert!(profile(named("   ")).is_err());
         assert!(profile(named(&"x".repeat(129))).is_err());
         assert!(profile(named("a\u{7}b")).is_err());
+        assert!(profile(named("a\u{0}b")).is_err());
+        assert!(profile(named("evil\u{202E}gpj.exe")).is_err());
+        assert!(profile(named("\u{2066}x\u{2069}")).is_err());
+        // Right-to-left scripts need no bidi controls and are welcome.
+        assert!(profile(named("שלום")).is_ok());
         assert!(
             profile(Profile {
                 email: "no-at".into(),
@@ -212,7 +264,19 @@ mod tests {
         assert_eq!(group_name("  Operators ").unwrap(), "Operators");
         assert!(group_name("").is_err());
         assert!(group_name(&"g".repeat(65)).is_err());
+        assert!(group_name("g\u{0}").is_err());
+        assert!(group_name("g\u{202D}").is_err());
         assert_eq!(ids(vec![3, 1, 3, 2, 1]).unwrap(), vec![3, 1, 2]);
         assert!(ids(vec![0; MAX_IDS + 1]).is_err());
+    }
+
+    #[test]
+    fn message_and_line_texts() {
+        assert!(message_text("two\nlines\r\n\tindented").is_ok());
+        assert!(message_text("nul\u{0}").is_err());
+        assert!(message_text("bell\u{7}").is_err());
+        assert!(message_text("c1\u{85}").is_err());
+        assert!(line_text("The search text", "a\tb").is_err());
+        assert!(line_text("The search text", "plain").is_ok());
     }
 }

@@ -1,6 +1,8 @@
 //! The `causeway` binary as an operator uses it: first start prints the address
 //! and the administrator's one-time password; `admin create` adds another;
-//! SIGTERM stops it cleanly.
+//! SIGTERM stops it cleanly; a second server on the same database is refused.
+
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -191,4 +193,127 @@ fn key_show_prints_the_fingerprint_and_rotate_makes_a_new_key() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("stays valid for 7 days"));
     let now = fingerprint_of(&causeway(dir.path()).args(["key", "show"]).output().unwrap());
     assert_eq!(now, rotated);
+}
+
+/// The server's own message when the database is taken (see `storage::instance`).
+const ALREADY_RUNNING: &str = "another Causeway server is already running on this database";
+
+/// Starts `causeway serve` on `data` (and `database_url`, when given) and waits
+/// for its banner; panics with its output if it does not get there.
+fn serving(data: &std::path::Path, database_url: Option<&str>) -> std::process::Child {
+    let mut command = causeway(data);
+    if let Some(url) = database_url {
+        command.env("CAUSEWAY_DATABASE__URL", url);
+    }
+    let mut child = command
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let text = read_until(&mut out, |l| l.starts_with("Press Ctrl+C")).concat();
+    assert!(text.contains("Press Ctrl+C"), "the server runs: {text}");
+    // Keep reading its output, so that nothing it prints later meets a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    child
+}
+
+/// A second `causeway serve` on the same database fails at once, saying why,
+/// while the first keeps serving; once the first has stopped, a new one starts.
+fn second_server_is_refused(database_url: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = serving(dir.path(), database_url);
+
+    // Another data folder, same database (PostgreSQL), or the same folder (SQLite).
+    let other = tempfile::tempdir().unwrap();
+    let second_dir = if database_url.is_some() {
+        other.path()
+    } else {
+        dir.path()
+    };
+    let mut command = causeway(second_dir);
+    if let Some(url) = database_url {
+        command.env("CAUSEWAY_DATABASE__URL", url);
+    }
+    let output = command.arg("serve").output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "the second server is refused");
+    assert!(stderr.contains(ALREADY_RUNNING), "{stderr}");
+    assert!(stderr.contains("Stop that server"), "{stderr}");
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("Causeway is running"),
+        "{output:?}"
+    );
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the first one still runs"
+    );
+
+    // Tools that do not serve may run beside the server.
+    let mut command = causeway(second_dir);
+    if let Some(url) = database_url {
+        command.env("CAUSEWAY_DATABASE__URL", url);
+    }
+    let output = command.args(["key", "show"]).output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+
+    // Stopping the first gives the database back.
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(first.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(first.wait().unwrap().success());
+    let mut again = serving(second_dir, database_url);
+    again.kill().unwrap();
+    again.wait().unwrap();
+
+    // Killed, not stopped: the OS (or PostgreSQL) drops the claim all the same.
+    let mut after_kill = serving(second_dir, database_url);
+    after_kill.kill().unwrap();
+    after_kill.wait().unwrap();
+}
+
+#[test]
+fn a_second_server_on_one_sqlite_database_is_refused() {
+    second_server_is_refused(None);
+}
+
+#[tokio::test]
+async fn a_second_server_on_one_postgres_database_is_refused() {
+    let Some(db) = common::PgDatabase::create().await else {
+        return;
+    };
+    let url = db.url.clone();
+    tokio::task::spawn_blocking(move || second_server_is_refused(Some(&url)))
+        .await
+        .unwrap();
+    db.drop_now().await;
+}
+
+/// In one process (as tests run servers): a second start on a database in use is
+/// refused; servers on other databases start beside it; a stopped server's
+/// database can be served again.
+#[tokio::test]
+async fn in_process_servers_claim_their_own_database_only() {
+    let first = common::TestServer::start().await;
+    let error = server::server::prepare(first.config.clone())
+        .await
+        .err()
+        .expect("a second server on the same data folder is refused");
+    let message = format!("{error:#}");
+    assert!(message.contains(ALREADY_RUNNING), "{message}");
+    let other = common::TestServer::start().await;
+    assert_eq!(
+        other.client().me().await.status(),
+        401,
+        "the other one serves"
+    );
+    let stopped = first.stop_keeping_data().await;
+    let first = stopped.start().await;
+    assert_eq!(first.client().me().await.status(), 401, "served again");
+    first.stop().await;
+    other.stop().await;
 }

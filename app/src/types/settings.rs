@@ -209,7 +209,7 @@ impl FederationSettings {
             if let Some(address) = &entry.address {
                 let valid = (address.starts_with("https://") || address.starts_with("http://"))
                     && address.len() <= 300
-                    && !address.contains(char::is_whitespace);
+                    && !address.contains(|c: char| c.is_whitespace() || c.is_control());
                 if !valid {
                     problems.push(format!(
                         "The address of {} must be an http:// or https:// URL.",

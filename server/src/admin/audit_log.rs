@@ -45,6 +45,9 @@ pub async fn list(
             "Filters are at most 100 characters.",
         ));
     }
+    for text in [&query.action, &query.q].into_iter().flatten() {
+        crate::validate::line_text("A filter", text)?;
+    }
     let nonempty = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let items = state
         .store

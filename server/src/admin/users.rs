@@ -56,6 +56,7 @@ pub async fn list(
             "The search text is longer than 100 characters.",
         ));
     }
+    validate::line_text("The search text", &query.search)?;
     let offset = i64::from(page - 1) * i64::from(per_page);
     let (users, total) = state
         .store

@@ -155,3 +155,28 @@ pub fn verifying_key(published: &PublishedKey) -> Option<VerifyingKey> {
     // The fingerprint is recomputed, never taken from the document.
     Some(key)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_the_secret_key() {
+        let row = generate(0);
+        let secret = format!("{:?}", row.secret_key);
+        let printed = format!("{row:?}");
+        assert!(!printed.contains(&secret), "{printed}");
+        assert!(printed.contains(&row.key_id), "{printed}");
+        let seed: [u8; 32] = row.secret_key.as_slice().try_into().unwrap();
+        let keys = ServerKeys {
+            current: Arc::new(RwLock::new(Current {
+                key_id: row.key_id.clone(),
+                signing: SigningKey::from_bytes(&seed),
+                published: vec![published(&row)],
+            })),
+        };
+        let printed = format!("{keys:?} {:?}", SigningKey::from_bytes(&seed));
+        assert!(!printed.contains(&secret), "{printed}");
+        assert!(!printed.contains(&hex::encode(seed)), "{printed}");
+    }
+}

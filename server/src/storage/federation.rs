@@ -3,7 +3,8 @@
 
 use super::{BeginWrite, Result, StorageError, Store, on_pool};
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// A stored signing key. `Debug` is written by hand: the secret is never printed.
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct KeyRow {
     pub key_id: String,
     pub secret_key: Vec<u8>,
@@ -11,6 +12,19 @@ pub struct KeyRow {
     pub created_at: i64,
     pub retired_at: Option<i64>,
     pub expires_at: Option<i64>,
+}
+
+impl std::fmt::Debug for KeyRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRow")
+            .field("key_id", &self.key_id)
+            .field("secret_key", &"<redacted>")
+            .field("public_key", &self.public_key)
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 const KEY_COLUMNS: &str = "key_id, secret_key, public_key, created_at, retired_at, expires_at";

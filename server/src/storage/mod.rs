@@ -22,6 +22,7 @@ mod federation;
 mod files;
 mod forwarded;
 mod group_commit;
+mod instance;
 mod replicas;
 mod sessions;
 mod settings;
@@ -50,6 +51,9 @@ pub struct Store {
     /// The queue of message sends to the store's group committer. `None` in the
     /// committer's own copy, which stores each batch directly.
     sends: Option<group_commit::GroupCommit>,
+    /// This process's claim on the database, once a server took it
+    /// ([`Store::claim_exclusive`]); shared by every clone, given up by `close`.
+    claim: std::sync::Arc<std::sync::Mutex<Option<instance::Claim>>>,
 }
 
 #[derive(Clone, Debug)]
@@ -93,6 +97,9 @@ pub enum StorageError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("data folder: {0}")]
     Io(#[from] std::io::Error),
+    /// Another server holds this database; the text says which and what to do.
+    #[error("{0}")]
+    AlreadyRunning(String),
 }
 
 impl StorageError {
@@ -214,7 +221,11 @@ impl Store {
         } else {
             return Err(StorageError::UnknownScheme);
         };
-        let direct = Self { pool, sends: None };
+        let direct = Self {
+            pool,
+            sends: None,
+            claim: Default::default(),
+        };
         Ok(Self {
             sends: Some(group_commit::GroupCommit::start(direct.clone())),
             ..direct
@@ -246,11 +257,13 @@ impl Store {
         Ok(())
     }
 
-    /// Stops the group committer and closes the pool.
+    /// Stops the group committer, closes the pool and gives up the claim on the
+    /// database, if this store holds it.
     pub async fn close(&self) {
         if let Some(sends) = &self.sends {
             sends.stop();
         }
-        on_pool!(self, |pool| pool.close().await)
+        on_pool!(self, |pool| pool.close().await);
+        self.release_claim().await;
     }
 }

@@ -365,8 +365,8 @@ impl Store {
 
     /// Per destination, the number of events not yet delivered.
     pub async fn queue_lengths(&self) -> Result<Vec<(String, i64)>> {
-        let sql = "select c.destination, sum(ch.last_seq - case when c.delivered_seq < 0 then 0 \
-                   else c.delivered_seq end) from federation_cursors c \
+        let sql = "select c.destination, cast(sum(ch.last_seq - case when c.delivered_seq < 0 \
+                   then 0 else c.delivered_seq end) as bigint) from federation_cursors c \
                    join chats ch on ch.id = c.chat_id group by c.destination";
         let rows: Vec<(String, Option<i64>)> =
             on_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await)?;

@@ -1550,6 +1550,17 @@ async fn a_lying_peer_is_refused_and_audited(pair: Pair) {
         (
             message_event(
                 next,
+                "message",
+                "moore@guest",
+                "moore@guest",
+                "x-3",
+                "Ring\u{7}",
+            ),
+            "contains control characters",
+        ),
+        (
+            message_event(
+                next,
                 "edit",
                 "wolf@corp",
                 "wolf@corp",

@@ -47,6 +47,7 @@ async fn contract(store: &Store) {
     concurrent_file_sends(store).await;
     batched_file_sends(store).await;
     concurrent_first_copies(store).await;
+    ownership_and_edits_hold_together(store).await;
 }
 
 /// The first update of a chat hosted elsewhere, arriving twice at once (the
@@ -1577,7 +1578,7 @@ async fn chats(store: &Store) {
     // Edits and deletions are events of their own; history keeps its numbers.
     assert_eq!(
         store
-            .edit_message(direct.id, 2, "Hello, Mr Moore", wolf, 5_000)
+            .edit_message(direct.id, 2, "Hello, Mr Moore", wolf, 5_000, 0)
             .await
             .unwrap(),
         Some(4)
@@ -1591,7 +1592,7 @@ async fn chats(store: &Store) {
     );
     assert_eq!(
         store
-            .edit_message(direct.id, 3, "too late", moore, 6_500)
+            .edit_message(direct.id, 3, "too late", moore, 6_500, 0)
             .await
             .unwrap(),
         None,
@@ -1606,7 +1607,7 @@ async fn chats(store: &Store) {
     );
     assert_eq!(
         store
-            .edit_message(direct.id, 42, "no such", wolf, 6_700)
+            .edit_message(direct.id, 42, "no such", wolf, 6_700, 0)
             .await
             .unwrap(),
         None
@@ -2297,5 +2298,137 @@ async fn batched_file_sends(store: &Store) {
     assert_eq!(
         (stored.client_id.as_str(), stored.file_id),
         ("f5", Some(two))
+    );
+}
+
+/// Handing a chat over and an owner leaving are one transaction each: raced
+/// against each other, the chat ends with exactly one owner. Edits are checked
+/// where they are written: by the sender, within the window, still a member,
+/// never leaving a message without text or file.
+async fn ownership_and_edits_hold_together(store: &Store) {
+    for round in 0..5 {
+        let owner = format!("own{round}@corp");
+        let chat = store
+            .create_chat(&NewChat {
+                kind: ChatKind::Group,
+                title: "Race",
+                direct_key: None,
+                created_by: &owner,
+                members: &[
+                    (&owner, ChatRole::Owner),
+                    ("adm@corp", ChatRole::Admin),
+                    ("mem@corp", ChatRole::Member),
+                ],
+                at: 1,
+            })
+            .await
+            .unwrap();
+        let (handed, left) = tokio::join!(
+            store.hand_chat_over(chat.id, &owner, "mem@corp", 2),
+            store.leave_chat(chat.id, &owner, 2),
+        );
+        let (handed, left) = (handed.unwrap(), left.unwrap());
+        assert!(left.is_some(), "the owner left");
+        let owners: Vec<String> = store
+            .chat_members(chat.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.role == "owner")
+            .map(|m| m.member)
+            .collect();
+        assert_eq!(
+            owners.len(),
+            1,
+            "round {round}: {owners:?} (handed: {handed:?})"
+        );
+        assert!(store.chat_member(chat.id, &owner).await.unwrap().is_none());
+    }
+
+    // An owner who leaves hands over to the longest-standing admin.
+    let chat = store
+        .create_chat(&NewChat {
+            kind: ChatKind::Group,
+            title: "Heirs",
+            direct_key: None,
+            created_by: "o@corp",
+            members: &[("o@corp", ChatRole::Owner), ("m@corp", ChatRole::Member)],
+            at: 1,
+        })
+        .await
+        .unwrap();
+    store
+        .add_chat_member(chat.id, "a@corp", ChatRole::Admin, "o@corp", 2)
+        .await
+        .unwrap();
+    let seqs = store
+        .leave_chat(chat.id, "o@corp", 3)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seqs.len(), 2, "a hand-over and a departure");
+    let heir = store.chat_member(chat.id, "a@corp").await.unwrap().unwrap();
+    assert_eq!(heir.role, "owner");
+    assert_eq!(store.leave_chat(chat.id, "o@corp", 4).await.unwrap(), None);
+    assert_eq!(
+        store
+            .hand_chat_over(chat.id, "m@corp", "a@corp", 5)
+            .await
+            .unwrap(),
+        None,
+        "only the owner hands over"
+    );
+
+    // Edits.
+    let sent = store
+        .post_message(&NewMessage {
+            chat_id: chat.id,
+            sender: "m@corp",
+            client_id: "e-1",
+            body: "first",
+            reply_to: None,
+            file_id: None,
+            at: 10_000,
+        })
+        .await
+        .unwrap()
+        .0;
+    let edit = |by: &'static str, body: &'static str, since: i64| {
+        store.edit_message(chat.id, sent.seq, body, by, 20_000, since)
+    };
+    assert_eq!(
+        edit("a@corp", "not mine", 0).await.unwrap(),
+        None,
+        "not the sender"
+    );
+    assert_eq!(
+        edit("m@corp", "too late", 10_001).await.unwrap(),
+        None,
+        "window closed"
+    );
+    assert_eq!(
+        edit("m@corp", "", 0).await.unwrap(),
+        None,
+        "no text, no file"
+    );
+    assert!(edit("m@corp", "second", 10_000).await.unwrap().is_some());
+    store
+        .leave_chat(chat.id, "m@corp", 30_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        edit("m@corp", "third", 0).await.unwrap(),
+        None,
+        "not a member any more"
+    );
+    assert_eq!(
+        store
+            .message(chat.id, sent.seq)
+            .await
+            .unwrap()
+            .unwrap()
+            .body,
+        "second"
     );
 }

@@ -612,6 +612,22 @@ fn check_update(host: &ServerName, update: &ChatUpdate) -> Result<(), ApiError> 
     if !ordered {
         return Err(ApiError::invalid_input("Events must be in order."));
     }
+    // What a host sends is held to what this server's own people may write.
+    crate::validate::name_text("A chat's title", &update.title)?;
+    for member in &update.members {
+        crate::validate::name_text("A member's name", &member.display_name)?;
+    }
+    for message in update.events.iter().filter_map(|e| e.message.as_ref()) {
+        crate::validate::message_text(&message.body)?;
+        if let Some(file) = &message.file
+            && crate::files::headers::file_name(&file.name).as_deref() != Ok(file.name.as_str())
+        {
+            return Err(ApiError::invalid_input(format!(
+                "A file name must be as this server would store it: {:?} is not.",
+                file.name
+            )));
+        }
+    }
     Ok(())
 }
 

@@ -655,8 +655,12 @@ impl Store {
         Ok(results)
     }
 
-    /// Replaces the text of a message that is not deleted; returns the edit's
-    /// sequence number, or `None` when there is no such message.
+    /// Replaces the text of a message that is not deleted, sent by `actor`, a
+    /// member, at `sent_since` or later (the edit window), and not left
+    /// without text unless it carries a file: all checked in the statement that
+    /// writes, so a deletion, a departure or the window closing between the
+    /// caller's checks and the write cannot slip through. Returns the edit's
+    /// sequence number, or `None` when the message may not be edited (any more).
     pub async fn edit_message(
         &self,
         chat_id: i64,
@@ -664,19 +668,25 @@ impl Store {
         body: &str,
         actor: &str,
         at: i64,
+        sent_since: i64,
     ) -> Result<Option<i64>> {
         let search_text = body.to_lowercase();
         on_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let changed = sqlx::query(
                 "update messages set body = $1, edited_at = $2, search_text = $3 \
-                 where chat_id = $4 and seq = $5 and deleted_at is null",
+                 where chat_id = $4 and seq = $5 and deleted_at is null \
+                 and sender = $6 and created_at >= $7 \
+                 and (file_id is not null or $1 <> '') \
+                 and exists (select 1 from chat_members m where m.chat_id = $4 and m.member = $6)",
             )
             .bind(body)
             .bind(at)
             .bind(&search_text)
             .bind(chat_id)
             .bind(seq)
+            .bind(actor)
+            .bind(sent_since)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -700,13 +710,16 @@ impl Store {
     ) -> Result<Option<i64>> {
         on_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
+            // Whoever deletes is still a member when it is written.
             let changed = sqlx::query(
                 "update messages set body = '', search_text = '', deleted_at = $1 \
-                 where chat_id = $2 and seq = $3 and deleted_at is null",
+                 where chat_id = $2 and seq = $3 and deleted_at is null \
+                 and exists (select 1 from chat_members m where m.chat_id = $2 and m.member = $4)",
             )
             .bind(at)
             .bind(chat_id)
             .bind(seq)
+            .bind(actor)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -875,6 +888,149 @@ impl Store {
             );
             tx.commit().await?;
             Ok(seq)
+        })
+    }
+
+    /// On PostgreSQL, the statement that locks a chat's row for the rest of a
+    /// transaction (SQLite's write transaction holds the whole database).
+    fn lock_chat_sql(&self) -> Option<&'static str> {
+        match self.backend() {
+            Backend::Postgres => Some("select id from chats where id = $1 for update"),
+            super::Backend::Sqlite => None,
+        }
+    }
+
+    /// Hands group chat `chat_id` from its owner `from` to the member `to` in
+    /// one transaction: `to` becomes owner, then `from` an admin (two events,
+    /// returned in order). `None` when `from` is not the owner (any more) or
+    /// `to` not a member: there are never two owners, nor none.
+    pub async fn hand_chat_over(
+        &self,
+        chat_id: i64,
+        from: &str,
+        to: &str,
+        at: i64,
+    ) -> Result<Option<Vec<i64>>> {
+        let lock = self.lock_chat_sql();
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            if let Some(lock) = lock {
+                sqlx::query(lock).bind(chat_id).execute(&mut *tx).await?;
+            }
+            let roles: Vec<(String, String)> = sqlx::query_as(
+                "select member, role from chat_members where chat_id = $1 and member in ($2, $3)",
+            )
+            .bind(chat_id)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&mut *tx)
+            .await?;
+            let owner = roles.iter().any(|(m, r)| m == from && r == "owner");
+            let heir = roles.iter().any(|(m, _)| m == to);
+            if from == to || !owner || !heir {
+                return Ok(None);
+            }
+            let mut seqs = Vec::with_capacity(2);
+            for (member, role) in [(to, ChatRole::Owner), (from, ChatRole::Admin)] {
+                sqlx::query("update chat_members set role = $1 where chat_id = $2 and member = $3")
+                    .bind(role.as_str())
+                    .bind(chat_id)
+                    .bind(member)
+                    .execute(&mut *tx)
+                    .await?;
+                let seq = next_event!(
+                    tx,
+                    chat_id,
+                    "role_changed",
+                    from,
+                    at,
+                    None,
+                    Some(member),
+                    Some(role.as_str())
+                );
+                seqs.extend(seq);
+            }
+            tx.commit().await?;
+            Ok(Some(seqs))
+        })
+    }
+
+    /// `member` leaves chat `chat_id` in one transaction; an owner first hands
+    /// it to the longest-standing admin, else the longest-standing member.
+    /// The events' numbers in order (the hand-over's, if any, then the
+    /// departure's); `None` when they are not a member.
+    pub async fn leave_chat(
+        &self,
+        chat_id: i64,
+        member: &str,
+        at: i64,
+    ) -> Result<Option<Vec<i64>>> {
+        let lock = self.lock_chat_sql();
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            if let Some(lock) = lock {
+                sqlx::query(lock).bind(chat_id).execute(&mut *tx).await?;
+            }
+            let role: Option<String> = sqlx::query_scalar(
+                "select role from chat_members where chat_id = $1 and member = $2",
+            )
+            .bind(chat_id)
+            .bind(member)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(role) = role else {
+                return Ok(None);
+            };
+            let mut seqs = Vec::with_capacity(2);
+            if role == ChatRole::Owner.as_str() {
+                let heir: Option<String> = sqlx::query_scalar(
+                    "select member from chat_members where chat_id = $1 and member <> $2 \
+                     order by case when role = 'admin' then 0 else 1 end, joined_seq, member \
+                     limit 1",
+                )
+                .bind(chat_id)
+                .bind(member)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(heir) = heir {
+                    sqlx::query(
+                        "update chat_members set role = 'owner' where chat_id = $1 and member = $2",
+                    )
+                    .bind(chat_id)
+                    .bind(&heir)
+                    .execute(&mut *tx)
+                    .await?;
+                    let seq = next_event!(
+                        tx,
+                        chat_id,
+                        "role_changed",
+                        member,
+                        at,
+                        None,
+                        Some(heir.as_str()),
+                        Some(ChatRole::Owner.as_str())
+                    );
+                    seqs.extend(seq);
+                }
+            }
+            sqlx::query("delete from chat_members where chat_id = $1 and member = $2")
+                .bind(chat_id)
+                .bind(member)
+                .execute(&mut *tx)
+                .await?;
+            let seq = next_event!(
+                tx,
+                chat_id,
+                "member_left",
+                member,
+                at,
+                None,
+                Some(member),
+                None::<&str>
+            );
+            seqs.extend(seq);
+            tx.commit().await?;
+            Ok(Some(seqs))
         })
     }
 

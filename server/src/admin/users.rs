@@ -2,8 +2,8 @@
 
 use app::types::ApiErrorBody;
 use app::types::{
-    CausewayId, CreateUser, IdList, Login, SetPassword, UpdateUser, UserDetail, UserPage,
-    UserSummary,
+    CausewayId, CreateUser, IdList, Login, SetPassword, SocketEnd, UpdateUser, UserDetail,
+    UserPage, UserSummary,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -84,6 +84,11 @@ pub async fn list(
         page,
         per_page,
     }))
+}
+
+/// A user of this server's Causeway ID, as chats and the hub know them.
+fn local_id(state: &AppState, user: &UserRecord) -> String {
+    format!("{}@{}", user.login, state.config.server_name)
 }
 
 async fn user_or_404(state: &AppState, id: i64) -> Result<UserRecord, ApiError> {
@@ -212,7 +217,8 @@ pub async fn show(
 
 /// `PATCH /api/v1/admin/users/{id}` — administrators. Changes what is given: the
 /// profile (a whole profile: fields left out become empty) and the
-/// active/administrator flags. Deactivation ends the user's sessions at once.
+/// active/administrator flags. Deactivation ends the user's sessions and closes
+/// their WebSockets at once.
 /// Nothing may leave the server without an active administrator.
 #[utoipa::path(
     patch,
@@ -240,6 +246,9 @@ pub async fn update(
             .await?;
         if !active {
             state.store.delete_user_sessions(id).await?;
+            state
+                .hub
+                .disconnect_user(&local_id(&state, &user), None, SocketEnd::AccountDisabled);
         }
         let action = if active {
             "user.activate"
@@ -286,7 +295,7 @@ pub async fn update(
 }
 
 /// `PUT /api/v1/admin/users/{id}/password` — administrators. Sets a new password
-/// and ends all of the user's sessions.
+/// and ends all of the user's sessions, closing their WebSockets.
 #[utoipa::path(
     put,
     path = "/api/v1/admin/users/{id}/password",
@@ -308,6 +317,9 @@ pub async fn set_password(
         .map_err(ApiError::internal)?;
     state.store.set_password_hash(id, &hash).await?;
     state.store.delete_user_sessions(id).await?;
+    state
+        .hub
+        .disconnect_user(&local_id(&state, &user), None, SocketEnd::SessionEnded);
     audit::record(
         &state,
         &admin.actor(),
@@ -399,6 +411,9 @@ pub async fn delete(
     if !state.store.change_user(id, UserChange::Delete).await? {
         return Err(ApiError::missing("user"));
     }
+    state
+        .hub
+        .disconnect_user(&local_id(&state, &user), None, SocketEnd::AccountDeleted);
     throttle::unlock(&state.store, &user.login).await?;
     // A deleted person leaves every address book, so a later account with the
     // same login does not inherit their entries.

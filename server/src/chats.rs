@@ -1238,6 +1238,50 @@ pub(crate) async fn remove_as(
     Ok(())
 }
 
+/// Takes a user being deleted (`user_id`, known in chats as `who`, named
+/// `name`) out of every chat they are in, as if they left each one, so that a
+/// later account with the same login inherits nothing: a group they own passes
+/// on as when an owner leaves; a direct chat stays with the other person, under
+/// `name`, and the pair's key is freed. In a copy of a chat hosted elsewhere the
+/// host is asked to let them leave, best effort (it may be unreachable); the
+/// copy's rows here go with the account.
+pub(crate) async fn remove_everywhere(
+    state: &AppState,
+    user_id: i64,
+    who: &CausewayId,
+    name: &str,
+) -> Result<(), ApiError> {
+    let actor = Actor {
+        id: who.clone(),
+        user_id: Some(user_id),
+    };
+    let mine = who.to_string();
+    for listed in state.store.chats_of(&mine).await? {
+        let Some(chat) = state.store.chat(listed.id).await? else {
+            continue;
+        };
+        let group = chat.kind == ChatKind::Group.as_str();
+        if chat.host.is_some() {
+            if group && let Err(error) = remote::forward(state, &chat, who, Action::Leave).await {
+                tracing::warn!(
+                    chat_id = chat.id,
+                    ?error,
+                    "a deleted user's leaving was not forwarded"
+                );
+            }
+        } else if group {
+            remove_as(state, &actor, chat.id, &mine).await?;
+        } else {
+            let seq = state
+                .store
+                .leave_direct_chat(chat.id, &mine, name, now_millis())
+                .await?;
+            announce(state, chat.id, seq, None).await;
+        }
+    }
+    Ok(())
+}
+
 /// Before an owner leaves: the first admin, else the first member, becomes owner.
 async fn hand_over(state: &AppState, chat_id: i64, owner: &str, at: i64) -> Result<(), ApiError> {
     let members = state.store.chat_members(chat_id).await?;

@@ -12,10 +12,11 @@ use serde::Deserialize;
 use crate::audit;
 use crate::auth::throttle::{self, account_key};
 use crate::auth::{AdminUser, password};
+use crate::chats;
 use crate::error::{ApiError, Json, Path, Query};
 use crate::rights;
 use crate::state::AppState;
-use crate::storage::{NewUser, UserChange, UserRecord};
+use crate::storage::{NewUser, StorageError, UserChange, UserRecord};
 use crate::time::now_millis;
 use crate::validate;
 
@@ -392,9 +393,13 @@ pub async fn unlock(
     Ok(Json(detail(&state, user).await?))
 }
 
-/// `DELETE /api/v1/admin/users/{id}` — administrators. Deletes the account, its
-/// sessions, memberships and personal address book, and takes it out of every
-/// address book; never the last administrator.
+/// `DELETE /api/v1/admin/users/{id}` — administrators. Deletes the account and
+/// everything kept for it, so a later account with the same login starts empty:
+/// it leaves every chat (an owned group passes on, the others see them go), its
+/// sessions end and their WebSockets close, and its memberships, personal
+/// address book, entries in other books, unsent uploads and sign-in throttle
+/// go. Its messages stay, under the Causeway ID it sent them with. Never the
+/// last administrator.
 #[utoipa::path(
     delete,
     path = "/api/v1/admin/users/{id}",
@@ -408,17 +413,26 @@ pub async fn delete(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
     let user = user_or_404(&state, id).await?;
-    if !state.store.change_user(id, UserChange::Delete).await? {
-        return Err(ApiError::missing("user"));
+    // Checked again in the deleting transaction; asked first so that the last
+    // administrator does not leave their chats before being refused.
+    if user.is_admin && user.is_active && state.store.count_active_admins().await? <= 1 {
+        return Err(StorageError::LastAdministrator.into());
     }
+    let causeway_id = local_id(&state, &user);
+    // Signed out first, so they cannot act while they leave their chats.
+    state.store.delete_user_sessions(id).await?;
     state
         .hub
-        .disconnect_user(&local_id(&state, &user), None, SocketEnd::AccountDeleted);
-    throttle::unlock(&state.store, &user.login).await?;
-    // A deleted person leaves every address book, so a later account with the
-    // same login does not inherit their entries.
-    let causeway_id = format!("{}@{}", user.login, state.config.server_name);
-    state.store.remove_from_address_books(&causeway_id).await?;
+        .disconnect_user(&causeway_id, None, SocketEnd::AccountDeleted);
+    let member = CausewayId::parse(&causeway_id).map_err(ApiError::internal)?;
+    chats::remove_everywhere(&state, id, &member, &user.display_name).await?;
+    if !state
+        .store
+        .delete_user(id, &causeway_id, &account_key(&user.login))
+        .await?
+    {
+        return Err(ApiError::missing("user"));
+    }
     audit::record(
         &state,
         &admin.actor(),

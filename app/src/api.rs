@@ -479,7 +479,7 @@ fn interpret<T: DeserializeOwned>(status: u16, text: &str) -> ApiResult<T> {
             message: format!("The server sent an answer this page does not understand: {e}"),
         });
     }
-    Err(match serde_json::from_str::<ApiErrorBody>(text) {
+    let failure = match serde_json::from_str::<ApiErrorBody>(text) {
         Ok(body) => ApiFailure {
             status,
             code: body.error.code,
@@ -490,7 +490,12 @@ fn interpret<T: DeserializeOwned>(status: u16, text: &str) -> ApiResult<T> {
             code: ErrorCode::Internal,
             message: format!("The server answered with status {status}."),
         },
-    })
+    };
+    // The account was deactivated: no request of this page will work again.
+    if failure.status == 403 && failure.code == ErrorCode::AccountDisabled {
+        crate::live::leave(crate::types::SocketEnd::AccountDisabled);
+    }
+    Err(failure)
 }
 
 /// A file upload to a chat with progress and cancel, which `fetch` cannot give:

@@ -8,6 +8,8 @@
 
 use leptos::prelude::*;
 
+#[cfg(feature = "hydrate")]
+use crate::types::SocketEnd;
 use crate::types::{ClientFrame, Push};
 
 /// The handle views use; provided once for the whole app.
@@ -64,6 +66,31 @@ impl Live {
         #[cfg(not(feature = "hydrate"))]
         let _ = frame;
     }
+}
+
+/// The sign-in page's notice for a session ended because the account was
+/// deactivated (`/login?ended=account_disabled`).
+pub const ACCOUNT_DISABLED_NOTICE: &str =
+    "Your account has been deactivated. Contact your administrator.";
+
+/// Takes the person to the sign-in page after the server ended their session,
+/// saying why when the account was deactivated. A full page load: everything the
+/// tab held belonged to the ended session. Nothing happens on the sign-in page
+/// itself, where a deactivated account's answer is shown beside the form.
+#[cfg(feature = "hydrate")]
+pub fn leave(end: SocketEnd) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let location = window.location();
+    if location.pathname().is_ok_and(|path| path == "/login") {
+        return;
+    }
+    let target = match end {
+        SocketEnd::AccountDisabled => "/login?ended=account_disabled",
+        SocketEnd::SessionEnded | SocketEnd::AccountDeleted => "/login",
+    };
+    let _ = location.set_href(target);
 }
 
 #[cfg(feature = "hydrate")]
@@ -191,8 +218,15 @@ mod imp {
                 dispatch(live, push);
             }
         });
-        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_: CloseEvent| {
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
             live.connected.set(false);
+            // The server ended the session (signed out elsewhere, password
+            // changed, account deactivated or deleted): reconnecting is useless.
+            if let Some(end) = SocketEnd::from_code(event.code()) {
+                STATE.with_borrow_mut(|s| s.wanted = false);
+                super::leave(end);
+                return;
+            }
             // The socket (and this closure) is replaced by the next attempt, from
             // the timer: never dropped while it runs.
             if STATE.with_borrow(|s| s.wanted) {

@@ -1,7 +1,7 @@
 //! `/api/v1/me/*`: what every signed-in user may do to their own account.
 
 use app::types::ApiErrorBody;
-use app::types::{ChangePassword, ErrorCode, MyAccount, Profile, UpdateOwnProfile};
+use app::types::{ChangePassword, ErrorCode, MyAccount, Profile, SocketEnd, UpdateOwnProfile};
 use axum::extract::State;
 use axum::http::StatusCode;
 use tower_sessions::Session;
@@ -84,7 +84,7 @@ pub async fn update_profile(
 }
 
 /// `PUT /api/v1/me/password` — a signed-in user. Needs the current password; ends
-/// all their other sessions. Wrong guesses count towards the account's lock.
+/// all their other sessions and closes those sessions' WebSockets. Wrong guesses count towards the account's lock.
 #[utoipa::path(
     put,
     path = "/api/v1/me/password",
@@ -141,6 +141,12 @@ pub async fn change_password(
         .store
         .delete_other_sessions(user.user.id, &keep)
         .await?;
+    // Their sockets go with them; this one's stay open.
+    state.hub.disconnect_user(
+        &user.causeway_id(&state).to_string(),
+        Some(&keep),
+        SocketEnd::SessionEnded,
+    );
     let detail_text = format!("{ended} other session(s) ended");
     audit::record(
         &state,

@@ -718,9 +718,12 @@ pub(crate) async fn edit_as(
             "The message is empty; delete it instead.",
         ));
     }
+    // Checked again where it is written: the sender, within the window, a member.
+    let now = now_millis();
+    let window_ms = i64::from(state.settings.chats().edit_window_hours) * 3_600_000;
     let event = state
         .store
-        .edit_message(id, seq, body, &by, now_millis())
+        .edit_message(id, seq, body, &by, now, now - window_ms)
         .await?
         .ok_or_else(|| ApiError::missing("message"))?;
     announce(state, id, Some(event), None).await;
@@ -1231,17 +1234,26 @@ pub(crate) async fn remove_as(
     };
     let now = now_millis();
     if target == mine {
-        if my_role == ChatRole::Owner {
-            hand_over(state, id, &mine, now).await?;
+        // An owner's hand-over and the departure are one transaction.
+        let seqs = state
+            .store
+            .leave_chat(id, &mine, now)
+            .await?
+            .ok_or_else(|| ApiError::missing("member"))?;
+        if let Some((left, handed)) = seqs.split_last() {
+            for seq in handed {
+                announce(state, id, Some(*seq), None).await;
+            }
+            announce(state, id, Some(*left), Some(target)).await;
         }
-    } else {
-        let may = my_role > their_role
-            || (their_role != ChatRole::Owner && actor.may(state, Right::Operator).await?);
-        if !may {
-            return Err(ApiError::forbidden(
-                "The owner may remove anyone, admins may remove members, operators anyone but the owner.",
-            ));
-        }
+        return Ok(());
+    }
+    let may = my_role > their_role
+        || (their_role != ChatRole::Owner && actor.may(state, Right::Operator).await?);
+    if !may {
+        return Err(ApiError::forbidden(
+            "The owner may remove anyone, admins may remove members, operators anyone but the owner.",
+        ));
     }
     let seq = state
         .store
@@ -1252,20 +1264,46 @@ pub(crate) async fn remove_as(
     Ok(())
 }
 
-/// Before an owner leaves: the first admin, else the first member, becomes owner.
-async fn hand_over(state: &AppState, chat_id: i64, owner: &str, at: i64) -> Result<(), ApiError> {
-    let members = state.store.chat_members(chat_id).await?;
-    let others = members.iter().filter(|m| m.member != owner);
-    let heir = others
-        .clone()
-        .find(|m| m.role == ChatRole::Admin.as_str())
-        .or_else(|| others.min_by_key(|m| m.joined_seq));
-    if let Some(heir) = heir {
-        let seq = state
-            .store
-            .set_chat_role(chat_id, &heir.member, ChatRole::Owner, owner, at)
-            .await?;
-        announce(state, chat_id, seq, None).await;
+/// Takes a user being deleted (`user_id`, known in chats as `who`, named
+/// `name`) out of every chat they are in, as if they left each one, so that a
+/// later account with the same login inherits nothing: a group they own passes
+/// on as when an owner leaves; a direct chat stays with the other person, under
+/// `name`, and the pair's key is freed. In a copy of a chat hosted elsewhere the
+/// host is asked to let them leave, best effort (it may be unreachable); the
+/// copy's rows here go with the account.
+pub(crate) async fn remove_everywhere(
+    state: &AppState,
+    user_id: i64,
+    who: &CausewayId,
+    name: &str,
+) -> Result<(), ApiError> {
+    let actor = Actor {
+        id: who.clone(),
+        user_id: Some(user_id),
+    };
+    let mine = who.to_string();
+    for listed in state.store.chats_of(&mine).await? {
+        let Some(chat) = state.store.chat(listed.id).await? else {
+            continue;
+        };
+        let group = chat.kind == ChatKind::Group.as_str();
+        if chat.host.is_some() {
+            if group && let Err(error) = remote::forward(state, &chat, who, Action::Leave).await {
+                tracing::warn!(
+                    chat_id = chat.id,
+                    ?error,
+                    "a deleted user's leaving was not forwarded"
+                );
+            }
+        } else if group {
+            remove_as(state, &actor, chat.id, &mine).await?;
+        } else {
+            let seq = state
+                .store
+                .leave_direct_chat(chat.id, &mine, name, now_millis())
+                .await?;
+            announce(state, chat.id, seq, None).await;
+        }
     }
     Ok(())
 }
@@ -1326,18 +1364,17 @@ pub(crate) async fn set_role_as(
     let (_, my_role) = group_membership(state, id, &mine).await?;
     may_set_role(my_role, &actor.id, target)?;
     let now = now_millis();
-    let seq = state
-        .store
-        .set_chat_role(id, &target.to_string(), new_role, &mine, now)
-        .await?
-        .ok_or_else(|| ApiError::missing("member"))?;
-    announce(state, id, Some(seq), None).await;
-    if new_role == ChatRole::Owner {
-        let seq = state
-            .store
-            .set_chat_role(id, &mine, ChatRole::Admin, &mine, now)
-            .await?;
-        announce(state, id, seq, None).await;
+    let target = target.to_string();
+    let seqs = if new_role == ChatRole::Owner {
+        // The new owner and the old one becoming an admin: one transaction,
+        // so a chat never has two owners, or none.
+        state.store.hand_chat_over(id, &mine, &target, now).await?
+    } else {
+        let seq = state.store.set_chat_role(id, &target, new_role, &mine, now);
+        seq.await?.map(|seq| vec![seq])
+    };
+    for seq in seqs.ok_or_else(|| ApiError::missing("member"))? {
+        announce(state, id, Some(seq), None).await;
     }
     Ok(())
 }

@@ -8,20 +8,21 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use app::types::{CausewayId, ClientFrame, Push};
+use app::types::{CausewayId, ClientFrame, Push, SocketEnd};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::AuthUser;
 use crate::chats;
-use crate::error::WebSocketUpgrade;
+use crate::error::{ApiError, WebSocketUpgrade};
 use crate::federation::protocol::Ephemeral;
 use crate::federation::{other_servers, remote};
 use crate::state::AppState;
+use crate::time::now_millis;
 
 /// Pushes a socket may have waiting before it is considered stuck.
 const QUEUE: usize = 256;
@@ -34,7 +35,19 @@ const READ_BUFFER: usize = 1024;
 /// clone is a reference count, not a copy).
 type Frame = Utf8Bytes;
 
-type Sockets = HashMap<String, Vec<(u64, mpsc::Sender<Frame>)>>;
+/// One open socket: where its pushes go, the session it was opened with, and
+/// how to end it with a close frame of ours.
+#[derive(Debug)]
+struct Socket {
+    id: u64,
+    session: String,
+    sender: mpsc::Sender<Frame>,
+    /// Taken when the socket is told to end; the socket removes itself from
+    /// the hub as it closes, so presence goes offline the usual way.
+    end: Option<oneshot::Sender<SocketEnd>>,
+}
+
+type Sockets = HashMap<String, Vec<Socket>>;
 
 /// Who is connected, by Causeway ID.
 #[derive(Debug)]
@@ -54,22 +67,41 @@ impl Default for Hub {
     }
 }
 
+/// A socket's subscription: its id, its queue of pushes, the signal that ends it.
+struct Subscription {
+    id: u64,
+    pushes: mpsc::Receiver<Frame>,
+    end: oneshot::Receiver<SocketEnd>,
+    /// The person's first open socket: they just came online.
+    first: bool,
+}
+
 impl Hub {
     fn sockets(&self) -> std::sync::MutexGuard<'_, Sockets> {
-        // Every critical section is a single insert, remove or retain: a panic
-        // cannot leave the map half-changed, so a poisoned lock is still sound.
+        // Every critical section is a single insert, remove, retain or walk
+        // that cannot panic half-way: a poisoned lock is still sound.
         self.sockets.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Opens a socket's queue; `true` as the last value when it is the person's
-    /// first open socket (they just came online).
-    fn subscribe(&self, who: &str) -> (u64, mpsc::Receiver<Frame>, bool) {
+    /// Opens a socket's queue, opened by `who` with session `session`.
+    fn subscribe(&self, who: &str, session: &str) -> Subscription {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (sender, receiver) = mpsc::channel(QUEUE);
+        let (sender, pushes) = mpsc::channel(QUEUE);
+        let (end_sender, end) = oneshot::channel();
         let mut sockets = self.sockets();
         let list = sockets.entry(who.to_owned()).or_default();
-        list.push((id, sender));
-        (id, receiver, list.len() == 1)
+        list.push(Socket {
+            id,
+            session: session.to_owned(),
+            sender,
+            end: Some(end_sender),
+        });
+        Subscription {
+            id,
+            pushes,
+            end,
+            first: list.len() == 1,
+        }
     }
 
     /// Closes a socket's queue; `true` when it was the person's last (they went
@@ -77,13 +109,55 @@ impl Hub {
     fn unsubscribe(&self, who: &str, id: u64) -> bool {
         let mut sockets = self.sockets();
         if let Some(list) = sockets.get_mut(who) {
-            list.retain(|(i, _)| *i != id);
+            list.retain(|socket| socket.id != id);
             if list.is_empty() {
                 sockets.remove(who);
                 return true;
             }
         }
         false
+    }
+
+    /// Ends the sockets that `pick` chooses with a close frame saying `why`;
+    /// how many were told.
+    fn end_where<'a>(
+        list: impl Iterator<Item = &'a mut Socket>,
+        why: SocketEnd,
+        pick: impl Fn(&Socket) -> bool,
+    ) -> usize {
+        let mut told = 0;
+        for socket in list.filter(|socket| pick(socket)) {
+            if let Some(end) = socket.end.take() {
+                // The socket may be closing already; then there is nobody to tell.
+                let _ = end.send(why);
+                told += 1;
+            }
+        }
+        told
+    }
+
+    /// Closes every socket of `who` (a Causeway ID) but those opened with the
+    /// session `except`: their sessions were ended (a password change ends the
+    /// other sessions; a password set by an administrator, deactivation and
+    /// deletion end them all). Call it after the sessions are deleted: a socket
+    /// being opened meanwhile checks its session once it is subscribed.
+    pub fn disconnect_user(&self, who: &str, except: Option<&str>, why: SocketEnd) -> usize {
+        let mut sockets = self.sockets();
+        let Some(list) = sockets.get_mut(who) else {
+            return 0;
+        };
+        Self::end_where(list.iter_mut(), why, |socket| {
+            Some(socket.session.as_str()) != except
+        })
+    }
+
+    /// Closes the sockets opened with session `session` (signing out). Sign-out
+    /// is rare, and finding them by session spares it a look-up of the user.
+    pub fn disconnect_session(&self, session: &str, why: SocketEnd) -> usize {
+        let mut sockets = self.sockets();
+        Self::end_where(sockets.values_mut().flatten(), why, |socket| {
+            socket.session == session
+        })
     }
 
     /// Has the person at least one socket open?
@@ -104,7 +178,7 @@ impl Hub {
         for who in to {
             if let Some(list) = sockets.get_mut(who) {
                 // A full queue means a stuck socket: dropping its sender closes it.
-                list.retain(|(_, sender)| sender.try_send(text.clone()).is_ok());
+                list.retain(|socket| socket.sender.try_send(text.clone()).is_ok());
             }
         }
     }
@@ -128,13 +202,29 @@ pub async fn connect(
     WebSocketUpgrade(upgrade): WebSocketUpgrade,
 ) -> Response {
     let who = user.causeway_id(&state).to_string();
+    // A signed-in request always has its session's id; without one the socket
+    // could not be ended with its session, so it is not opened.
+    let Some(session) = user.session_id else {
+        return ApiError::unauthenticated().into_response();
+    };
     upgrade
         .max_message_size(4 * 1024)
         // Clients send only pings and small typing frames. The library's default buffer,
         // 128 KiB per socket, allocated up front and zeroed at the first read,
         // would be most of an idle connection's memory (BENCHMARKS.md).
         .read_buffer_size(READ_BUFFER)
-        .on_upgrade(move |socket| run(socket, state, who))
+        .on_upgrade(move |socket| run(socket, state, who, session))
+}
+
+/// Is the session still there, with its user active? Asked once a socket is
+/// subscribed: a session ended between the upgrade request and the
+/// subscription was not there to be disconnected, so the socket ends itself.
+async fn session_alive(state: &AppState, session: &str) -> Result<bool, ApiError> {
+    Ok(state
+        .store
+        .session_with_user(session, now_millis())
+        .await?
+        .is_some_and(|(_, user)| user.is_active))
 }
 
 /// Tells everyone who shares a chat with `who` that they came online or went
@@ -193,23 +283,55 @@ async fn relay_typing(
     }
 }
 
-async fn run(socket: WebSocket, state: AppState, who: String) {
+async fn run(socket: WebSocket, state: AppState, who: String, session: String) {
     let hub = state.hub.clone();
-    let (id, mut pushes, first) = hub.subscribe(&who);
+    let Subscription {
+        id,
+        mut pushes,
+        mut end,
+        first,
+    } = hub.subscribe(&who, &session);
     if first {
         announce_presence(&state, &who, true).await;
     }
     let (mut sink, mut stream) = socket.split();
-    let mut typing = HashMap::new();
+    let ended = match session_alive(&state, &session).await {
+        Ok(true) => None,
+        Ok(false) => Some(SocketEnd::SessionEnded),
+        Err(error) => {
+            tracing::warn!(?error, "a new socket's session could not be checked");
+            Some(SocketEnd::SessionEnded)
+        }
+    };
     let ready = serde_json::to_string(&Push::Ready).unwrap_or_default();
-    if sink.send(WsMessage::Text(ready.into())).await.is_err() {
+    let opened = match ended {
+        Some(why) => {
+            let _ = sink.send(close_frame(why.code(), why.reason())).await;
+            false
+        }
+        None => sink.send(WsMessage::Text(ready.into())).await.is_ok(),
+    };
+    if !opened {
         if hub.unsubscribe(&who, id) {
             announce_presence(&state, &who, false).await;
         }
         return;
     }
+    let mut typing = HashMap::new();
+    // Set once `end` has answered without a reason (its socket was dropped by
+    // the hub, which `pushes` reports too): a finished receiver is not polled again.
+    let mut end_gone = false;
     loop {
         tokio::select! {
+            // An ended session closes the socket before anything still queued.
+            biased;
+            why = &mut end, if !end_gone => match why {
+                Ok(why) => {
+                    let _ = sink.send(close_frame(why.code(), why.reason())).await;
+                    break;
+                }
+                Err(_) => end_gone = true,
+            },
             push = pushes.recv() => match push {
                 Some(text) => {
                     if sink.send(WsMessage::Text(text)).await.is_err() {
@@ -218,10 +340,9 @@ async fn run(socket: WebSocket, state: AppState, who: String) {
                 }
                 // Dropped by the hub: the socket fell too far behind.
                 None => {
-                    let _ = sink.send(WsMessage::Close(Some(CloseFrame {
-                        code: 1013,
-                        reason: "too far behind; reconnect and catch up".into(),
-                    }))).await;
+                    let _ = sink
+                        .send(close_frame(1013, "too far behind; reconnect and catch up"))
+                        .await;
                     break;
                 }
             },
@@ -238,10 +359,7 @@ async fn run(socket: WebSocket, state: AppState, who: String) {
                 Some(Ok(_)) => {}
             },
             () = hub.closing.cancelled() => {
-                let _ = sink.send(WsMessage::Close(Some(CloseFrame {
-                    code: 1001,
-                    reason: "server shutting down".into(),
-                }))).await;
+                let _ = sink.send(close_frame(1001, "server shutting down")).await;
                 break;
             }
         }
@@ -249,4 +367,11 @@ async fn run(socket: WebSocket, state: AppState, who: String) {
     if hub.unsubscribe(&who, id) {
         announce_presence(&state, &who, false).await;
     }
+}
+
+fn close_frame(code: u16, reason: &'static str) -> WsMessage {
+    WsMessage::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
 }

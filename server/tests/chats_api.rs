@@ -855,3 +855,210 @@ async fn late_joiners_see_nothing_from_before_on_postgres() {
     late_joiners_see_nothing_from_before(Some(db.url.clone())).await;
     db.drop_now().await;
 }
+
+/// Deleting a user takes them out of every chat and every table, so a new
+/// account with the same login starts empty; the others keep the history.
+async fn a_deleted_user_leaves_nothing_to_inherit(database: Option<String>) {
+    let server = TestServer::start_with(move |c| c.database.url = database).await;
+    let admin = server.admin().await;
+    let senders: Value = expect(
+        admin
+            .post_json(
+                "/api/v1/admin/groups",
+                &json!({ "name": "Senders", "rights": ["send_files"] }),
+            )
+            .await,
+        201,
+    )
+    .await;
+    let senders = senders["id"].as_i64().unwrap();
+    let ann_id = add_user(&admin, "ann", "Ann", Some(senders)).await;
+    add_user(&admin, "bob", "Bob", None).await;
+    add_user(&admin, "carl", "Carl", None).await;
+    let ann = people_client(&server, "ann").await;
+    let bob = people_client(&server, "bob").await;
+
+    let direct: ChatDetail = expect(
+        ann.post_json("/api/v1/chats/direct", &json!({ "with": "bob@localhost" }))
+            .await,
+        201,
+    )
+    .await;
+    say(&ann, direct.id, "a-1", "Hello Bob").await;
+    say(&bob, direct.id, "b-1", "Hello Ann").await;
+    let group: ChatDetail = expect(
+        ann.post_json(
+            "/api/v1/chats",
+            &json!({ "title": "Plans", "members": ["bob@localhost", "carl@localhost"] }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let role = format!("/api/v1/chats/{}/members/carl@localhost/role", group.id);
+    expect::<ChatDetail>(ann.put_json(&role, &json!({ "role": "admin" })).await, 200).await;
+    say(&ann, group.id, "a-2", "The plan is ready").await;
+    // An upload she never sent.
+    let unsent: Value = expect(
+        ann.http
+            .post(format!(
+                "{}/api/v1/chats/{}/files?name=draft.txt",
+                ann.base, group.id
+            ))
+            .body("draft")
+            .send()
+            .await
+            .unwrap(),
+        201,
+    )
+    .await;
+    let unsent = unsent["id"].as_i64().unwrap();
+    assert!(
+        server
+            .state
+            .store
+            .file(group.id, unsent)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let response = admin.delete(&format!("/api/v1/admin/users/{ann_id}")).await;
+    assert_eq!(response.status(), 204);
+    assert_eq!(ann.me().await.status(), 401, "her sessions are gone");
+    assert!(
+        server
+            .state
+            .store
+            .file(group.id, unsent)
+            .await
+            .unwrap()
+            .is_none(),
+        "her unsent upload is gone"
+    );
+
+    // A new account with the same login inherits nothing.
+    let new_id = add_user(&admin, "ann", "Ann Again", None).await;
+    assert_ne!(new_id, ann_id);
+    assert_eq!(
+        ann.me().await.status(),
+        401,
+        "the old cookie does not open the new account"
+    );
+    let new_ann = people_client(&server, "ann").await;
+    let chats: Vec<ChatSummary> = new_ann.get_ok("/api/v1/chats").await;
+    assert!(chats.is_empty(), "her chat list is empty: {chats:?}");
+    for chat in [direct.id, group.id] {
+        refused(
+            new_ann.get(&format!("/api/v1/chats/{chat}")).await,
+            404,
+            "not_found",
+        )
+        .await;
+        refused(
+            new_ann.get(&format!("/api/v1/chats/{chat}/messages")).await,
+            404,
+            "not_found",
+        )
+        .await;
+    }
+    let user: Value = new_ann.get_ok("/api/v1/me/account").await;
+    let groups: Vec<&str> = user["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["Users without a group"], "no group memberships");
+    assert!(
+        server
+            .state
+            .store
+            .chats_of("ann@localhost")
+            .await
+            .unwrap()
+            .is_empty(),
+        "she is a member nowhere"
+    );
+
+    // The group passed to its admin; the others saw her go and keep the history.
+    let seen: ChatDetail = bob.get_ok(&format!("/api/v1/chats/{}", group.id)).await;
+    let mut roles: Vec<(String, ChatRole)> = seen
+        .members
+        .iter()
+        .map(|m| (m.causeway_id.to_string(), m.role))
+        .collect();
+    roles.sort();
+    assert_eq!(
+        roles,
+        [
+            ("bob@localhost".to_owned(), ChatRole::Member),
+            ("carl@localhost".to_owned(), ChatRole::Owner)
+        ]
+    );
+    let events: Vec<ChatEvent> = bob
+        .get_ok(&format!("/api/v1/chats/{}/events?after=0", group.id))
+        .await;
+    assert!(
+        events.iter().any(|e| e.kind == "member_left"
+            && e.subject.as_ref().map(ToString::to_string).as_deref() == Some("ann@localhost")),
+        "{events:?}"
+    );
+    let history: Vec<Message> = bob
+        .get_ok(&format!("/api/v1/chats/{}/messages", group.id))
+        .await;
+    assert!(
+        history
+            .iter()
+            .any(|m| m.body == "The plan is ready" && m.sender.to_string() == "ann@localhost")
+    );
+    let history: Vec<Message> = bob
+        .get_ok(&format!("/api/v1/chats/{}/messages", direct.id))
+        .await;
+    let said: Vec<(String, &str)> = history
+        .iter()
+        .map(|m| (m.sender.to_string(), m.body.as_str()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("ann@localhost".to_owned(), "Hello Bob"),
+            ("bob@localhost".to_owned(), "Hello Ann")
+        ]
+    );
+    let old_direct: ChatDetail = bob.get_ok(&format!("/api/v1/chats/{}", direct.id)).await;
+    assert_eq!(old_direct.title, "Ann", "the old chat keeps her name");
+
+    // A direct chat between the new Ann and Bob is a new one.
+    let fresh: ChatDetail = expect(
+        new_ann
+            .post_json("/api/v1/chats/direct", &json!({ "with": "bob@localhost" }))
+            .await,
+        201,
+    )
+    .await;
+    assert_ne!(fresh.id, direct.id);
+    let history: Vec<Message> = new_ann
+        .get_ok(&format!("/api/v1/chats/{}/messages", fresh.id))
+        .await;
+    assert!(history.is_empty());
+    server.stop().await;
+}
+
+async fn people_client(server: &TestServer, login: &str) -> Client {
+    server.sign_in(login, PASSWORD).await
+}
+
+#[tokio::test]
+async fn a_deleted_user_leaves_nothing_to_inherit_on_sqlite() {
+    a_deleted_user_leaves_nothing_to_inherit(None).await;
+}
+
+#[tokio::test]
+async fn a_deleted_user_leaves_nothing_to_inherit_on_postgres() {
+    let Some(db) = common::PgDatabase::create().await else {
+        return;
+    };
+    a_deleted_user_leaves_nothing_to_inherit(Some(db.url.clone())).await;
+    db.drop_now().await;
+}

@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use app::types::{ChatDetail, ChatEvent, Push};
@@ -412,4 +413,150 @@ async fn chat_partners_see_presence_and_typing_and_outsiders_do_not() {
         }
     );
     server.stop().await;
+}
+
+/// The close frame a socket gets next, as `(code, reason)`, skipping pushes
+/// (presence may come first); a failure if none comes within five seconds.
+async fn closed(socket: &mut Socket) -> (u16, String) {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("the socket is closed within five seconds")
+            .expect("a close frame before the stream ends")
+            .expect("a frame");
+        match frame {
+            Ws::Close(Some(close)) => return (u16::from(close.code), close.reason.to_string()),
+            Ws::Close(None) => panic!("a close frame without a code"),
+            _ => {}
+        }
+    }
+}
+
+/// Sign-out, password changes, deactivation and deletion close the sockets of
+/// the sessions they end at once, with a close code the client acts on; the
+/// session that changed its own password keeps its socket.
+async fn ended_sessions_close_their_sockets(database: Option<String>) {
+    let server = TestServer::start_with(move |c| c.database.url = database).await;
+    let admin = server.admin().await;
+    let mut ids = HashMap::new();
+    for (login, name) in [("wolf", "Wolf"), ("moore", "Albert Moore")] {
+        let response = admin
+            .post_json(
+                "/api/v1/admin/users",
+                &json!({ "login": login, "password": PASSWORD, "profile": { "display_name": name } }),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+        let user: serde_json::Value = response.json().await.unwrap();
+        ids.insert(login, user["id"].as_i64().unwrap());
+    }
+    let (moore, _) = sign_in(&server, "moore").await;
+    let response = moore
+        .post_json("/api/v1/chats/direct", &json!({ "with": "wolf@localhost" }))
+        .await;
+    assert_eq!(response.status(), 201);
+    let chat: ChatDetail = response.json().await.unwrap();
+
+    // Signing out closes that session's socket, not the same person's other one.
+    let (wolf_a, cookie_a) = sign_in(&server, "wolf").await;
+    let (_wolf_b, cookie_b) = sign_in(&server, "wolf").await;
+    let mut socket_a = connect(&server, &cookie_a).await;
+    let mut socket_b = connect(&server, &cookie_b).await;
+    assert_eq!(wolf_a.logout().await.status(), 204);
+    assert_eq!(
+        closed(&mut socket_a).await,
+        (4001, "session ended".to_owned())
+    );
+
+    // Changing one's own password ends the other sessions and their sockets;
+    // the socket of the session that changed it stays open and live.
+    let (wolf_c, cookie_c) = sign_in(&server, "wolf").await;
+    let mut socket_c = connect(&server, &cookie_c).await;
+    let response = wolf_c
+        .put_json(
+            "/api/v1/me/password",
+            &json!({ "current_password": PASSWORD, "new_password": "a new horse battery" }),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    assert_eq!(
+        closed(&mut socket_b).await,
+        (4001, "session ended".to_owned())
+    );
+    let response = moore
+        .post_json(
+            &format!("/api/v1/chats/{}/messages", chat.id),
+            &json!({ "client_id": "marker-1", "body": "still there?" }),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let (_, marker) = chat_event(next(&mut socket_c).await);
+    assert_eq!(
+        marker.message.map(|m| m.body).as_deref(),
+        Some("still there?"),
+        "the changing session's socket is open and gets the next push"
+    );
+
+    // A password set by an administrator ends every session, this one too.
+    let wolf_id = ids["wolf"];
+    let response = admin
+        .put_json(
+            &format!("/api/v1/admin/users/{wolf_id}/password"),
+            &json!({ "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    assert_eq!(
+        closed(&mut socket_c).await,
+        (4001, "session ended".to_owned())
+    );
+
+    // Deactivation says so.
+    let (_wolf, cookie) = sign_in(&server, "wolf").await;
+    let mut socket = connect(&server, &cookie).await;
+    let response = admin
+        .patch_json(
+            &format!("/api/v1/admin/users/{wolf_id}"),
+            &json!({ "is_active": false }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        closed(&mut socket).await,
+        (4003, "account disabled".to_owned())
+    );
+
+    // Deletion too.
+    let response = admin
+        .patch_json(
+            &format!("/api/v1/admin/users/{wolf_id}"),
+            &json!({ "is_active": true }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let (_wolf, cookie) = sign_in(&server, "wolf").await;
+    let mut socket = connect(&server, &cookie).await;
+    let response = admin
+        .delete(&format!("/api/v1/admin/users/{wolf_id}"))
+        .await;
+    assert_eq!(response.status(), 204);
+    assert_eq!(
+        closed(&mut socket).await,
+        (4001, "account deleted".to_owned())
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn ended_sessions_close_their_sockets_on_sqlite() {
+    ended_sessions_close_their_sockets(None).await;
+}
+
+#[tokio::test]
+async fn ended_sessions_close_their_sockets_on_postgres() {
+    let Some(db) = common::PgDatabase::create().await else {
+        return;
+    };
+    ended_sessions_close_their_sockets(Some(db.url.clone())).await;
+    db.drop_now().await;
 }

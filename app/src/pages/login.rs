@@ -7,6 +7,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api;
 use crate::components::{Brand, hydrated};
+use crate::live::ACCOUNT_DISABLED_NOTICE;
 use crate::types::LoginRequest;
 
 /// Where to go after signing in: the `next` query parameter when it is a path of
@@ -80,6 +81,11 @@ pub fn LoginPage() -> impl IntoView {
                 </div>
                 <h1>"Sign in"</h1>
                 <p class="muted">"Use the login and password your administrator gave you."</p>
+                {move || {
+                    query
+                        .with(|q| q.get_str("ended") == Some("account_disabled"))
+                        .then(|| view! { <p class="notice error" role="alert">{ACCOUNT_DISABLED_NOTICE}</p> })
+                }}
                 <form class="form" method="post" on:submit=on_submit>
                     <div class="field">
                         <label for="login">"Login or Causeway ID"</label>

@@ -255,6 +255,47 @@ pub enum Push {
     Presence { member: CausewayId, online: bool },
 }
 
+/// Why the server closed a WebSocket `/api/v1/events` for good: the close
+/// frame's code (4000–4999 are the application's own). A client that gets one of
+/// these does not reconnect; any other close (1001 shutdown, 1013 too far behind,
+/// a network drop) is followed by a reconnection and a catch-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketEnd {
+    /// The session was ended: signed out, or ended by a password change.
+    SessionEnded,
+    /// The account was deactivated by an administrator.
+    AccountDisabled,
+    /// The account was deleted by an administrator.
+    AccountDeleted,
+}
+
+impl SocketEnd {
+    pub const fn code(self) -> u16 {
+        match self {
+            Self::SessionEnded | Self::AccountDeleted => 4001,
+            Self::AccountDisabled => 4003,
+        }
+    }
+
+    /// The close frame's reason text (at most 123 bytes).
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Self::SessionEnded => "session ended",
+            Self::AccountDisabled => "account disabled",
+            Self::AccountDeleted => "account deleted",
+        }
+    }
+
+    /// The end a close code stands for, if it is one of ours.
+    pub const fn from_code(code: u16) -> Option<Self> {
+        match code {
+            4001 => Some(Self::SessionEnded),
+            4003 => Some(Self::AccountDisabled),
+            _ => None,
+        }
+    }
+}
+
 /// What a client may send over the WebSocket, one JSON text frame each.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

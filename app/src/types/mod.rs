@@ -14,7 +14,7 @@ pub use auth::{CurrentUser, LoginRequest};
 pub use chats::{
     AddMembers, ChatDetail, ChatEvent, ChatKind, ChatMember, ChatRole, ChatSummary, ClientFrame,
     CreateGroupChat, EditMessage, Message, OpenDirectChat, Push, ReadUpTo, SendMessage,
-    SetChatRole,
+    SetChatRole, SocketEnd,
 };
 pub use directory::*;
 pub use error::{ApiErrorBody, ErrorCode};

@@ -2,8 +2,8 @@
 
 use app::types::ApiErrorBody;
 use app::types::{
-    CausewayId, CreateUser, IdList, Login, SetPassword, UpdateUser, UserDetail, UserPage,
-    UserSummary,
+    CausewayId, CreateUser, IdList, Login, SetPassword, SocketEnd, UpdateUser, UserDetail,
+    UserPage, UserSummary,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,10 +12,11 @@ use serde::Deserialize;
 use crate::audit;
 use crate::auth::throttle::{self, account_key};
 use crate::auth::{AdminUser, password};
+use crate::chats;
 use crate::error::{ApiError, Json, Path, Query};
 use crate::rights;
 use crate::state::AppState;
-use crate::storage::{NewUser, UserChange, UserRecord};
+use crate::storage::{NewUser, StorageError, UserChange, UserRecord};
 use crate::time::now_millis;
 use crate::validate;
 
@@ -85,6 +86,11 @@ pub async fn list(
         page,
         per_page,
     }))
+}
+
+/// A user of this server's Causeway ID, as chats and the hub know them.
+fn local_id(state: &AppState, user: &UserRecord) -> String {
+    format!("{}@{}", user.login, state.config.server_name)
 }
 
 async fn user_or_404(state: &AppState, id: i64) -> Result<UserRecord, ApiError> {
@@ -213,7 +219,8 @@ pub async fn show(
 
 /// `PATCH /api/v1/admin/users/{id}` — administrators. Changes what is given: the
 /// profile (a whole profile: fields left out become empty) and the
-/// active/administrator flags. Deactivation ends the user's sessions at once.
+/// active/administrator flags. Deactivation ends the user's sessions and closes
+/// their WebSockets at once.
 /// Nothing may leave the server without an active administrator.
 #[utoipa::path(
     patch,
@@ -241,6 +248,9 @@ pub async fn update(
             .await?;
         if !active {
             state.store.delete_user_sessions(id).await?;
+            state
+                .hub
+                .disconnect_user(&local_id(&state, &user), None, SocketEnd::AccountDisabled);
         }
         let action = if active {
             "user.activate"
@@ -287,7 +297,7 @@ pub async fn update(
 }
 
 /// `PUT /api/v1/admin/users/{id}/password` — administrators. Sets a new password
-/// and ends all of the user's sessions.
+/// and ends all of the user's sessions, closing their WebSockets.
 #[utoipa::path(
     put,
     path = "/api/v1/admin/users/{id}/password",
@@ -309,6 +319,9 @@ pub async fn set_password(
         .map_err(ApiError::internal)?;
     state.store.set_password_hash(id, &hash).await?;
     state.store.delete_user_sessions(id).await?;
+    state
+        .hub
+        .disconnect_user(&local_id(&state, &user), None, SocketEnd::SessionEnded);
     audit::record(
         &state,
         &admin.actor(),
@@ -381,9 +394,13 @@ pub async fn unlock(
     Ok(Json(detail(&state, user).await?))
 }
 
-/// `DELETE /api/v1/admin/users/{id}` — administrators. Deletes the account, its
-/// sessions, memberships and personal address book, and takes it out of every
-/// address book; never the last administrator.
+/// `DELETE /api/v1/admin/users/{id}` — administrators. Deletes the account and
+/// everything kept for it, so a later account with the same login starts empty:
+/// it leaves every chat (an owned group passes on, the others see them go), its
+/// sessions end and their WebSockets close, and its memberships, personal
+/// address book, entries in other books, unsent uploads and sign-in throttle
+/// go. Its messages stay, under the Causeway ID it sent them with. Never the
+/// last administrator.
 #[utoipa::path(
     delete,
     path = "/api/v1/admin/users/{id}",
@@ -397,14 +414,26 @@ pub async fn delete(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
     let user = user_or_404(&state, id).await?;
-    if !state.store.change_user(id, UserChange::Delete).await? {
+    // Checked again in the deleting transaction; asked first so that the last
+    // administrator does not leave their chats before being refused.
+    if user.is_admin && user.is_active && state.store.count_active_admins().await? <= 1 {
+        return Err(StorageError::LastAdministrator.into());
+    }
+    let causeway_id = local_id(&state, &user);
+    // Signed out first, so they cannot act while they leave their chats.
+    state.store.delete_user_sessions(id).await?;
+    state
+        .hub
+        .disconnect_user(&causeway_id, None, SocketEnd::AccountDeleted);
+    let member = CausewayId::parse(&causeway_id).map_err(ApiError::internal)?;
+    chats::remove_everywhere(&state, id, &member, &user.display_name).await?;
+    if !state
+        .store
+        .delete_user(id, &causeway_id, &account_key(&user.login))
+        .await?
+    {
         return Err(ApiError::missing("user"));
     }
-    throttle::unlock(&state.store, &user.login).await?;
-    // A deleted person leaves every address book, so a later account with the
-    // same login does not inherit their entries.
-    let causeway_id = format!("{}@{}", user.login, state.config.server_name);
-    state.store.remove_from_address_books(&causeway_id).await?;
     audit::record(
         &state,
         &admin.actor(),

@@ -55,6 +55,10 @@ pub struct AuthUser {
     pub user: UserRecord,
     /// The client's address, for the audit log.
     pub address: Option<String>,
+    /// The id of the session the request came with (the `causeway_session`
+    /// cookie's value), so what it opens can be ended with it. `None` only
+    /// right after sign-in, before the new session is stored.
+    pub session_id: Option<String>,
 }
 
 impl AuthUser {
@@ -114,6 +118,7 @@ pub async fn authenticate(
         return Ok(Some(AuthUser {
             user,
             address: None,
+            session_id: Some(id.to_string()),
         }));
     }
     let Some(mut auth) = session
@@ -142,6 +147,7 @@ pub async fn authenticate(
     Ok(Some(AuthUser {
         user,
         address: None,
+        session_id: session.id().map(|id| id.to_string()),
     }))
 }
 

@@ -1,7 +1,7 @@
 //! `/api/v1/auth/*` and `/api/v1/me`.
 
 use app::types::ApiErrorBody;
-use app::types::{CurrentUser, ErrorCode, LoginOrId, LoginRequest};
+use app::types::{CurrentUser, ErrorCode, LoginOrId, LoginRequest, SocketEnd};
 use axum::extract::State;
 use axum::http::StatusCode;
 use tower_sessions::Expiry;
@@ -200,7 +200,13 @@ pub async fn login(
     )
     .await;
     Ok(Json(
-        AuthUser { user, address }.to_current_user(&state).await?,
+        AuthUser {
+            user,
+            address,
+            session_id: None,
+        }
+        .to_current_user(&state)
+        .await?,
     ))
 }
 
@@ -219,15 +225,25 @@ pub(crate) fn too_many_attempts(until: i64, now: i64) -> ApiError {
     error
 }
 
-/// `POST /api/v1/auth/logout` — anyone. Ends this session (a no-op without one).
+/// `POST /api/v1/auth/logout` — anyone. Ends this session (a no-op without one)
+/// and closes the WebSockets opened with it.
 #[utoipa::path(
     post,
     path = "/api/v1/auth/logout",
     responses((status = 204, description = "Done"), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
     tag = "auth"
 )]
-pub async fn logout(session: Session) -> Result<StatusCode, ApiError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<StatusCode, ApiError> {
+    let id = session.id();
     session.flush().await.map_err(session_error)?;
+    if let Some(id) = id {
+        state
+            .hub
+            .disconnect_session(&id.to_string(), SocketEnd::SessionEnded);
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

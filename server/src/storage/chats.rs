@@ -853,6 +853,49 @@ impl Store {
         })
     }
 
+    /// Takes a deleted user out of a direct chat (a `member_left` event, as
+    /// [`Store::remove_chat_member`]) and frees the pair's key, so a later
+    /// account with the same login starts a new chat with the other person
+    /// instead of inheriting this one; `title` names the chat for whoever stays.
+    /// Returns the event's number, `None` when they were not a member.
+    pub async fn leave_direct_chat(
+        &self,
+        chat_id: i64,
+        member: &str,
+        title: &str,
+        at: i64,
+    ) -> Result<Option<i64>> {
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let gone = sqlx::query("delete from chat_members where chat_id = $1 and member = $2")
+                .bind(chat_id)
+                .bind(member)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if gone == 0 {
+                return Ok(None);
+            }
+            sqlx::query("update chats set direct_key = null, title = $1 where id = $2")
+                .bind(title)
+                .bind(chat_id)
+                .execute(&mut *tx)
+                .await?;
+            let seq = next_event!(
+                tx,
+                chat_id,
+                "member_left",
+                member,
+                at,
+                None,
+                Some(member),
+                None::<&str>
+            );
+            tx.commit().await?;
+            Ok(seq)
+        })
+    }
+
     /// Gives a member a new role; returns the event's number, `None` when they are
     /// not a member.
     pub async fn set_chat_role(

@@ -274,6 +274,72 @@ impl Store {
         })
     }
 
+    /// Deletes a user and every row kept for them, in one transaction: the
+    /// account (with its sessions, group memberships and personal address book),
+    /// the address-book entries naming them, chat memberships left over (chats
+    /// of other servers' copies; those hosted here were left one by one, with
+    /// their events, before), their uploads never sent, and their sign-in
+    /// throttle row (`throttle_key`). Messages and events stay, under the
+    /// Causeway ID they were sent with: the chats' record. Fails with
+    /// [`StorageError::LastAdministrator`], changing nothing, when no active
+    /// administrator would be left; `false` when there is no such user.
+    pub async fn delete_user(
+        &self,
+        id: i64,
+        causeway_id: &str,
+        throttle_key: &str,
+    ) -> Result<bool> {
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            // As in `change_user`: PostgreSQL serialises administrator changes.
+            if self.backend() == Backend::Postgres {
+                sqlx::query("select pg_advisory_xact_lock(7306313)")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let changed = sqlx::query("delete from users where id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if changed == 0 {
+                return Ok(false);
+            }
+            let admins: i64 =
+                sqlx::query_scalar("select count(*) from users where is_admin and is_active")
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if admins == 0 {
+                tx.rollback().await?;
+                return Err(StorageError::LastAdministrator);
+            }
+            // `on delete cascade` removes these with the user; said here too so
+            // that this list is the whole of what a user leaves behind.
+            for sql in [
+                "delete from sessions where user_id = $1",
+                "delete from group_members where user_id = $1",
+                "delete from address_book_entries where owner_id = $1",
+            ] {
+                sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+            }
+            for sql in [
+                "delete from address_book_entries where causeway_id = $1",
+                "delete from chat_members where member = $1",
+                // An upload never sent (a sent one belongs to its message).
+                "delete from files where uploaded_by = $1 and message_seq is null \
+                 and not exists (select 1 from messages m where m.file_id = files.id)",
+            ] {
+                sqlx::query(sql).bind(causeway_id).execute(&mut *tx).await?;
+            }
+            sqlx::query("delete from sign_in_throttle where key = $1")
+                .bind(throttle_key)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
     pub async fn record_login(&self, id: i64, at: i64) -> Result<()> {
         let sql = "update users set last_login_at = $1 where id = $2";
         on_pool!(self, |pool| sqlx::query(sql)

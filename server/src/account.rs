@@ -135,7 +135,7 @@ pub async fn change_password(
         .map_err(ApiError::internal)?;
     state.store.set_password_hash(user.user.id, &hash).await?;
     // Knowing the password, like a sign-in, clears the count of wrong guesses.
-    throttle::succeeded(&state.store, &login, None).await?;
+    throttle::succeeded(&state.store, &security, &login, None, &reserved).await?;
     let keep = session.id().map(|id| id.to_string()).unwrap_or_default();
     let ended = state
         .store

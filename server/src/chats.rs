@@ -268,12 +268,15 @@ pub async fn list(
     let rows = state.store.chats_of(&me.to_string()).await?;
     let mut chats = Vec::with_capacity(rows.len());
     for row in rows {
-        let chat = state
-            .store
-            .chat(row.id)
-            .await?
-            .ok_or_else(|| ApiError::missing("chat"))?;
-        let detail = detail(&state, chat, &me).await?;
+        // A chat left (or deleted) since the list was read is not listed.
+        let Some(chat) = state.store.chat(row.id).await? else {
+            continue;
+        };
+        let detail = match detail(&state, chat, &me).await {
+            Ok(detail) => detail,
+            Err(error) if error.status == StatusCode::NOT_FOUND => continue,
+            Err(error) => return Err(error),
+        };
         let newest = state.store.messages(row.id, row.joined_seq, None, None, 1);
         let last_message = match newest.await?.pop() {
             Some(m) => Some(message_out(&state, row.id, m).await?),

@@ -124,7 +124,7 @@ pub async fn login(
         _ => {
             state.metrics.sign_in(SignInOutcome::Failure);
             // Counted when the attempt was reserved.
-            let detail = if matches!(reserved, Reservation::Reserved(Some(_))) {
+            let detail = if throttle::set_a_lock(&reserved) {
                 "wrong login or password; now locked"
             } else {
                 "wrong login or password"
@@ -164,7 +164,8 @@ pub async fn login(
         ));
     }
 
-    throttle::succeeded(&state.store, &user.login, address.as_deref()).await?;
+    let from = address.as_deref();
+    throttle::succeeded(&state.store, &security, &user.login, from, &reserved).await?;
     session.cycle_id().await.map_err(session_error)?;
     session.set_expiry(Some(if request.remember_me {
         let days = state.settings.security().remember_me_days;

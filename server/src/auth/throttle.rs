@@ -51,12 +51,31 @@ pub async fn reserve(
     store.reserve_sign_in(&keys, lockout_ms, now).await
 }
 
+/// Did this reservation set a lock (the attempt was the threshold's last)?
+pub fn set_a_lock(reserved: &Reservation) -> bool {
+    matches!(reserved, Reservation::Reserved(locks) if locks.iter().any(Option::is_some))
+}
+
 /// A successful sign-in clears the account's count and takes back the
-/// failure its reservation counted for the address.
-pub async fn succeeded(store: &Store, login: &str, address: Option<&str>) -> Result<()> {
+/// failure its reservation counted for the address (lifting the address's
+/// lock if that reservation set it: a success never locks).
+pub async fn succeeded(
+    store: &Store,
+    limits: &SecuritySettings,
+    login: &str,
+    address: Option<&str>,
+    reserved: &Reservation,
+) -> Result<()> {
     store.clear_throttle(&account_key(login)).await?;
     if let Some(address) = address {
-        store.release_sign_in(&address_key(address)).await?;
+        // The address's key is the last one reserved.
+        let set_lock = match reserved {
+            Reservation::Reserved(locks) => locks.last().copied().flatten(),
+            Reservation::Locked(_) => None,
+        };
+        store
+            .release_sign_in(&address_key(address), set_lock, limits.address_threshold)
+            .await?;
     }
     Ok(())
 }

@@ -31,9 +31,10 @@ pub struct ThrottleKey {
 pub enum Reservation {
     /// A lock is in force until then: the attempt may not be made.
     Locked(i64),
-    /// Counted as a failure in advance; `Some` when it reached a threshold and
-    /// set a lock until then (for later attempts).
-    Reserved(Option<i64>),
+    /// Counted as a failure in advance. Per key, in the order given: `Some`
+    /// when this attempt reached the threshold and set a lock until then (for
+    /// later attempts; a success lifts it again).
+    Reserved(Vec<Option<i64>>),
 }
 
 /// `previous` with one more failure: at `threshold` a lock for `lockout_ms`
@@ -104,10 +105,10 @@ impl Store {
                 }
                 rows.push(row);
             }
-            let mut locked = None;
+            let mut locked = Vec::with_capacity(keys.len());
             for (key, previous) in keys.iter().zip(rows) {
                 let (row, until) = one_more(previous, key, lockout_ms, now);
-                locked = locked.max(until);
+                locked.push(until);
                 sqlx::query(PUT)
                     .bind(&key.key)
                     .bind(row.failures)
@@ -121,15 +122,37 @@ impl Store {
         })
     }
 
-    /// Takes back one reserved failure under `key` (the attempt succeeded).
-    pub async fn release_sign_in(&self, key: &str) -> Result<()> {
-        let sql = "update sign_in_throttle set failures = failures - 1 \
-                   where key = $1 and failures > 0";
-        on_pool!(self, |pool| sqlx::query(sql)
-            .bind(key)
-            .execute(pool)
-            .await
-            .map(drop))?;
+    /// Takes back one reserved failure under `key` (the attempt succeeded):
+    /// one less, or — when its reservation set the lock `set_lock` — the lock
+    /// lifted and the count back where it was (`threshold - 1`).
+    pub async fn release_sign_in(
+        &self,
+        key: &str,
+        set_lock: Option<i64>,
+        threshold: u32,
+    ) -> Result<()> {
+        match set_lock {
+            Some(until) => {
+                let sql = "update sign_in_throttle set locked_until = null, failures = $3 \
+                           where key = $1 and locked_until = $2";
+                on_pool!(self, |pool| sqlx::query(sql)
+                    .bind(key)
+                    .bind(until)
+                    .bind(i64::from(threshold.saturating_sub(1)))
+                    .execute(pool)
+                    .await
+                    .map(drop))?;
+            }
+            None => {
+                let sql = "update sign_in_throttle set failures = failures - 1 \
+                           where key = $1 and failures > 0";
+                on_pool!(self, |pool| sqlx::query(sql)
+                    .bind(key)
+                    .execute(pool)
+                    .await
+                    .map(drop))?;
+            }
+        }
         Ok(())
     }
 

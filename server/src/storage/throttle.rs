@@ -27,7 +27,7 @@ pub struct ThrottleKey {
 }
 
 /// The outcome of reserving a sign-in attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reservation {
     /// A lock is in force until then: the attempt may not be made.
     Locked(i64),

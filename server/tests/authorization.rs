@@ -598,7 +598,12 @@ async fn authorization_matrix(database: Option<String>) {
             let code = code_of(&text);
             match expect(*access, caller) {
                 Expect::Allowed => {
+                    // A success, and one the document promises.
                     assert!((200..300).contains(&status), "{what}: {status} {text}");
+                    assert!(
+                        operation["responses"].get(status.to_string()).is_some(),
+                        "{what}: {status} is not among the documented answers"
+                    );
                 }
                 Expect::Unauthenticated => {
                     assert_eq!(status, 401, "{what}: {text}");

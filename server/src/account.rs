@@ -38,7 +38,8 @@ pub(crate) async fn my_account(state: &AppState, user: &AuthUser) -> Result<MyAc
     get,
     path = "/api/v1/me/account",
     responses((status = 200, body = MyAccount), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "account"
+    tag = "account",
+    extensions(("x-causeway-access" = json!("user"))),
 )]
 pub async fn show(
     State(state): State<AppState>,
@@ -54,7 +55,8 @@ pub async fn show(
     path = "/api/v1/me/profile",
     request_body = UpdateOwnProfile,
     responses((status = 200, body = MyAccount), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "account"
+    tag = "account",
+    extensions(("x-causeway-access" = json!("user"))),
 )]
 pub async fn update_profile(
     State(state): State<AppState>,
@@ -90,7 +92,8 @@ pub async fn update_profile(
     path = "/api/v1/me/password",
     request_body = ChangePassword,
     responses((status = 204, description = "Done"), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "account"
+    tag = "account",
+    extensions(("x-causeway-access" = json!("user"))),
 )]
 pub async fn change_password(
     State(state): State<AppState>,

@@ -79,7 +79,8 @@ async fn store(dir: &FsPath, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     path = "/api/v1/me/avatar",
     request_body(content = Vec<u8>, content_type = "image/png", description = "The image: PNG, JPEG or WebP, at most 512 KiB"),
     responses((status = 200, body = MyAccount), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "account"
+    tag = "account",
+    extensions(("x-causeway-access" = json!("user"))),
 )]
 pub async fn upload(
     State(state): State<AppState>,
@@ -128,7 +129,8 @@ pub async fn upload(
     delete,
     path = "/api/v1/me/avatar",
     responses((status = 200, body = MyAccount), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "account"
+    tag = "account",
+    extensions(("x-causeway-access" = json!("user"))),
 )]
 pub async fn remove(
     State(state): State<AppState>,
@@ -152,7 +154,8 @@ pub async fn remove(
     path = "/api/v1/avatars/{name}",
     params(("name" = String, Path, description = "The photo's stored name")),
     responses((status = 200, description = "The image", content_type = "image/*"), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "account"
+    tag = "account",
+    extensions(("x-causeway-access" = json!("user"))),
 )]
 pub async fn serve(
     State(state): State<AppState>,

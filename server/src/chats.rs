@@ -259,7 +259,8 @@ pub(crate) async fn chat_partner(
 
 /// `GET /api/v1/chats` — a signed-in user. Their chats, latest activity first.
 #[utoipa::path(get, path = "/api/v1/chats",
-    responses((status = 200, body = Vec<ChatSummary>), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+    responses((status = 200, body = Vec<ChatSummary>), (status = "4XX", body = ApiErrorBody)), tag = "chats",
+    extensions(("x-causeway-access" = json!("user"))))]
 pub async fn list(
     State(state): State<AppState>,
     user: AuthUser,
@@ -299,7 +300,8 @@ pub async fn list(
 /// `POST /api/v1/chats/direct` — a signed-in user. The direct chat with another
 /// user of this server: 201 when it is new, 200 when it existed.
 #[utoipa::path(post, path = "/api/v1/chats/direct", request_body = OpenDirectChat,
-    responses((status = 200, body = ChatDetail), (status = 201, body = ChatDetail), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+    responses((status = 200, body = ChatDetail), (status = 201, body = ChatDetail), (status = "4XX", body = ApiErrorBody)), tag = "chats",
+    extensions(("x-causeway-access" = json!("user"))))]
 pub async fn open_direct(
     State(state): State<AppState>,
     user: AuthUser,
@@ -370,7 +372,8 @@ pub(crate) async fn create_direct(
 /// `POST /api/v1/chats` — a signed-in user. A group chat with a title; the
 /// creator is its owner and the people named are members.
 #[utoipa::path(post, path = "/api/v1/chats", request_body = CreateGroupChat,
-    responses((status = 201, body = ChatDetail), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+    responses((status = 201, body = ChatDetail), (status = "4XX", body = ApiErrorBody)), tag = "chats",
+    extensions(("x-causeway-access" = json!("user"))))]
 pub async fn create_group(
     State(state): State<AppState>,
     user: AuthUser,
@@ -418,7 +421,8 @@ pub async fn create_group(
 
 /// `GET /api/v1/chats/{id}` — a member. The chat, its members and roles.
 #[utoipa::path(get, path = "/api/v1/chats/{id}", params(("id" = i64, Path)),
-    responses((status = 200, body = ChatDetail), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+    responses((status = 200, body = ChatDetail), (status = "4XX", body = ApiErrorBody)), tag = "chats",
+    extensions(("x-causeway-access" = json!("member"))))]
 pub async fn show(
     State(state): State<AppState>,
     user: AuthUser,
@@ -453,7 +457,8 @@ fn limit(limit: Option<i64>) -> Result<i64, ApiError> {
 /// `GET /api/v1/chats/{id}/messages?before=&after=&limit=` — a member. A page of
 /// messages in order: the latest, or those before or after a number.
 #[utoipa::path(get, path = "/api/v1/chats/{id}/messages", params(("id" = i64, Path), HistoryQuery),
-    responses((status = 200, body = Vec<Message>), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+    responses((status = 200, body = Vec<Message>), (status = "4XX", body = ApiErrorBody)), tag = "chats",
+    extensions(("x-causeway-access" = json!("member"))))]
 pub async fn history(
     State(state): State<AppState>,
     user: AuthUser,
@@ -490,7 +495,8 @@ pub(crate) fn check_body(state: &AppState, body: &str, may_be_empty: bool) -> Re
 /// the same `client_id`. With `file` (a file the sender uploaded to this chat and
 /// has not sent yet; they need *Send files to chats*) the text may be empty.
 #[utoipa::path(post, path = "/api/v1/chats/{id}/messages", params(("id" = i64, Path)), request_body = SendMessage,
-    responses((status = 201, body = Message), (status = 200, body = Message), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+    responses((status = 201, body = Message), (status = 200, body = Message), (status = "4XX", body = ApiErrorBody)), tag = "chats",
+    extensions(("x-causeway-access" = json!("member"))))]
 pub async fn send(
     State(state): State<AppState>,
     user: AuthUser,
@@ -681,7 +687,8 @@ async fn changeable(
 
 /// `PATCH /api/v1/chats/{id}/messages/{seq}` — the sender, within 48 hours.
 #[utoipa::path(patch, path = "/api/v1/chats/{id}/messages/{seq}", params(("id" = i64, Path), ("seq" = i64, Path)),
-    request_body = EditMessage, responses((status = 200, body = Message), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+    request_body = EditMessage, responses((status = 200, body = Message), (status = "4XX", body = ApiErrorBody)), tag = "chats",
+    extensions(("x-causeway-access" = json!("member"))))]
 pub async fn edit(
     State(state): State<AppState>,
     user: AuthUser,
@@ -741,7 +748,8 @@ pub(crate) async fn edit_as(
 /// `DELETE /api/v1/chats/{id}/messages/{seq}` — the sender within 48 hours, the
 /// chat's admins and owner, and users with Operator rights.
 #[utoipa::path(delete, path = "/api/v1/chats/{id}/messages/{seq}", params(("id" = i64, Path), ("seq" = i64, Path)),
-    responses((status = 204, description = "Deleted"), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+    responses((status = 204, description = "Deleted"), (status = "4XX", body = ApiErrorBody)), tag = "chats",
+    extensions(("x-causeway-access" = json!("member"))))]
 pub async fn delete(
     State(state): State<AppState>,
     user: AuthUser,
@@ -775,7 +783,8 @@ pub(crate) async fn delete_as(
 
 /// `PUT /api/v1/chats/{id}/read` — a member. Moves their read position forward.
 #[utoipa::path(put, path = "/api/v1/chats/{id}/read", params(("id" = i64, Path)), request_body = ReadUpTo,
-    responses((status = 200, body = ReadUpTo), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+    responses((status = 200, body = ReadUpTo), (status = "4XX", body = ApiErrorBody)), tag = "chats",
+    extensions(("x-causeway-access" = json!("member"))))]
 pub async fn read(
     State(state): State<AppState>,
     user: AuthUser,
@@ -917,7 +926,8 @@ pub struct EventsQuery {
 /// number, in order, with each message as it stands now: the catch-up after a
 /// reconnect.
 #[utoipa::path(get, path = "/api/v1/chats/{id}/events", params(("id" = i64, Path), EventsQuery),
-    responses((status = 200, body = Vec<ChatEvent>), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+    responses((status = 200, body = Vec<ChatEvent>), (status = "4XX", body = ApiErrorBody)), tag = "chats",
+    extensions(("x-causeway-access" = json!("member"))))]
 pub async fn events(
     State(state): State<AppState>,
     user: AuthUser,
@@ -944,7 +954,8 @@ pub struct SearchQuery {
 /// `GET /api/v1/chats/{id}/search?q=` — a member. Messages containing the text,
 /// newest first.
 #[utoipa::path(get, path = "/api/v1/chats/{id}/search", params(("id" = i64, Path), SearchQuery),
-    responses((status = 200, body = Vec<Message>), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+    responses((status = 200, body = Vec<Message>), (status = "4XX", body = ApiErrorBody)), tag = "chats",
+    extensions(("x-causeway-access" = json!("member"))))]
 pub async fn search(
     State(state): State<AppState>,
     user: AuthUser,
@@ -1103,7 +1114,8 @@ async fn group_role(
 /// `POST /api/v1/chats/{id}/members` — the owner and admins of a group chat. Adds
 /// people of this server as members; people already in it are left as they are.
 #[utoipa::path(post, path = "/api/v1/chats/{id}/members", params(("id" = i64, Path)), request_body = AddMembers,
-    responses((status = 200, body = ChatDetail), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+    responses((status = 200, body = ChatDetail), (status = "4XX", body = ApiErrorBody)), tag = "chats",
+    extensions(("x-causeway-access" = json!("member"))))]
 pub async fn add_members(
     State(state): State<AppState>,
     user: AuthUser,
@@ -1193,7 +1205,8 @@ pub(crate) async fn add_as(
 /// the owner removing anyone, an admin removing members, or a user with Operator
 /// rights removing anyone but the owner.
 #[utoipa::path(delete, path = "/api/v1/chats/{id}/members/{member}", params(("id" = i64, Path), ("member" = String, Path)),
-    responses((status = 204, description = "Removed"), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+    responses((status = 204, description = "Removed"), (status = "4XX", body = ApiErrorBody)), tag = "chats",
+    extensions(("x-causeway-access" = json!("member"))))]
 pub async fn remove_member(
     State(state): State<AppState>,
     user: AuthUser,
@@ -1314,7 +1327,8 @@ pub(crate) async fn remove_everywhere(
 /// `PUT /api/v1/chats/{id}/members/{member}/role` — the owner of a group chat.
 /// Makes a member an admin or a member again; `owner` hands the chat over.
 #[utoipa::path(put, path = "/api/v1/chats/{id}/members/{member}/role", params(("id" = i64, Path), ("member" = String, Path)),
-    request_body = SetChatRole, responses((status = 200, body = ChatDetail), (status = "4XX", body = ApiErrorBody)), tag = "chats")]
+    request_body = SetChatRole, responses((status = 200, body = ChatDetail), (status = "4XX", body = ApiErrorBody)), tag = "chats",
+    extensions(("x-causeway-access" = json!("member"))))]
 pub async fn set_role(
     State(state): State<AppState>,
     user: AuthUser,

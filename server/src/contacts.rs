@@ -108,7 +108,8 @@ async fn contacts(state: &AppState, user: &AuthUser) -> Result<Contacts, ApiErro
     get,
     path = "/api/v1/contacts",
     responses((status = 200, body = Contacts), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "account"
+    tag = "account",
+    extensions(("x-causeway-access" = json!("user"))),
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -124,7 +125,8 @@ pub async fn list(
     path = "/api/v1/me/address-book",
     request_body = AddressBook,
     responses((status = 200, body = Contacts), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "account"
+    tag = "account",
+    extensions(("x-causeway-access" = json!("user:edit_address_book"))),
 )]
 pub async fn set_personal(
     State(state): State<AppState>,

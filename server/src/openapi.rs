@@ -1,6 +1,13 @@
 //! The OpenAPI document of `/api/v1`, served at `GET /api/v1/openapi.json`. Every
 //! handler carries a `#[utoipa::path]` attribute; this list gathers them, and a
 //! test checks it against the routes the router serves.
+//!
+//! Each operation also says who may call it, as the extension
+//! `x-causeway-access`: `anyone`, `user` (signed in), `user:<right>`, `member`
+//! (of the chat `{id}`; anyone else gets the 404 of a chat that does not
+//! exist), `member:<right>` or `admin`. `tests/authorization.rs` calls every
+//! operation of the served document as every kind of caller against it, and
+//! fails on an operation without a class it knows.
 
 use utoipa::OpenApi;
 
@@ -89,7 +96,8 @@ pub struct ApiDoc;
     get,
     path = "/api/v1/openapi.json",
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")),
-    tag = "auth"
+    tag = "auth",
+    extensions(("x-causeway-access" = json!("anyone"))),
 )]
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())

@@ -1,6 +1,7 @@
 //! The control panel's API and the user's own account, through real HTTP against
-//! a real server: who may call what, users, groups and rights, address books,
-//! settings, sign-in throttling, the audit log and self-service.
+//! a real server: users, groups and rights, address books, settings, sign-in
+//! throttling, the audit log and self-service. Who may call what is
+//! `tests/authorization.rs`.
 
 mod common;
 
@@ -22,7 +23,6 @@ const SECURITY: &str = "/api/v1/admin/settings/security";
 const DISPLAY_FIELDS: &str = "/api/v1/admin/settings/display-fields";
 const FEDERATION: &str = "/api/v1/admin/federation";
 const AUDIT: &str = "/api/v1/admin/audit";
-const FILE_SETTINGS: &str = "/api/v1/admin/settings/files";
 const CONTACTS: &str = "/api/v1/contacts";
 const MY_BOOK: &str = "/api/v1/me/address-book";
 
@@ -205,287 +205,7 @@ fn pairs(entries: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 // ---------------------------------------------------------------------------
-// 1. Who may call what
-// ---------------------------------------------------------------------------
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Who {
-    Anonymous,
-    User,
-    Admin,
-}
-
-enum Body {
-    None,
-    Json(Value),
-    /// `PUT /me/password`: the caller's own current password, kept as it is.
-    OwnPassword,
-}
-
-struct Endpoint {
-    method: Method,
-    path: String,
-    body: Body,
-    /// The status of a permitted call.
-    success: u16,
-    admin_only: bool,
-}
-
-fn endpoint(method: Method, path: impl Into<String>, body: Body, success: u16) -> Endpoint {
-    let path = path.into();
-    Endpoint {
-        admin_only: path.starts_with("/api/v1/admin/"),
-        method,
-        path,
-        body,
-        success,
-    }
-}
-
-/// Every endpoint under `/api/v1/admin` and every user endpoint, called as
-/// anonymous (401), as a plain user (403 for the panel, success for their own
-/// account) and as an administrator (success).
-#[tokio::test]
-async fn authorization_matrix() {
-    let server = TestServer::start().await;
-    let admin = server.admin().await;
-    let pat = create_user(&admin, "pat", "Pat Plain").await;
-    let tara = create_user(&admin, "tara", "Tara Target").await;
-    let vic = create_user(&admin, "vic", "Vic Victim").await;
-    let matrix = create_group(&admin, "Matrix", &["send_files"]).await;
-    let doomed = create_group(&admin, "Doomed", &[]).await;
-    // So that everyone in no group, the administrator and Pat included, may
-    // edit their personal address book and send and download files.
-    let no_group = builtin(&admin, BuiltinGroup::NoGroup).await;
-    ok::<GroupDetail>(
-        admin
-            .patch_json(
-                &group_path(no_group),
-                &json!({ "rights": ["edit_address_book", "send_files", "download_files"] }),
-            )
-            .await,
-        200,
-    )
-    .await;
-    // A chat of the administrator and Pat with an image in it.
-    let chat: Value = ok(
-        admin
-            .post_json(
-                "/api/v1/chats",
-                &json!({ "title": "Matrix", "members": ["pat@localhost"] }),
-            )
-            .await,
-        201,
-    )
-    .await;
-    let chat = chat["id"].as_i64().unwrap();
-    let image: Value = ok(
-        admin
-            .http
-            .post(server.url(&format!("/api/v1/chats/{chat}/files?name=matrix.png")))
-            .header("content-type", "image/png")
-            .body(&b"\x89PNG\r\n\x1a\n a tiny image"[..])
-            .send()
-            .await
-            .unwrap(),
-        201,
-    )
-    .await;
-    let file_path = format!("/api/v1/chats/{chat}/files/{}", image["id"]);
-    ok::<Value>(
-        admin
-            .post_json(
-                &format!("/api/v1/chats/{chat}/messages"),
-                &json!({ "client_id": "matrix", "body": "", "file": image["id"] }),
-            )
-            .await,
-        201,
-    )
-    .await;
-    let file_settings: Value = admin.get_ok(FILE_SETTINGS).await;
-    let security: SecuritySettings = admin.get_ok(SECURITY).await;
-    let plain = server.sign_in("pat", PASSWORD).await;
-    let anonymous = server.client();
-    use Method as M;
-
-    let table = vec![
-        endpoint(M::GET, USERS, Body::None, 200),
-        endpoint(
-            M::POST,
-            USERS,
-            Body::Json(new_user("made", "Made by the matrix")),
-            201,
-        ),
-        endpoint(M::GET, user_path(tara.id), Body::None, 200),
-        endpoint(
-            M::PATCH,
-            user_path(tara.id),
-            Body::Json(json!({ "profile": { "display_name": "Tara T." } })),
-            200,
-        ),
-        endpoint(
-            M::PUT,
-            format!("{USERS}/{}/password", tara.id),
-            Body::Json(json!({ "password": NEW_PASSWORD })),
-            204,
-        ),
-        endpoint(
-            M::PUT,
-            format!("{USERS}/{}/groups", tara.id),
-            Body::Json(json!({ "ids": [matrix.id] })),
-            200,
-        ),
-        endpoint(
-            M::POST,
-            format!("{USERS}/{}/unlock", tara.id),
-            Body::None,
-            200,
-        ),
-        endpoint(M::DELETE, user_path(vic.id), Body::None, 204),
-        endpoint(M::GET, GROUPS, Body::None, 200),
-        endpoint(
-            M::POST,
-            GROUPS,
-            Body::Json(json!({ "name": "Made", "rights": ["show_slides"] })),
-            201,
-        ),
-        endpoint(M::GET, group_path(matrix.id), Body::None, 200),
-        endpoint(
-            M::PATCH,
-            group_path(matrix.id),
-            Body::Json(json!({ "rights": ["send_files", "share_content"] })),
-            200,
-        ),
-        endpoint(
-            M::PUT,
-            format!("{GROUPS}/{}/members", matrix.id),
-            Body::Json(json!({ "ids": [tara.id] })),
-            200,
-        ),
-        endpoint(
-            M::PUT,
-            format!("{GROUPS}/{}/address-book", matrix.id),
-            Body::Json(book(&[("tara@localhost", "")])),
-            200,
-        ),
-        endpoint(M::DELETE, group_path(doomed.id), Body::None, 204),
-        endpoint(M::GET, SECURITY, Body::None, 200),
-        endpoint(
-            M::PUT,
-            SECURITY,
-            Body::Json(serde_json::to_value(&security).unwrap()),
-            200,
-        ),
-        endpoint(M::GET, DISPLAY_FIELDS, Body::None, 200),
-        endpoint(
-            M::PUT,
-            DISPLAY_FIELDS,
-            Body::Json(json!({ "fields": ["display_name", "email"] })),
-            200,
-        ),
-        endpoint(M::GET, FEDERATION, Body::None, 200),
-        endpoint(M::GET, "/api/v1/admin/federation/status", Body::None, 200),
-        endpoint(
-            M::PUT,
-            FEDERATION,
-            Body::Json(json!({ "mode": "allow_all", "whitelist": [] })),
-            200,
-        ),
-        endpoint(M::GET, AUDIT, Body::None, 200),
-        endpoint(M::GET, "/api/v1/admin/settings/chats", Body::None, 200),
-        endpoint(
-            M::PUT,
-            "/api/v1/admin/settings/chats",
-            Body::Json(json!({ "max_message_chars": 10000, "edit_window_hours": 48 })),
-            200,
-        ),
-        endpoint(M::GET, FILE_SETTINGS, Body::None, 200),
-        endpoint(M::PUT, FILE_SETTINGS, Body::Json(file_settings), 200),
-        endpoint(M::GET, "/api/v1/me", Body::None, 200),
-        endpoint(M::GET, "/api/v1/me/account", Body::None, 200),
-        endpoint(
-            M::PATCH,
-            "/api/v1/me/profile",
-            Body::Json(json!({ "phone": "+1 555 0100" })),
-            200,
-        ),
-        endpoint(M::PUT, "/api/v1/me/password", Body::OwnPassword, 204),
-        endpoint(
-            M::PUT,
-            MY_BOOK,
-            Body::Json(book(&[("tara@localhost", "")])),
-            200,
-        ),
-        endpoint(M::GET, CONTACTS, Body::None, 200),
-        // Uploads and photo reads are covered by tests/avatars.rs.
-        endpoint(M::DELETE, "/api/v1/me/avatar", Body::None, 200),
-        // Members with the rights; tests/files_api.rs covers who else is refused.
-        endpoint(
-            M::POST,
-            format!("/api/v1/chats/{chat}/files?name=matrix.json"),
-            Body::Json(json!({ "a": "file" })),
-            201,
-        ),
-        endpoint(M::GET, file_path.clone(), Body::None, 200),
-        endpoint(M::GET, format!("{file_path}/preview"), Body::None, 200),
-    ];
-    assert_eq!(
-        table.iter().filter(|e| e.admin_only).count(),
-        27,
-        "every admin route"
-    );
-    assert_eq!(table.iter().filter(|e| !e.admin_only).count(), 10);
-
-    for endpoint in &table {
-        for who in [Who::Anonymous, Who::User, Who::Admin] {
-            let (client, password) = match who {
-                Who::Anonymous => (&anonymous, "whatever it is"),
-                Who::User => (&plain, PASSWORD),
-                Who::Admin => (&admin, server.admin_password.as_str()),
-            };
-            let body = match &endpoint.body {
-                Body::None => None,
-                Body::Json(value) => Some(value.clone()),
-                Body::OwnPassword => Some(json!({
-                    "current_password": password,
-                    "new_password": password,
-                })),
-            };
-            let response = client
-                .send(endpoint.method.clone(), &endpoint.path, body.as_ref())
-                .await;
-            let what = format!("{who:?} {} {}", endpoint.method, endpoint.path);
-            let status = response.status().as_u16();
-            let text = response.text().await.unwrap();
-            let code = serde_json::from_str::<Value>(&text)
-                .ok()
-                .and_then(|v| v["error"]["code"].as_str().map(str::to_owned));
-            match who {
-                Who::Anonymous => {
-                    assert_eq!(status, 401, "{what}: {text}");
-                    assert_eq!(code.as_deref(), Some("unauthenticated"), "{what}");
-                }
-                Who::User if endpoint.admin_only => {
-                    assert_eq!(status, 403, "{what}: {text}");
-                    assert_eq!(code.as_deref(), Some("forbidden"), "{what}");
-                }
-                Who::User | Who::Admin => {
-                    assert_eq!(status, endpoint.success, "{what}: {text}");
-                    assert_eq!(code, None, "{what}: {text}");
-                }
-            }
-        }
-    }
-
-    // The refused calls changed nothing the permitted ones did not.
-    let logins = all_logins(&admin).await;
-    assert_eq!(logins, ["admin", "made", "pat", "tara"]);
-    assert_eq!(plain.me_ok().await.id, pat.id, "Pat's session survived");
-    server.stop().await;
-}
-
-// ---------------------------------------------------------------------------
-// 2. Users
+// 1. Users
 // ---------------------------------------------------------------------------
 
 #[tokio::test]
@@ -1156,7 +876,7 @@ async fn the_last_administrator_cannot_remove_themselves() {
 }
 
 // ---------------------------------------------------------------------------
-// 3. Groups and rights
+// 2. Groups and rights
 // ---------------------------------------------------------------------------
 
 #[tokio::test]
@@ -1542,7 +1262,7 @@ async fn membership_is_edited_from_either_side_and_rights_add_up() {
 }
 
 // ---------------------------------------------------------------------------
-// 4. Address books
+// 3. Address books
 // ---------------------------------------------------------------------------
 
 /// This server (`localhost`) and a server `guest` with a user `moore`, each on
@@ -1875,7 +1595,7 @@ async fn deleted_users_leave_address_books_and_the_right_comes_first() {
 }
 
 // ---------------------------------------------------------------------------
-// 5. Settings
+// 4. Settings
 // ---------------------------------------------------------------------------
 
 #[tokio::test]
@@ -2230,7 +1950,7 @@ async fn federation_settings_round_trip_and_are_checked() {
 }
 
 // ---------------------------------------------------------------------------
-// 6. Sign-in throttling
+// 5. Sign-in throttling
 // ---------------------------------------------------------------------------
 
 /// Asserts a 429 with `Retry-After` of at most `max_seconds`.
@@ -2503,7 +2223,7 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_the_clients() {
 }
 
 // ---------------------------------------------------------------------------
-// 7. The audit log
+// 6. The audit log
 // ---------------------------------------------------------------------------
 
 fn find<'a>(entries: &'a [AuditEntry], action: &str) -> &'a AuditEntry {
@@ -2724,7 +2444,7 @@ async fn the_audit_log_pages_back() {
 }
 
 // ---------------------------------------------------------------------------
-// 8. Self-service
+// 7. Self-service
 // ---------------------------------------------------------------------------
 
 #[tokio::test]

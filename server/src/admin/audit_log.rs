@@ -28,7 +28,8 @@ pub struct AuditQuery {
     path = "/api/v1/admin/audit",
     params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn list(
     State(state): State<AppState>,

@@ -101,7 +101,8 @@ async fn detail(state: &AppState, group: GroupRow) -> Result<GroupDetail, ApiErr
     get,
     path = "/api/v1/admin/groups",
     responses((status = 200, body = Vec<GroupSummary>), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -143,7 +144,8 @@ pub async fn list(
     path = "/api/v1/admin/groups",
     request_body = CreateGroup,
     responses((status = 201, body = GroupDetail), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -175,7 +177,8 @@ pub async fn create(
     path = "/api/v1/admin/groups/{id}",
     params(("id" = i64, Path, description = "The id")),
     responses((status = 200, body = GroupDetail), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn show(
     State(state): State<AppState>,
@@ -194,7 +197,8 @@ pub async fn show(
     params(("id" = i64, Path, description = "The id")),
     request_body = UpdateGroup,
     responses((status = 200, body = GroupDetail), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -255,7 +259,8 @@ pub async fn update(
     path = "/api/v1/admin/groups/{id}",
     params(("id" = i64, Path, description = "The id")),
     responses((status = 204, description = "Done"), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn delete(
     State(state): State<AppState>,
@@ -288,7 +293,8 @@ pub async fn delete(
     params(("id" = i64, Path, description = "The id")),
     request_body = IdList,
     responses((status = 200, body = GroupDetail), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn set_members(
     State(state): State<AppState>,
@@ -324,7 +330,8 @@ pub async fn set_members(
     params(("id" = i64, Path, description = "The id")),
     request_body = AddressBook,
     responses((status = 200, body = GroupDetail), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn set_address_book(
     State(state): State<AppState>,

@@ -25,7 +25,8 @@ fn refuse(problems: Vec<String>) -> Result<(), ApiError> {
     get,
     path = "/api/v1/admin/settings/security",
     responses((status = 200, body = SecuritySettings), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn security(State(state): State<AppState>, _admin: AdminUser) -> Json<SecuritySettings> {
     Json(state.settings.security())
@@ -38,7 +39,8 @@ pub async fn security(State(state): State<AppState>, _admin: AdminUser) -> Json<
     path = "/api/v1/admin/settings/security",
     request_body = SecuritySettings,
     responses((status = 200, body = SecuritySettings), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn set_security(
     State(state): State<AppState>,
@@ -64,7 +66,8 @@ pub async fn set_security(
     get,
     path = "/api/v1/admin/settings/display-fields",
     responses((status = 200, body = DisplayFields), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn display_fields(
     State(state): State<AppState>,
@@ -80,7 +83,8 @@ pub async fn display_fields(
     path = "/api/v1/admin/settings/display-fields",
     request_body = DisplayFields,
     responses((status = 200, body = DisplayFields), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn set_display_fields(
     State(state): State<AppState>,
@@ -112,7 +116,8 @@ pub async fn set_display_fields(
     get,
     path = "/api/v1/admin/federation",
     responses((status = 200, body = FederationSettings), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn federation(
     State(state): State<AppState>,
@@ -128,7 +133,8 @@ pub async fn federation(
     path = "/api/v1/admin/federation",
     request_body = FederationSettings,
     responses((status = 200, body = FederationSettings), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn set_federation(
     State(state): State<AppState>,
@@ -170,7 +176,8 @@ pub async fn set_federation(
     get,
     path = "/api/v1/admin/federation/status",
     responses((status = 200, body = FederationStatus), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn federation_status(
     State(state): State<AppState>,
@@ -225,7 +232,8 @@ pub async fn federation_status(
     get,
     path = "/api/v1/admin/settings/chats",
     responses((status = 200, body = ChatSettings), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn chats(State(state): State<AppState>, _admin: AdminUser) -> Json<ChatSettings> {
     Json(state.settings.chats())
@@ -238,7 +246,8 @@ pub async fn chats(State(state): State<AppState>, _admin: AdminUser) -> Json<Cha
     path = "/api/v1/admin/settings/chats",
     request_body = ChatSettings,
     responses((status = 200, body = ChatSettings), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn set_chats(
     State(state): State<AppState>,
@@ -267,7 +276,8 @@ pub async fn set_chats(
     get,
     path = "/api/v1/admin/settings/files",
     responses((status = 200, body = FileSettings), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn files(State(state): State<AppState>, _admin: AdminUser) -> Json<FileSettings> {
     Json(state.settings.files())
@@ -280,7 +290,8 @@ pub async fn files(State(state): State<AppState>, _admin: AdminUser) -> Json<Fil
     path = "/api/v1/admin/settings/files",
     request_body = FileSettings,
     responses((status = 200, body = FileSettings), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn set_files(
     State(state): State<AppState>,

@@ -38,7 +38,8 @@ pub struct ListQuery {
     path = "/api/v1/admin/users",
     params(ListQuery),
     responses((status = 200, body = UserPage), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -150,7 +151,8 @@ async fn check_group_ids(state: &AppState, ids: &[i64]) -> Result<(), ApiError> 
     path = "/api/v1/admin/users",
     request_body = CreateUser,
     responses((status = 201, body = UserDetail), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -206,7 +208,8 @@ pub async fn create(
     path = "/api/v1/admin/users/{id}",
     params(("id" = i64, Path, description = "The id")),
     responses((status = 200, body = UserDetail), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn show(
     State(state): State<AppState>,
@@ -228,7 +231,8 @@ pub async fn show(
     params(("id" = i64, Path, description = "The id")),
     request_body = UpdateUser,
     responses((status = 200, body = UserDetail), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -304,7 +308,8 @@ pub async fn update(
     params(("id" = i64, Path, description = "The id")),
     request_body = SetPassword,
     responses((status = 204, description = "Done"), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn set_password(
     State(state): State<AppState>,
@@ -341,7 +346,8 @@ pub async fn set_password(
     params(("id" = i64, Path, description = "The id")),
     request_body = IdList,
     responses((status = 200, body = UserDetail), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn set_groups(
     State(state): State<AppState>,
@@ -374,7 +380,8 @@ pub async fn set_groups(
     path = "/api/v1/admin/users/{id}/unlock",
     params(("id" = i64, Path, description = "The id")),
     responses((status = 200, body = UserDetail), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn unlock(
     State(state): State<AppState>,
@@ -406,7 +413,8 @@ pub async fn unlock(
     path = "/api/v1/admin/users/{id}",
     params(("id" = i64, Path, description = "The id")),
     responses((status = 204, description = "Done"), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "admin"
+    tag = "admin",
+    extensions(("x-causeway-access" = json!("admin"))),
 )]
 pub async fn delete(
     State(state): State<AppState>,

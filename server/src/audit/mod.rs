@@ -121,6 +121,33 @@ pub async fn record(
     }
 }
 
+/// Records a refusal within the cap for its reason (`action` and `code`):
+/// the summary of what the cap held back first, when one is due, then the
+/// refusal itself if the minute's allowance is not used up. `origin` is what
+/// the refused party claims to be (a server name or an address).
+#[allow(clippy::too_many_arguments)] // each is one column of the entry, named at the call
+pub async fn record_refusal(
+    state: &AppState,
+    action: &'static str,
+    code: app::types::ErrorCode,
+    origin: &str,
+    actor: &Actor,
+    target: Option<&str>,
+    detail: Option<&str>,
+) {
+    let admit = state
+        .audit_cap
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .admit(action, code, origin, std::time::Instant::now());
+    if let Some(summary) = admit.summary {
+        record(state, &Actor::default(), action, None, Some(&summary)).await;
+    }
+    if admit.entry {
+        record(state, actor, action, target, detail).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,32 +211,5 @@ mod tests {
             forwarded_client(mapped, &forwarded(&["2001:db8::2"]), &trusted),
             ip("2001:db8::2")
         );
-    }
-}
-
-/// Records a refusal within the cap for its reason (`action` and `code`):
-/// the summary of what the cap held back first, when one is due, then the
-/// refusal itself if the minute's allowance is not used up. `origin` is what
-/// the refused party claims to be (a server name or an address).
-#[allow(clippy::too_many_arguments)] // each is one column of the entry, named at the call
-pub async fn record_refusal(
-    state: &AppState,
-    action: &'static str,
-    code: app::types::ErrorCode,
-    origin: &str,
-    actor: &Actor,
-    target: Option<&str>,
-    detail: Option<&str>,
-) {
-    let admit = state
-        .audit_cap
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .admit(action, code, origin, std::time::Instant::now());
-    if let Some(summary) = admit.summary {
-        record(state, &Actor::default(), action, None, Some(&summary)).await;
-    }
-    if admit.entry {
-        record(state, actor, action, target, detail).await;
     }
 }

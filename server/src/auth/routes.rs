@@ -39,7 +39,8 @@ fn invalid_credentials() -> ApiError {
     path = "/api/v1/auth/login",
     request_body = LoginRequest,
     responses((status = 200, body = CurrentUser), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "auth"
+    tag = "auth",
+    extensions(("x-causeway-access" = json!("anyone"))),
 )]
 pub async fn login(
     State(state): State<AppState>,
@@ -232,7 +233,8 @@ pub(crate) fn too_many_attempts(until: i64, now: i64) -> ApiError {
     post,
     path = "/api/v1/auth/logout",
     responses((status = 204, description = "Done"), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "auth"
+    tag = "auth",
+    extensions(("x-causeway-access" = json!("anyone"))),
 )]
 pub async fn logout(
     State(state): State<AppState>,
@@ -253,7 +255,8 @@ pub async fn logout(
     get,
     path = "/api/v1/me",
     responses((status = 200, body = CurrentUser), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "account"
+    tag = "account",
+    extensions(("x-causeway-access" = json!("user"))),
 )]
 pub async fn me(
     State(state): State<AppState>,

@@ -124,7 +124,8 @@ pub struct UploadQuery {
 #[utoipa::path(post, path = "/api/v1/chats/{id}/files", params(("id" = i64, Path), UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes; Content-Type is its media type"),
     responses((status = 201, body = FileInfo), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
-    tag = "files")]
+    tag = "files",
+    extensions(("x-causeway-access" = json!("member:send_files"))))]
 pub async fn upload(
     State(state): State<AppState>,
     user: AuthUser,
@@ -426,7 +427,8 @@ async fn serve(
         (status = 206, description = "The range asked for", content_type = "application/octet-stream"),
         (status = 304, description = "Not modified (If-None-Match)"),
         (status = "4XX", description = "Refused: the body names the reason (`error.code`); 416 for a range outside the file", body = ApiErrorBody)),
-    tag = "files")]
+    tag = "files",
+    extensions(("x-causeway-access" = json!("member:download_files"))))]
 pub async fn download(
     State(state): State<AppState>,
     user: AuthUser,
@@ -446,7 +448,8 @@ pub async fn download(
         (status = 206, description = "The range asked for", content_type = "image/*"),
         (status = 304, description = "Not modified (If-None-Match)"),
         (status = "4XX", description = "Refused: the body names the reason (`error.code`); 415 when the file is no previewable image", body = ApiErrorBody)),
-    tag = "files")]
+    tag = "files",
+    extensions(("x-causeway-access" = json!("member:download_files"))))]
 pub async fn preview(
     State(state): State<AppState>,
     user: AuthUser,

@@ -1406,6 +1406,44 @@ async fn in_new_group(admin: &Client, login: &str, group: &str) {
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
 }
 
+/// The chat of `client` titled `title`, once it is there.
+async fn titled(client: &Client, title: &str) -> ChatSummary {
+    eventually(10, &format!("a chat titled {title}"), || async {
+        let chats: Vec<ChatSummary> = client.get_ok("/api/v1/chats").await;
+        chats.into_iter().find(|c| c.title == title)
+    })
+    .await
+}
+
+/// `server`'s signature on what its user `actor` did in chat `chat_id` of corp.
+fn attest(
+    server: &TestServer,
+    actor: &str,
+    kind: &str,
+    reference: &str,
+    body: &str,
+    chat_id: i64,
+) -> Value {
+    use server::federation::protocol::Attestation;
+    let mut attestation = Attestation {
+        actor: actor.parse().unwrap(),
+        kind: kind.to_owned(),
+        reference: reference.to_owned(),
+        body_sha256: body.to_owned(),
+        key_id: String::new(),
+        signature: String::new(),
+    };
+    let host = ServerName::parse("corp").unwrap();
+    let (key_id, signature) = server
+        .state
+        .federation
+        .keys()
+        .sign(&attestation.text(&host, chat_id));
+    attestation.key_id = key_id;
+    attestation.signature = signature;
+    serde_json::to_value(attestation).unwrap()
+}
+
 fn member_json(id: &str, role: &str, read_seq: i64) -> Value {
     json!({ "causeway_id": id, "display_name": id, "role": role, "joined_seq": 1, "read_seq": read_seq })
 }
@@ -1850,9 +1888,35 @@ async fn outsiders_reach_only_whom_address_books_list(pair: Pair) {
         "POST",
         &format!("/_causeway/v1/chats/{}/actions", corp_group.id),
     );
-    forged.body = json!({ "actor": "moore@guest", "action": { "type": "add_members", "members": ["carol@corp"] } })
+    let action = json!({ "type": "add_members", "members": ["carol@corp"] });
+    // Unsigned, the host will not take it at all.
+    forged.body = json!({ "actor": "moore@guest", "action": action })
         .to_string()
         .into_bytes();
+    let message = refused(forged.send_to(&corp, None).await, 422, "invalid_input").await;
+    assert_eq!(
+        message,
+        "guest must sign what moore@guest does (a add is not signed)."
+    );
+    // Signed as guest's own server would, the same answer as for no such user.
+    let attestation = attest(
+        &guest,
+        "moore@guest",
+        "add",
+        "carol@corp",
+        "",
+        corp_group.id,
+    );
+    let mut forged = Forged::new(
+        &guest,
+        &corp,
+        "POST",
+        &format!("/_causeway/v1/chats/{}/actions", corp_group.id),
+    );
+    forged.body =
+        json!({ "actor": "moore@guest", "action": action, "attestations": [attestation] })
+            .to_string()
+            .into_bytes();
     let message = refused(forged.send_to(&corp, None).await, 422, "invalid_input").await;
     assert_eq!(message, unknown.replace("nobody", "carol"));
 
@@ -1986,4 +2050,81 @@ async fn a_claimed_origin_cannot_make_the_server_fetch_from_inside() {
         "the server connected inside"
     );
     guest.stop().await;
+}
+
+/// In a chat of three servers, what a person of the third does reaches the
+/// others with their own server's signature: the host passes it on and cannot
+/// make one up.
+#[tokio::test]
+async fn a_host_cannot_speak_for_a_third_server() {
+    let corp = named("corp").await;
+    let guest = named("guest").await;
+    let partner = named("partner").await;
+    let admins = [
+        corp.admin().await,
+        guest.admin().await,
+        partner.admin().await,
+    ];
+    allow(&admins[0], &[(&guest, None), (&partner, None)]).await;
+    allow(&admins[1], &[(&corp, None), (&partner, None)]).await;
+    allow(&admins[2], &[(&corp, None), (&guest, None)]).await;
+    for (admin, login) in admins.iter().zip(["wolf", "moore", "pat"]) {
+        outsiders_reach(admin, "everyone").await;
+        add_user(admin, login, login).await;
+    }
+    let wolf = corp.sign_in("wolf", PASSWORD).await;
+    let moore = guest.sign_in("moore", PASSWORD).await;
+    let pat = partner.sign_in("pat", PASSWORD).await;
+    let group: ChatDetail = expect(
+        wolf.post_json(
+            "/api/v1/chats",
+            &json!({ "title": "Three", "members": ["moore@guest", "pat@partner"] }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let pats = titled(&pat, "Three").await;
+    titled(&moore, "Three").await;
+
+    // Pat writes and edits from partner; Moore on guest sees both.
+    let said: Message = expect(say(&pat, pats.id, "p-1", "Hello from Pat").await, 201).await;
+    chat_with_last(&moore, "Hello from Pat").await;
+    let response = pat
+        .patch_json(
+            &format!("/api/v1/chats/{}/messages/{}", pats.id, said.seq),
+            &json!({ "body": "Hello from Pat, edited" }),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    chat_with_last(&moore, "Hello from Pat, edited").await;
+
+    // Corp makes Pat say something: refused by guest, unsigned or signed by corp.
+    let last = group.last_seq + 10;
+    let update = |attestations: Vec<Value>| {
+        json!({ "chat_id": group.id, "kind": "group", "title": "Three", "created_by": "wolf@corp",
+                "created_at": 0, "last_seq": last,
+                "members": [member_json("wolf@corp", "owner", 0), member_json("moore@guest", "member", 0),
+                            member_json("pat@partner", "member", 0)],
+                "events": [message_event(last, "message", "pat@partner", "pat@partner", "p-9", "Pay corp")],
+                "attestations": attestations })
+    };
+    let answer = forged_update(&corp, &guest, update(Vec::new())).await;
+    assert_eq!(
+        refusal_reason(&answer),
+        "corp may not speak for pat@partner: partner did not sign this message."
+    );
+    let made_up = attest(&corp, "pat@partner", "send", "p-9", "", group.id);
+    let answer = forged_update(&corp, &guest, update(vec![made_up])).await;
+    assert_eq!(
+        refusal_reason(&answer),
+        "corp passed on a signature of partner that does not verify."
+    );
+    let chats: Vec<ChatSummary> = moore.get_ok("/api/v1/chats").await;
+    let three = chats.iter().find(|c| c.title == "Three").unwrap();
+    let seen = history(&moore, three.id).await;
+    assert!(seen.iter().all(|m| m.body != "Pay corp"), "{seen:?}");
+    for server in [corp, guest, partner] {
+        server.stop().await;
+    }
 }

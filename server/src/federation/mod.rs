@@ -245,6 +245,32 @@ impl Federation {
         }
     }
 
+    /// Did `server` sign `text` with its key `key_id` (fetched as for a signed
+    /// request, and held to a pinned fingerprint)? An error when its keys
+    /// cannot be had (or it may not be talked to).
+    pub async fn signed_by(
+        &self,
+        server: &ServerName,
+        key_id: &str,
+        text: &[u8],
+        signature: &str,
+    ) -> Result<bool, PeerError> {
+        let published = self.peer_keys(server, key_id).await?;
+        let Some(key) = published
+            .iter()
+            .find(|k| k.key_id == key_id)
+            .and_then(keys::verifying_key)
+        else {
+            return Ok(false);
+        };
+        if let Some(pin) = pinned(&self.settings.federation(), server)
+            && keys::fingerprint(key.as_bytes()) != pin
+        {
+            return Ok(false);
+        }
+        Ok(signing::verify_raw(&key, text, signature))
+    }
+
     /// How many people of other servers are noted as online.
     pub fn remote_online_count(&self) -> usize {
         self.remote_online.lock().expect("presence lock").len()

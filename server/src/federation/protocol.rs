@@ -69,6 +69,38 @@ pub struct ChatUpdate {
     pub events: Vec<ChatEvent>,
     /// The chat's last sequence number on the host when this was sent.
     pub last_seq: i64,
+    /// What the servers of people of other servers signed for their events here.
+    #[serde(default)]
+    pub attestations: Vec<Attestation>,
+}
+
+/// A server's signature on something one of its users did in a chat hosted
+/// elsewhere (see `trust`): the host passes it on with the event, so that the
+/// other member servers can check who said it without trusting the host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attestation {
+    pub actor: CausewayId,
+    /// `send`, `edit`, `delete`, `leave`, `add`, `remove` or `role`.
+    pub kind: String,
+    /// The `client_id`, message number or person the action is about.
+    pub reference: String,
+    /// SHA-256 (hex) of the text sent or edited to; empty otherwise.
+    #[serde(default)]
+    pub body_sha256: String,
+    pub key_id: String,
+    /// Over [`Attestation::text`], base64url.
+    pub signature: String,
+}
+
+impl Attestation {
+    /// What the actor's server signs: the chat (host and its id there) and the action.
+    pub fn text(&self, host: &ServerName, host_chat_id: i64) -> Vec<u8> {
+        format!(
+            "causeway-attestation-v1\n{host}\n{host_chat_id}\n{}\n{}\n{}\n{}",
+            self.actor, self.kind, self.reference, self.body_sha256
+        )
+        .into_bytes()
+    }
 }
 
 /// `POST /_causeway/v1/transactions`: the outbox's batch to one destination.
@@ -138,6 +170,9 @@ pub struct ActionRequest {
     /// Who acts: always a user of the requesting server.
     pub actor: CausewayId,
     pub action: Action,
+    /// The requesting server's signatures on the action, for the host to pass on.
+    #[serde(default)]
+    pub attestations: Vec<Attestation>,
 }
 
 /// The host's answer to an action.

@@ -313,10 +313,12 @@ pub async fn forward(
 ) -> Result<ActionDone, ApiError> {
     let (host, host_chat_id) =
         hosted_elsewhere(chat)?.ok_or_else(|| ApiError::internal("forward of a local chat"))?;
-    super::trust::note_forwarded(state, &host, host_chat_id, actor, &action).await?;
+    let attestations =
+        super::trust::note_forwarded(state, &host, host_chat_id, actor, &action).await?;
     let request = ActionRequest {
         actor: actor.clone(),
         action,
+        attestations,
     };
     let mut done: ActionDone = state
         .federation
@@ -439,7 +441,9 @@ pub(crate) async fn chat_update(
             read_seq: row.read_seq,
         });
     }
+    let attestations = super::trust::attestations_for(state, chat.id, &events).await?;
     Ok(ChatUpdate {
+        attestations,
         chat_id: chat.id,
         kind: ChatKind::parse(&chat.kind).ok_or_else(|| ApiError::internal("stored chat kind"))?,
         title: chat.title.clone(),
@@ -461,6 +465,19 @@ pub async fn act(
     Json(request): Json<ActionRequest>,
 ) -> Result<Json<ActionDone>, ApiError> {
     let (chat, actor) = peer_actor(&state, &origin, id, request.actor).await?;
+    let attested = super::trust::accept_attestations(
+        &state,
+        &origin,
+        chat.id,
+        &actor.id,
+        &request.action,
+        &request.attestations,
+    )
+    .await;
+    if let Err(error) = attested {
+        audit_refusal(&state, &origin, &error).await;
+        return Err(error);
+    }
     let done = match request.action {
         Action::Send {
             client_id,

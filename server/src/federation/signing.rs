@@ -58,14 +58,19 @@ impl Signed<'_> {
 
     /// Does `signature` (base64url) sign this with `key`?
     pub fn verify(&self, key: &VerifyingKey, signature: &str) -> bool {
-        let Ok(bytes) = URL_SAFE_NO_PAD.decode(signature) else {
-            return false;
-        };
-        let Ok(signature) = Signature::from_slice(&bytes) else {
-            return false;
-        };
-        key.verify_strict(&self.text(), &signature).is_ok()
+        verify_raw(key, &self.text(), signature)
     }
+}
+
+/// Does `signature` (base64url) sign `text` with `key`?
+pub fn verify_raw(key: &VerifyingKey, text: &[u8], signature: &str) -> bool {
+    let Ok(bytes) = URL_SAFE_NO_PAD.decode(signature) else {
+        return false;
+    };
+    let Ok(signature) = Signature::from_slice(&bytes) else {
+        return false;
+    };
+    key.verify_strict(text, &signature).is_ok()
 }
 
 /// A fresh transaction id: 128 random bits, base64url.

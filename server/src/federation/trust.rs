@@ -4,9 +4,11 @@
 //! - people of other servers reach only the people of this server whom the
 //!   panel's rule lets them reach ([`local_partner`]); to them, anyone else
 //!   looks like a login that does not exist;
-//! - what this server asks a host to do for its own users is noted
-//!   ([`note_forwarded`]), and a host's update may attribute an event or a
-//!   message to one of this server's users only when it matches such a note;
+//! - what this server asks a host to do for its own users is noted and signed
+//!   ([`note_forwarded`]); a host's update may attribute an event or a message
+//!   to one of this server's users only when it matches such a note, and to a
+//!   user of a third server only with that server's signature, which the host
+//!   keeps ([`accept_attestations`]) and passes on ([`attestations_for`]);
 //! - a host may only host what it may: chats made by its users and keeping one
 //!   of them, direct chats that the naming rule gives it, and people of this
 //!   server only when they exist here and may be reached ([`check_update`]).
@@ -16,11 +18,11 @@ use std::collections::HashSet;
 use app::types::{CausewayId, ChatKind, Message, OutsiderReach, ServerName};
 use sha2::{Digest, Sha256};
 
-use super::protocol::{Action, ChatUpdate};
+use super::protocol::{Action, Attestation, ChatUpdate};
 use super::remote::direct_host;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::storage::{Forwarded, UserRecord};
+use crate::storage::{AttestationRow, Forwarded, UserRecord};
 use crate::time::now_millis;
 
 /// The one answer for a person of this server who does not exist, is
@@ -74,52 +76,184 @@ fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
+/// What an action is noted (and signed) as: `(kind, reference, text hash)`
+/// for each thing it does. Reads are never noted: read positions of a server's
+/// users are never taken from a host.
+fn notes(action: &Action) -> Vec<(&'static str, String, String)> {
+    match action {
+        Action::Send {
+            client_id, body, ..
+        } => vec![("send", client_id.clone(), sha256_hex(body))],
+        Action::Edit { seq, body } => vec![("edit", seq.to_string(), sha256_hex(body))],
+        Action::Delete { seq } => vec![("delete", seq.to_string(), String::new())],
+        Action::Read { .. } => Vec::new(),
+        Action::Leave => vec![("leave", String::new(), String::new())],
+        Action::AddMembers { members } => members
+            .iter()
+            .map(|m| ("add", m.to_string(), String::new()))
+            .collect(),
+        Action::Remove { member } => vec![("remove", member.to_string(), String::new())],
+        Action::SetRole { member, .. } => vec![("role", member.to_string(), String::new())],
+    }
+}
+
 /// Notes what is about to be forwarded to `host` for `actor`, one of this
-/// server's users, in the host's chat `host_chat_id` (0: opening a direct chat).
+/// server's users, in the host's chat `host_chat_id`, and signs it: the
+/// attestations go with the action, for the host to pass on to the chat's
+/// other servers.
 pub async fn note_forwarded(
     state: &AppState,
     host: &ServerName,
     host_chat_id: i64,
     actor: &CausewayId,
     action: &Action,
+) -> Result<Vec<Attestation>, ApiError> {
+    let mut signed = Vec::new();
+    for (kind, reference, body_sha256) in notes(action) {
+        state
+            .store
+            .record_forwarded(&Forwarded {
+                host: host.as_str(),
+                host_chat_id,
+                actor: &actor.to_string(),
+                kind,
+                reference: &reference,
+                body_sha256: &body_sha256,
+                at: now_millis(),
+            })
+            .await?;
+        let mut attestation = Attestation {
+            actor: actor.clone(),
+            kind: kind.to_owned(),
+            reference,
+            body_sha256,
+            key_id: String::new(),
+            signature: String::new(),
+        };
+        let (key_id, signature) = state
+            .federation
+            .keys()
+            .sign(&attestation.text(host, host_chat_id));
+        attestation.key_id = key_id;
+        attestation.signature = signature;
+        signed.push(attestation);
+    }
+    Ok(signed)
+}
+
+/// On the host: the attestations a peer sent with `action` of `actor`, one of
+/// its users, in chat `chat_id` hosted here — exactly one for each thing the
+/// action does, each signed by the peer — kept for the outbox to pass on.
+pub async fn accept_attestations(
+    state: &AppState,
+    origin: &ServerName,
+    chat_id: i64,
+    actor: &CausewayId,
+    action: &Action,
+    attestations: &[Attestation],
 ) -> Result<(), ApiError> {
-    let (host, actor) = (host.to_string(), actor.to_string());
-    let note = |kind: &'static str, reference: String, body: Option<&str>| {
-        let (host, actor) = (host.clone(), actor.clone());
-        let body = body.map(sha256_hex).unwrap_or_default();
-        async move {
-            state
-                .store
-                .record_forwarded(&Forwarded {
-                    host: &host,
-                    host_chat_id,
-                    actor: &actor,
-                    kind,
-                    reference: &reference,
-                    body_sha256: &body,
-                    at: now_millis(),
-                })
+    let own = &state.config.server_name;
+    for (kind, reference, body_sha256) in notes(action) {
+        let found = attestations.iter().find(|a| {
+            &a.actor == actor
+                && a.kind == kind
+                && a.reference == reference
+                && a.body_sha256 == body_sha256
+        });
+        let valid = match found {
+            Some(a) => state
+                .federation
+                .signed_by(origin, &a.key_id, &a.text(own, chat_id), &a.signature)
                 .await
-        }
-    };
-    match action {
-        Action::Send {
-            client_id, body, ..
-        } => note("send", client_id.clone(), Some(body)).await?,
-        Action::Edit { seq, body } => note("edit", seq.to_string(), Some(body)).await?,
-        Action::Delete { seq } => note("delete", seq.to_string(), None).await?,
-        // Read positions of this server's users are never taken from a host.
-        Action::Read { .. } => {}
-        Action::Leave => note("leave", String::new(), None).await?,
-        Action::AddMembers { members } => {
-            for member in members {
-                note("add", member.to_string(), None).await?;
-            }
-        }
-        Action::Remove { member } => note("remove", member.to_string(), None).await?,
-        Action::SetRole { member, .. } => note("role", member.to_string(), None).await?,
+                .unwrap_or(false),
+            None => false,
+        };
+        let Some(attestation) = found.filter(|_| valid) else {
+            return Err(ApiError::invalid_input(format!(
+                "{origin} must sign what {actor} does (a {kind} is not signed)."
+            )));
+        };
+        state
+            .store
+            .record_attestation(
+                chat_id,
+                &AttestationRow {
+                    actor: actor.to_string(),
+                    kind: kind.to_owned(),
+                    reference,
+                    body_sha256,
+                    key_id: attestation.key_id.clone(),
+                    signature: attestation.signature.clone(),
+                },
+            )
+            .await?;
     }
     Ok(())
+}
+
+/// What an event of someone of another server needs an attestation for:
+/// `(kind, reference)`, the reference `None` for "any".
+fn wanted(event: &app::types::ChatEvent) -> Vec<(&'static str, Option<String>)> {
+    let seq = event.message.as_ref().map(|m| m.seq.to_string());
+    let subject = event.subject.as_ref().map(ToString::to_string);
+    match event.kind.as_str() {
+        "message" => Vec::new(),
+        "edit" => vec![("edit", seq)],
+        "delete" => vec![("delete", seq)],
+        "member_added" => vec![("add", subject)],
+        "member_removed" => vec![("remove", subject)],
+        "member_left" => vec![("leave", Some(String::new()))],
+        "role_changed" => vec![("role", None), ("leave", Some(String::new()))],
+        _ => Vec::new(),
+    }
+}
+
+/// On the host: the attestations kept for `events` of chat `chat_id` by people
+/// of other servers, to go with them to the chat's member servers.
+pub async fn attestations_for(
+    state: &AppState,
+    chat_id: i64,
+    events: &[app::types::ChatEvent],
+) -> Result<Vec<Attestation>, ApiError> {
+    let own = &state.config.server_name;
+    let mut found: Vec<Attestation> = Vec::new();
+    let mut add = |row: AttestationRow| -> Result<(), ApiError> {
+        let attestation = Attestation {
+            actor: row.actor.parse().map_err(ApiError::internal)?,
+            kind: row.kind,
+            reference: row.reference,
+            body_sha256: row.body_sha256,
+            key_id: row.key_id,
+            signature: row.signature,
+        };
+        if !found.contains(&attestation) {
+            found.push(attestation);
+        }
+        Ok(())
+    };
+    for event in events {
+        let mut asks: Vec<(String, &'static str, Option<String>)> = Vec::new();
+        if &event.actor.server != own {
+            for (kind, reference) in wanted(event) {
+                asks.push((event.actor.to_string(), kind, reference));
+            }
+        }
+        if let Some(message) = &event.message
+            && &message.sender.server != own
+        {
+            let sender = message.sender.to_string();
+            asks.push((sender.clone(), "send", Some(message.client_id.clone())));
+            asks.push((sender, "edit", Some(message.seq.to_string())));
+        }
+        for (actor, kind, reference) in asks {
+            for row in state.store.attestations(chat_id, &actor).await? {
+                if row.kind == kind && reference.as_ref().is_none_or(|r| *r == row.reference) {
+                    add(row)?;
+                }
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Notes that `actor`, of this server, asks `host` for the direct chat with `with`.
@@ -157,9 +291,6 @@ struct Check<'a> {
     update: &'a ChatUpdate,
     /// The copy here, if there is one.
     copy: Option<i64>,
-    /// People of third servers the update may name as actors: its members,
-    /// and those who leave or are removed in it.
-    third_parties: HashSet<&'a CausewayId>,
 }
 
 impl Check<'_> {
@@ -182,16 +313,14 @@ impl Check<'_> {
             .await?)
     }
 
-    /// Someone of neither this server nor the host: only a member of the chat.
-    fn third_party(&self, who: &CausewayId) -> Result<(), ApiError> {
-        if self.third_parties.contains(who) {
-            Ok(())
+    /// Who would have vouched for `who`'s doing something, and did not.
+    fn unvouched(&self, who: &CausewayId, what: &str) -> ApiError {
+        let vouch = if &who.server == self.own {
+            format!("{} did not forward this {what}", self.own)
         } else {
-            Err(refuse(format!(
-                "{} may not speak for {who}, who is not in its chat.",
-                self.host
-            )))
-        }
+            format!("{} did not sign this {what}", who.server)
+        };
+        refuse(format!("{} may not speak for {who}: {vouch}.", self.host))
     }
 
     /// An event attributed to `actor`.
@@ -199,9 +328,6 @@ impl Check<'_> {
         let actor = &event.actor;
         if &actor.server == self.host {
             return Ok(());
-        }
-        if &actor.server != self.own {
-            return self.third_party(actor);
         }
         let subject = event.subject.as_ref().map(ToString::to_string);
         let message_seq = event.message.as_ref().map(|m| m.seq.to_string());
@@ -242,10 +368,7 @@ impl Check<'_> {
         if ok {
             Ok(())
         } else {
-            Err(refuse(format!(
-                "{} may not speak for {actor}: {} did not forward this {}.",
-                self.host, self.own, event.kind
-            )))
+            Err(self.unvouched(actor, &event.kind))
         }
     }
 
@@ -254,9 +377,6 @@ impl Check<'_> {
         let sender = &message.sender;
         if &sender.server == self.host {
             return Ok(());
-        }
-        if &sender.server != self.own {
-            return self.third_party(sender);
         }
         let stored = match self.copy {
             Some(copy) => self.state.store.message(copy, message.seq).await?,
@@ -278,10 +398,7 @@ impl Check<'_> {
             .await?;
         let sent = texts.iter().any(|(kind, _)| kind == "send");
         if !known && !sent {
-            return Err(refuse(format!(
-                "{} may not speak for {sender}: {} did not forward this message.",
-                self.host, self.own
-            )));
+            return Err(self.unvouched(sender, "message"));
         }
         let unchanged = stored.is_some_and(|m| m.body == message.body);
         if message.deleted_at.is_none() && !unchanged {
@@ -379,27 +496,66 @@ pub async fn check_update(
             )));
         }
     }
-    let mut third_parties: HashSet<&CausewayId> = update
-        .members
-        .iter()
-        .map(|m| &m.causeway_id)
-        .filter(|id| &id.server != own && &id.server != host)
-        .collect();
-    third_parties.extend(
-        update
-            .events
-            .iter()
-            .filter(|e| e.kind == "member_left" || e.kind == "member_removed")
-            .filter_map(|e| e.subject.as_ref())
-            .filter(|id| &id.server != own && &id.server != host),
-    );
+    if update.attestations.len() > 4 * update.events.len() + 16 {
+        return Err(refuse(format!(
+            "Too many attestations for {} events.",
+            update.events.len()
+        )));
+    }
+    // What third servers signed for their people counts as what they did
+    // (this server's own people are checked against its own notes).
+    for attestation in &update.attestations {
+        let server = &attestation.actor.server;
+        if server == own || server == host {
+            continue;
+        }
+        let text = attestation.text(host, update.chat_id);
+        let valid = state
+            .federation
+            .signed_by(server, &attestation.key_id, &text, &attestation.signature)
+            .await
+            .map_err(|error| match error {
+                // For good: this server does not talk to that one.
+                super::PeerError::NotAllowed(_) => refuse(format!(
+                    "What {} did cannot be checked here: this server does not federate with {server}.",
+                    attestation.actor
+                )),
+                // For now: the whole transaction is tried again later, so that
+                // nothing is skipped. The reason stays in this server's log (it
+                // may tell what answers inside this network).
+                other => {
+                    tracing::info!(%host, %server, error = %other, "an attestation could not be checked yet");
+                    ApiError::new(
+                        axum::http::StatusCode::BAD_GATEWAY,
+                        app::types::ErrorCode::PeerUnavailable,
+                        format!("The keys of {server} cannot be had right now; try again later."),
+                    )
+                }
+            })?;
+        if !valid {
+            return Err(refuse(format!(
+                "{host} passed on a signature of {server} that does not verify."
+            )));
+        }
+        state
+            .store
+            .record_forwarded(&Forwarded {
+                host: host.as_str(),
+                host_chat_id: update.chat_id,
+                actor: &attestation.actor.to_string(),
+                kind: &attestation.kind,
+                reference: &attestation.reference,
+                body_sha256: &attestation.body_sha256,
+                at: now_millis(),
+            })
+            .await?;
+    }
     let check = Check {
         state,
         host,
         own,
         update,
         copy: copy.as_ref().map(|c| c.id),
-        third_parties,
     };
     for event in &update.events {
         check.actor(event).await?;

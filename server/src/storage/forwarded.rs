@@ -1,7 +1,8 @@
-//! What this server asked other servers to do for its own users, kept so that
-//! a host's later update can be checked against it: a host may attribute an
-//! event or a message to one of this server's users only when this server
-//! forwarded it.
+//! What this server asked other servers to do for its own users (and what
+//! third servers signed for theirs), kept so that a host's later update can be
+//! checked against it: a host may attribute an event or a message to someone
+//! of another server only when that server forwarded or signed it. And, for
+//! chats hosted here, the signatures other servers sent with their actions.
 
 use super::{Result, Store, on_pool};
 
@@ -81,6 +82,50 @@ impl Store {
             .bind(actor)
             .bind(client_id)
             .bind(seq.to_string())
+            .fetch_all(pool)
+            .await)?)
+    }
+}
+
+/// A signature kept for an action in a chat hosted here (see the migration).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AttestationRow {
+    pub actor: String,
+    pub kind: String,
+    #[sqlx(rename = "ref")]
+    pub reference: String,
+    pub body_sha256: String,
+    pub key_id: String,
+    pub signature: String,
+}
+
+impl Store {
+    /// Keeps a signature that came with an action in chat `chat_id`, hosted here.
+    pub async fn record_attestation(&self, chat_id: i64, row: &AttestationRow) -> Result<()> {
+        let sql = "insert into attestations \
+                   (chat_id, actor, kind, ref, body_sha256, key_id, signature) \
+                   values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing";
+        on_pool!(self, |pool| sqlx::query(sql)
+            .bind(chat_id)
+            .bind(&row.actor)
+            .bind(&row.kind)
+            .bind(&row.reference)
+            .bind(&row.body_sha256)
+            .bind(&row.key_id)
+            .bind(&row.signature)
+            .execute(pool)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// The signatures kept in chat `chat_id` for what `actor` did.
+    pub async fn attestations(&self, chat_id: i64, actor: &str) -> Result<Vec<AttestationRow>> {
+        let sql = "select actor, kind, ref, body_sha256, key_id, signature from attestations \
+                   where chat_id = $1 and actor = $2";
+        Ok(on_pool!(self, |pool| sqlx::query_as(sql)
+            .bind(chat_id)
+            .bind(actor)
             .fetch_all(pool)
             .await)?)
     }

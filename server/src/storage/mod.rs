@@ -37,7 +37,7 @@ pub use chats::{
 pub use directory::{EntryRow, GroupRow, MemberRow, RightRow};
 pub use federation::{KeyRow, PeerRow, RemoteProfileRow};
 pub use files::{FileRow, NewFile};
-pub use forwarded::Forwarded;
+pub use forwarded::{AttestationRow, Forwarded};
 pub use group_commit::{MAX_BATCH, Posted};
 pub use replicas::{Applied, CursorRow, ReplicaChat, ReplicaEvent, ReplicaFile, ReplicaMessage};
 pub use sessions::SessionRow;

@@ -616,6 +616,7 @@ async fn sign_in_memory(options: &Options, report: &mut Report) -> anyhow::Resul
             peak = peak.max(server.rss_kib()?);
         }
     }
+    drop(signing_in);
     let took = started.elapsed().as_secs_f64();
     let after = server.rss_kib()?;
     tokio::time::sleep(Duration::from_secs(10)).await;

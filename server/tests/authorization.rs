@@ -585,6 +585,39 @@ async fn authorization_matrix(database: Option<String>) {
         .build()
         .unwrap();
 
+    // The one route outside the document: the live-updates socket, for any
+    // signed-in user of this server (before the sign-in and sign-out calls
+    // below replace sessions).
+    for caller in CALLERS {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let scene = &fixture.scenes[&caller];
+        let what = format!("{caller:?} GET /api/v1/events (WebSocket)");
+        let mut request = format!("ws://{}/api/v1/events", corp.addr)
+            .into_client_request()
+            .unwrap();
+        if let Some(cookie) = &scene.cookie {
+            let cookie = format!("causeway_session={cookie}");
+            request
+                .headers_mut()
+                .insert("cookie", cookie.parse().unwrap());
+        }
+        let status = match tokio_tungstenite::connect_async(request).await {
+            Ok((socket, response)) => {
+                drop(socket);
+                response.status().as_u16()
+            }
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                response.status().as_u16()
+            }
+            Err(other) => panic!("{what}: {other}"),
+        };
+        let expected = match expect(Access::User, caller) {
+            Expect::Unauthenticated => 401,
+            _ => 101,
+        };
+        assert_eq!(status, expected, "{what}");
+    }
+
     let mut calls = 0;
     for (method, path, access) in &operations {
         let operation = &doc["paths"][path][method.as_str().to_lowercase()];

@@ -176,13 +176,15 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(run(options, files))
 }
 
-async fn run(options: Options, files: u64) -> anyhow::Result<()> {
+async fn run(mut options: Options, files: u64) -> anyhow::Result<()> {
     if !options.binary.exists() {
         bail!(
             "{} does not exist: build it first with `cargo build --release -p server`",
             options.binary.display()
         );
     }
+    // Servers start in their own data folders: a relative path would not be found there.
+    options.binary = std::fs::canonicalize(&options.binary)?;
     println!("Machine: {}", machine());
     println!("Open-file limit: {files}");
     let server = Server::start(&options.binary, options.postgres.as_deref())?;
@@ -595,25 +597,50 @@ async fn sign_in_memory(options: &Options, report: &mut Report) -> anyhow::Resul
         "\n(f) server memory through {SIGN_INS} sign-ins, {AT_ONCE} at a time (a fresh server)"
     );
     let server = Server::start(&options.binary, options.postgres.as_deref())?;
+    let admin = api::sign_in(
+        &server.base,
+        &server.server_name,
+        "admin",
+        &server.admin_password,
+    )
+    .await?;
+    // One person signs in once at a time (at most a threshold's worth of one
+    // account's attempts are let through at once), all from this one address:
+    // the address's threshold is raised so that it lets a hundred through.
+    let security = format!("{}/api/v1/admin/settings/security", server.base);
+    let mut settings: serde_json::Value = admin.http.get(&security).send().await?.json().await?;
+    settings["address_threshold"] = serde_json::json!(10_000);
+    let put = admin.http.put(&security).json(&settings).send().await?;
+    if !put.status().is_success() {
+        bail!("raising the address threshold: {}", put.text().await?);
+    }
+    let logins: Vec<String> = (0..AT_ONCE).map(|i| format!("signer{i}")).collect();
+    for login in &logins {
+        api::create_user(&admin, &server.base, login).await?;
+    }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle = server.rss_kib()?;
     let started = Instant::now();
     let mut peak = idle;
-    let mut signing_in = futures_util::stream::iter((0..SIGN_INS).map(|_| {
-        api::sign_in(
-            &server.base,
-            &server.server_name,
-            "admin",
-            &server.admin_password,
-        )
+    let mut signing_in = futures_util::stream::iter(logins.iter().map(|login| {
+        let (base, name) = (&server.base, &server.server_name);
+        async move {
+            for _ in 0..SIGN_INS / AT_ONCE {
+                api::sign_in(base, name, login, api::PASSWORD).await?;
+            }
+            anyhow::Ok(())
+        }
     }))
     .buffer_unordered(AT_ONCE);
-    let mut done = 0;
-    while let Some(signed_in) = signing_in.next().await {
-        signed_in?;
-        done += 1;
-        if done % 100 == 0 {
-            peak = peak.max(server.rss_kib()?);
+    let mut sampling = tokio::time::interval(Duration::from_millis(250));
+    let mut finished = 0;
+    while finished < AT_ONCE {
+        tokio::select! {
+            signed_in = signing_in.next() => match signed_in {
+                Some(signed_in) => { signed_in?; finished += 1; }
+                None => break,
+            },
+            _ = sampling.tick() => peak = peak.max(server.rss_kib()?),
         }
     }
     drop(signing_in);

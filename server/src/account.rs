@@ -108,8 +108,10 @@ pub async fn change_password(
     let now = now_millis();
     let security = state.settings.security();
     let reserved = throttle::reserve(&state.store, &security, Some(&login), None, now).await?;
-    if let crate::storage::Reservation::Locked(until) = reserved {
-        return Err(too_many_attempts(until, now));
+    match reserved {
+        crate::storage::Reservation::Locked(until) => return Err(too_many_attempts(until, now)),
+        crate::storage::Reservation::Busy => return Err(crate::auth::routes::busy()),
+        crate::storage::Reservation::Reserved => {}
     }
     if !password::verify(
         request.current_password,
@@ -117,7 +119,7 @@ pub async fn change_password(
     )
     .await
     {
-        // Counted when the attempt was reserved.
+        throttle::failed(&state.store, &security, Some(&login), None, now).await?;
         audit::record(
             &state,
             &user.actor(),
@@ -132,13 +134,13 @@ pub async fn change_password(
             "The current password is incorrect.",
         ));
     }
+    // Knowing the password, like a sign-in, clears the count of wrong guesses.
+    throttle::succeeded(&state.store, &security, &login, None, now).await?;
     validate::new_password(&state, &request.new_password)?;
     let hash = password::hash(request.new_password)
         .await
         .map_err(ApiError::internal)?;
     state.store.set_password_hash(user.user.id, &hash).await?;
-    // Knowing the password, like a sign-in, clears the count of wrong guesses.
-    throttle::succeeded(&state.store, &security, &login, None, &reserved).await?;
     let keep = session.id().map(|id| id.to_string()).unwrap_or_default();
     let ended = state
         .store

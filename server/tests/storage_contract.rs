@@ -48,6 +48,7 @@ async fn contract(store: &Store) {
     batched_file_sends(store).await;
     concurrent_first_copies(store).await;
     ownership_and_edits_hold_together(store).await;
+    sign_in_reservations(store).await;
 }
 
 /// The first update of a chat hosted elsewhere, arriving twice at once (the
@@ -2430,5 +2431,83 @@ async fn ownership_and_edits_hold_together(store: &Store) {
             .unwrap()
             .body,
         "second"
+    );
+}
+
+/// Sign-in attempts in flight count toward a threshold without being failures;
+/// only failures lock, and an attempt left in flight (a crash) stops counting.
+async fn sign_in_reservations(store: &Store) {
+    use server::storage::{Reservation, ThrottleKey};
+    let keys = [ThrottleKey {
+        key: "account:racer".to_owned(),
+        threshold: 2,
+        window_ms: None,
+    }];
+    let now = 1_000_000;
+    assert_eq!(
+        store.reserve_sign_in(&keys, now).await.unwrap(),
+        Reservation::Reserved
+    );
+    assert_eq!(
+        store.reserve_sign_in(&keys, now).await.unwrap(),
+        Reservation::Reserved
+    );
+    assert_eq!(
+        store.reserve_sign_in(&keys, now).await.unwrap(),
+        Reservation::Busy
+    );
+    // Both succeed: nothing was a failure, nothing is locked.
+    for _ in 0..2 {
+        let locked = store
+            .finish_sign_in(&keys, false, &[], 60_000, now)
+            .await
+            .unwrap();
+        assert_eq!(locked, None);
+    }
+    assert_eq!(
+        store.reserve_sign_in(&keys, now).await.unwrap(),
+        Reservation::Reserved
+    );
+    assert_eq!(
+        store
+            .finish_sign_in(&keys, true, &[], 60_000, now)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.reserve_sign_in(&keys, now).await.unwrap(),
+        Reservation::Reserved
+    );
+    // The second failure reaches the threshold: a lock.
+    assert_eq!(
+        store
+            .finish_sign_in(&keys, true, &[], 60_000, now)
+            .await
+            .unwrap(),
+        Some(now + 60_000)
+    );
+    assert_eq!(
+        store.reserve_sign_in(&keys, now + 1).await.unwrap(),
+        Reservation::Locked(now + 60_000)
+    );
+    // After the lock: one attempt in flight, then forgotten (never finished);
+    // a minute later it no longer counts.
+    let later = now + 60_001;
+    assert_eq!(
+        store.reserve_sign_in(&keys, later).await.unwrap(),
+        Reservation::Reserved
+    );
+    assert_eq!(
+        store.reserve_sign_in(&keys, later).await.unwrap(),
+        Reservation::Reserved
+    );
+    assert_eq!(
+        store.reserve_sign_in(&keys, later).await.unwrap(),
+        Reservation::Busy
+    );
+    assert_eq!(
+        store.reserve_sign_in(&keys, later + 60_001).await.unwrap(),
+        Reservation::Reserved
     );
 }

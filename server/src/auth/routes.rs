@@ -96,6 +96,20 @@ pub async fn login(
     let security = state.settings.security();
     let reserved =
         throttle::reserve(&state.store, &security, login, address.as_deref(), now).await?;
+    if reserved == Reservation::Busy {
+        state.metrics.sign_in(SignInOutcome::Failure);
+        audit::record_refusal(
+            &state,
+            "sign_in.blocked",
+            ErrorCode::TooManyRequests,
+            address.as_deref().unwrap_or_default(),
+            &attempt,
+            Some(target),
+            Some("too many sign-ins at once"),
+        )
+        .await;
+        return Err(busy());
+    }
     if let Reservation::Locked(until) = reserved {
         state.metrics.sign_in(SignInOutcome::Failure);
         audit::record_refusal(
@@ -124,8 +138,9 @@ pub async fn login(
         Some(user) if verified => user,
         _ => {
             state.metrics.sign_in(SignInOutcome::Failure);
-            // Counted when the attempt was reserved.
-            let detail = if throttle::set_a_lock(&reserved) {
+            let locked =
+                throttle::failed(&state.store, &security, login, address.as_deref(), now).await?;
+            let detail = if locked.is_some() {
                 "wrong login or password; now locked"
             } else {
                 "wrong login or password"
@@ -143,6 +158,9 @@ pub async fn login(
             return Err(invalid_credentials());
         }
     };
+    // The right password ends the attempt as a success, whatever follows.
+    let from = address.as_deref();
+    throttle::succeeded(&state.store, &security, &user.login, from, now).await?;
     let actor = Actor {
         id: Some(user.id),
         login: Some(user.login.clone()),
@@ -165,8 +183,6 @@ pub async fn login(
         ));
     }
 
-    let from = address.as_deref();
-    throttle::succeeded(&state.store, &security, &user.login, from, &reserved).await?;
     session.cycle_id().await.map_err(session_error)?;
     session.set_expiry(Some(if request.remember_me {
         let days = state.settings.security().remember_me_days;
@@ -210,6 +226,18 @@ pub async fn login(
         .to_current_user(&state)
         .await?,
     ))
+}
+
+/// 429 with `Retry-After: 1`, when failures and attempts in flight reach a
+/// threshold: nothing is locked, the caller tries again in a moment.
+pub(crate) fn busy() -> ApiError {
+    let mut error = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::TooManyRequests,
+        "Too many sign-ins at once. Try again in a moment.",
+    );
+    error.retry_after = Some(1);
+    error
 }
 
 /// 429 with `Retry-After`, for a locked account or address.

@@ -21,17 +21,7 @@ fn address_key(address: &str) -> String {
     format!("address:{address}")
 }
 
-/// Reserves a sign-in attempt before the password is checked: refused while a
-/// lock is in force, else counted as a failure under both counters at once
-/// (taken back by [`succeeded`]). Parallel guesses are counted one after
-/// another, so no more than the threshold's worth reach the password check.
-pub async fn reserve(
-    store: &Store,
-    limits: &SecuritySettings,
-    login: Option<&str>,
-    address: Option<&str>,
-    now: i64,
-) -> Result<Reservation> {
+fn keys(limits: &SecuritySettings, login: Option<&str>, address: Option<&str>) -> Vec<ThrottleKey> {
     let lockout_ms = i64::from(limits.lockout_minutes) * 60_000;
     let mut keys = Vec::with_capacity(2);
     if let Some(login) = login {
@@ -48,35 +38,58 @@ pub async fn reserve(
             window_ms: Some(lockout_ms),
         });
     }
-    store.reserve_sign_in(&keys, lockout_ms, now).await
+    keys
 }
 
-/// Did this reservation set a lock (the attempt was the threshold's last)?
-pub fn set_a_lock(reserved: &Reservation) -> bool {
-    matches!(reserved, Reservation::Reserved(locks) if locks.iter().any(Option::is_some))
+/// Reserves a sign-in attempt before the password is checked: refused while a
+/// lock is in force, told to wait while failures and attempts in flight reach
+/// a threshold, else counted as in flight under both counters at once (and
+/// ended by [`failed`] or [`succeeded`]). Parallel guesses are thus counted one
+/// after another: no more than the threshold's worth reach the password check.
+pub async fn reserve(
+    store: &Store,
+    limits: &SecuritySettings,
+    login: Option<&str>,
+    address: Option<&str>,
+    now: i64,
+) -> Result<Reservation> {
+    store
+        .reserve_sign_in(&keys(limits, login, address), now)
+        .await
 }
 
-/// A successful sign-in clears the account's count and takes back the
-/// failure its reservation counted for the address (lifting the address's
-/// lock if that reservation set it: a success never locks).
+/// Ends a reserved attempt whose password was wrong: one more failure under
+/// both counters; returns when a lock it set ends, if it set one.
+pub async fn failed(
+    store: &Store,
+    limits: &SecuritySettings,
+    login: Option<&str>,
+    address: Option<&str>,
+    now: i64,
+) -> Result<Option<i64>> {
+    let lockout_ms = i64::from(limits.lockout_minutes) * 60_000;
+    let keys = keys(limits, login, address);
+    store
+        .finish_sign_in(&keys, true, &[], lockout_ms, now)
+        .await
+}
+
+/// Ends a reserved attempt whose password was right: the account's count
+/// starts over (not the address's, so one valid account cannot launder
+/// guesses).
 pub async fn succeeded(
     store: &Store,
     limits: &SecuritySettings,
     login: &str,
     address: Option<&str>,
-    reserved: &Reservation,
+    now: i64,
 ) -> Result<()> {
-    store.clear_throttle(&account_key(login)).await?;
-    if let Some(address) = address {
-        // The address's key is the last one reserved.
-        let set_lock = match reserved {
-            Reservation::Reserved(locks) => locks.last().copied().flatten(),
-            Reservation::Locked(_) => None,
-        };
-        store
-            .release_sign_in(&address_key(address), set_lock, limits.address_threshold)
-            .await?;
-    }
+    let lockout_ms = i64::from(limits.lockout_minutes) * 60_000;
+    let keys = keys(limits, Some(login), address);
+    let account = account_key(login);
+    store
+        .finish_sign_in(&keys, false, &[account.as_str()], lockout_ms, now)
+        .await?;
     Ok(())
 }
 

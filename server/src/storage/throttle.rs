@@ -9,12 +9,6 @@ pub struct ThrottleRow {
     pub locked_until: Option<i64>,
 }
 
-/// Writes a counter's row whole.
-const PUT: &str = "insert into sign_in_throttle (key, failures, window_started_at, locked_until) \
-                   values ($1, $2, $3, $4) on conflict (key) do update set \
-                   failures = excluded.failures, window_started_at = excluded.window_started_at, \
-                   locked_until = excluded.locked_until";
-
 /// One counter a sign-in attempt reserves a place in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThrottleKey {
@@ -27,14 +21,47 @@ pub struct ThrottleKey {
 }
 
 /// The outcome of reserving a sign-in attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reservation {
     /// A lock is in force until then: the attempt may not be made.
     Locked(i64),
-    /// Counted as a failure in advance. Per key, in the order given: `Some`
-    /// when this attempt reached the threshold and set a lock until then (for
-    /// later attempts; a success lifts it again).
-    Reserved(Vec<Option<i64>>),
+    /// Failures and attempts in flight together reach a threshold: this one
+    /// must wait for those to finish (nothing is locked).
+    Busy,
+    /// Counted as in flight under every key; [`Store::finish_sign_in`] ends it.
+    Reserved,
+}
+
+/// An attempt in flight longer than this (a crash while checking) no longer counts.
+const PENDING_TTL_MS: i64 = 60_000;
+
+/// The row of `key` as a reservation reads it.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+struct Counter {
+    failures: i64,
+    window_started_at: i64,
+    locked_until: Option<i64>,
+    pending: i64,
+    pending_at: i64,
+}
+
+impl Counter {
+    fn row(&self) -> ThrottleRow {
+        ThrottleRow {
+            failures: self.failures,
+            window_started_at: self.window_started_at,
+            locked_until: self.locked_until,
+        }
+    }
+
+    /// Attempts in flight that still count at `now`.
+    fn in_flight(&self, now: i64) -> i64 {
+        if now - self.pending_at > PENDING_TTL_MS {
+            0
+        } else {
+            self.pending.max(0)
+        }
+    }
 }
 
 /// `previous` with one more failure: at `threshold` a lock for `lockout_ms`
@@ -45,7 +72,7 @@ fn one_more(
     lockout_ms: i64,
     now: i64,
 ) -> (ThrottleRow, Option<i64>) {
-    let previous = previous.filter(|r| key.window_ms.is_none_or(|w| now - r.window_started_at < w));
+    let previous = windowed(previous, key, now);
     let failures = previous.map_or(0, |r| r.failures) + 1;
     if failures >= i64::from(key.threshold) {
         let until = now + lockout_ms;
@@ -64,31 +91,51 @@ fn one_more(
     (row, None)
 }
 
+/// The row, or nothing when its window has passed.
+fn windowed(row: Option<ThrottleRow>, key: &ThrottleKey, now: i64) -> Option<ThrottleRow> {
+    row.filter(|r| key.window_ms.is_none_or(|w| now - r.window_started_at < w))
+}
+
+/// Writes a counter's row whole.
+const PUT: &str = "insert into sign_in_throttle (key, failures, window_started_at, locked_until) \
+                   values ($1, $2, $3, $4) on conflict (key) do update set \
+                   failures = excluded.failures, window_started_at = excluded.window_started_at, \
+                   locked_until = excluded.locked_until";
+
+const READ: &str = "select failures, window_started_at, locked_until, pending, pending_at \
+                    from sign_in_throttle where key = $1";
+
+const PUT_PENDING: &str = "insert into sign_in_throttle \
+                           (key, failures, window_started_at, locked_until, pending, pending_at) \
+                           values ($1, $2, $3, $4, $5, $6) on conflict (key) do update set \
+                           failures = excluded.failures, \
+                           window_started_at = excluded.window_started_at, \
+                           locked_until = excluded.locked_until, pending = excluded.pending, \
+                           pending_at = excluded.pending_at";
+
 impl Store {
-    /// Reserves a sign-in attempt under every key at once, before the password
-    /// is checked: refused when a lock is in force, else counted as a failure
-    /// (a success takes it back). One write transaction, so parallel guesses
-    /// are counted one after another and no more than a threshold's worth get
-    /// through.
-    pub async fn reserve_sign_in(
-        &self,
-        keys: &[ThrottleKey],
-        lockout_ms: i64,
-        now: i64,
-    ) -> Result<Reservation> {
-        // On SQLite the write transaction holds the database's one write lock;
-        // on PostgreSQL each key is serialised by a transaction advisory lock
-        // (a row lock cannot hold a key that has no row yet). Keys are always
-        // taken in the same order (account, then address).
-        let serialise = match self.backend() {
+    /// On PostgreSQL, the statement that serialises work on one key for the
+    /// rest of the transaction (a row lock cannot hold a key with no row yet);
+    /// SQLite's write transaction holds the whole database.
+    fn serialise_key(&self) -> Option<&'static str> {
+        match self.backend() {
             super::Backend::Postgres => Some("select pg_advisory_xact_lock(hashtext($1))"),
             super::Backend::Sqlite => None,
-        };
-        let read = "select failures, window_started_at, locked_until from sign_in_throttle \
-                    where key = $1";
+        }
+    }
+
+    /// Reserves a sign-in attempt under every key at once, before the password
+    /// is checked: refused while a lock is in force, told to wait while the
+    /// failures and the attempts in flight reach a threshold, else counted as
+    /// in flight. One write transaction (keys always in the same order), so
+    /// parallel guesses are counted one after another and no more than a
+    /// threshold's worth reach the password check. Never a failure by itself.
+    pub async fn reserve_sign_in(&self, keys: &[ThrottleKey], now: i64) -> Result<Reservation> {
+        let serialise = self.serialise_key();
         on_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let mut rows = Vec::with_capacity(keys.len());
+            let mut counters = Vec::with_capacity(keys.len());
+            let mut busy = false;
             for key in keys {
                 if let Some(serialise) = serialise {
                     sqlx::query(serialise)
@@ -96,64 +143,103 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                 }
-                let row: Option<ThrottleRow> = sqlx::query_as(read)
+                let counter: Option<Counter> = sqlx::query_as(READ)
                     .bind(&key.key)
                     .fetch_optional(&mut *tx)
                     .await?;
-                if let Some(until) = row.and_then(|r| r.locked_until).filter(|t| *t > now) {
+                if let Some(until) = counter.and_then(|c| c.locked_until).filter(|t| *t > now) {
                     return Ok(Reservation::Locked(until));
                 }
-                rows.push(row);
+                let failures =
+                    windowed(counter.map(|c| c.row()), key, now).map_or(0, |r| r.failures);
+                let in_flight = counter.map_or(0, |c| c.in_flight(now));
+                busy |= failures + in_flight >= i64::from(key.threshold);
+                counters.push(counter);
             }
-            let mut locked = Vec::with_capacity(keys.len());
-            for (key, previous) in keys.iter().zip(rows) {
-                let (row, until) = one_more(previous, key, lockout_ms, now);
-                locked.push(until);
-                sqlx::query(PUT)
+            if busy {
+                return Ok(Reservation::Busy);
+            }
+            for (key, counter) in keys.iter().zip(counters) {
+                let row = windowed(counter.map(|c| c.row()), key, now).unwrap_or(ThrottleRow {
+                    failures: 0,
+                    window_started_at: now,
+                    locked_until: None,
+                });
+                sqlx::query(PUT_PENDING)
                     .bind(&key.key)
                     .bind(row.failures)
                     .bind(row.window_started_at)
                     .bind(row.locked_until)
+                    .bind(counter.map_or(0, |c| c.in_flight(now)) + 1)
+                    .bind(now)
                     .execute(&mut *tx)
                     .await?;
             }
             tx.commit().await?;
-            Ok(Reservation::Reserved(locked))
+            Ok(Reservation::Reserved)
         })
     }
 
-    /// Takes back one reserved failure under `key` (the attempt succeeded):
-    /// one less, or — when its reservation set the lock `set_lock` — the lock
-    /// lifted and the count back where it was (`threshold - 1`).
-    pub async fn release_sign_in(
+    /// Ends a reserved attempt under every key: no longer in flight, and — when
+    /// `failed` — one more failure (a lock at the threshold, returned). A
+    /// success resets the counts of the keys in `reset` (the account's).
+    pub async fn finish_sign_in(
         &self,
-        key: &str,
-        set_lock: Option<i64>,
-        threshold: u32,
-    ) -> Result<()> {
-        match set_lock {
-            Some(until) => {
-                let sql = "update sign_in_throttle set locked_until = null, failures = $3 \
-                           where key = $1 and locked_until = $2";
-                on_pool!(self, |pool| sqlx::query(sql)
-                    .bind(key)
-                    .bind(until)
-                    .bind(i64::from(threshold.saturating_sub(1)))
-                    .execute(pool)
-                    .await
-                    .map(drop))?;
+        keys: &[ThrottleKey],
+        failed: bool,
+        reset: &[&str],
+        lockout_ms: i64,
+        now: i64,
+    ) -> Result<Option<i64>> {
+        let serialise = self.serialise_key();
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let mut locked = None;
+            for key in keys {
+                if let Some(serialise) = serialise {
+                    sqlx::query(serialise)
+                        .bind(&key.key)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let counter: Option<Counter> = sqlx::query_as(READ)
+                    .bind(&key.key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let in_flight = counter.map_or(0, |c| (c.in_flight(now) - 1).max(0));
+                let row = if failed {
+                    let (row, until) = one_more(counter.map(|c| c.row()), key, lockout_ms, now);
+                    locked = locked.max(until);
+                    row
+                } else if reset.contains(&key.key.as_str()) {
+                    ThrottleRow {
+                        failures: 0,
+                        window_started_at: now,
+                        locked_until: None,
+                    }
+                } else {
+                    counter.map_or(
+                        ThrottleRow {
+                            failures: 0,
+                            window_started_at: now,
+                            locked_until: None,
+                        },
+                        |c| c.row(),
+                    )
+                };
+                sqlx::query(PUT_PENDING)
+                    .bind(&key.key)
+                    .bind(row.failures)
+                    .bind(row.window_started_at)
+                    .bind(row.locked_until)
+                    .bind(in_flight)
+                    .bind(counter.map_or(now, |c| c.pending_at))
+                    .execute(&mut *tx)
+                    .await?;
             }
-            None => {
-                let sql = "update sign_in_throttle set failures = failures - 1 \
-                           where key = $1 and failures > 0";
-                on_pool!(self, |pool| sqlx::query(sql)
-                    .bind(key)
-                    .execute(pool)
-                    .await
-                    .map(drop))?;
-            }
-        }
-        Ok(())
+            tx.commit().await?;
+            Ok(locked)
+        })
     }
 
     pub async fn throttle(&self, key: &str) -> Result<Option<ThrottleRow>> {

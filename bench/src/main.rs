@@ -597,6 +597,8 @@ async fn sign_in_memory(options: &Options, report: &mut Report) -> anyhow::Resul
         "\n(f) server memory through {SIGN_INS} sign-ins, {AT_ONCE} at a time (a fresh server)"
     );
     let server = Server::start(&options.binary, options.postgres.as_deref())?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let fresh = server.rss_kib()?;
     let admin = api::sign_in(
         &server.base,
         &server.server_name,
@@ -650,7 +652,9 @@ async fn sign_in_memory(options: &Options, report: &mut Report) -> anyhow::Resul
     let settled = server.rss_kib()?;
     let mib = |kib: u64| kib as f64 / 1024.0;
     println!(
-        "  idle {:.1} MiB, peak {:.1} MiB, after {:.1} MiB, 10 s later {:.1} MiB; {took:.1} s ({:.0} sign-ins/s)",
+        "  fresh {:.1} MiB; with {AT_ONCE} people made (the hashing pool's memory now in use) {:.1} MiB, \
+         peak {:.1} MiB, after {:.1} MiB, 10 s later {:.1} MiB; {took:.1} s ({:.0} sign-ins/s)",
+        mib(fresh),
         mib(idle),
         mib(peak),
         mib(after),
@@ -660,7 +664,8 @@ async fn sign_in_memory(options: &Options, report: &mut Report) -> anyhow::Resul
     report.add(
         &format!("(f) server RSS through {SIGN_INS} sign-ins, {AT_ONCE} at a time"),
         format!(
-            "idle {:.1} MiB, peak {:.1} MiB, after {:.1} MiB, 10 s later {:.1} MiB ({:.0} sign-ins/s)",
+            "fresh {:.1} MiB, before {:.1} MiB, peak {:.1} MiB, after {:.1} MiB, 10 s later {:.1} MiB ({:.0} sign-ins/s)",
+            mib(fresh),
             mib(idle),
             mib(peak),
             mib(after),

@@ -1280,6 +1280,25 @@ pub(crate) async fn remove_as(
     Ok(())
 }
 
+/// `actor` (a person of another server whose account there is being deleted)
+/// leaves direct chat `chat_id`, hosted here: the pair's key is freed and the
+/// chat stays with the other person under the leaver's name.
+pub(crate) async fn leave_direct_as(
+    state: &AppState,
+    actor: &Actor,
+    chat_id: i64,
+) -> Result<(), ApiError> {
+    let me = actor.id.to_string();
+    let name = member_names(state, chat_id).await?(&actor.id);
+    let seq = state
+        .store
+        .leave_direct_chat(chat_id, &me, &name, now_millis())
+        .await?
+        .ok_or_else(|| ApiError::missing("chat"))?;
+    announce(state, chat_id, Some(seq), Some(&me)).await;
+    Ok(())
+}
+
 /// Takes a user being deleted (`user_id`, known in chats as `who`, named
 /// `name`) out of every chat they are in, as if they left each one, so that a
 /// later account with the same login inherits nothing: a group they own passes
@@ -1304,12 +1323,23 @@ pub(crate) async fn remove_everywhere(
         };
         let group = chat.kind == ChatKind::Group.as_str();
         if chat.host.is_some() {
-            if group && let Err(error) = remote::forward(state, &chat, who, Action::Leave).await {
+            // The host frees a direct chat's pair too, so that a new account
+            // with the same login starts a new chat there as well.
+            if let Err(error) = remote::forward(state, &chat, who, Action::Leave).await {
                 tracing::warn!(
                     chat_id = chat.id,
                     ?error,
                     "a deleted user's leaving was not forwarded"
                 );
+            }
+            if !group {
+                // The copy's pair is freed here as well: the new account's
+                // direct chat is asked of the host afresh.
+                let seq = state
+                    .store
+                    .leave_direct_chat(chat.id, &mine, name, now_millis())
+                    .await?;
+                announce(state, chat.id, seq, None).await;
             }
         } else if group {
             remove_as(state, &actor, chat.id, &mine).await?;

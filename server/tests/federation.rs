@@ -2128,3 +2128,49 @@ async fn a_host_cannot_speak_for_a_third_server() {
         server.stop().await;
     }
 }
+
+/// A person of guest whose account is deleted leaves the direct chat corp
+/// hosts too: a new account with the same login starts a new, empty chat.
+#[tokio::test]
+async fn a_deleted_guest_leaves_the_direct_chat_its_host_keeps() {
+    let Pair {
+        corp,
+        guest,
+        guest_admin,
+        wolf,
+        moore,
+        ..
+    } = pair().await;
+    let old = direct(&wolf).await;
+    expect::<Message>(say(&wolf, old.id, "w-1", "Before").await, 201).await;
+    chat_with_last(&moore, "Before").await;
+    let users: Value = guest_admin.get_ok("/api/v1/admin/users?search=moore").await;
+    let id = users["items"][0]["id"].as_i64().unwrap();
+    let deleted = guest_admin
+        .delete(&format!("/api/v1/admin/users/{id}"))
+        .await;
+    assert_eq!(deleted.status(), 204);
+    // On corp, Moore has left the chat Wolf keeps.
+    eventually(10, "Moore gone from corp's direct chat", || async {
+        let detail: ChatDetail = wolf.get_ok(&format!("/api/v1/chats/{}", old.id)).await;
+        (detail.members.len() == 1).then_some(())
+    })
+    .await;
+    add_user(&guest_admin, "moore", "Albert Moore").await;
+    let moore = guest.sign_in("moore", PASSWORD).await;
+    let new: ChatDetail = expect(
+        moore
+            .post_json("/api/v1/chats/direct", &json!({ "with": "wolf@corp" }))
+            .await,
+        201,
+    )
+    .await;
+    assert!(
+        history(&moore, new.id).await.is_empty(),
+        "nothing inherited"
+    );
+    let chats: Vec<ChatSummary> = wolf.get_ok("/api/v1/chats").await;
+    assert_eq!(chats.len(), 2, "the old chat and a new one: {chats:?}");
+    corp.stop().await;
+    guest.stop().await;
+}

@@ -519,8 +519,12 @@ pub async fn act(
             ActionDone::default()
         }
         Action::Leave => {
-            let me = actor.id.to_string();
-            chats::remove_as(&state, &actor, chat.id, &me).await?;
+            if chat.kind == ChatKind::Direct.as_str() {
+                chats::leave_direct_as(&state, &actor, chat.id).await?;
+            } else {
+                let me = actor.id.to_string();
+                chats::remove_as(&state, &actor, chat.id, &me).await?;
+            }
             ActionDone::default()
         }
         Action::AddMembers { members } => {
@@ -611,10 +615,17 @@ fn check_update(host: &ServerName, update: &ChatUpdate) -> Result<(), ApiError> 
             "A chat hosted by {host} is made by one of its users."
         )));
     }
+    // Two people, one of the host's; or fewer, once one has left (an account
+    // deleted): the trust checks decide whether that copy may exist.
     let direct_ok = update.kind != ChatKind::Direct
-        || (update.members.len() == 2
-            && update.members[0].causeway_id != update.members[1].causeway_id
-            && update.members.iter().any(|m| &m.causeway_id.server == host));
+        || match update.members.as_slice() {
+            [a, b] => {
+                a.causeway_id != b.causeway_id
+                    && (&a.causeway_id.server == host || &b.causeway_id.server == host)
+            }
+            [_] | [] => true,
+            _ => false,
+        };
     if !direct_ok {
         return Err(ApiError::invalid_input(
             "A direct chat has two members, one of them on its host.",

@@ -489,8 +489,11 @@ pub async fn check_update(
             .iter()
             .filter(|m| &m.causeway_id.server == own)
             .count();
-        if update.members.len() != 2 || of_host != 1 || ours != 1 || direct_host(host, own) != host
-        {
+        // A new copy has both people; a known one may have lost one (an
+        // account deleted), never gained anyone.
+        let whole = update.members.len() == 2 && of_host == 1 && ours == 1;
+        let shrunk = copy.is_some() && update.members.len() <= 2 && of_host <= 1 && ours <= 1;
+        if !(whole || shrunk) || direct_host(host, own) != host {
             return Err(refuse(format!(
                 "{host} does not host the direct chats of its users with people of {own}."
             )));

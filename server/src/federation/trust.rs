@@ -246,10 +246,11 @@ pub async fn attestations_for(
             asks.push((sender, "edit", Some(message.seq.to_string())));
         }
         for (actor, kind, reference) in asks {
-            for row in state.store.attestations(chat_id, &actor).await? {
-                if row.kind == kind && reference.as_ref().is_none_or(|r| *r == row.reference) {
-                    add(row)?;
-                }
+            let rows = state
+                .store
+                .attestations(chat_id, &actor, kind, reference.as_deref());
+            for row in rows.await? {
+                add(row)?;
             }
         }
     }

@@ -119,13 +119,22 @@ impl Store {
         Ok(())
     }
 
-    /// The signatures kept in chat `chat_id` for what `actor` did.
-    pub async fn attestations(&self, chat_id: i64, actor: &str) -> Result<Vec<AttestationRow>> {
+    /// The signatures kept in chat `chat_id` for `kind` done by `actor`, about
+    /// `reference` (any reference when `None`).
+    pub async fn attestations(
+        &self,
+        chat_id: i64,
+        actor: &str,
+        kind: &str,
+        reference: Option<&str>,
+    ) -> Result<Vec<AttestationRow>> {
         let sql = "select actor, kind, ref, body_sha256, key_id, signature from attestations \
-                   where chat_id = $1 and actor = $2";
+                   where chat_id = $1 and actor = $2 and kind = $3 and ($4 is null or ref = $4)";
         Ok(on_pool!(self, |pool| sqlx::query_as(sql)
             .bind(chat_id)
             .bind(actor)
+            .bind(kind)
+            .bind(reference)
             .fetch_all(pool)
             .await)?)
     }

@@ -45,6 +45,17 @@ struct Counter {
     pending_at: i64,
 }
 
+impl ThrottleRow {
+    /// No failures, a window starting `now`, no lock.
+    fn fresh(now: i64) -> Self {
+        Self {
+            failures: 0,
+            window_started_at: now,
+            locked_until: None,
+        }
+    }
+}
+
 impl Counter {
     fn row(&self) -> ThrottleRow {
         ThrottleRow {
@@ -113,6 +124,21 @@ const PUT_PENDING: &str = "insert into sign_in_throttle \
                            locked_until = excluded.locked_until, pending = excluded.pending, \
                            pending_at = excluded.pending_at";
 
+/// The counter of `key` on `tx`, after `serialise` (if any) has taken the
+/// key for the rest of the transaction.
+macro_rules! read_counter {
+    ($tx:expr, $serialise:expr, $key:expr) => {{
+        if let Some(serialise) = $serialise {
+            sqlx::query(serialise).bind($key).execute(&mut *$tx).await?;
+        }
+        let counter: Option<Counter> = sqlx::query_as(READ)
+            .bind($key)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        counter
+    }};
+}
+
 impl Store {
     /// On PostgreSQL, the statement that serialises work on one key for the
     /// rest of the transaction (a row lock cannot hold a key with no row yet);
@@ -137,16 +163,7 @@ impl Store {
             let mut counters = Vec::with_capacity(keys.len());
             let mut busy = false;
             for key in keys {
-                if let Some(serialise) = serialise {
-                    sqlx::query(serialise)
-                        .bind(&key.key)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                let counter: Option<Counter> = sqlx::query_as(READ)
-                    .bind(&key.key)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+                let counter = read_counter!(tx, serialise, &key.key);
                 if let Some(until) = counter.and_then(|c| c.locked_until).filter(|t| *t > now) {
                     return Ok(Reservation::Locked(until));
                 }
@@ -160,11 +177,8 @@ impl Store {
                 return Ok(Reservation::Busy);
             }
             for (key, counter) in keys.iter().zip(counters) {
-                let row = windowed(counter.map(|c| c.row()), key, now).unwrap_or(ThrottleRow {
-                    failures: 0,
-                    window_started_at: now,
-                    locked_until: None,
-                });
+                let row =
+                    windowed(counter.map(|c| c.row()), key, now).unwrap_or(ThrottleRow::fresh(now));
                 sqlx::query(PUT_PENDING)
                     .bind(&key.key)
                     .bind(row.failures)
@@ -196,36 +210,16 @@ impl Store {
             let mut tx = pool.begin_write().await?;
             let mut locked = None;
             for key in keys {
-                if let Some(serialise) = serialise {
-                    sqlx::query(serialise)
-                        .bind(&key.key)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                let counter: Option<Counter> = sqlx::query_as(READ)
-                    .bind(&key.key)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+                let counter = read_counter!(tx, serialise, &key.key);
                 let in_flight = counter.map_or(0, |c| (c.in_flight(now) - 1).max(0));
                 let row = if failed {
                     let (row, until) = one_more(counter.map(|c| c.row()), key, lockout_ms, now);
                     locked = locked.max(until);
                     row
                 } else if reset.contains(&key.key.as_str()) {
-                    ThrottleRow {
-                        failures: 0,
-                        window_started_at: now,
-                        locked_until: None,
-                    }
+                    ThrottleRow::fresh(now)
                 } else {
-                    counter.map_or(
-                        ThrottleRow {
-                            failures: 0,
-                            window_started_at: now,
-                            locked_until: None,
-                        },
-                        |c| c.row(),
-                    )
+                    counter.map_or(ThrottleRow::fresh(now), |c| c.row())
                 };
                 sqlx::query(PUT_PENDING)
                     .bind(&key.key)

@@ -6,7 +6,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use tower_sessions::Session;
 
-use crate::audit;
 use crate::auth::routes::too_many_attempts;
 use crate::auth::{AuthUser, password, throttle};
 use crate::avatars;
@@ -73,14 +72,15 @@ pub async fn update_profile(
     })?;
     if wanted != current {
         state.store.update_profile(user.user.id, &wanted).await?;
-        audit::record(
-            &state,
-            &user.actor(),
-            "account.profile",
-            Some(&user.user.login),
-            None,
-        )
-        .await;
+        state
+            .audit
+            .record(
+                &user.actor(),
+                "account.profile",
+                Some(&user.user.login),
+                None,
+            )
+            .await;
     }
     Ok(Json(my_account(&state, &user).await?))
 }
@@ -120,14 +120,15 @@ pub async fn change_password(
     .await
     {
         throttle::failed(&state.store, &security, Some(&login), None, now).await?;
-        audit::record(
-            &state,
-            &user.actor(),
-            "account.password_failure",
-            Some(&login),
-            None,
-        )
-        .await;
+        state
+            .audit
+            .record(
+                &user.actor(),
+                "account.password_failure",
+                Some(&login),
+                None,
+            )
+            .await;
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::InvalidCredentials,
@@ -136,7 +137,10 @@ pub async fn change_password(
     }
     // Knowing the password, like a sign-in, clears the count of wrong guesses.
     throttle::succeeded(&state.store, &security, &login, None, now).await?;
-    validate::new_password(&state, &request.new_password)?;
+    validate::new_password(
+        state.settings.security().password_min_length as usize,
+        &request.new_password,
+    )?;
     let hash = password::hash(request.new_password)
         .await
         .map_err(ApiError::internal)?;
@@ -153,13 +157,14 @@ pub async fn change_password(
         SocketEnd::SessionEnded,
     );
     let detail_text = format!("{ended} other session(s) ended");
-    audit::record(
-        &state,
-        &user.actor(),
-        "account.password",
-        Some(&login),
-        Some(&detail_text),
-    )
-    .await;
+    state
+        .audit
+        .record(
+            &user.actor(),
+            "account.password",
+            Some(&login),
+            Some(&detail_text),
+        )
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -15,7 +15,6 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use crate::account;
-use crate::audit;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Json, Path};
 use crate::state::AppState;
@@ -113,14 +112,15 @@ pub async fn upload(
         .await
         .map_err(ApiError::internal)?;
     state.store.set_avatar(user.user.id, Some(&name)).await?;
-    audit::record(
-        &state,
-        &user.actor(),
-        "account.avatar",
-        Some(&user.user.login),
-        Some("photo set"),
-    )
-    .await;
+    state
+        .audit
+        .record(
+            &user.actor(),
+            "account.avatar",
+            Some(&user.user.login),
+            Some("photo set"),
+        )
+        .await;
     Ok(Json(account::my_account(&state, &user).await?))
 }
 
@@ -137,14 +137,15 @@ pub async fn remove(
     user: AuthUser,
 ) -> Result<Json<MyAccount>, ApiError> {
     state.store.set_avatar(user.user.id, None).await?;
-    audit::record(
-        &state,
-        &user.actor(),
-        "account.avatar",
-        Some(&user.user.login),
-        Some("photo removed"),
-    )
-    .await;
+    state
+        .audit
+        .record(
+            &user.actor(),
+            "account.avatar",
+            Some(&user.user.login),
+            Some("photo removed"),
+        )
+        .await;
     Ok(Json(account::my_account(&state, &user).await?))
 }
 

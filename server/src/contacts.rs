@@ -5,11 +5,11 @@
 use app::types::ApiErrorBody;
 use std::collections::HashMap;
 
-use app::types::{AddressBook, Contact, ContactSource, Contacts, Right};
+use app::types::{AddressBook, AddressBookEntry, Contact, ContactSource, Contacts, Right};
 use axum::extract::State;
+use std::collections::HashSet;
 
 use crate::admin_entries;
-use crate::audit;
 use crate::auth::AuthUser;
 use crate::avatars;
 use crate::error::{ApiError, Json};
@@ -142,7 +142,7 @@ pub async fn set_personal(
     if !rights::has(&state.store, user.user.id, Right::EditAddressBook).await? {
         return Err(refusal());
     }
-    let entries = validate::address_book(&state, request.entries).await?;
+    let entries = checked_address_book(&state, request.entries).await?;
     if !state
         .store
         .set_personal_address_book(user.user.id, &entries)
@@ -151,13 +151,73 @@ pub async fn set_personal(
         return Err(refusal());
     }
     let detail_text = format!("{} entries", entries.len());
-    audit::record(
-        &state,
-        &user.actor(),
-        "account.address_book",
-        Some(&user.user.login),
-        Some(&detail_text),
-    )
-    .await;
+    state
+        .audit
+        .record(
+            &user.actor(),
+            "account.address_book",
+            Some(&user.user.login),
+            Some(&detail_text),
+        )
+        .await;
     Ok(Json(contacts(&state, &user).await?))
+}
+
+/// An address book: bounded, no one twice, names trimmed, and every entry of this
+/// server naming an existing user. Entries of other servers are looked up
+/// there, once each.
+pub(crate) async fn checked_address_book(
+    state: &AppState,
+    mut entries: Vec<AddressBookEntry>,
+) -> Result<Vec<AddressBookEntry>, ApiError> {
+    if entries.len() > validate::MAX_ADDRESS_BOOK {
+        return Err(ApiError::invalid_input(format!(
+            "An address book holds at most {} entries.",
+            validate::MAX_ADDRESS_BOOK
+        )));
+    }
+    let mut seen = HashSet::new();
+    for entry in &mut entries {
+        entry.display_name = entry.display_name.trim().to_owned();
+        if entry.display_name.chars().count() > validate::MAX_NAME {
+            return Err(ApiError::invalid_input(format!(
+                "The name for {} must be at most {} characters.",
+                entry.causeway_id,
+                validate::MAX_NAME
+            )));
+        }
+        validate::name_text(
+            &format!("The name for {}", entry.causeway_id),
+            &entry.display_name,
+        )?;
+        if !seen.insert(entry.causeway_id.clone()) {
+            return Err(ApiError::invalid_input(format!(
+                "{} is listed twice.",
+                entry.causeway_id
+            )));
+        }
+        if entry.causeway_id.server == state.config.server_name
+            && state
+                .store
+                .user_by_login(entry.causeway_id.login.as_str())
+                .await?
+                .is_none()
+        {
+            return Err(ApiError::invalid_input(format!(
+                "There is no user {} on this server.",
+                entry.causeway_id
+            )));
+        }
+    }
+    // People of other servers are looked up there (once each: those already
+    // confirmed are not asked again at every save of the book).
+    for entry in &entries {
+        let id = &entry.causeway_id;
+        if id.server != state.config.server_name
+            && state.store.remote_profile(&id.to_string()).await?.is_none()
+        {
+            crate::federation::remote::remote_user(&state.peers(), id, None).await?;
+        }
+    }
+    Ok(entries)
 }

@@ -13,7 +13,9 @@ pub mod audit;
 pub mod auth;
 /// Users' photos: upload, removal, serving.
 pub mod avatars;
-/// Direct and group chats: messages, history, read positions.
+/// The chat core: every chat action decided once, and the stream of events.
+pub mod chat;
+/// `/api/v1/chats`: the chat core over HTTP.
 pub mod chats;
 /// The `causeway` command line: `serve`, `migrate`, `admin create`.
 pub mod cli;

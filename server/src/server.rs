@@ -10,14 +10,17 @@ use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::audit::Audit;
 use crate::auth::bootstrap::{CreatedAdmin, ensure_first_admin};
+use crate::chat::{ChatService, EventBus};
 use crate::config::{Config, redact_url};
-use crate::federation::{Federation, ServerKeys};
+use crate::federation::{self, Federation, ServerKeys};
 use crate::files::Blobs;
 use crate::http::router;
 use crate::metrics::Metrics;
+use crate::realtime::Hub;
 use crate::settings::Settings;
-use crate::state::AppState;
+use crate::state::{AppState, Online};
 use crate::storage::{Backend, Store};
 
 /// Opens the database named by the config and applies pending migrations.
@@ -98,17 +101,47 @@ pub async fn prepare_on(store: Store, config: Config) -> anyhow::Result<Prepared
         keys,
         settings.clone(),
     ));
+    let hub: Arc<Hub> = Arc::default();
+    let events = EventBus::new();
+    let config = Arc::new(config);
+    let tasks = CancellationToken::new();
+    let audit = Audit::new(store.clone());
+    let blobs = Blobs::local(config.files_dir());
+    let peers = federation::Context {
+        config: config.clone(),
+        store: store.clone(),
+        settings: settings.clone(),
+        federation: federation.clone(),
+        hub: hub.clone(),
+        events: events.clone(),
+        blobs: blobs.clone(),
+        audit: audit.clone(),
+        tasks: tasks.clone(),
+    };
+    let chats = ChatService::new(
+        store.clone(),
+        settings.clone(),
+        config.server_name.clone(),
+        events.clone(),
+        Arc::new(peers),
+        Arc::new(Online {
+            hub: hub.clone(),
+            federation: federation.clone(),
+        }),
+    );
     let state = AppState {
         federation,
-        tasks: CancellationToken::new(),
-        blobs: Blobs::local(config.files_dir()),
+        tasks,
+        blobs,
         settings,
         metrics: Arc::new(Metrics::new(backend)),
-        config: Arc::new(config),
+        config,
         store,
         leptos,
-        hub: Arc::default(),
-        audit_cap: Arc::default(),
+        hub,
+        audit,
+        events,
+        chats,
     };
     Ok(Prepared { state, first_admin })
 }
@@ -122,7 +155,8 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let tasks = state.tasks.clone();
     let store = state.store.clone();
-    crate::federation::spawn_background(&state);
+    crate::realtime::follow(&state.hub, &state.events, state.tasks.clone());
+    crate::federation::spawn_background(&state.peers());
     crate::files::collect::spawn(&state);
     // Open WebSockets are not requests: close them when shutdown begins.
     tokio::spawn({

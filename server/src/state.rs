@@ -8,8 +8,10 @@ use leptos::config::LeptosOptions;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::audit::Audit;
+use crate::chat::{ChatService, EventBus, Presence};
 use crate::config::Config;
-use crate::federation::Federation;
+use crate::federation::{self, Federation};
 use crate::files::Blobs;
 use crate::metrics::Metrics;
 use crate::realtime::Hub;
@@ -32,8 +34,42 @@ pub struct AppState {
     pub federation: Arc<Federation>,
     /// Cancelled when the server stops: background tasks end with it.
     pub tasks: CancellationToken,
-    /// How many refusals of each reason the audit log has taken this minute.
-    pub audit_cap: Arc<std::sync::Mutex<crate::audit::cap::RefusalCap>>,
+    /// The audit log (with its cap on refusals).
+    pub audit: Audit,
+    /// The stream of committed chat events (and typing, presence).
+    pub events: EventBus,
+    /// The chat core.
+    pub chats: ChatService,
+}
+
+impl AppState {
+    /// What federation's work needs, handed to it.
+    pub fn peers(&self) -> federation::Context {
+        federation::Context {
+            config: self.config.clone(),
+            store: self.store.clone(),
+            settings: self.settings.clone(),
+            federation: self.federation.clone(),
+            hub: self.hub.clone(),
+            events: self.events.clone(),
+            blobs: self.blobs.clone(),
+            audit: self.audit.clone(),
+            tasks: self.tasks.clone(),
+        }
+    }
+}
+
+/// Online is connected here, or said online by the person's own server.
+#[derive(Debug)]
+pub struct Online {
+    pub hub: Arc<Hub>,
+    pub federation: Arc<Federation>,
+}
+
+impl Presence for Online {
+    fn is_online(&self, member: &str) -> bool {
+        self.hub.is_online(member) || self.federation.is_remote_online(member)
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

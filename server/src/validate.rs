@@ -2,17 +2,15 @@
 
 use std::collections::HashSet;
 
-use app::types::{AddressBookEntry, Profile, ProfileField};
+use app::types::{Profile, ProfileField};
 
-use crate::auth::password::MAX_PASSWORD_BYTES;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// Most entries an address book may hold.
 pub const MAX_ADDRESS_BOOK: usize = 1000;
 /// Most ids in one membership edit.
 pub const MAX_IDS: usize = 10_000;
-const MAX_NAME: usize = 128;
+pub const MAX_NAME: usize = 128;
 
 /// Control characters (C0 with NUL, DEL, C1). PostgreSQL refuses NUL in `text`
 /// and SQLite stores it; both backends must answer alike, so text is checked here.
@@ -108,9 +106,13 @@ pub fn profile(mut profile: Profile) -> Result<Profile, ApiError> {
     Ok(profile)
 }
 
-/// A new password must meet the panel's minimum length and fit the hasher's bound.
-pub fn new_password(state: &AppState, password: &str) -> Result<(), ApiError> {
-    let min = state.settings.security().password_min_length as usize;
+/// Longest password accepted, in bytes: long enough for any passphrase, short
+/// enough that hashing it costs nothing extra.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// A new password must be at least `min` characters (the panel's minimum) and
+/// fit the hasher's bound.
+pub fn new_password(min: usize, password: &str) -> Result<(), ApiError> {
     if password.chars().count() < min {
         return Err(ApiError::invalid_input(format!(
             "The password must be at least {min} characters long."
@@ -148,63 +150,6 @@ pub fn ids(ids: Vec<i64>) -> Result<Vec<i64>, ApiError> {
     }
     let mut seen = HashSet::new();
     Ok(ids.into_iter().filter(|id| seen.insert(*id)).collect())
-}
-
-/// An address book: bounded, no one twice, names trimmed, and every entry of this
-/// server naming an existing user. (Entries of other servers are checked against
-/// their server once federation is in place.)
-pub async fn address_book(
-    state: &AppState,
-    mut entries: Vec<AddressBookEntry>,
-) -> Result<Vec<AddressBookEntry>, ApiError> {
-    if entries.len() > MAX_ADDRESS_BOOK {
-        return Err(ApiError::invalid_input(format!(
-            "An address book holds at most {MAX_ADDRESS_BOOK} entries."
-        )));
-    }
-    let mut seen = HashSet::new();
-    for entry in &mut entries {
-        entry.display_name = entry.display_name.trim().to_owned();
-        if entry.display_name.chars().count() > MAX_NAME {
-            return Err(ApiError::invalid_input(format!(
-                "The name for {} must be at most {MAX_NAME} characters.",
-                entry.causeway_id
-            )));
-        }
-        name_text(
-            &format!("The name for {}", entry.causeway_id),
-            &entry.display_name,
-        )?;
-        if !seen.insert(entry.causeway_id.clone()) {
-            return Err(ApiError::invalid_input(format!(
-                "{} is listed twice.",
-                entry.causeway_id
-            )));
-        }
-        if entry.causeway_id.server == state.config.server_name
-            && state
-                .store
-                .user_by_login(entry.causeway_id.login.as_str())
-                .await?
-                .is_none()
-        {
-            return Err(ApiError::invalid_input(format!(
-                "There is no user {} on this server.",
-                entry.causeway_id
-            )));
-        }
-    }
-    // People of other servers are looked up there (once each: those already
-    // confirmed are not asked again at every save of the book).
-    for entry in &entries {
-        let id = &entry.causeway_id;
-        if id.server != state.config.server_name
-            && state.store.remote_profile(&id.to_string()).await?.is_none()
-        {
-            crate::federation::remote::remote_user(state, id, None).await?;
-        }
-    }
-    Ok(entries)
 }
 
 #[cfg(test)]

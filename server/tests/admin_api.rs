@@ -1777,7 +1777,7 @@ async fn display_fields_decide_what_other_servers_see() {
         stored
     );
 
-    let seen = server::federation::profile_for_peer(&server.state, "dora")
+    let seen = server::federation::profile_for_peer(&server.state.peers(), "dora")
         .await
         .unwrap()
         .expect("an active local user");
@@ -1802,7 +1802,7 @@ async fn display_fields_decide_what_other_servers_see() {
         200,
     )
     .await;
-    let seen = server::federation::profile_for_peer(&server.state, "dora")
+    let seen = server::federation::profile_for_peer(&server.state.peers(), "dora")
         .await
         .unwrap()
         .unwrap();
@@ -1833,7 +1833,7 @@ async fn display_fields_decide_what_other_servers_see() {
     .await;
     for login in ["dora", "nobody", "Not A Login"] {
         assert_eq!(
-            server::federation::profile_for_peer(&server.state, login)
+            server::federation::profile_for_peer(&server.state.peers(), login)
                 .await
                 .unwrap(),
             None,

@@ -8,7 +8,6 @@ use app::types::{
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use crate::audit;
 use crate::auth::AdminUser;
 use crate::error::{ApiError, Json, Path};
 use crate::rights::parse_rights;
@@ -159,14 +158,15 @@ pub async fn create(
         .store
         .create_group(&name, &names, now_millis())
         .await?;
-    audit::record(
-        &state,
-        &admin.actor(),
-        "group.create",
-        Some(&name),
-        Some(&rights_text(&rights)),
-    )
-    .await;
+    state
+        .audit
+        .record(
+            &admin.actor(),
+            "group.create",
+            Some(&name),
+            Some(&rights_text(&rights)),
+        )
+        .await;
     Ok((StatusCode::CREATED, Json(detail(&state, group).await?)))
 }
 
@@ -227,25 +227,22 @@ pub async fn update(
     let actor = admin.actor();
     if let Some(name) = &name {
         let detail_text = format!("renamed from \"{}\"", group.name);
-        audit::record(
-            &state,
-            &actor,
-            "group.rename",
-            Some(name),
-            Some(&detail_text),
-        )
-        .await;
+        state
+            .audit
+            .record(&actor, "group.rename", Some(name), Some(&detail_text))
+            .await;
     }
     if let Some(rights) = &rights {
         let target = name.as_deref().unwrap_or(&group.name);
-        audit::record(
-            &state,
-            &actor,
-            "group.rights",
-            Some(target),
-            Some(&rights_text(rights)),
-        )
-        .await;
+        state
+            .audit
+            .record(
+                &actor,
+                "group.rights",
+                Some(target),
+                Some(&rights_text(rights)),
+            )
+            .await;
     }
     let group = group_or_404(&state, id).await?;
     Ok(Json(detail(&state, group).await?))
@@ -274,14 +271,10 @@ pub async fn delete(
     if !state.store.delete_group(id).await? {
         return Err(ApiError::missing("group"));
     }
-    audit::record(
-        &state,
-        &admin.actor(),
-        "group.delete",
-        Some(&group.name),
-        None,
-    )
-    .await;
+    state
+        .audit
+        .record(&admin.actor(), "group.delete", Some(&group.name), None)
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -311,14 +304,15 @@ pub async fn set_members(
     let ids = validate::ids(request.ids)?;
     state.store.set_group_members(id, &ids).await?;
     let detail_text = format!("{} member(s)", ids.len());
-    audit::record(
-        &state,
-        &admin.actor(),
-        "group.members",
-        Some(&group.name),
-        Some(&detail_text),
-    )
-    .await;
+    state
+        .audit
+        .record(
+            &admin.actor(),
+            "group.members",
+            Some(&group.name),
+            Some(&detail_text),
+        )
+        .await;
     Ok(Json(detail(&state, group).await?))
 }
 
@@ -340,17 +334,18 @@ pub async fn set_address_book(
     Json(request): Json<AddressBook>,
 ) -> Result<Json<GroupDetail>, ApiError> {
     let group = group_or_404(&state, id).await?;
-    let entries = validate::address_book(&state, request.entries).await?;
+    let entries = crate::contacts::checked_address_book(&state, request.entries).await?;
     state.store.set_group_address_book(id, &entries).await?;
     let listed: Vec<String> = entries.iter().map(|e| e.causeway_id.to_string()).collect();
     let detail_text = format!("entries: {}", listed.join(", "));
-    audit::record(
-        &state,
-        &admin.actor(),
-        "group.address_book",
-        Some(&group.name),
-        Some(&detail_text),
-    )
-    .await;
+    state
+        .audit
+        .record(
+            &admin.actor(),
+            "group.address_book",
+            Some(&group.name),
+            Some(&detail_text),
+        )
+        .await;
     Ok(Json(detail(&state, group).await?))
 }

@@ -7,7 +7,6 @@ use app::types::{
 };
 use axum::extract::State;
 
-use crate::audit;
 use crate::auth::AdminUser;
 use crate::error::{ApiError, Json};
 use crate::state::AppState;
@@ -50,14 +49,15 @@ pub async fn set_security(
     refuse(request.problems())?;
     state.settings.set_security(request.clone()).await?;
     let detail_text = serde_json::to_string(&request).map_err(ApiError::internal)?;
-    audit::record(
-        &state,
-        &admin.actor(),
-        "settings.security",
-        None,
-        Some(&detail_text),
-    )
-    .await;
+    state
+        .audit
+        .record(
+            &admin.actor(),
+            "settings.security",
+            None,
+            Some(&detail_text),
+        )
+        .await;
     Ok(Json(request))
 }
 
@@ -100,14 +100,15 @@ pub async fn set_display_fields(
     } else {
         labels.join(", ")
     };
-    audit::record(
-        &state,
-        &admin.actor(),
-        "settings.display_fields",
-        None,
-        Some(&detail_text),
-    )
-    .await;
+    state
+        .audit
+        .record(
+            &admin.actor(),
+            "settings.display_fields",
+            None,
+            Some(&detail_text),
+        )
+        .await;
     Ok(Json(request))
 }
 
@@ -158,14 +159,15 @@ pub async fn set_federation(
             servers.join(", ")
         }
     );
-    audit::record(
-        &state,
-        &admin.actor(),
-        "settings.federation",
-        None,
-        Some(&detail_text),
-    )
-    .await;
+    state
+        .audit
+        .record(
+            &admin.actor(),
+            "settings.federation",
+            None,
+            Some(&detail_text),
+        )
+        .await;
     Ok(Json(request))
 }
 
@@ -260,14 +262,10 @@ pub async fn set_chats(
         "messages up to {} characters; edits and deletions for {} hours",
         request.max_message_chars, request.edit_window_hours
     );
-    audit::record(
-        &state,
-        &admin.actor(),
-        "settings.chats",
-        None,
-        Some(&detail_text),
-    )
-    .await;
+    state
+        .audit
+        .record(&admin.actor(), "settings.chats", None, Some(&detail_text))
+        .await;
     Ok(Json(request))
 }
 
@@ -314,13 +312,9 @@ pub async fn set_files(
         list(&request.blocked_extensions, "none"),
         list(&request.allowed_extensions, "any not blocked"),
     );
-    audit::record(
-        &state,
-        &admin.actor(),
-        "settings.files",
-        None,
-        Some(&detail_text),
-    )
-    .await;
+    state
+        .audit
+        .record(&admin.actor(), "settings.files", None, Some(&detail_text))
+        .await;
     Ok(Json(request))
 }

@@ -9,10 +9,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-use crate::audit;
 use crate::auth::throttle::{self, account_key};
 use crate::auth::{AdminUser, password};
-use crate::chats;
+use crate::chat::Actor;
 use crate::error::{ApiError, Json, Path, Query};
 use crate::rights;
 use crate::state::AppState;
@@ -162,7 +161,10 @@ pub async fn create(
     let login = Login::parse(request.login.trim())
         .map_err(|e| ApiError::invalid_input(format!("Invalid login: {e}.")))?;
     let profile = validate::profile(request.profile)?;
-    validate::new_password(&state, &request.password)?;
+    validate::new_password(
+        state.settings.security().password_min_length as usize,
+        &request.password,
+    )?;
     let group_ids = validate::ids(request.group_ids)?;
     check_group_ids(&state, &group_ids).await?;
     let hash = password::hash(request.password)
@@ -190,14 +192,15 @@ pub async fn create(
             ""
         }
     );
-    audit::record(
-        &state,
-        &admin.actor(),
-        "user.create",
-        Some(&user.login),
-        Some(&detail_text),
-    )
-    .await;
+    state
+        .audit
+        .record(
+            &admin.actor(),
+            "user.create",
+            Some(&user.login),
+            Some(&detail_text),
+        )
+        .await;
     Ok((StatusCode::CREATED, Json(detail(&state, user).await?)))
 }
 
@@ -261,7 +264,10 @@ pub async fn update(
         } else {
             "user.deactivate"
         };
-        audit::record(&state, &actor, action, Some(&user.login), None).await;
+        state
+            .audit
+            .record(&actor, action, Some(&user.login), None)
+            .await;
     }
     if let Some(is_admin) = request.is_admin
         && is_admin != user.is_admin
@@ -275,7 +281,10 @@ pub async fn update(
         } else {
             "user.revoke_admin"
         };
-        audit::record(&state, &actor, action, Some(&user.login), None).await;
+        state
+            .audit
+            .record(&actor, action, Some(&user.login), None)
+            .await;
     }
     if let Some(profile) = profile
         && profile != user.profile()
@@ -287,14 +296,15 @@ pub async fn update(
             .map(|f| f.label())
             .collect();
         let detail_text = format!("changed: {}", changed.join(", "));
-        audit::record(
-            &state,
-            &actor,
-            "user.profile",
-            Some(&user.login),
-            Some(&detail_text),
-        )
-        .await;
+        state
+            .audit
+            .record(
+                &actor,
+                "user.profile",
+                Some(&user.login),
+                Some(&detail_text),
+            )
+            .await;
     }
     let user = user_or_404(&state, id).await?;
     Ok(Json(detail(&state, user).await?))
@@ -318,7 +328,10 @@ pub async fn set_password(
     Json(request): Json<SetPassword>,
 ) -> Result<StatusCode, ApiError> {
     let user = user_or_404(&state, id).await?;
-    validate::new_password(&state, &request.password)?;
+    validate::new_password(
+        state.settings.security().password_min_length as usize,
+        &request.password,
+    )?;
     let hash = password::hash(request.password)
         .await
         .map_err(ApiError::internal)?;
@@ -327,14 +340,15 @@ pub async fn set_password(
     state
         .hub
         .disconnect_user(&local_id(&state, &user), None, SocketEnd::SessionEnded);
-    audit::record(
-        &state,
-        &admin.actor(),
-        "user.password",
-        Some(&user.login),
-        Some("set by an administrator; sessions ended"),
-    )
-    .await;
+    state
+        .audit
+        .record(
+            &admin.actor(),
+            "user.password",
+            Some(&user.login),
+            Some("set by an administrator; sessions ended"),
+        )
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -362,14 +376,15 @@ pub async fn set_groups(
     let (groups, _) = rights::effective(&state.store, id).await?;
     let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
     let detail_text = format!("groups: {}", names.join(", "));
-    audit::record(
-        &state,
-        &admin.actor(),
-        "user.groups",
-        Some(&user.login),
-        Some(&detail_text),
-    )
-    .await;
+    state
+        .audit
+        .record(
+            &admin.actor(),
+            "user.groups",
+            Some(&user.login),
+            Some(&detail_text),
+        )
+        .await;
     Ok(Json(detail(&state, user).await?))
 }
 
@@ -390,14 +405,10 @@ pub async fn unlock(
 ) -> Result<Json<UserDetail>, ApiError> {
     let user = user_or_404(&state, id).await?;
     throttle::unlock(&state.store, &user.login).await?;
-    audit::record(
-        &state,
-        &admin.actor(),
-        "user.unlock",
-        Some(&user.login),
-        None,
-    )
-    .await;
+    state
+        .audit
+        .record(&admin.actor(), "user.unlock", Some(&user.login), None)
+        .await;
     Ok(Json(detail(&state, user).await?))
 }
 
@@ -434,7 +445,11 @@ pub async fn delete(
         .hub
         .disconnect_user(&causeway_id, None, SocketEnd::AccountDeleted);
     let member = CausewayId::parse(&causeway_id).map_err(ApiError::internal)?;
-    chats::remove_everywhere(&state, id, &member, &user.display_name).await?;
+    let actor = Actor::Local(id, member.clone());
+    state
+        .chats
+        .remove_everywhere(&actor, &user.display_name)
+        .await?;
     if !state
         .store
         .delete_user(id, &causeway_id, &account_key(&user.login))
@@ -442,13 +457,9 @@ pub async fn delete(
     {
         return Err(ApiError::missing("user"));
     }
-    audit::record(
-        &state,
-        &admin.actor(),
-        "user.delete",
-        Some(&user.login),
-        None,
-    )
-    .await;
+    state
+        .audit
+        .record(&admin.actor(), "user.delete", Some(&user.login), None)
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

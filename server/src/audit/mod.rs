@@ -4,6 +4,7 @@
 pub mod cap;
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 
 use axum::extract::{ConnectInfo, Request};
 use axum::http::request::Parts;
@@ -12,8 +13,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use ipnet::IpNet;
 
-use crate::state::AppState;
-use crate::storage::NewAuditEntry;
+use self::cap::RefusalCap;
+use crate::storage::{NewAuditEntry, Store};
 use crate::time::now_millis;
 
 /// Who is acting, as the audit log records it.
@@ -98,53 +99,72 @@ pub fn forwarded_client(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) ->
     client
 }
 
-/// Appends to the audit log. A failure to write is logged, not returned: the
-/// change it describes has already been made.
-pub async fn record(
-    state: &AppState,
-    actor: &Actor,
-    action: &str,
-    target: Option<&str>,
-    detail: Option<&str>,
-) {
-    let entry = NewAuditEntry {
-        at: now_millis(),
-        actor_id: actor.id,
-        actor: actor.login.as_deref(),
-        address: actor.address.as_deref(),
-        action,
-        target,
-        detail,
-    };
-    if let Err(error) = state.store.append_audit(&entry).await {
-        tracing::error!(%error, action, "writing the audit log failed");
-    }
+/// The audit log, as the code that writes to it holds it: the store and the
+/// cap on refusals. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    store: Store,
+    cap: Arc<Mutex<RefusalCap>>,
 }
 
-/// Records a refusal within the cap for its reason (`action` and `code`):
-/// the summary of what the cap held back first, when one is due, then the
-/// refusal itself if the minute's allowance is not used up. `origin` is what
-/// the refused party claims to be (a server name or an address).
-#[allow(clippy::too_many_arguments)] // each is one column of the entry, named at the call
-pub async fn record_refusal(
-    state: &AppState,
-    action: &'static str,
-    code: app::types::ErrorCode,
-    origin: &str,
-    actor: &Actor,
-    target: Option<&str>,
-    detail: Option<&str>,
-) {
-    let admit = state
-        .audit_cap
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .admit(action, code, origin, std::time::Instant::now());
-    if let Some(summary) = admit.summary {
-        record(state, &Actor::default(), action, None, Some(&summary)).await;
+impl Audit {
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            cap: Arc::default(),
+        }
     }
-    if admit.entry {
-        record(state, actor, action, target, detail).await;
+
+    /// Appends to the audit log. A failure to write is logged, not returned:
+    /// the change it describes has already been made.
+    pub async fn record(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: Option<&str>,
+        detail: Option<&str>,
+    ) {
+        let entry = NewAuditEntry {
+            at: now_millis(),
+            actor_id: actor.id,
+            actor: actor.login.as_deref(),
+            address: actor.address.as_deref(),
+            action,
+            target,
+            detail,
+        };
+        if let Err(error) = self.store.append_audit(&entry).await {
+            tracing::error!(%error, action, "writing the audit log failed");
+        }
+    }
+
+    /// Records a refusal within the cap for its reason (`action` and `code`):
+    /// the summary of what the cap held back first, when one is due, then the
+    /// refusal itself if the minute's allowance is not used up. `origin` is
+    /// what the refused party claims to be (a server name or an address).
+    #[allow(clippy::too_many_arguments)] // each is one column of the entry, named at the call
+    pub async fn refusal(
+        &self,
+        action: &'static str,
+        code: app::types::ErrorCode,
+        origin: &str,
+        actor: &Actor,
+        target: Option<&str>,
+        detail: Option<&str>,
+    ) {
+        let admit = self.cap.lock().unwrap_or_else(|e| e.into_inner()).admit(
+            action,
+            code,
+            origin,
+            std::time::Instant::now(),
+        );
+        if let Some(summary) = admit.summary {
+            self.record(&Actor::default(), action, None, Some(&summary))
+                .await;
+        }
+        if admit.entry {
+            self.record(actor, action, target, detail).await;
+        }
     }
 }
 

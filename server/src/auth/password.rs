@@ -19,9 +19,7 @@ use rand::Rng;
 use rand::distributions::Slice;
 use tokio::sync::{mpsc, oneshot};
 
-/// Longest password accepted, in bytes: long enough for any passphrase, short
-/// enough that hashing it costs nothing extra.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
+pub use crate::validate::MAX_PASSWORD_BYTES;
 
 /// Hashes waiting for a worker at most; more callers wait to queue.
 const QUEUE: usize = 1024;

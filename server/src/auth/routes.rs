@@ -10,7 +10,7 @@ use tower_sessions::cookie::time::Duration;
 
 use super::extract::session_error;
 use super::{AuthUser, ClientAddress, SessionAuth, password, throttle};
-use crate::audit::{self, Actor};
+use crate::audit::Actor;
 use crate::error::{ApiError, Json};
 use crate::metrics::SignInOutcome;
 use crate::state::AppState;
@@ -67,16 +67,17 @@ pub async fn login(
         Ok(LoginOrId::Id(id)) if id.server == state.config.server_name => Some(id.login),
         Ok(LoginOrId::Id(id)) => {
             state.metrics.sign_in(SignInOutcome::Failure);
-            audit::record_refusal(
-                &state,
-                "sign_in.failure",
-                ErrorCode::InvalidCredentials,
-                address.as_deref().unwrap_or_default(),
-                &attempt,
-                Some(&id.to_string()),
-                Some("account of another server"),
-            )
-            .await;
+            state
+                .audit
+                .refusal(
+                    "sign_in.failure",
+                    ErrorCode::InvalidCredentials,
+                    address.as_deref().unwrap_or_default(),
+                    &attempt,
+                    Some(&id.to_string()),
+                    Some("account of another server"),
+                )
+                .await;
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 ErrorCode::InvalidCredentials,
@@ -98,30 +99,32 @@ pub async fn login(
         throttle::reserve(&state.store, &security, login, address.as_deref(), now).await?;
     if reserved == Reservation::Busy {
         state.metrics.sign_in(SignInOutcome::Failure);
-        audit::record_refusal(
-            &state,
-            "sign_in.blocked",
-            ErrorCode::TooManyRequests,
-            address.as_deref().unwrap_or_default(),
-            &attempt,
-            Some(target),
-            Some("too many sign-ins at once"),
-        )
-        .await;
+        state
+            .audit
+            .refusal(
+                "sign_in.blocked",
+                ErrorCode::TooManyRequests,
+                address.as_deref().unwrap_or_default(),
+                &attempt,
+                Some(target),
+                Some("too many sign-ins at once"),
+            )
+            .await;
         return Err(busy());
     }
     if let Reservation::Locked(until) = reserved {
         state.metrics.sign_in(SignInOutcome::Failure);
-        audit::record_refusal(
-            &state,
-            "sign_in.blocked",
-            ErrorCode::TooManyRequests,
-            address.as_deref().unwrap_or_default(),
-            &attempt,
-            Some(target),
-            Some("too many failed sign-ins"),
-        )
-        .await;
+        state
+            .audit
+            .refusal(
+                "sign_in.blocked",
+                ErrorCode::TooManyRequests,
+                address.as_deref().unwrap_or_default(),
+                &attempt,
+                Some(target),
+                Some("too many failed sign-ins"),
+            )
+            .await;
         return Err(too_many_attempts(until, now));
     }
 
@@ -145,16 +148,17 @@ pub async fn login(
             } else {
                 "wrong login or password"
             };
-            audit::record_refusal(
-                &state,
-                "sign_in.failure",
-                ErrorCode::InvalidCredentials,
-                address.as_deref().unwrap_or_default(),
-                &attempt,
-                Some(target),
-                Some(detail),
-            )
-            .await;
+            state
+                .audit
+                .refusal(
+                    "sign_in.failure",
+                    ErrorCode::InvalidCredentials,
+                    address.as_deref().unwrap_or_default(),
+                    &attempt,
+                    Some(target),
+                    Some(detail),
+                )
+                .await;
             return Err(invalid_credentials());
         }
     };
@@ -168,14 +172,15 @@ pub async fn login(
     };
     if !user.is_active {
         state.metrics.sign_in(SignInOutcome::Failure);
-        audit::record(
-            &state,
-            &actor,
-            "sign_in.failure",
-            Some(&user.login),
-            Some("account deactivated"),
-        )
-        .await;
+        state
+            .audit
+            .record(
+                &actor,
+                "sign_in.failure",
+                Some(&user.login),
+                Some("account deactivated"),
+            )
+            .await;
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::AccountDisabled,
@@ -209,14 +214,10 @@ pub async fn login(
     } else {
         "browser session"
     };
-    audit::record(
-        &state,
-        &actor,
-        "sign_in.success",
-        Some(&user.login),
-        Some(detail),
-    )
-    .await;
+    state
+        .audit
+        .record(&actor, "sign_in.success", Some(&user.login), Some(detail))
+        .await;
     Ok(Json(
         AuthUser {
             user,

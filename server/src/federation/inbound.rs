@@ -12,8 +12,8 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 
 use super::protocol::{KeyDocument, MAX_BODY, RemoteUser};
-use super::{PeerError, keys, pinned, remote, signing};
-use crate::audit::{self, Actor};
+use super::{Context, PeerError, keys, pinned, remote, signing};
+use crate::audit::Actor;
 use crate::error::{ApiError, Json, Path, Query};
 use crate::state::AppState;
 use crate::time::now_millis;
@@ -77,11 +77,12 @@ struct Asker {
 /// let other servers see them; 404 for unknown and deactivated users alike, and
 /// for users whom `as` (one of the peer's users) may not reach.
 async fn user(
-    State(state): State<AppState>,
+    State(app): State<AppState>,
     Extension(Peer(origin)): Extension<Peer>,
     Path(login): Path<String>,
     Query(Asker { asker }): Query<Asker>,
 ) -> Result<Json<RemoteUser>, ApiError> {
+    let state = app.peers();
     let profile = super::profile_for_peer(&state, &login)
         .await?
         .ok_or_else(|| ApiError::missing("user"))?;
@@ -109,23 +110,23 @@ async fn user(
 /// Writes a refusal (`federation.refused`) to the audit log, within the cap
 /// for its reason.
 pub(crate) async fn audit_capped(
-    state: &AppState,
+    audit: &crate::audit::Audit,
     origin: &str,
     code: ErrorCode,
     actor: &Actor,
     detail: &str,
 ) {
     let target = (!origin.is_empty()).then_some(origin);
-    audit::record_refusal(
-        state,
-        "federation.refused",
-        code,
-        origin,
-        actor,
-        target,
-        Some(detail),
-    )
-    .await;
+    audit
+        .refusal(
+            "federation.refused",
+            code,
+            origin,
+            actor,
+            target,
+            Some(detail),
+        )
+        .await;
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -154,7 +155,8 @@ pub async fn verify(State(state): State<AppState>, request: Request, next: Next)
     let address = crate::audit::address_in(request.extensions());
     let claimed = header(request.headers(), signing::ORIGIN)
         .map(|origin| origin.chars().take(255).collect::<String>());
-    match check(&state, request).await {
+    let cx = state.peers();
+    match check(&cx, request).await {
         Ok((peer, request)) => {
             let mut request = request;
             request.extensions_mut().insert(peer);
@@ -168,13 +170,13 @@ pub async fn verify(State(state): State<AppState>, request: Request, next: Next)
                 login: claimed.clone(),
                 address,
             };
-            audit_capped(&state, origin, refusal.code, &actor, &refusal.message).await;
+            audit_capped(&cx.audit, origin, refusal.code, &actor, &refusal.message).await;
             ApiError::new(refusal.status, refusal.code, refusal.message).into_response()
         }
     }
 }
 
-async fn check(state: &AppState, request: Request) -> Result<(Peer, Request), Refusal> {
+async fn check(state: &Context, request: Request) -> Result<(Peer, Request), Refusal> {
     let (parts, body) = request.into_parts();
     let too_large = || {
         refuse(

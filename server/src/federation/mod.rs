@@ -9,12 +9,16 @@
 //! - `inbound`: the checks every signed request passes, and its routes.
 //! - `profiles`: what this server tells others about its users.
 //! - `remote`: chats hosted elsewhere (forwarding), and applying what hosts send.
-//! - `outbox`: delivering chat events to member servers, in order, once.
+//! - `link`: the chat core's way to the hosts of copies ([`crate::chat::HostLink`]).
+//! - `follow`: what federation does with the chat core's events.
+//! - `outbox`: delivering chat events to member servers, in order, applied once.
 //! - `trust`: whom peers' users may reach here, and what a host may tell us.
 
 pub mod addresses;
+pub mod follow;
 pub mod inbound;
 pub mod keys;
+pub mod link;
 pub mod outbox;
 pub mod profiles;
 pub mod protocol;
@@ -23,22 +27,48 @@ pub mod signing;
 pub mod trust;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use app::types::{ErrorCode, FederationMode, FederationSettings, ServerName};
 use axum::http::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tokio_util::sync::CancellationToken;
 
 pub use keys::ServerKeys;
 pub use profiles::{name_for_peer, profile_for_peer};
 use protocol::{KeyDocument, PublishedKey};
 
+use crate::audit::Audit;
+use crate::chat::EventBus;
+use crate::config::Config;
 use crate::error::ApiError;
+use crate::files::Blobs;
+use crate::realtime::Hub;
 use crate::settings::Settings;
-use crate::state::AppState;
+use crate::storage::Store;
 use crate::time::now_millis;
+
+pub use crate::chat::other_servers;
+
+/// What federation's work needs of the rest of the server: handed to it by
+/// the HTTP layer, and cloned into its background tasks. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub settings: Settings,
+    pub federation: Arc<Federation>,
+    /// This server's open sockets: whom a peer's presence concerns.
+    pub hub: Arc<Hub>,
+    /// Where what federation applies to copies is published.
+    pub events: EventBus,
+    pub blobs: Blobs,
+    pub audit: Audit,
+    /// Cancelled when the server stops: the outbox's workers end with it.
+    pub tasks: CancellationToken,
+}
 
 /// How long a peer's key document is trusted before it is fetched again.
 const KEY_CACHE_TTL: Duration = Duration::from_secs(3600);
@@ -141,26 +171,6 @@ pub fn allowed(
         .and_then(|entry| entry.address.as_deref())
         .map(|address| address.trim_end_matches('/').to_owned())
         .unwrap_or_else(|| format!("https://{server}")))
-}
-
-/// The servers other than `own` among `members` (Causeway IDs), each once: the
-/// other servers a chat's news concerns. Members of this server cost one string
-/// split each (it runs on every message).
-pub fn other_servers<'a>(
-    own: &ServerName,
-    members: impl IntoIterator<Item = &'a str>,
-) -> Vec<ServerName> {
-    let mut servers: Vec<ServerName> = Vec::new();
-    for member in members {
-        if let Some((_, server)) = member.rsplit_once('@')
-            && server != own.as_str()
-            && !servers.iter().any(|s| s.as_str() == server)
-            && let Ok(server) = ServerName::parse(server)
-        {
-            servers.push(server);
-        }
-    }
-    servers
 }
 
 /// The white list's pinned fingerprint for `server`, if any.
@@ -556,7 +566,7 @@ async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<V
 
 /// Tells the other servers this one knows that it has started, so that what
 /// they hold for it comes without waiting out their backoff.
-async fn greet_peers(state: &AppState) {
+async fn greet_peers(state: &Context) {
     let settings = state.settings.federation();
     let mut peers: Vec<ServerName> = settings
         .whitelist
@@ -578,7 +588,8 @@ async fn greet_peers(state: &AppState) {
 
 /// Federation's background work: resuming the outbox, re-reading the keys
 /// (another process may have rotated them) and forgetting old transaction ids.
-pub fn spawn_background(state: &AppState) {
+pub fn spawn_background(state: &Context) {
+    follow::spawn(state);
     let state = state.clone();
     tokio::spawn(async move {
         outbox::resume(&state).await;

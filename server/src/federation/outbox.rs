@@ -8,8 +8,8 @@
 //! (`POST /_causeway/v1/transactions`) and moves the cursors once the
 //! destination has stored them. A failure is retried with jittered exponential
 //! backoff. The receiver ignores events it already has, so a batch sent twice
-//! (the answer was lost) changes nothing: delivery is exactly once, in order per
-//! chat, and survives restarts of either side.
+//! (the answer was lost) changes nothing: delivery is at least once and applied
+//! once, in order per chat, and survives restarts of either side.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,10 +20,10 @@ use axum::http::Method;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use super::Context;
 use super::protocol::{ChatUpdate, PREFIX, Transaction, TransactionResult};
-use crate::chats;
+use crate::chat;
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::storage::CursorRow;
 use crate::time::now_millis;
 
@@ -55,7 +55,7 @@ struct Worker {
 
 impl Outbox {
     /// Wakes the worker of `destination`, starting it if needed.
-    pub fn wake(&self, state: &AppState, destination: &ServerName) {
+    pub fn wake(&self, state: &Context, destination: &ServerName) {
         let mut workers = self.workers.lock().expect("outbox lock");
         if let Some(worker) = workers.get(destination) {
             worker.news.notify_one();
@@ -68,7 +68,7 @@ impl Outbox {
     }
 
     /// Makes the worker of `destination` try again at once (it said it is back).
-    pub fn retry(&self, state: &AppState, destination: &ServerName) {
+    pub fn retry(&self, state: &Context, destination: &ServerName) {
         let running = self
             .workers
             .lock()
@@ -91,7 +91,7 @@ impl Outbox {
 }
 
 /// Starts the workers of every destination with something to deliver (at start-up).
-pub async fn resume(state: &AppState) {
+pub async fn resume(state: &Context) {
     match state.store.destinations_pending().await {
         Ok(destinations) => {
             for destination in destinations {
@@ -101,22 +101,6 @@ pub async fn resume(state: &AppState) {
             }
         }
         Err(error) => tracing::warn!(%error, "the outbox could not be read at start"),
-    }
-}
-
-/// After members were added to chat `chat_id` hosted here (`members` holds
-/// them, or all of them): makes sure each other server among them has a
-/// cursor, and wakes their workers.
-pub async fn members_changed<'a>(
-    state: &AppState,
-    chat_id: i64,
-    members: impl IntoIterator<Item = &'a str>,
-) {
-    for server in super::other_servers(&state.config.server_name, members) {
-        if let Err(error) = state.store.ensure_cursor(server.as_str(), chat_id).await {
-            tracing::warn!(%error, chat_id, %server, "an outbox cursor was not made");
-        }
-        state.federation.outbox.wake(state, &server);
     }
 }
 
@@ -130,7 +114,7 @@ fn backoff(failures: u32) -> Duration {
     ))
 }
 
-async fn run(state: AppState, destination: ServerName, worker: Worker, tasks: CancellationToken) {
+async fn run(state: Context, destination: ServerName, worker: Worker, tasks: CancellationToken) {
     let mut failures: u32 = 0;
     // When success was last written down: while deliveries keep working, the
     // peer's row is rewritten at most every few seconds, not per batch.
@@ -193,7 +177,7 @@ async fn run(state: AppState, destination: ServerName, worker: Worker, tasks: Ca
 
 /// Sends one batch to `destination`. `Ok(true)`: something was delivered (look
 /// again); `Ok(false)`: nothing to send.
-async fn deliver_once(state: &AppState, destination: &ServerName) -> Result<bool, String> {
+async fn deliver_once(state: &Context, destination: &ServerName) -> Result<bool, String> {
     let cursors = state
         .store
         .pending_cursors(destination.as_str(), MAX_CHATS)
@@ -287,7 +271,7 @@ struct Built {
 /// current member joined, and the removals of its members. `None` when there
 /// is nothing for it (its members left long ago).
 async fn build(
-    state: &AppState,
+    state: &Context,
     destination: &ServerName,
     cursor: &CursorRow,
     max_events: usize,
@@ -298,7 +282,8 @@ async fn build(
         .await?
         .ok_or_else(|| ApiError::missing("chat"))?;
     let limit = i64::try_from(max_events).unwrap_or(i64::MAX).min(500);
-    let events = chats::events_out(state, chat.id, cursor.delivered_seq.max(0), limit).await?;
+    let events =
+        chat::events_out(&state.store, chat.id, cursor.delivered_seq.max(0), limit).await?;
     // The members are read after the events, so they are never older than
     // the events sent with them (a member added just after the events were
     // read is listed early, and their event follows in the next update).
@@ -343,13 +328,4 @@ async fn build(
         delivered,
         departed,
     })
-}
-
-/// After a change to a chat hosted here whose members are `members`: wakes the
-/// workers of the other servers among them (their cursors exist since their
-/// members were added).
-pub fn wake_for<'a>(state: &AppState, members: impl IntoIterator<Item = &'a str>) {
-    for server in super::other_servers(&state.config.server_name, members) {
-        state.federation.outbox.wake(state, &server);
-    }
 }

@@ -5,13 +5,13 @@
 
 use app::types::{CausewayId, FederatedProfile, Login};
 
-use crate::state::AppState;
+use super::Context;
 use crate::storage::StorageError;
 
 /// The profile of an active local user as federated servers may see it, or `None`
 /// for a malformed login, an unknown user or a deactivated one.
 pub async fn profile_for_peer(
-    state: &AppState,
+    state: &Context,
     login: &str,
 ) -> Result<Option<FederatedProfile>, StorageError> {
     let Ok(login) = Login::parse(login) else {
@@ -40,7 +40,7 @@ pub async fn profile_for_peer(
 
 /// The name other servers see for a user of this server: their display name
 /// when Display Fields lets it out, else their login.
-pub fn name_for_peer(state: &AppState, login: &str, display_name: &str) -> String {
+pub fn name_for_peer(state: &Context, login: &str, display_name: &str) -> String {
     let shown = state
         .settings
         .display_fields()

@@ -2,9 +2,7 @@
 //! signed `/_causeway/v1` routes. Every field a peer sends is bounded where it
 //! is read (see `inbound`).
 
-use app::types::{
-    CausewayId, ChatEvent, ChatKind, ChatRole, FederatedProfile, Message, ServerName,
-};
+use app::types::{CausewayId, ChatEvent, ChatKind, ChatRole, FederatedProfile, ServerName};
 use serde::{Deserialize, Serialize};
 
 /// Where a server publishes its keys.
@@ -125,44 +123,7 @@ pub struct RefusedChat {
     pub reason: String,
 }
 
-/// What a member server asks the host to do for one of its users.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Action {
-    Send {
-        client_id: String,
-        body: String,
-        #[serde(default)]
-        reply_to: Option<i64>,
-        /// A file uploaded to the host for this chat (the host's id).
-        #[serde(default)]
-        file: Option<i64>,
-    },
-    Edit {
-        seq: i64,
-        body: String,
-    },
-    Delete {
-        seq: i64,
-    },
-    Read {
-        seq: i64,
-    },
-    Leave,
-    /// Add people to a group chat (an owner or admin).
-    AddMembers {
-        members: Vec<CausewayId>,
-    },
-    /// Remove someone else from a group chat.
-    Remove {
-        member: CausewayId,
-    },
-    /// Change someone's role in a group chat (the owner).
-    SetRole {
-        member: CausewayId,
-        role: ChatRole,
-    },
-}
+pub use crate::chat::{Action, ActionDone};
 
 /// `POST /_causeway/v1/chats/{id}/actions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,17 +134,6 @@ pub struct ActionRequest {
     /// The requesting server's signatures on the action, for the host to pass on.
     #[serde(default)]
     pub attestations: Vec<Attestation>,
-}
-
-/// The host's answer to an action.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ActionDone {
-    /// The stored message (send, edit, delete), with the host's ids.
-    #[serde(default)]
-    pub message: Option<Message>,
-    /// A send that was a retry of one already stored.
-    #[serde(default)]
-    pub repeated: bool,
 }
 
 /// `POST /_causeway/v1/direct`: the direct chat of a user of the requesting

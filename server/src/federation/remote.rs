@@ -11,18 +11,19 @@
 
 use std::collections::HashMap;
 
-use app::types::{CausewayId, ChatEvent, ChatKind, Push, SendMessage, ServerName};
+use app::types::{CausewayId, ChatEvent, ChatKind, ServerName};
 use axum::Extension;
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::response::IntoResponse;
 
+use super::Context;
 use super::inbound::Peer;
 use super::protocol::{
     Action, ActionDone, ActionRequest, ChatUpdate, Ephemeral, EphemeralBatch, OpenDirect, PREFIX,
     RefusedChat, RemoteUser, Transaction, TransactionResult,
 };
-use crate::chats::{self, Actor};
+use crate::chat::{self, Actor, ChatLocation, Event};
 use crate::error::{ApiError, Json, Path};
 use crate::state::AppState;
 use crate::storage::{
@@ -44,7 +45,7 @@ fn file_path(host_chat_id: i64, rest: &str, actor: &CausewayId, name: Option<&st
 /// Passes an upload to a chat hosted elsewhere on to its host, streamed from
 /// this server's blob store; the host's answer (its id for the file).
 pub async fn upload_file(
-    state: &AppState,
+    state: &Context,
     chat: &ChatRow,
     actor: &CausewayId,
     upload: &crate::files::Upload,
@@ -78,7 +79,7 @@ pub async fn upload_file(
 /// disposition are never passed on, a preview is only ever one of the
 /// previewable image types, and no more bytes than the file has are sent.
 pub async fn download_file(
-    state: &AppState,
+    state: &Context,
     chat: &ChatRow,
     actor: &CausewayId,
     file: &crate::storage::FileRow,
@@ -175,14 +176,14 @@ fn peer_file_headers(
 
 /// Writes a refusal of a verified peer's request to the audit log (capped, as
 /// for refused signatures).
-pub(crate) async fn audit_refusal(state: &AppState, origin: &ServerName, error: &ApiError) {
+pub(crate) async fn audit_refusal(state: &Context, origin: &ServerName, error: &ApiError) {
     let actor = crate::audit::Actor {
         id: None,
         login: Some(origin.to_string()),
         address: None,
     };
     let detail = error.message.chars().take(500).collect::<String>();
-    super::inbound::audit_capped(state, origin.as_str(), error.code, &actor, &detail).await;
+    super::inbound::audit_capped(&state.audit, origin.as_str(), error.code, &actor, &detail).await;
 }
 
 /// Refuses a peer's request made for someone who is not one of its users.
@@ -195,8 +196,22 @@ fn own_user(origin: &ServerName, actor: &CausewayId) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Refuses, and audits, a peer's request made for someone who is not one of
+/// its users.
+pub async fn peer_user(
+    state: &Context,
+    origin: &ServerName,
+    actor: &CausewayId,
+) -> Result<(), ApiError> {
+    let checked = own_user(origin, actor);
+    if let Err(error) = &checked {
+        audit_refusal(state, origin, error).await;
+    }
+    checked
+}
+
 /// Chat `id`, if it is hosted here (not a copy).
-async fn hosted_here(state: &AppState, id: i64) -> Result<Option<ChatRow>, ApiError> {
+async fn hosted_here(state: &Context, id: i64) -> Result<Option<ChatRow>, ApiError> {
     Ok(state
         .store
         .chat(id)
@@ -204,35 +219,14 @@ async fn hosted_here(state: &AppState, id: i64) -> Result<Option<ChatRow>, ApiEr
         .filter(|chat| chat.host.is_none()))
 }
 
-/// For a peer's request in chat `chat_id`: the chat, hosted here, and `actor`,
-/// one of the peer's users, who acts in it with the rights of Federated Users.
-pub(crate) async fn peer_actor(
-    state: &AppState,
-    origin: &ServerName,
-    chat_id: i64,
-    actor: CausewayId,
-) -> Result<(ChatRow, Actor), ApiError> {
-    if let Err(error) = own_user(origin, &actor) {
-        audit_refusal(state, origin, &error).await;
-        return Err(error);
-    }
-    let chat = hosted_here(state, chat_id)
-        .await?
-        .ok_or_else(|| ApiError::missing("chat"))?;
-    Ok((chat, Actor::remote(actor)))
-}
-
-/// The server that hosts the direct chat of users of `a` and `b`.
-pub fn direct_host<'a>(a: &'a ServerName, b: &'a ServerName) -> &'a ServerName {
-    if a.as_str() <= b.as_str() { a } else { b }
-}
+pub use crate::chat::direct_host;
 
 /// Looks `id` up on its server (signed), remembering their name; a clear 422
 /// when they do not exist there. With `asker`, a user of this server about to
 /// chat with them, their server answers as it answers that person (who may
 /// not be allowed to reach `id`).
 pub async fn remote_user(
-    state: &AppState,
+    state: &Context,
     id: &CausewayId,
     asker: Option<&CausewayId>,
 ) -> Result<RemoteUser, ApiError> {
@@ -266,7 +260,7 @@ pub async fn remote_user(
 }
 
 async fn remember(
-    state: &AppState,
+    state: &Context,
     id: &CausewayId,
     display_name: &str,
     user: Option<&RemoteUser>,
@@ -306,7 +300,7 @@ pub fn hosted_elsewhere(chat: &ChatRow) -> Result<Option<(ServerName, i64)>, Api
 
 /// Asks the host to do `action` in its chat for `actor`, a user of this server.
 pub async fn forward(
-    state: &AppState,
+    state: &Context,
     chat: &ChatRow,
     actor: &CausewayId,
     action: Action,
@@ -339,23 +333,13 @@ pub async fn forward(
     Ok(done)
 }
 
-/// The direct chat of `me` with `with`, a user of another server: hosted here
-/// when this server's name sorts first, else asked of the other server and
-/// copied here.
+/// The direct chat of `me` with `with`, hosted by `with`'s server: asked of it
+/// and copied here.
 pub async fn open_direct(
-    state: &AppState,
+    state: &Context,
     me: &CausewayId,
     with: &CausewayId,
-) -> Result<(ChatRow, bool), ApiError> {
-    remote_user(state, with, Some(me)).await?;
-    if direct_host(&me.server, &with.server) == &me.server {
-        return chats::create_direct(state, me, with).await;
-    }
-    // A copy made before.
-    let key = direct_key(&me.to_string(), &with.to_string());
-    if let Some(chat) = state.store.direct_chat(&key).await? {
-        return Ok((chat, false));
-    }
+) -> Result<ChatRow, ApiError> {
     super::trust::note_direct(state, &with.server, me, with).await?;
     let update: ChatUpdate = state
         .federation
@@ -370,21 +354,18 @@ pub async fn open_direct(
         )
         .await
         .map_err(|e| e.to_api())?;
-    let applied = apply(state, &with.server, update).await?;
-    Ok((applied.chat, true))
+    Ok(apply(state, &with.server, update).await?.chat)
 }
 
 /// `POST /_causeway/v1/direct` — a peer, for one of its users. The direct chat
 /// with a user of this server, hosted here: made if needed, and described.
 pub async fn open_direct_here(
-    State(state): State<AppState>,
+    State(app): State<AppState>,
     Extension(Peer(origin)): Extension<Peer>,
     Json(request): Json<OpenDirect>,
 ) -> Result<Json<ChatUpdate>, ApiError> {
-    if let Err(error) = own_user(&origin, &request.actor) {
-        audit_refusal(&state, &origin, &error).await;
-        return Err(error);
-    }
+    let state = app.peers();
+    peer_user(&state, &origin, &request.actor).await?;
     let own = &state.config.server_name;
     if &request.with.server != own || direct_host(own, &origin) != own {
         return Err(ApiError::invalid_input(format!(
@@ -392,7 +373,6 @@ pub async fn open_direct_here(
             request.actor, request.with
         )));
     }
-    chats::chat_partner(&state, &request.with, &request.actor).await?;
     // Learn the name of the person asking, if this server does not know it yet.
     if state
         .store
@@ -402,7 +382,10 @@ pub async fn open_direct_here(
     {
         remote_user(&state, &request.actor, None).await?;
     }
-    let (chat, _) = chats::create_direct(&state, &request.with, &request.actor).await?;
+    let chat = app
+        .chats
+        .direct_for_peer(&request.with, &request.actor)
+        .await?;
     let members = state.store.chat_members(chat.id).await?;
     // The events follow through the outbox.
     Ok(Json(
@@ -413,14 +396,14 @@ pub async fn open_direct_here(
 /// Chat `chat`, hosted here, as member servers are told it: its members
 /// (`rows`, with the presence of this server's users) and `events`.
 pub(crate) async fn chat_update(
-    state: &AppState,
+    state: &Context,
     chat: &ChatRow,
     rows: Vec<ChatMemberRow>,
     events: Vec<ChatEvent>,
     last_seq: i64,
 ) -> Result<ChatUpdate, ApiError> {
     let own = &state.config.server_name;
-    let name_of = chats::member_names(state, chat.id).await?;
+    let name_of = chat::member_names(&state.store, chat.id, own.as_str()).await?;
     let mut members = Vec::with_capacity(rows.len());
     for row in rows {
         let id: CausewayId = row.member.parse().map_err(ApiError::internal)?;
@@ -459,17 +442,21 @@ pub(crate) async fn chat_update(
 /// a member of this chat hosted here. Checked as any member's action, with the
 /// rights of Federated Users.
 pub async fn act(
-    State(state): State<AppState>,
+    State(app): State<AppState>,
     Extension(Peer(origin)): Extension<Peer>,
     Path(id): Path<i64>,
     Json(request): Json<ActionRequest>,
 ) -> Result<Json<ActionDone>, ApiError> {
-    let (chat, actor) = peer_actor(&state, &origin, id, request.actor).await?;
+    let state = app.peers();
+    peer_user(&state, &origin, &request.actor).await?;
+    let chat = hosted_here(&state, id)
+        .await?
+        .ok_or_else(|| ApiError::missing("chat"))?;
     let attested = super::trust::accept_attestations(
         &state,
         &origin,
         chat.id,
-        &actor.id,
+        &request.actor,
         &request.action,
         &request.attestations,
     )
@@ -478,69 +465,11 @@ pub async fn act(
         audit_refusal(&state, &origin, &error).await;
         return Err(error);
     }
-    let done = match request.action {
-        Action::Send {
-            client_id,
-            body,
-            reply_to,
-            file,
-        } => {
-            chats::check_body(&state, &body, file.is_some())?;
-            let (message, created) = chats::send_as(
-                &state,
-                &actor,
-                chat.id,
-                SendMessage {
-                    client_id,
-                    body,
-                    reply_to,
-                    file,
-                },
-            )
-            .await?;
-            ActionDone {
-                message: Some(message),
-                repeated: !created,
-            }
-        }
-        Action::Edit { seq, body } => {
-            chats::check_body(&state, &body, true)?;
-            ActionDone {
-                message: Some(chats::edit_as(&state, &actor, chat.id, seq, &body).await?),
-                repeated: false,
-            }
-        }
-        Action::Delete { seq } => {
-            chats::delete_as(&state, &actor, chat.id, seq).await?;
-            ActionDone::default()
-        }
-        Action::Read { seq } => {
-            chats::read_as(&state, &actor, chat.id, seq).await?;
-            ActionDone::default()
-        }
-        Action::Leave => {
-            if chat.kind == ChatKind::Direct.as_str() {
-                chats::leave_direct_as(&state, &actor, chat.id).await?;
-            } else {
-                let me = actor.id.to_string();
-                chats::remove_as(&state, &actor, chat.id, &me).await?;
-            }
-            ActionDone::default()
-        }
-        Action::AddMembers { members } => {
-            chats::add_as(&state, &actor, chat.id, &members).await?;
-            ActionDone::default()
-        }
-        Action::Remove { member } => {
-            chats::remove_as(&state, &actor, chat.id, &member.to_string()).await?;
-            ActionDone::default()
-        }
-        Action::SetRole { member, role } => {
-            chats::set_role_as(&state, &actor, chat.id, &member, role).await?;
-            ActionDone::default()
-        }
-    };
-    Ok(Json(done))
+    let actor = Actor::Remote(request.actor);
+    match app.chats.act(&actor, chat.id, request.action).await {
+        Ok(done) => Ok(Json(done)),
+        Err(error) => Err(error.into()),
+    }
 }
 
 fn replica_of(own: &ServerName, host: &ServerName, update: &ChatUpdate) -> ReplicaChat {
@@ -662,7 +591,7 @@ fn check_update(host: &ServerName, update: &ChatUpdate) -> Result<(), ApiError> 
 /// Applies an update from `host` to the copy here and pushes what is new to
 /// this server's members (and to those just removed).
 async fn apply(
-    state: &AppState,
+    state: &Context,
     host: &ServerName,
     update: ChatUpdate,
 ) -> Result<Applied, ApiError> {
@@ -695,6 +624,10 @@ async fn apply(
         .iter()
         .filter(|m| !local_now.contains(m))
         .collect();
+    let location = ChatLocation::Copy {
+        host: host.clone(),
+        host_chat_id: update.chat_id,
+    };
     // Presence of the host's people, as the host saw it.
     for member in update
         .members
@@ -706,13 +639,11 @@ async fn apply(
             state
                 .federation
                 .note_presence(&member.causeway_id, member.online);
-            state.hub.publish(
-                local_now.iter().map(String::as_str),
-                &Push::Presence {
-                    member: member.causeway_id.clone(),
-                    online: member.online,
-                },
-            );
+            state.events.publish(Event::Presence {
+                member: member.causeway_id.clone(),
+                online: member.online,
+                to: local_now.clone(),
+            });
         }
     }
     // A new copy: tell the host who of this server's people in it are online.
@@ -737,15 +668,17 @@ async fn apply(
                 message.chat_id = applied.chat.id;
                 message.file = local_file(state, applied.chat.id, message.file.as_ref()).await?;
             }
-            let push = Push::ChatEvent {
-                chat_id: applied.chat.id,
-                event: Box::new(event),
-            };
             let to = local_now
                 .iter()
-                .map(String::as_str)
-                .chain(removed.iter().map(|m| m.as_str()));
-            state.hub.publish(to, &push);
+                .chain(removed.iter().copied())
+                .cloned()
+                .collect();
+            state.events.publish(Event::Chat {
+                chat_id: applied.chat.id,
+                location: location.clone(),
+                event: Box::new(event),
+                to,
+            });
         }
     }
     if applied.new_events.is_empty() {
@@ -756,14 +689,13 @@ async fn apply(
             .iter()
             .filter(|m| &m.causeway_id.server != own)
         {
-            state.hub.publish(
-                local_now.iter().map(String::as_str),
-                &Push::Read {
-                    chat_id: applied.chat.id,
-                    member: member.causeway_id.clone(),
-                    seq: member.read_seq,
-                },
-            );
+            state.events.publish(Event::Read {
+                chat_id: applied.chat.id,
+                location: location.clone(),
+                member: member.causeway_id.clone(),
+                seq: member.read_seq,
+                to: local_now.clone(),
+            });
         }
     }
     Ok(applied)
@@ -772,7 +704,7 @@ async fn apply(
 /// A host's file (as the host describes it) as members here see it, with this
 /// server's id: `None` when this server does not know it (yet).
 async fn local_file(
-    state: &AppState,
+    state: &Context,
     chat_id: i64,
     hosted: Option<&app::types::FileInfo>,
 ) -> Result<Option<app::types::FileInfo>, ApiError> {
@@ -783,17 +715,19 @@ async fn local_file(
         .store
         .file_by_host_id(chat_id, hosted.id)
         .await?
-        .map(|row| crate::files::info(&row))
+        .map(|row| chat::file_info(&row))
         .transpose()
+        .map_err(ApiError::from)
 }
 
 /// `POST /_causeway/v1/transactions` — a peer hosting chats with members here.
 /// Applies each chat's update; events already here are ignored.
 pub async fn receive(
-    State(state): State<AppState>,
+    State(app): State<AppState>,
     Extension(Peer(origin)): Extension<Peer>,
     Json(transaction): Json<Transaction>,
 ) -> Result<Json<TransactionResult>, ApiError> {
+    let state = app.peers();
     if transaction.chats.len() > 256 {
         return Err(ApiError::invalid_input(
             "A transaction holds at most 256 chats.",
@@ -834,10 +768,11 @@ pub async fn receive(
 /// `POST /_causeway/v1/ephemeral` — a peer. Typing and presence, passed on to
 /// the members here whom they concern.
 pub async fn ephemeral(
-    State(state): State<AppState>,
+    State(app): State<AppState>,
     Extension(Peer(origin)): Extension<Peer>,
     Json(batch): Json<EphemeralBatch>,
 ) -> Result<StatusCode, ApiError> {
+    let state = app.peers();
     if batch.items.len() > 100 {
         return Err(ApiError::invalid_input("At most 100 items at once."));
     }
@@ -862,7 +797,7 @@ pub async fn ephemeral(
                     None
                 };
                 let Some(chat) = chat else { continue };
-                chats::relay_typing(&state, &chat, &member, Some(&origin)).await?;
+                app.chats.typing(&member, chat.id, Some(&origin)).await?;
             }
             Ephemeral::Hello => state.federation.outbox.retry(&state, &origin),
             Ephemeral::Presence { member, online } => {
@@ -876,14 +811,12 @@ pub async fn ephemeral(
                     // memory with people it makes up).
                     continue;
                 }
-                state.hub.publish(
-                    partners.iter().map(String::as_str),
-                    &Push::Presence {
-                        member: member.clone(),
-                        online,
-                    },
-                );
                 state.federation.note_presence(&member, online);
+                state.events.publish(Event::Presence {
+                    member,
+                    online,
+                    to: partners,
+                });
             }
         }
     }
@@ -892,7 +825,7 @@ pub async fn ephemeral(
 
 /// Sends `item` to each of `servers`, best effort (typing and presence are
 /// worth nothing late).
-pub fn send_ephemeral(state: &AppState, servers: Vec<ServerName>, item: Ephemeral) {
+pub fn send_ephemeral(state: &Context, servers: Vec<ServerName>, item: Ephemeral) {
     for server in servers {
         let state = state.clone();
         let batch = EphemeralBatch {

@@ -15,61 +15,25 @@
 
 use std::collections::HashSet;
 
-use app::types::{CausewayId, ChatKind, Message, OutsiderReach, ServerName};
+use app::types::{CausewayId, ChatKind, Message, ServerName};
 use sha2::{Digest, Sha256};
 
+use super::Context;
 use super::protocol::{Action, Attestation, ChatUpdate};
 use super::remote::direct_host;
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::storage::{AttestationRow, Forwarded, UserRecord};
 use crate::time::now_millis;
 
-/// The one answer for a person of this server who does not exist, is
-/// deactivated, or may not be reached by whoever asks.
-fn no_such_user(state: &AppState, id: &CausewayId) -> ApiError {
-    ApiError::invalid_input(format!(
-        "There is no active user {id} on {}.",
-        state.config.server_name
-    ))
-}
-
-/// May `outsider`, a user of another server, reach `local`?
-async fn may_reach(
-    state: &AppState,
-    local: &UserRecord,
-    outsider: &CausewayId,
-) -> Result<bool, ApiError> {
-    Ok(match state.settings.chats().outsiders_reach {
-        OutsiderReach::Everyone => true,
-        OutsiderReach::AddressBook => {
-            state
-                .store
-                .address_book_lists(local.id, &outsider.to_string())
-                .await?
-        }
-    })
-}
-
 /// `id`, an active user of this server whom `by` may start a chat with or add
-/// to one: anyone for people of this server, and for people of other servers
-/// whom the panel's rule allows. Everyone else gets the answer a login that
-/// does not exist gets.
+/// to one (the chat core's rule, [`crate::chat::local_partner`]).
 pub async fn local_partner(
-    state: &AppState,
+    state: &Context,
     id: &CausewayId,
     by: &CausewayId,
 ) -> Result<UserRecord, ApiError> {
-    let user = state
-        .store
-        .user_by_login(id.login.as_str())
-        .await?
-        .filter(|user| user.is_active && id.server == state.config.server_name)
-        .ok_or_else(|| no_such_user(state, id))?;
-    if by.server != state.config.server_name && !may_reach(state, &user, by).await? {
-        return Err(no_such_user(state, id));
-    }
-    Ok(user)
+    let own = &state.config.server_name;
+    Ok(crate::chat::local_partner(&state.store, &state.settings, own, id, by).await?)
 }
 
 fn sha256_hex(text: &str) -> String {
@@ -102,7 +66,7 @@ fn notes(action: &Action) -> Vec<(&'static str, String, String)> {
 /// attestations go with the action, for the host to pass on to the chat's
 /// other servers.
 pub async fn note_forwarded(
-    state: &AppState,
+    state: &Context,
     host: &ServerName,
     host_chat_id: i64,
     actor: &CausewayId,
@@ -145,7 +109,7 @@ pub async fn note_forwarded(
 /// its users, in chat `chat_id` hosted here — exactly one for each thing the
 /// action does, each signed by the peer — kept for the outbox to pass on.
 pub async fn accept_attestations(
-    state: &AppState,
+    state: &Context,
     origin: &ServerName,
     chat_id: i64,
     actor: &CausewayId,
@@ -211,7 +175,7 @@ fn wanted(event: &app::types::ChatEvent) -> Vec<(&'static str, Option<String>)> 
 /// On the host: the attestations kept for `events` of chat `chat_id` by people
 /// of other servers, to go with them to the chat's member servers.
 pub async fn attestations_for(
-    state: &AppState,
+    state: &Context,
     chat_id: i64,
     events: &[app::types::ChatEvent],
 ) -> Result<Vec<Attestation>, ApiError> {
@@ -259,7 +223,7 @@ pub async fn attestations_for(
 
 /// Notes that `actor`, of this server, asks `host` for the direct chat with `with`.
 pub async fn note_direct(
-    state: &AppState,
+    state: &Context,
     host: &ServerName,
     actor: &CausewayId,
     with: &CausewayId,
@@ -286,7 +250,7 @@ fn refuse(reason: String) -> ApiError {
 
 /// What a host's update is checked against.
 struct Check<'a> {
-    state: &'a AppState,
+    state: &'a Context,
     host: &'a ServerName,
     own: &'a ServerName,
     update: &'a ChatUpdate,
@@ -429,7 +393,10 @@ impl Check<'_> {
             let user = self.state.store.user_by_login(id.login.as_str()).await?;
             return match user {
                 Some(user) if user.is_active => Ok(()),
-                _ => Err(no_such_user(self.state, id)),
+                _ => Err(ApiError::invalid_input(format!(
+                    "There is no active user {id} on {}.",
+                    self.own
+                ))),
             };
         }
         if self.update.kind == ChatKind::Direct
@@ -455,7 +422,7 @@ impl Check<'_> {
 /// Checks a host's update against what this server knows before applying it:
 /// a refusal (422) means it will never be acceptable.
 pub async fn check_update(
-    state: &AppState,
+    state: &Context,
     host: &ServerName,
     update: &ChatUpdate,
 ) -> Result<(), ApiError> {

@@ -22,7 +22,8 @@ use headers::ByteRange;
 use axum::Extension;
 
 use crate::auth::AuthUser;
-use crate::chats::{Actor, membership};
+use crate::chat::{Actor, expired_unsent, file_info};
+use crate::chats::actor;
 use crate::error::{ApiError, Json, Path, Query};
 use crate::federation::inbound::{Peer, SignedBody};
 use crate::federation::remote;
@@ -36,25 +37,9 @@ const UPLOAD_IDLE: Duration = Duration::from_secs(60);
 /// longer be sent or downloaded, and its bytes are removed (`collect`).
 pub const UNSENT_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
-/// Has `file` expired unsent at `now` (milliseconds)?
-pub fn expired_unsent(file: &FileRow, now: i64) -> bool {
-    let lifetime = i64::try_from(UNSENT_LIFETIME.as_millis()).unwrap_or(i64::MAX);
-    file.message_seq.is_none() && now.saturating_sub(file.created_at) > lifetime
-}
-
 /// A stored file as clients see it.
 pub fn info(row: &FileRow) -> Result<FileInfo, ApiError> {
-    Ok(FileInfo {
-        id: row.id,
-        name: row.name.clone(),
-        size: row.size,
-        media_type: row.media_type.clone(),
-        sha256: row.sha256.clone(),
-        uploaded_by: CausewayId::parse(&row.uploaded_by).map_err(|e| {
-            ApiError::internal(format!("stored Causeway ID {:?}: {e}", row.uploaded_by))
-        })?,
-        created_at: row.created_at,
-    })
+    Ok(file_info(row)?)
 }
 
 /// "12.5 MiB", for messages.
@@ -134,17 +119,17 @@ pub async fn upload(
     request_headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let actor = Actor::of(&state, &user);
-    let me = actor.id.to_string();
-    let (chat, _) = membership(&state, id, &me).await?;
-    if !actor.may(&state, Right::SendFiles).await? {
-        return Err(may_not_send(&state, &actor));
+    let actor = actor(&state, &user);
+    let me = actor.id().to_string();
+    let (chat, _) = state.chats.member(id, &actor).await?;
+    if !state.chats.may(&actor, Right::SendFiles).await? {
+        return Err(state.chats.may_not_send(&actor).into());
     }
     let upload = receive(&state, query.name.as_deref(), &request_headers, body).await?;
     let host_file_id = if chat.host.is_some() {
         // A chat hosted elsewhere: the host decides and keeps the file; this
         // server remembers it under its own id.
-        let hosted = remote::upload_file(&state, &chat, &actor.id, &upload).await?;
+        let hosted = remote::upload_file(&state.peers(), &chat, actor.id(), &upload).await?;
         Some(hosted.id)
     } else {
         None
@@ -156,18 +141,6 @@ pub async fn upload(
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
-}
-
-/// The refusal of an upload or a send of a file without *Send files to chats*.
-pub(crate) fn may_not_send(state: &AppState, actor: &Actor) -> ApiError {
-    if actor.is_remote() {
-        ApiError::forbidden(format!(
-            "{} does not let people of other servers send files to its chats.",
-            state.config.server_name
-        ))
-    } else {
-        ApiError::forbidden("You may not send files to chats.")
-    }
 }
 
 /// An upload received and stored in the blob store, not yet recorded.
@@ -282,11 +255,11 @@ pub async fn peer_upload(
     request_headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let (_, actor) = remote::peer_actor(&state, &origin, id, query.actor).await?;
-    let me = actor.id.to_string();
-    membership(&state, id, &me).await?;
-    if !actor.may(&state, Right::SendFiles).await? {
-        return Err(may_not_send(&state, &actor));
+    let actor = peer_actor(&state, &origin, query.actor).await?;
+    let me = actor.id().to_string();
+    state.chats.member(id, &actor).await?;
+    if !state.chats.may(&actor, Right::SendFiles).await? {
+        return Err(state.chats.may_not_send(&actor).into());
     }
     let upload = receive(&state, query.name.as_deref(), &request_headers, body).await?;
     if upload.blob.sha256 != signed {
@@ -296,48 +269,6 @@ pub async fn peer_upload(
     }
     let row = upload.record(&state, id, &me, None).await?;
     Ok((StatusCode::CREATED, Json(info(&row)?)).into_response())
-}
-
-/// Checks that a message may carry file `file_id`: the sender uploaded it to
-/// this chat and no other message carries it (a retry of the send that does is
-/// fine: it gets that message back). The file, when it may.
-pub async fn check_attachable(
-    state: &AppState,
-    chat_id: i64,
-    sender: &str,
-    file_id: i64,
-    client_id: &str,
-) -> Result<FileRow, ApiError> {
-    let file = state.store.file(chat_id, file_id).await?.ok_or_else(|| {
-        ApiError::invalid_input(format!(
-            "There is no file {file_id} in this chat; upload it to this chat first."
-        ))
-    })?;
-    if file.uploaded_by != sender {
-        return Err(ApiError::invalid_input(
-            "A message can only carry a file its sender uploaded.",
-        ));
-    }
-    if expired_unsent(&file, now_millis()) {
-        return Err(ApiError::invalid_input(
-            "That upload has expired: a file not sent within a day is removed. Upload it again.",
-        ));
-    }
-    if let Some(seq) = file.message_seq {
-        let carrier = state.store.message(chat_id, seq).await?;
-        let same_send = carrier.is_some_and(|m| m.sender == sender && m.client_id == client_id);
-        if !same_send {
-            return Err(attached_elsewhere());
-        }
-    }
-    Ok(file)
-}
-
-/// The file was sent with another message.
-pub fn attached_elsewhere() -> ApiError {
-    ApiError::invalid_input(
-        "That file was sent with another message already; upload it again to send it again.",
-    )
 }
 
 /// The file, if the caller may download it: a member with *Download files in
@@ -350,9 +281,9 @@ async fn downloadable(
     chat_id: i64,
     file_id: i64,
 ) -> Result<(ChatRow, FileRow), ApiError> {
-    let me = actor.id.to_string();
-    let (chat, member) = membership(state, chat_id, &me).await?;
-    if !actor.may(state, Right::DownloadFiles).await? {
+    let me = actor.id().to_string();
+    let (chat, member) = state.chats.member(chat_id, actor).await?;
+    if !state.chats.may(actor, Right::DownloadFiles).await? {
         return Err(ApiError::forbidden(if actor.is_remote() {
             format!(
                 "{} does not let people of other servers download files from its chats.",
@@ -402,9 +333,9 @@ async fn serve(
             None
         };
         return remote::download_file(
-            state,
+            &state.peers(),
             &chat,
-            &actor.id,
+            actor.id(),
             &file,
             image_type.as_deref(),
             request_headers,
@@ -435,7 +366,7 @@ pub async fn download(
     Path((id, file_id)): Path<(i64, i64)>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let actor = Actor::of(&state, &user);
+    let actor = actor(&state, &user);
     serve(&state, &actor, id, file_id, false, &request_headers).await
 }
 
@@ -456,7 +387,7 @@ pub async fn preview(
     Path((id, file_id)): Path<(i64, i64)>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let actor = Actor::of(&state, &user);
+    let actor = actor(&state, &user);
     serve(&state, &actor, id, file_id, true, &request_headers).await
 }
 
@@ -501,7 +432,7 @@ pub async fn peer_download(
     Query(query): Query<PeerFileQuery>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (_, actor) = remote::peer_actor(&state, &origin, id, query.actor).await?;
+    let actor = peer_actor(&state, &origin, query.actor).await?;
     serve(&state, &actor, id, file_id, false, &request_headers).await
 }
 
@@ -514,8 +445,19 @@ pub async fn peer_preview(
     Query(query): Query<PeerFileQuery>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (_, actor) = remote::peer_actor(&state, &origin, id, query.actor).await?;
+    let actor = peer_actor(&state, &origin, query.actor).await?;
     serve(&state, &actor, id, file_id, true, &request_headers).await
+}
+
+/// `actor`, for whom `origin` asks, as the chat core knows them: one of the
+/// origin's own users (anyone else is refused, and the refusal audited).
+async fn peer_actor(
+    state: &AppState,
+    origin: &app::types::ServerName,
+    actor: CausewayId,
+) -> Result<Actor, ApiError> {
+    remote::peer_user(&state.peers(), origin, &actor).await?;
+    Ok(Actor::Remote(actor))
 }
 
 /// Does `If-None-Match` name this entity tag (or `*`)?

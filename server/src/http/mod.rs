@@ -25,7 +25,9 @@ use crate::auth::{self, authenticate};
 use crate::error::{ApiError, Json};
 use crate::metrics;
 use crate::state::AppState;
-use crate::{account, admin, avatars, chats, contacts, federation, files, openapi, realtime};
+use crate::{account, admin, avatars, chats, contacts, federation, files, openapi};
+
+pub mod socket;
 
 /// Largest JSON body an API endpoint reads. File uploads have their own limit
 /// (a panel setting, checked by `files::upload`).
@@ -63,7 +65,7 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
         .route("/avatars/{name}", get(avatars::serve))
         .route("/contacts", get(contacts::list))
         .route("/openapi.json", get(openapi::document))
-        .route("/events", get(realtime::connect))
+        .route("/events", get(socket::connect))
         .route("/chats", get(chats::list).post(chats::create_group))
         .route("/chats/direct", post(chats::open_direct))
         .route("/chats/{id}", get(chats::show))

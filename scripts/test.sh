@@ -13,6 +13,9 @@ started=$SECONDS
 say "cargo fmt --check"
 cargo fmt --all -- --check
 
+say "the server's modules use each other without cycles"
+python3 scripts/module-graph.py
+
 say "clippy, server build (ssr)"
 cargo clippy -p app --features ssr --all-targets -- -D warnings
 cargo clippy -p server --all-targets -- -D warnings

@@ -2,6 +2,7 @@
 //! registry belongs to the server instance (no global recorder), so every test
 //! server has its own.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -17,7 +18,6 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::error::ApiError;
-use crate::state::AppState;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct HttpLabels {
@@ -109,7 +109,7 @@ impl Metrics {
 }
 
 /// Middleware: counts and times every request by route pattern and status.
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
     let route = request
@@ -122,9 +122,8 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         route,
         status: response.status().as_u16(),
     };
-    state.metrics.requests.get_or_create(&labels).inc();
-    state
-        .metrics
+    metrics.requests.get_or_create(&labels).inc();
+    metrics
         .durations
         .get_or_create(&labels)
         .observe(started.elapsed().as_secs_f64());
@@ -132,8 +131,8 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 }
 
 /// `GET /metrics` — anyone who can reach the port (keep it inside the network).
-pub async fn serve(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let text = state.metrics.encode().map_err(ApiError::internal)?;
+pub async fn serve(State(metrics): State<Arc<Metrics>>) -> Result<Response, ApiError> {
+    let text = metrics.encode().map_err(ApiError::internal)?;
     Ok((
         [(
             CONTENT_TYPE,

@@ -17,10 +17,10 @@ use crate::config::{Config, redact_url};
 use crate::federation::{self, Federation, ServerKeys};
 use crate::files::Blobs;
 use crate::http::router;
+use crate::http::state::{AppState, Online};
 use crate::metrics::Metrics;
 use crate::realtime::Hub;
 use crate::settings::Settings;
-use crate::state::{AppState, Online};
 use crate::storage::{Backend, Store};
 
 /// Opens the database named by the config and applies pending migrations.
@@ -157,7 +157,7 @@ pub async fn serve(
     let store = state.store.clone();
     crate::realtime::follow(&state.hub, &state.events, state.tasks.clone());
     crate::federation::spawn_background(&state.peers());
-    crate::files::collect::spawn(&state);
+    crate::files::collect::spawn(&state.store, &state.blobs, state.tasks.clone());
     // Open WebSockets are not requests: close them when shutdown begins.
     tokio::spawn({
         let hub = state.hub.clone();

@@ -364,7 +364,8 @@ async fn contents_nothing_needs_are_removed_after_their_grace_period() {
     let state = &server.state;
     let sweep = |hours: u64| {
         server::files::collect::collect(
-            state,
+            &state.store,
+            &state.blobs,
             std::time::SystemTime::now() + Duration::from_secs(hours * 3600),
         )
     };

@@ -1,11 +1,8 @@
-//! Authentication: password hashing, the database-backed session store, the
-//! [`AuthUser`] extractor, sign-in/sign-out routes and the first administrator.
+//! Authentication's own work: password hashing, the database-backed session
+//! store, sign-in throttling and the first administrator. The extractors and
+//! the sign-in routes are in the HTTP layer (`http::extract`, `http::auth`).
 
 pub mod bootstrap;
-mod extract;
 pub mod password;
-pub mod routes;
 pub mod session_store;
 pub mod throttle;
-
-pub use extract::{AdminUser, AuthUser, ClientAddress, SessionAuth, authenticate};

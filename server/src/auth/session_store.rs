@@ -7,8 +7,9 @@ use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
-use super::SessionAuth;
 use crate::storage::Store;
+use app::types::SecuritySettings;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone)]
 pub struct DbSessionStore {
@@ -134,5 +135,81 @@ impl ExpiredDeletion for DbSessionStore {
             .await
             .map_err(backend)?;
         Ok(())
+    }
+}
+
+/// What a signed-in session holds, under [`SessionAuth::KEY`].
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct SessionAuth {
+    pub user_id: i64,
+    /// Unix ms of the sign-in, for the absolute timeout.
+    pub signed_in_at: i64,
+    /// Unix ms of the last request, for the idle timeout (kept to the minute).
+    pub last_seen_at: i64,
+    /// "Remember me" was ticked: a long-lived session with no idle timeout.
+    pub remember: bool,
+}
+
+impl SessionAuth {
+    pub const KEY: &'static str = "auth";
+
+    /// Past the absolute timeout (from sign-in), or for a browser session past the
+    /// idle timeout (from the last request)?
+    pub fn is_expired(&self, now: i64, limits: &SecuritySettings) -> bool {
+        let absolute_ms = if self.remember {
+            i64::from(limits.remember_me_days) * 86_400_000
+        } else {
+            i64::from(limits.absolute_timeout_hours) * 3_600_000
+        };
+        let idle_ms = i64::from(limits.idle_timeout_minutes) * 60_000;
+        now - self.signed_in_at > absolute_ms
+            || (!self.remember && now - self.last_seen_at > idle_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE: i64 = 60_000;
+
+    fn limits() -> SecuritySettings {
+        SecuritySettings {
+            password_min_length: 10,
+            lockout_threshold: 5,
+            lockout_minutes: 15,
+            address_threshold: 50,
+            idle_timeout_minutes: 30,
+            absolute_timeout_hours: 12,
+            remember_me_days: 30,
+        }
+    }
+
+    fn auth(remember: bool, signed_in_at: i64, last_seen_at: i64) -> SessionAuth {
+        SessionAuth {
+            user_id: 1,
+            signed_in_at,
+            last_seen_at,
+            remember,
+        }
+    }
+
+    #[test]
+    fn browser_sessions_end_when_idle_or_old() {
+        let limits = limits();
+        assert!(!auth(false, 0, 0).is_expired(30 * MINUTE, &limits));
+        assert!(auth(false, 0, 0).is_expired(30 * MINUTE + 1, &limits));
+        // Active all along, but past the absolute limit.
+        let t = 12 * 60 * MINUTE;
+        assert!(!auth(false, 0, t - MINUTE).is_expired(t, &limits));
+        assert!(auth(false, 0, t).is_expired(t + 1, &limits));
+    }
+
+    #[test]
+    fn remembered_sessions_ignore_idleness_until_their_days_run_out() {
+        let limits = limits();
+        let day = 24 * 60 * MINUTE;
+        assert!(!auth(true, 0, 0).is_expired(29 * day, &limits));
+        assert!(auth(true, 0, 29 * day).is_expired(30 * day + 1, &limits));
     }
 }

@@ -24,6 +24,7 @@ use super::{
     Action, ActionDone, Actor, ChatError, ChatLocation, HostLink, Presence, direct_host,
     other_servers,
 };
+use crate::files::UNSENT_LIFETIME;
 use crate::rights;
 use crate::settings::Settings;
 use crate::storage::{
@@ -34,9 +35,6 @@ use crate::time::now_millis;
 
 /// Most members a chat may have.
 pub const MAX_MEMBERS: usize = 1000;
-
-/// How long an uploaded file may wait to be sent before it expires.
-const UNSENT_LIFETIME_MS: i64 = 24 * 3600 * 1000;
 
 /// The chat core. Cheap to clone.
 #[derive(Clone)]
@@ -141,7 +139,8 @@ pub fn attached_elsewhere() -> ChatError {
 
 /// Has `file` expired unsent at `now` (milliseconds)?
 pub fn expired_unsent(file: &FileRow, now: i64) -> bool {
-    file.message_seq.is_none() && now.saturating_sub(file.created_at) > UNSENT_LIFETIME_MS
+    let lifetime = i64::try_from(UNSENT_LIFETIME.as_millis()).unwrap_or(i64::MAX);
+    file.message_seq.is_none() && now.saturating_sub(file.created_at) > lifetime
 }
 
 /// `id`, an active user of this server (`own`) whom `by` may start a chat

@@ -16,7 +16,6 @@
 
 pub mod addresses;
 pub mod follow;
-pub mod inbound;
 pub mod keys;
 pub mod link;
 pub mod outbox;

@@ -12,20 +12,16 @@
 use std::collections::HashMap;
 
 use app::types::{CausewayId, ChatEvent, ChatKind, ServerName};
-use axum::Extension;
-use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::response::IntoResponse;
 
 use super::Context;
-use super::inbound::Peer;
 use super::protocol::{
     Action, ActionDone, ActionRequest, ChatUpdate, Ephemeral, EphemeralBatch, OpenDirect, PREFIX,
-    RefusedChat, RemoteUser, Transaction, TransactionResult,
+    RemoteUser,
 };
-use crate::chat::{self, Actor, ChatLocation, Event};
-use crate::error::{ApiError, Json, Path};
-use crate::state::AppState;
+use crate::chat::{self, ChatLocation, Event};
+use crate::error::ApiError;
 use crate::storage::{
     Applied, ChatMemberRow, ChatRow, RemoteProfileRow, ReplicaChat, ReplicaEvent, ReplicaFile,
     ReplicaMessage, StorageError, direct_key,
@@ -183,11 +179,11 @@ pub(crate) async fn audit_refusal(state: &Context, origin: &ServerName, error: &
         address: None,
     };
     let detail = error.message.chars().take(500).collect::<String>();
-    super::inbound::audit_capped(&state.audit, origin.as_str(), error.code, &actor, &detail).await;
+    audit_capped(&state.audit, origin.as_str(), error.code, &actor, &detail).await;
 }
 
 /// Refuses a peer's request made for someone who is not one of its users.
-fn own_user(origin: &ServerName, actor: &CausewayId) -> Result<(), ApiError> {
+pub fn own_user(origin: &ServerName, actor: &CausewayId) -> Result<(), ApiError> {
     if &actor.server != origin {
         return Err(ApiError::forbidden(format!(
             "{origin} may act only for its own users."
@@ -211,7 +207,7 @@ pub async fn peer_user(
 }
 
 /// Chat `id`, if it is hosted here (not a copy).
-async fn hosted_here(state: &Context, id: i64) -> Result<Option<ChatRow>, ApiError> {
+pub async fn hosted_here(state: &Context, id: i64) -> Result<Option<ChatRow>, ApiError> {
     Ok(state
         .store
         .chat(id)
@@ -259,7 +255,7 @@ pub async fn remote_user(
     Ok(user)
 }
 
-async fn remember(
+pub async fn remember(
     state: &Context,
     id: &CausewayId,
     display_name: &str,
@@ -357,42 +353,6 @@ pub async fn open_direct(
     Ok(apply(state, &with.server, update).await?.chat)
 }
 
-/// `POST /_causeway/v1/direct` — a peer, for one of its users. The direct chat
-/// with a user of this server, hosted here: made if needed, and described.
-pub async fn open_direct_here(
-    State(app): State<AppState>,
-    Extension(Peer(origin)): Extension<Peer>,
-    Json(request): Json<OpenDirect>,
-) -> Result<Json<ChatUpdate>, ApiError> {
-    let state = app.peers();
-    peer_user(&state, &origin, &request.actor).await?;
-    let own = &state.config.server_name;
-    if &request.with.server != own || direct_host(own, &origin) != own {
-        return Err(ApiError::invalid_input(format!(
-            "This server does not host the direct chat of {} and {}.",
-            request.actor, request.with
-        )));
-    }
-    // Learn the name of the person asking, if this server does not know it yet.
-    if state
-        .store
-        .remote_profile(&request.actor.to_string())
-        .await?
-        .is_none()
-    {
-        remote_user(&state, &request.actor, None).await?;
-    }
-    let chat = app
-        .chats
-        .direct_for_peer(&request.with, &request.actor)
-        .await?;
-    let members = state.store.chat_members(chat.id).await?;
-    // The events follow through the outbox.
-    Ok(Json(
-        chat_update(&state, &chat, members, Vec::new(), 0).await?,
-    ))
-}
-
 /// Chat `chat`, hosted here, as member servers are told it: its members
 /// (`rows`, with the presence of this server's users) and `events`.
 pub(crate) async fn chat_update(
@@ -436,40 +396,6 @@ pub(crate) async fn chat_update(
         events,
         last_seq,
     })
-}
-
-/// `POST /_causeway/v1/chats/{id}/actions` — a peer, for one of its users who is
-/// a member of this chat hosted here. Checked as any member's action, with the
-/// rights of Federated Users.
-pub async fn act(
-    State(app): State<AppState>,
-    Extension(Peer(origin)): Extension<Peer>,
-    Path(id): Path<i64>,
-    Json(request): Json<ActionRequest>,
-) -> Result<Json<ActionDone>, ApiError> {
-    let state = app.peers();
-    peer_user(&state, &origin, &request.actor).await?;
-    let chat = hosted_here(&state, id)
-        .await?
-        .ok_or_else(|| ApiError::missing("chat"))?;
-    let attested = super::trust::accept_attestations(
-        &state,
-        &origin,
-        chat.id,
-        &request.actor,
-        &request.action,
-        &request.attestations,
-    )
-    .await;
-    if let Err(error) = attested {
-        audit_refusal(&state, &origin, &error).await;
-        return Err(error);
-    }
-    let actor = Actor::Remote(request.actor);
-    match app.chats.act(&actor, chat.id, request.action).await {
-        Ok(done) => Ok(Json(done)),
-        Err(error) => Err(error.into()),
-    }
 }
 
 fn replica_of(own: &ServerName, host: &ServerName, update: &ChatUpdate) -> ReplicaChat {
@@ -590,7 +516,7 @@ fn check_update(host: &ServerName, update: &ChatUpdate) -> Result<(), ApiError> 
 
 /// Applies an update from `host` to the copy here and pushes what is new to
 /// this server's members (and to those just removed).
-async fn apply(
+pub async fn apply(
     state: &Context,
     host: &ServerName,
     update: ChatUpdate,
@@ -720,109 +646,6 @@ async fn local_file(
         .map_err(ApiError::from)
 }
 
-/// `POST /_causeway/v1/transactions` — a peer hosting chats with members here.
-/// Applies each chat's update; events already here are ignored.
-pub async fn receive(
-    State(app): State<AppState>,
-    Extension(Peer(origin)): Extension<Peer>,
-    Json(transaction): Json<Transaction>,
-) -> Result<Json<TransactionResult>, ApiError> {
-    let state = app.peers();
-    if transaction.chats.len() > 256 {
-        return Err(ApiError::invalid_input(
-            "A transaction holds at most 256 chats.",
-        ));
-    }
-    let own = &state.config.server_name;
-    let mut result = TransactionResult::default();
-    for update in transaction.chats {
-        let ours = update.members.iter().any(|m| &m.causeway_id.server == own);
-        let chat_id = update.chat_id;
-        let known = state
-            .store
-            .chat_by_host(origin.as_str(), chat_id)
-            .await?
-            .is_some();
-        if !ours && !known {
-            // Nothing here for anyone of this server.
-            continue;
-        }
-        match apply(&state, &origin, update).await {
-            Ok(_) => result.applied += 1,
-            // This chat's update will never be acceptable: say so, and let the
-            // others through (a failure of this server is retried instead).
-            Err(error) if error.status.is_client_error() => {
-                tracing::warn!(%origin, chat_id, reason = %error.message, "a chat update was refused");
-                audit_refusal(&state, &origin, &error).await;
-                result.refused.push(RefusedChat {
-                    chat_id,
-                    reason: error.message,
-                });
-            }
-            Err(error) => return Err(error),
-        }
-    }
-    Ok(Json(result))
-}
-
-/// `POST /_causeway/v1/ephemeral` — a peer. Typing and presence, passed on to
-/// the members here whom they concern.
-pub async fn ephemeral(
-    State(app): State<AppState>,
-    Extension(Peer(origin)): Extension<Peer>,
-    Json(batch): Json<EphemeralBatch>,
-) -> Result<StatusCode, ApiError> {
-    let state = app.peers();
-    if batch.items.len() > 100 {
-        return Err(ApiError::invalid_input("At most 100 items at once."));
-    }
-    let own = state.config.server_name.clone();
-    for item in batch.items {
-        match item {
-            Ephemeral::Typing {
-                host,
-                chat_id,
-                member,
-            } => {
-                let chat = if host == own {
-                    // A member of another server types in a chat hosted here.
-                    if member.server != origin {
-                        continue;
-                    }
-                    hosted_here(&state, chat_id).await?
-                } else if host == origin && member.server != own {
-                    // A host relays its members' typing, never ours.
-                    state.store.chat_by_host(host.as_str(), chat_id).await?
-                } else {
-                    None
-                };
-                let Some(chat) = chat else { continue };
-                app.chats.typing(&member, chat.id, Some(&origin)).await?;
-            }
-            Ephemeral::Hello => state.federation.outbox.retry(&state, &origin),
-            Ephemeral::Presence { member, online } => {
-                if member.server != origin {
-                    continue;
-                }
-                let partners = state.store.chat_partners(&member.to_string()).await?;
-                if partners.is_empty() {
-                    // Nobody here shares a chat with them: nothing to tell,
-                    // nothing to remember (a peer cannot fill this server's
-                    // memory with people it makes up).
-                    continue;
-                }
-                state.federation.note_presence(&member, online);
-                state.events.publish(Event::Presence {
-                    member,
-                    online,
-                    to: partners,
-                });
-            }
-        }
-    }
-    Ok(StatusCode::NO_CONTENT)
-}
-
 /// Sends `item` to each of `servers`, best effort (typing and presence are
 /// worth nothing late).
 pub fn send_ephemeral(state: &Context, servers: Vec<ServerName>, item: Ephemeral) {
@@ -846,6 +669,28 @@ pub fn send_ephemeral(state: &Context, servers: Vec<ServerName>, item: Ephemeral
             }
         });
     }
+}
+
+/// Writes a refusal (`federation.refused`) to the audit log, within the cap
+/// for its reason.
+pub async fn audit_capped(
+    audit: &crate::audit::Audit,
+    origin: &str,
+    code: app::types::ErrorCode,
+    actor: &crate::audit::Actor,
+    detail: &str,
+) {
+    let target = (!origin.is_empty()).then_some(origin);
+    audit
+        .refusal(
+            "federation.refused",
+            code,
+            origin,
+            actor,
+            target,
+            Some(detail),
+        )
+        .await;
 }
 
 #[cfg(test)]

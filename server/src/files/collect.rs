@@ -13,9 +13,11 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::Blobs;
 use super::UNSENT_LIFETIME;
-use crate::state::AppState;
+use crate::storage::Store;
 use crate::time::millis_of;
+use tokio_util::sync::CancellationToken;
 
 /// How often the sweep runs.
 const EVERY: Duration = Duration::from_secs(3600);
@@ -31,17 +33,17 @@ pub struct Collected {
 }
 
 /// Runs the sweep a minute after start, then every hour, until the server stops.
-pub fn spawn(state: &AppState) {
-    let state = state.clone();
+pub fn spawn(store: &Store, blobs: &Blobs, stop: CancellationToken) {
+    let (store, blobs) = (store.clone(), blobs.clone());
     tokio::spawn(async move {
         let start = tokio::time::Instant::now() + Duration::from_secs(60);
         let mut ticks = tokio::time::interval_at(start, EVERY);
         loop {
             tokio::select! {
                 _ = ticks.tick() => {}
-                () = state.tasks.cancelled() => break,
+                () = stop.cancelled() => break,
             }
-            match collect(&state, SystemTime::now()).await {
+            match collect(&store, &blobs, SystemTime::now()).await {
                 Ok(collected) if collected == Collected::default() => {}
                 Ok(collected) => tracing::info!(
                     blobs = collected.blobs,
@@ -56,24 +58,23 @@ pub fn spawn(state: &AppState) {
 }
 
 /// One sweep, as if the time were `now`.
-pub async fn collect(state: &AppState, now: SystemTime) -> anyhow::Result<Collected> {
+pub async fn collect(store: &Store, blobs: &Blobs, now: SystemTime) -> anyhow::Result<Collected> {
     let stored_before = now.checked_sub(GRACE).unwrap_or(UNIX_EPOCH);
     let unsent_since = millis_of(
         now.checked_sub(UNSENT_LIFETIME + GRACE)
             .unwrap_or(UNIX_EPOCH),
     );
     let mut collected = Collected {
-        partial_uploads: state.blobs.sweep_incoming(stored_before).await?,
+        partial_uploads: blobs.sweep_incoming(stored_before).await?,
         ..Collected::default()
     };
-    for folder in state.blobs.folders().await? {
-        let needed = state
-            .store
+    for folder in blobs.folders().await? {
+        let needed = store
             .needed_contents(&folder, &next_folder(&folder), unsent_since)
             .await?;
-        for blob in state.blobs.list(&folder).await? {
+        for blob in blobs.list(&folder).await? {
             if blob.modified < stored_before && !needed.contains(&blob.sha256) {
-                state.blobs.remove(&blob.sha256).await?;
+                blobs.remove(&blob.sha256).await?;
                 collected.blobs += 1;
                 collected.bytes += blob.size;
             }

@@ -20,14 +20,28 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
+use self::extract::authenticate;
 use crate::auth::session_store::DbSessionStore;
-use crate::auth::{self, authenticate};
 use crate::error::{ApiError, Json};
 use crate::metrics;
-use crate::state::AppState;
-use crate::{account, admin, avatars, chats, contacts, federation, files, openapi};
 
+use crate::federation;
+
+pub mod account;
+pub mod admin;
+pub mod auth;
+pub mod avatars;
+pub mod chats;
+pub mod contacts;
+pub mod extract;
+pub mod files;
+pub mod openapi;
+pub mod peers;
 pub mod socket;
+pub mod state;
+
+pub use extract::{AdminUser, AuthUser};
+pub use state::AppState;
 
 /// Largest JSON body an API endpoint reads. File uploads have their own limit
 /// (a panel setting, checked by `files::upload`).
@@ -49,9 +63,9 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
         .with_expiry(Expiry::OnSessionEnd);
 
     let api = Router::new()
-        .route("/auth/login", post(auth::routes::login))
-        .route("/auth/logout", post(auth::routes::logout))
-        .route("/me", get(auth::routes::me))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/me", get(auth::me))
         .route("/me/account", get(account::show))
         .route("/me/profile", patch(account::update_profile))
         .route("/me/password", put(account::change_password))
@@ -107,13 +121,10 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
         // The nested router answers `/api/v1` itself, but not `/api/v1/`, which
         // would reach the pages' HTML 404.
         .route("/api/v1/", any(api_not_found))
-        .nest(
-            federation::protocol::PREFIX,
-            federation::inbound::routes(&state),
-        )
+        .nest(federation::protocol::PREFIX, peers::routes(&state))
         .route(
             federation::protocol::KEY_DOCUMENT_PATH,
-            get(federation::inbound::key_document),
+            get(peers::key_document),
         )
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::serve))
@@ -140,7 +151,7 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
             HeaderName::from_static("cross-origin-resource-policy"),
             "same-origin",
         ))
-        .layer(from_fn_with_state(state.clone(), metrics::track));
+        .layer(from_fn_with_state(state.metrics.clone(), metrics::track));
     // Only with trusted proxies configured is there a forwarded address to read.
     let trusted = state.config.trusted_networks();
     let app = if trusted.is_empty() {

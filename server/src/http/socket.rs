@@ -10,11 +10,11 @@ use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 
-use crate::auth::AuthUser;
 use crate::chat::Event;
 use crate::error::{ApiError, WebSocketUpgrade};
+use crate::http::extract::AuthUser;
+use crate::http::state::AppState;
 use crate::realtime::{READ_BUFFER, Subscription};
-use crate::state::AppState;
 use crate::time::now_millis;
 
 /// `GET /api/v1/events` (WebSocket) — a signed-in user. Pushes what happens in

@@ -1,5 +1,5 @@
 //! Files uploaded to chats: their metadata. The bytes are in the blob store
-//! (`crate::files::blobs`), named by SHA-256.
+//! (the blob store of `files`), named by SHA-256.
 //!
 //! A file is uploaded first and sent with a message afterwards; the message's
 //! transaction claims it ([`ATTACH_FILE`], in the batch that stores the message,

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use app::types::{CurrentUser, LoginRequest};
 use server::config::Config;
-use server::state::AppState;
+use server::http::AppState;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;

@@ -9,12 +9,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 
+use crate::auth::password;
 use crate::auth::throttle::{self, account_key};
-use crate::auth::{AdminUser, password};
 use crate::chat::Actor;
 use crate::error::{ApiError, Json, Path, Query};
+use crate::http::extract::AdminUser;
+use crate::http::state::AppState;
 use crate::rights;
-use crate::state::AppState;
 use crate::storage::{NewUser, StorageError, UserChange, UserRecord};
 use crate::time::now_millis;
 use crate::validate;
@@ -118,7 +119,7 @@ async fn detail(state: &AppState, user: UserRecord) -> Result<UserDetail, ApiErr
         is_active: user.is_active,
         is_admin: user.is_admin,
         locked_until,
-        avatar_url: user.avatar.as_deref().map(crate::avatars::url),
+        avatar_url: user.avatar.as_deref().map(crate::http::avatars::url),
         created_at: user.created_at,
         last_login_at: user.last_login_at,
         groups,

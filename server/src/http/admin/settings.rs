@@ -7,9 +7,9 @@ use app::types::{
 };
 use axum::extract::State;
 
-use crate::auth::AdminUser;
 use crate::error::{ApiError, Json};
-use crate::state::AppState;
+use crate::http::extract::AdminUser;
+use crate::http::state::AppState;
 
 fn refuse(problems: Vec<String>) -> Result<(), ApiError> {
     if problems.is_empty() {

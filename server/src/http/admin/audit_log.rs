@@ -5,9 +5,9 @@ use app::types::AuditPage;
 use axum::extract::State;
 use serde::Deserialize;
 
-use crate::auth::AdminUser;
 use crate::error::{ApiError, Json, Query};
-use crate::state::AppState;
+use crate::http::extract::AdminUser;
+use crate::http::state::AppState;
 use crate::storage::AuditFilter;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

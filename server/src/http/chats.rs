@@ -10,10 +10,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-use crate::auth::AuthUser;
 use crate::chat::{Actor, ChatError};
 use crate::error::{ApiError, Json, Path, Query};
-use crate::state::AppState;
+use crate::http::extract::AuthUser;
+use crate::http::state::AppState;
 
 /// The signed-in user as the chat core knows them.
 pub fn actor(state: &AppState, user: &AuthUser) -> Actor {

@@ -14,10 +14,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
-use crate::account;
-use crate::auth::AuthUser;
 use crate::error::{ApiError, Json, Path};
-use crate::state::AppState;
+use crate::http::account;
+use crate::http::extract::AuthUser;
+use crate::http::state::AppState;
 
 /// Largest photo accepted.
 pub const MAX_AVATAR_BYTES: usize = 512 * 1024;

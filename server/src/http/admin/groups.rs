@@ -8,10 +8,10 @@ use app::types::{
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use crate::auth::AdminUser;
 use crate::error::{ApiError, Json, Path};
+use crate::http::extract::AdminUser;
+use crate::http::state::AppState;
 use crate::rights::parse_rights;
-use crate::state::AppState;
 use crate::storage::{EntryRow, GroupRow, MemberRow};
 use crate::time::now_millis;
 use crate::validate;
@@ -334,7 +334,7 @@ pub async fn set_address_book(
     Json(request): Json<AddressBook>,
 ) -> Result<Json<GroupDetail>, ApiError> {
     let group = group_or_404(&state, id).await?;
-    let entries = crate::contacts::checked_address_book(&state, request.entries).await?;
+    let entries = crate::http::contacts::checked_address_book(&state, request.entries).await?;
     state.store.set_group_address_book(id, &entries).await?;
     let listed: Vec<String> = entries.iter().map(|e| e.causeway_id.to_string()).collect();
     let detail_text = format!("entries: {}", listed.join(", "));

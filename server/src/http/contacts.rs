@@ -9,12 +9,12 @@ use app::types::{AddressBook, AddressBookEntry, Contact, ContactSource, Contacts
 use axum::extract::State;
 use std::collections::HashSet;
 
-use crate::admin_entries;
-use crate::auth::AuthUser;
-use crate::avatars;
 use crate::error::{ApiError, Json};
+use crate::http::admin::entries as admin_entries;
+use crate::http::avatars;
+use crate::http::extract::AuthUser;
+use crate::http::state::AppState;
 use crate::rights;
-use crate::state::AppState;
 use crate::validate;
 
 async fn contacts(state: &AppState, user: &AuthUser) -> Result<Contacts, ApiError> {

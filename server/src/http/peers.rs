@@ -11,11 +11,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 
-use super::protocol::{KeyDocument, MAX_BODY, RemoteUser};
-use super::{Context, PeerError, keys, pinned, remote, signing};
+use super::state::AppState;
 use crate::audit::Actor;
+use crate::chat;
 use crate::error::{ApiError, Json, Path, Query};
-use crate::state::AppState;
+use crate::federation::protocol::{
+    ActionDone, ActionRequest, ChatUpdate, Ephemeral, EphemeralBatch, KeyDocument, MAX_BODY,
+    OpenDirect, RefusedChat, RemoteUser, Transaction, TransactionResult,
+};
+use crate::federation::remote::{
+    apply, audit_capped, audit_refusal, chat_update, direct_host, hosted_here, peer_user,
+    remote_user,
+};
+use crate::federation::{Context, PeerError, keys, pinned, signing};
 use crate::time::now_millis;
 
 /// The server a verified request came from; handlers take it as an extension.
@@ -31,21 +39,21 @@ pub struct SignedBody(pub String);
 pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/users/{login}", get(user))
-        .route("/transactions", post(remote::receive))
-        .route("/direct", post(remote::open_direct_here))
-        .route("/chats/{id}/actions", post(remote::act))
-        .route("/ephemeral", post(remote::ephemeral))
+        .route("/transactions", post(receive))
+        .route("/direct", post(open_direct_here))
+        .route("/chats/{id}/actions", post(act))
+        .route("/ephemeral", post(ephemeral))
         .route(
             "/chats/{id}/files",
-            post(crate::files::peer_upload).layer(axum::extract::DefaultBodyLimit::disable()),
+            post(super::files::peer_upload).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route(
             "/chats/{id}/files/{file_id}",
-            get(crate::files::peer_download),
+            get(super::files::peer_download),
         )
         .route(
             "/chats/{id}/files/{file_id}/preview",
-            get(crate::files::peer_preview),
+            get(super::files::peer_preview),
         )
         .fallback(|| async {
             ApiError::new(
@@ -83,16 +91,16 @@ async fn user(
     Query(Asker { asker }): Query<Asker>,
 ) -> Result<Json<RemoteUser>, ApiError> {
     let state = app.peers();
-    let profile = super::profile_for_peer(&state, &login)
+    let profile = crate::federation::profile_for_peer(&state, &login)
         .await?
         .ok_or_else(|| ApiError::missing("user"))?;
     if let Some(asker) = asker {
         if asker.server != origin {
             let error = ApiError::forbidden(format!("{origin} may ask only for its own users."));
-            remote::audit_refusal(&state, &origin, &error).await;
+            audit_refusal(&state, &origin, &error).await;
             return Err(error);
         }
-        super::trust::local_partner(&state, &profile.causeway_id, &asker)
+        crate::federation::trust::local_partner(&state, &profile.causeway_id, &asker)
             .await
             .map_err(|_| ApiError::missing("user"))?;
     }
@@ -102,31 +110,9 @@ async fn user(
         .await?
         .ok_or_else(|| ApiError::missing("user"))?;
     Ok(Json(RemoteUser {
-        display_name: super::name_for_peer(&state, &user.login, &user.display_name),
+        display_name: crate::federation::name_for_peer(&state, &user.login, &user.display_name),
         profile,
     }))
-}
-
-/// Writes a refusal (`federation.refused`) to the audit log, within the cap
-/// for its reason.
-pub(crate) async fn audit_capped(
-    audit: &crate::audit::Audit,
-    origin: &str,
-    code: ErrorCode,
-    actor: &Actor,
-    detail: &str,
-) {
-    let target = (!origin.is_empty()).then_some(origin);
-    audit
-        .refusal(
-            "federation.refused",
-            code,
-            origin,
-            actor,
-            target,
-            Some(detail),
-        )
-        .await;
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -255,7 +241,7 @@ async fn check(state: &Context, request: Request) -> Result<(Peer, Request), Ref
         ));
     }
     let settings = state.settings.federation();
-    super::allowed(&settings, own, &origin)
+    crate::federation::allowed(&settings, own, &origin)
         .map_err(|reason| refuse(StatusCode::FORBIDDEN, ErrorCode::ServerNotAllowed, reason))?;
     let skew = (now_millis() - timestamp).abs();
     if skew > signing::MAX_SKEW_MS {
@@ -365,4 +351,177 @@ async fn check(state: &Context, request: Request) -> Result<(Peer, Request), Ref
     parts.extensions.insert(SignedBody(body_sha256));
     let request = Request::from_parts(parts, body);
     Ok((Peer(origin), request))
+}
+
+/// `POST /_causeway/v1/direct` — a peer, for one of its users. The direct chat
+/// with a user of this server, hosted here: made if needed, and described.
+pub async fn open_direct_here(
+    State(app): State<AppState>,
+    Extension(Peer(origin)): Extension<Peer>,
+    Json(request): Json<OpenDirect>,
+) -> Result<Json<ChatUpdate>, ApiError> {
+    let state = app.peers();
+    peer_user(&state, &origin, &request.actor).await?;
+    let own = &state.config.server_name;
+    if &request.with.server != own || direct_host(own, &origin) != own {
+        return Err(ApiError::invalid_input(format!(
+            "This server does not host the direct chat of {} and {}.",
+            request.actor, request.with
+        )));
+    }
+    // Learn the name of the person asking, if this server does not know it yet.
+    if state
+        .store
+        .remote_profile(&request.actor.to_string())
+        .await?
+        .is_none()
+    {
+        remote_user(&state, &request.actor, None).await?;
+    }
+    let chat = app
+        .chats
+        .direct_for_peer(&request.with, &request.actor)
+        .await?;
+    let members = state.store.chat_members(chat.id).await?;
+    // The events follow through the outbox.
+    Ok(Json(
+        chat_update(&state, &chat, members, Vec::new(), 0).await?,
+    ))
+}
+
+/// `POST /_causeway/v1/chats/{id}/actions` — a peer, for one of its users who is
+/// a member of this chat hosted here. Checked as any member's action, with the
+/// rights of Federated Users.
+pub async fn act(
+    State(app): State<AppState>,
+    Extension(Peer(origin)): Extension<Peer>,
+    Path(id): Path<i64>,
+    Json(request): Json<ActionRequest>,
+) -> Result<Json<ActionDone>, ApiError> {
+    let state = app.peers();
+    peer_user(&state, &origin, &request.actor).await?;
+    let chat = hosted_here(&state, id)
+        .await?
+        .ok_or_else(|| ApiError::missing("chat"))?;
+    let attested = crate::federation::trust::accept_attestations(
+        &state,
+        &origin,
+        chat.id,
+        &request.actor,
+        &request.action,
+        &request.attestations,
+    )
+    .await;
+    if let Err(error) = attested {
+        audit_refusal(&state, &origin, &error).await;
+        return Err(error);
+    }
+    let actor = chat::Actor::Remote(request.actor);
+    match app.chats.act(&actor, chat.id, request.action).await {
+        Ok(done) => Ok(Json(done)),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// `POST /_causeway/v1/transactions` — a peer hosting chats with members here.
+/// Applies each chat's update; events already here are ignored.
+pub async fn receive(
+    State(app): State<AppState>,
+    Extension(Peer(origin)): Extension<Peer>,
+    Json(transaction): Json<Transaction>,
+) -> Result<Json<TransactionResult>, ApiError> {
+    let state = app.peers();
+    if transaction.chats.len() > 256 {
+        return Err(ApiError::invalid_input(
+            "A transaction holds at most 256 chats.",
+        ));
+    }
+    let own = &state.config.server_name;
+    let mut result = TransactionResult::default();
+    for update in transaction.chats {
+        let ours = update.members.iter().any(|m| &m.causeway_id.server == own);
+        let chat_id = update.chat_id;
+        let known = state
+            .store
+            .chat_by_host(origin.as_str(), chat_id)
+            .await?
+            .is_some();
+        if !ours && !known {
+            // Nothing here for anyone of this server.
+            continue;
+        }
+        match apply(&state, &origin, update).await {
+            Ok(_) => result.applied += 1,
+            // This chat's update will never be acceptable: say so, and let the
+            // others through (a failure of this server is retried instead).
+            Err(error) if error.status.is_client_error() => {
+                tracing::warn!(%origin, chat_id, reason = %error.message, "a chat update was refused");
+                audit_refusal(&state, &origin, &error).await;
+                result.refused.push(RefusedChat {
+                    chat_id,
+                    reason: error.message,
+                });
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(Json(result))
+}
+
+/// `POST /_causeway/v1/ephemeral` — a peer. Typing and presence, passed on to
+/// the members here whom they concern.
+pub async fn ephemeral(
+    State(app): State<AppState>,
+    Extension(Peer(origin)): Extension<Peer>,
+    Json(batch): Json<EphemeralBatch>,
+) -> Result<StatusCode, ApiError> {
+    let state = app.peers();
+    if batch.items.len() > 100 {
+        return Err(ApiError::invalid_input("At most 100 items at once."));
+    }
+    let own = state.config.server_name.clone();
+    for item in batch.items {
+        match item {
+            Ephemeral::Typing {
+                host,
+                chat_id,
+                member,
+            } => {
+                let chat = if host == own {
+                    // A member of another server types in a chat hosted here.
+                    if member.server != origin {
+                        continue;
+                    }
+                    hosted_here(&state, chat_id).await?
+                } else if host == origin && member.server != own {
+                    // A host relays its members' typing, never ours.
+                    state.store.chat_by_host(host.as_str(), chat_id).await?
+                } else {
+                    None
+                };
+                let Some(chat) = chat else { continue };
+                app.chats.typing(&member, chat.id, Some(&origin)).await?;
+            }
+            Ephemeral::Hello => state.federation.outbox.retry(&state, &origin),
+            Ephemeral::Presence { member, online } => {
+                if member.server != origin {
+                    continue;
+                }
+                let partners = state.store.chat_partners(&member.to_string()).await?;
+                if partners.is_empty() {
+                    // Nobody here shares a chat with them: nothing to tell,
+                    // nothing to remember (a peer cannot fill this server's
+                    // memory with people it makes up).
+                    continue;
+                }
+                state.federation.note_presence(&member, online);
+                state.events.publish(chat::Event::Presence {
+                    member,
+                    online,
+                    to: partners,
+                });
+            }
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -3,45 +3,14 @@
 use app::types::{CausewayId, CurrentUser, Login};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use app::types::SecuritySettings;
-
 use crate::audit::{Actor, client_address};
+use crate::auth::session_store::SessionAuth;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use crate::storage::UserRecord;
 use crate::time::now_millis;
-
-/// What a signed-in session holds, under [`SessionAuth::KEY`].
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub struct SessionAuth {
-    pub user_id: i64,
-    /// Unix ms of the sign-in, for the absolute timeout.
-    pub signed_in_at: i64,
-    /// Unix ms of the last request, for the idle timeout (kept to the minute).
-    pub last_seen_at: i64,
-    /// "Remember me" was ticked: a long-lived session with no idle timeout.
-    pub remember: bool,
-}
-
-impl SessionAuth {
-    pub const KEY: &'static str = "auth";
-
-    /// Past the absolute timeout (from sign-in), or for a browser session past the
-    /// idle timeout (from the last request)?
-    pub fn is_expired(&self, now: i64, limits: &SecuritySettings) -> bool {
-        let absolute_ms = if self.remember {
-            i64::from(limits.remember_me_days) * 86_400_000
-        } else {
-            i64::from(limits.absolute_timeout_hours) * 3_600_000
-        };
-        let idle_ms = i64::from(limits.idle_timeout_minutes) * 60_000;
-        now - self.signed_in_at > absolute_ms
-            || (!self.remember && now - self.last_seen_at > idle_ms)
-    }
-}
 
 /// `last_seen_at` is written back at most this often, so that not every request
 /// rewrites the session row.
@@ -85,7 +54,7 @@ impl AuthUser {
             causeway_id: self.causeway_id(state),
             display_name: self.user.display_name.clone(),
             is_admin: self.user.is_admin,
-            avatar_url: self.user.avatar.as_deref().map(crate::avatars::url),
+            avatar_url: self.user.avatar.as_deref().map(crate::http::avatars::url),
             rights: grants.into_iter().map(|g| g.right).collect(),
         })
     }
@@ -192,52 +161,5 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(Self(client_address(parts)))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const MINUTE: i64 = 60_000;
-
-    fn limits() -> SecuritySettings {
-        SecuritySettings {
-            password_min_length: 10,
-            lockout_threshold: 5,
-            lockout_minutes: 15,
-            address_threshold: 50,
-            idle_timeout_minutes: 30,
-            absolute_timeout_hours: 12,
-            remember_me_days: 30,
-        }
-    }
-
-    fn auth(remember: bool, signed_in_at: i64, last_seen_at: i64) -> SessionAuth {
-        SessionAuth {
-            user_id: 1,
-            signed_in_at,
-            last_seen_at,
-            remember,
-        }
-    }
-
-    #[test]
-    fn browser_sessions_end_when_idle_or_old() {
-        let limits = limits();
-        assert!(!auth(false, 0, 0).is_expired(30 * MINUTE, &limits));
-        assert!(auth(false, 0, 0).is_expired(30 * MINUTE + 1, &limits));
-        // Active all along, but past the absolute limit.
-        let t = 12 * 60 * MINUTE;
-        assert!(!auth(false, 0, t - MINUTE).is_expired(t, &limits));
-        assert!(auth(false, 0, t).is_expired(t + 1, &limits));
-    }
-
-    #[test]
-    fn remembered_sessions_ignore_idleness_until_their_days_run_out() {
-        let limits = limits();
-        let day = 24 * 60 * MINUTE;
-        assert!(!auth(true, 0, 0).is_expired(29 * day, &limits));
-        assert!(auth(true, 0, 29 * day).is_expired(30 * day + 1, &limits));
     }
 }

@@ -9,11 +9,13 @@ use tower_sessions::Session;
 use tower_sessions::cookie::time::Duration;
 
 use super::extract::session_error;
-use super::{AuthUser, ClientAddress, SessionAuth, password, throttle};
+use super::extract::{AuthUser, ClientAddress};
 use crate::audit::Actor;
+use crate::auth::session_store::SessionAuth;
+use crate::auth::{password, throttle};
 use crate::error::{ApiError, Json};
+use crate::http::state::AppState;
 use crate::metrics::SignInOutcome;
-use crate::state::AppState;
 use crate::storage::Reservation;
 use crate::time::now_millis;
 

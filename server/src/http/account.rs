@@ -6,12 +6,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use tower_sessions::Session;
 
-use crate::auth::routes::too_many_attempts;
-use crate::auth::{AuthUser, password, throttle};
-use crate::avatars;
+use crate::auth::{password, throttle};
 use crate::error::{ApiError, Json};
+use crate::http::auth::too_many_attempts;
+use crate::http::avatars;
+use crate::http::extract::AuthUser;
+use crate::http::state::AppState;
 use crate::rights;
-use crate::state::AppState;
 use crate::time::now_millis;
 use crate::validate;
 
@@ -110,7 +111,7 @@ pub async fn change_password(
     let reserved = throttle::reserve(&state.store, &security, Some(&login), None, now).await?;
     match reserved {
         crate::storage::Reservation::Locked(until) => return Err(too_many_attempts(until, now)),
-        crate::storage::Reservation::Busy => return Err(crate::auth::routes::busy()),
+        crate::storage::Reservation::Busy => return Err(crate::http::auth::busy()),
         crate::storage::Reservation::Reserved => {}
     }
     if !password::verify(

@@ -1,11 +1,11 @@
 //! `/api/v1/admin/*`: the control panel's API. Every handler takes an
-//! [`AdminUser`](crate::auth::AdminUser), so only administrators get through, and
+//! [`AdminUser`](crate::http::extract::AdminUser), so only administrators get through, and
 //! every change is written to the audit log.
 
 use axum::Router;
 use axum::routing::{get, post, put};
 
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 pub(crate) mod audit_log;
 pub(crate) mod groups;

@@ -6,7 +6,7 @@ use app::types::ServerName;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::protocol::Ephemeral;
-use super::{Context, outbox, remote};
+use super::{Context, client, outbox};
 use crate::chat::{ChatLocation, Event, other_servers};
 
 /// Follows the events of `cx` until the server stops.
@@ -78,7 +78,7 @@ fn handle(cx: &Context, event: &Event) {
                 chat_id,
                 member: member.clone(),
             };
-            remote::send_ephemeral(cx, servers, item);
+            client::send_ephemeral(cx, servers, item);
         }
         Event::Presence { member, online, to } => {
             // Only this server speaks for its people.
@@ -90,7 +90,7 @@ fn handle(cx: &Context, event: &Event) {
                 member: member.clone(),
                 online: *online,
             };
-            remote::send_ephemeral(cx, servers, item);
+            client::send_ephemeral(cx, servers, item);
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use app::types::{CausewayId, ErrorCode};
 
-use super::{Context, remote};
+use super::{Context, client};
 use crate::chat::{Action, ActionDone, ChatError, HostLink};
 use crate::error::ApiError;
 use crate::storage::ChatRow;
@@ -30,20 +30,20 @@ impl HostLink for Context {
         actor: &CausewayId,
         action: Action,
     ) -> Result<ActionDone, ChatError> {
-        remote::forward(self, chat, actor, action)
+        client::forward(self, chat, actor, action)
             .await
             .map_err(chat_error)
     }
 
     async fn reachable(&self, id: &CausewayId, asker: &CausewayId) -> Result<(), ChatError> {
-        remote::remote_user(self, id, Some(asker))
+        client::remote_user(self, id, Some(asker))
             .await
             .map(drop)
             .map_err(chat_error)
     }
 
     async fn open_direct(&self, me: &CausewayId, with: &CausewayId) -> Result<ChatRow, ChatError> {
-        remote::open_direct(self, me, with)
+        client::open_direct(self, me, with)
             .await
             .map_err(chat_error)
     }

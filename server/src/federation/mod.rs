@@ -6,22 +6,26 @@
 //! - `protocol`: the bodies servers exchange.
 //! - this file: [`Federation`], the outbound side — who may be talked to, where
 //!   they are, their published keys (cached), and signed requests to them.
-//! - `inbound`: the checks every signed request passes, and its routes.
+//! - `inbound`: what a peer's request passes before the chat core sees it.
 //! - `profiles`: what this server tells others about its users.
-//! - `remote`: chats hosted elsewhere (forwarding), and applying what hosts send.
+//! - `client`: what this server asks of others for its users (look-ups,
+//!   forwarding actions in copies to their host, files, typing, presence).
+//! - `copies`: a chat's update from host to copies: built here, applied here.
 //! - `link`: the chat core's way to the hosts of copies ([`crate::chat::HostLink`]).
 //! - `follow`: what federation does with the chat core's events.
 //! - `outbox`: delivering chat events to member servers, in order, applied once.
 //! - `trust`: whom peers' users may reach here, and what a host may tell us.
 
 pub mod addresses;
+pub mod client;
+pub mod copies;
 pub mod follow;
+pub mod inbound;
 pub mod keys;
 pub mod link;
 pub mod outbox;
 pub mod profiles;
 pub mod protocol;
-pub mod remote;
 pub mod signing;
 pub mod trust;
 
@@ -582,7 +586,7 @@ async fn greet_peers(state: &Context) {
     peers.sort_by(|a, b| a.as_str().cmp(b.as_str()));
     peers.dedup();
     peers.retain(|peer| allowed(&settings, &state.config.server_name, peer).is_ok());
-    remote::send_ephemeral(state, peers, protocol::Ephemeral::Hello);
+    client::send_ephemeral(state, peers, protocol::Ephemeral::Hello);
 }
 
 /// Federation's background work: resuming the outbox, re-reading the keys

@@ -321,7 +321,7 @@ async fn build(
     let update = if nothing {
         None
     } else {
-        Some(super::remote::chat_update(state, &chat, rows, events, delivered).await?)
+        Some(super::copies::chat_update(state, &chat, rows, events, delivered).await?)
     };
     Ok(Built {
         update,

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use super::Context;
 use super::protocol::{Action, Attestation, ChatUpdate};
-use super::remote::direct_host;
+use crate::chat::direct_host;
 use crate::error::ApiError;
 use crate::storage::{AttestationRow, Forwarded, UserRecord};
 use crate::time::now_millis;

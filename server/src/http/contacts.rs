@@ -216,7 +216,7 @@ pub(crate) async fn checked_address_book(
         if id.server != state.config.server_name
             && state.store.remote_profile(&id.to_string()).await?.is_none()
         {
-            crate::federation::remote::remote_user(&state.peers(), id, None).await?;
+            crate::federation::client::remote_user(&state.peers(), id, None).await?;
         }
     }
     Ok(entries)

@@ -19,7 +19,7 @@ use axum::Extension;
 
 use crate::chat::{Actor, expired_unsent, file_info};
 use crate::error::{ApiError, Json, Path, Query};
-use crate::federation::remote;
+use crate::federation::{client, inbound};
 use crate::http::chats::actor;
 use crate::http::extract::AuthUser;
 use crate::http::peers::{Peer, SignedBody};
@@ -121,7 +121,7 @@ pub async fn upload(
     let host_file_id = if chat.host.is_some() {
         // A chat hosted elsewhere: the host decides and keeps the file; this
         // server remembers it under its own id.
-        let hosted = remote::upload_file(&state.peers(), &chat, actor.id(), &upload).await?;
+        let hosted = client::upload_file(&state.peers(), &chat, actor.id(), &upload).await?;
         Some(hosted.id)
     } else {
         None
@@ -317,7 +317,7 @@ async fn serve(
         } else {
             None
         };
-        return remote::download_file(
+        return client::download_file(
             &state.peers(),
             &chat,
             actor.id(),
@@ -441,7 +441,7 @@ async fn peer_actor(
     origin: &app::types::ServerName,
     actor: CausewayId,
 ) -> Result<Actor, ApiError> {
-    remote::peer_user(&state.peers(), origin, &actor).await?;
+    inbound::peer_user(&state.peers(), origin, &actor).await?;
     Ok(Actor::Remote(actor))
 }
 

@@ -14,14 +14,14 @@ use axum::{Extension, Router};
 use super::state::AppState;
 use crate::audit::Actor;
 use crate::chat;
+use crate::chat::direct_host;
 use crate::error::{ApiError, Json, Path, Query};
+use crate::federation::client::remote_user;
+use crate::federation::copies::{apply, chat_update};
+use crate::federation::inbound::{audit_capped, audit_refusal, hosted_here, peer_user};
 use crate::federation::protocol::{
     ActionDone, ActionRequest, ChatUpdate, Ephemeral, EphemeralBatch, KeyDocument, MAX_BODY,
     OpenDirect, RefusedChat, RemoteUser, Transaction, TransactionResult,
-};
-use crate::federation::remote::{
-    apply, audit_capped, audit_refusal, chat_update, direct_host, hosted_here, peer_user,
-    remote_user,
 };
 use crate::federation::{Context, PeerError, keys, pinned, signing};
 use crate::time::now_millis;

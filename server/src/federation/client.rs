@@ -1,31 +1,28 @@
-//! Chats that cross servers.
+//! What this server asks of other servers for its own users: looking people
+//! up, opening direct chats hosted elsewhere, forwarding what they do in
+//! copies to the host, passing files to and from hosts, and typing and
+//! presence.
 //!
-//! A chat is hosted by the server it was created on; a direct chat between users
-//! of two servers is hosted by the one whose name sorts first, so both sides
-//! agree on one chat per pair without asking. Each other server with members in
-//! a chat keeps a copy (`chats.host` set) that the host's outbox keeps up to
-//! date; its users read from the copy and their changes (send, edit, delete,
-//! read, leave) are forwarded to the host, which checks them again — its
-//! Federated Users rights — and numbers and stores them before they come back
-//! through the outbox.
+//! A chat is hosted by the server it was created on; a direct chat between
+//! users of two servers is hosted by the one whose name sorts first, so both
+//! sides agree on one chat per pair without asking. Each other server with
+//! members in a chat keeps a copy that the host's outbox keeps up to date; its
+//! users read from the copy and their changes are forwarded to the host, which
+//! checks them again (with the rights of Federated Users) and numbers and
+//! stores them before they come back through the outbox.
 
-use std::collections::HashMap;
-
-use app::types::{CausewayId, ChatEvent, ChatKind, ServerName};
+use app::types::{CausewayId, ServerName};
 use axum::http::{Method, StatusCode};
 use axum::response::IntoResponse;
 
 use super::Context;
+use super::copies::{apply, local_file};
 use super::protocol::{
     Action, ActionDone, ActionRequest, ChatUpdate, Ephemeral, EphemeralBatch, OpenDirect, PREFIX,
     RemoteUser,
 };
-use crate::chat::{self, ChatLocation, Event};
 use crate::error::ApiError;
-use crate::storage::{
-    Applied, ChatMemberRow, ChatRow, RemoteProfileRow, ReplicaChat, ReplicaEvent, ReplicaFile,
-    ReplicaMessage, StorageError, direct_key,
-};
+use crate::storage::{ChatRow, RemoteProfileRow};
 use crate::time::now_millis;
 
 /// The path and query of a file route of the host for `actor`.
@@ -170,51 +167,6 @@ fn peer_file_headers(
     Ok(headers)
 }
 
-/// Writes a refusal of a verified peer's request to the audit log (capped, as
-/// for refused signatures).
-pub(crate) async fn audit_refusal(state: &Context, origin: &ServerName, error: &ApiError) {
-    let actor = crate::audit::Actor {
-        id: None,
-        login: Some(origin.to_string()),
-        address: None,
-    };
-    let detail = error.message.chars().take(500).collect::<String>();
-    audit_capped(&state.audit, origin.as_str(), error.code, &actor, &detail).await;
-}
-
-/// Refuses a peer's request made for someone who is not one of its users.
-pub fn own_user(origin: &ServerName, actor: &CausewayId) -> Result<(), ApiError> {
-    if &actor.server != origin {
-        return Err(ApiError::forbidden(format!(
-            "{origin} may act only for its own users."
-        )));
-    }
-    Ok(())
-}
-
-/// Refuses, and audits, a peer's request made for someone who is not one of
-/// its users.
-pub async fn peer_user(
-    state: &Context,
-    origin: &ServerName,
-    actor: &CausewayId,
-) -> Result<(), ApiError> {
-    let checked = own_user(origin, actor);
-    if let Err(error) = &checked {
-        audit_refusal(state, origin, error).await;
-    }
-    checked
-}
-
-/// Chat `id`, if it is hosted here (not a copy).
-pub async fn hosted_here(state: &Context, id: i64) -> Result<Option<ChatRow>, ApiError> {
-    Ok(state
-        .store
-        .chat(id)
-        .await?
-        .filter(|chat| chat.host.is_none()))
-}
-
 pub use crate::chat::direct_host;
 
 /// Looks `id` up on its server (signed), remembering their name; a clear 422
@@ -353,299 +305,6 @@ pub async fn open_direct(
     Ok(apply(state, &with.server, update).await?.chat)
 }
 
-/// Chat `chat`, hosted here, as member servers are told it: its members
-/// (`rows`, with the presence of this server's users) and `events`.
-pub(crate) async fn chat_update(
-    state: &Context,
-    chat: &ChatRow,
-    rows: Vec<ChatMemberRow>,
-    events: Vec<ChatEvent>,
-    last_seq: i64,
-) -> Result<ChatUpdate, ApiError> {
-    let own = &state.config.server_name;
-    let name_of = chat::member_names(&state.store, chat.id, own.as_str()).await?;
-    let mut members = Vec::with_capacity(rows.len());
-    for row in rows {
-        let id: CausewayId = row.member.parse().map_err(ApiError::internal)?;
-        // This server's people as Display Fields let them out; others as
-        // their own server told.
-        let display_name = if &id.server == own {
-            super::name_for_peer(state, id.login.as_str(), &name_of(&id))
-        } else {
-            name_of(&id)
-        };
-        members.push(super::protocol::MemberState {
-            display_name,
-            online: &id.server == own && state.hub.is_online(&row.member),
-            causeway_id: id,
-            role: app::types::ChatRole::parse(&row.role)
-                .ok_or_else(|| ApiError::internal("stored chat role"))?,
-            joined_seq: row.joined_seq,
-            read_seq: row.read_seq,
-        });
-    }
-    let attestations = super::trust::attestations_for(state, chat.id, &events).await?;
-    Ok(ChatUpdate {
-        attestations,
-        chat_id: chat.id,
-        kind: ChatKind::parse(&chat.kind).ok_or_else(|| ApiError::internal("stored chat kind"))?,
-        title: chat.title.clone(),
-        created_by: chat.created_by.parse().map_err(ApiError::internal)?,
-        created_at: chat.created_at,
-        members,
-        events,
-        last_seq,
-    })
-}
-
-fn replica_of(own: &ServerName, host: &ServerName, update: &ChatUpdate) -> ReplicaChat {
-    let members: Vec<(String, String, i64, i64)> = update
-        .members
-        .iter()
-        .map(|m| {
-            (
-                m.causeway_id.to_string(),
-                m.role.as_str().to_owned(),
-                m.joined_seq,
-                m.read_seq,
-            )
-        })
-        .collect();
-    let direct_key = match (update.kind, update.members.as_slice()) {
-        (ChatKind::Direct, [a, b]) => Some(direct_key(
-            &a.causeway_id.to_string(),
-            &b.causeway_id.to_string(),
-        )),
-        _ => None,
-    };
-    ReplicaChat {
-        host: host.to_string(),
-        host_chat_id: update.chat_id,
-        kind: update.kind.as_str().to_owned(),
-        title: update.title.clone(),
-        direct_key,
-        created_by: update.created_by.to_string(),
-        created_at: update.created_at,
-        members,
-        own_server: own.to_string(),
-        events: update.events.iter().map(replica_event).collect(),
-    }
-}
-
-fn replica_event(event: &ChatEvent) -> ReplicaEvent {
-    ReplicaEvent {
-        seq: event.seq,
-        kind: event.kind.clone(),
-        actor: event.actor.to_string(),
-        at: event.at,
-        subject: event.subject.as_ref().map(ToString::to_string),
-        detail: event.role.map(|r| r.as_str().to_owned()),
-        message: event.message.as_ref().map(|m| ReplicaMessage {
-            seq: m.seq,
-            sender: m.sender.to_string(),
-            client_id: m.client_id.clone(),
-            body: m.body.clone(),
-            reply_to: m.reply_to,
-            created_at: m.created_at,
-            edited_at: m.edited_at,
-            deleted_at: m.deleted_at,
-            file: m.file.as_ref().map(|f| ReplicaFile {
-                host_file_id: f.id,
-                sha256: f.sha256.clone(),
-                name: f.name.clone(),
-                size: f.size,
-                media_type: f.media_type.clone(),
-                uploaded_by: f.uploaded_by.to_string(),
-                created_at: f.created_at,
-            }),
-        }),
-    }
-}
-
-/// Is this update from `host` acceptable? Bounded, made by one of the host's
-/// people, and a direct chat has two members, one of them the host's.
-fn check_update(host: &ServerName, update: &ChatUpdate) -> Result<(), ApiError> {
-    if &update.created_by.server != host {
-        return Err(ApiError::invalid_input(format!(
-            "A chat hosted by {host} is made by one of its users."
-        )));
-    }
-    // Two people, one of the host's; or fewer, once one has left (an account
-    // deleted): the trust checks decide whether that copy may exist.
-    let direct_ok = update.kind != ChatKind::Direct
-        || match update.members.as_slice() {
-            [a, b] => {
-                a.causeway_id != b.causeway_id
-                    && (&a.causeway_id.server == host || &b.causeway_id.server == host)
-            }
-            [_] | [] => true,
-            _ => false,
-        };
-    if !direct_ok {
-        return Err(ApiError::invalid_input(
-            "A direct chat has two members, one of them on its host.",
-        ));
-    }
-    if update.title.chars().count() > 128 || update.members.len() > 1000 {
-        return Err(ApiError::invalid_input(
-            "A chat has a title of at most 128 characters and at most 1000 members.",
-        ));
-    }
-    let ordered = update.events.windows(2).all(|w| w[0].seq < w[1].seq);
-    if !ordered {
-        return Err(ApiError::invalid_input("Events must be in order."));
-    }
-    // What a host sends is held to what this server's own people may write.
-    crate::validate::name_text("A chat's title", &update.title)?;
-    for member in &update.members {
-        crate::validate::name_text("A member's name", &member.display_name)?;
-    }
-    for message in update.events.iter().filter_map(|e| e.message.as_ref()) {
-        crate::validate::message_text(&message.body)?;
-        if let Some(file) = &message.file
-            && crate::files::headers::file_name(&file.name).as_deref() != Ok(file.name.as_str())
-        {
-            return Err(ApiError::invalid_input(format!(
-                "A file name must be as this server would store it: {:?} is not.",
-                file.name
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Applies an update from `host` to the copy here and pushes what is new to
-/// this server's members (and to those just removed).
-pub async fn apply(
-    state: &Context,
-    host: &ServerName,
-    update: ChatUpdate,
-) -> Result<Applied, ApiError> {
-    check_update(host, &update)?;
-    super::trust::check_update(state, host, &update).await?;
-    for member in &update.members {
-        if &member.causeway_id.server == host {
-            remember(state, &member.causeway_id, &member.display_name, None).await?;
-        }
-    }
-    let applied = state
-        .store
-        .apply_replica(&replica_of(&state.config.server_name, host, &update))
-        .await
-        .map_err(|error| match error {
-            StorageError::Conflict(_) => {
-                ApiError::invalid_input("A direct chat of these two people exists here already.")
-            }
-            other => other.into(),
-        })?;
-    let own = &state.config.server_name;
-    let local_now: Vec<String> = update
-        .members
-        .iter()
-        .filter(|m| &m.causeway_id.server == own)
-        .map(|m| m.causeway_id.to_string())
-        .collect();
-    let removed: Vec<&String> = applied
-        .members_before
-        .iter()
-        .filter(|m| !local_now.contains(m))
-        .collect();
-    let location = ChatLocation::Copy {
-        host: host.clone(),
-        host_chat_id: update.chat_id,
-    };
-    // Presence of the host's people, as the host saw it.
-    for member in update
-        .members
-        .iter()
-        .filter(|m| &m.causeway_id.server == host)
-    {
-        let id = member.causeway_id.to_string();
-        if state.federation.is_remote_online(&id) != member.online {
-            state
-                .federation
-                .note_presence(&member.causeway_id, member.online);
-            state.events.publish(Event::Presence {
-                member: member.causeway_id.clone(),
-                online: member.online,
-                to: local_now.clone(),
-            });
-        }
-    }
-    // A new copy: tell the host who of this server's people in it are online.
-    if applied.members_before.is_empty() {
-        for member in &local_now {
-            if state.hub.is_online(member)
-                && let Ok(id) = member.parse::<CausewayId>()
-            {
-                let item = Ephemeral::Presence {
-                    member: id,
-                    online: true,
-                };
-                send_ephemeral(state, vec![host.clone()], item);
-            }
-        }
-    }
-    let by_seq: HashMap<i64, &ChatEvent> = update.events.iter().map(|e| (e.seq, e)).collect();
-    for seq in &applied.new_events {
-        if let Some(event) = by_seq.get(seq) {
-            let mut event = (*event).clone();
-            if let Some(message) = &mut event.message {
-                message.chat_id = applied.chat.id;
-                message.file = local_file(state, applied.chat.id, message.file.as_ref()).await?;
-            }
-            let to = local_now
-                .iter()
-                .chain(removed.iter().copied())
-                .cloned()
-                .collect();
-            state.events.publish(Event::Chat {
-                chat_id: applied.chat.id,
-                location: location.clone(),
-                event: Box::new(event),
-                to,
-            });
-        }
-    }
-    if applied.new_events.is_empty() {
-        // Read positions may have moved: tell the members here. Those of this
-        // server's people are never taken from a host.
-        for member in update
-            .members
-            .iter()
-            .filter(|m| &m.causeway_id.server != own)
-        {
-            state.events.publish(Event::Read {
-                chat_id: applied.chat.id,
-                location: location.clone(),
-                member: member.causeway_id.clone(),
-                seq: member.read_seq,
-                to: local_now.clone(),
-            });
-        }
-    }
-    Ok(applied)
-}
-
-/// A host's file (as the host describes it) as members here see it, with this
-/// server's id: `None` when this server does not know it (yet).
-async fn local_file(
-    state: &Context,
-    chat_id: i64,
-    hosted: Option<&app::types::FileInfo>,
-) -> Result<Option<app::types::FileInfo>, ApiError> {
-    let Some(hosted) = hosted else {
-        return Ok(None);
-    };
-    state
-        .store
-        .file_by_host_id(chat_id, hosted.id)
-        .await?
-        .map(|row| chat::file_info(&row))
-        .transpose()
-        .map_err(ApiError::from)
-}
-
 /// Sends `item` to each of `servers`, best effort (typing and presence are
 /// worth nothing late).
 pub fn send_ephemeral(state: &Context, servers: Vec<ServerName>, item: Ephemeral) {
@@ -669,28 +328,6 @@ pub fn send_ephemeral(state: &Context, servers: Vec<ServerName>, item: Ephemeral
             }
         });
     }
-}
-
-/// Writes a refusal (`federation.refused`) to the audit log, within the cap
-/// for its reason.
-pub async fn audit_capped(
-    audit: &crate::audit::Audit,
-    origin: &str,
-    code: app::types::ErrorCode,
-    actor: &crate::audit::Actor,
-    detail: &str,
-) {
-    let target = (!origin.is_empty()).then_some(origin);
-    audit
-        .refusal(
-            "federation.refused",
-            code,
-            origin,
-            actor,
-            target,
-            Some(detail),
-        )
-        .await;
 }
 
 #[cfg(test)]

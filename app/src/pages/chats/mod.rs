@@ -2,6 +2,7 @@
 //! of the two shows at a time.
 
 mod members;
+mod state;
 mod view;
 
 use leptos::prelude::*;

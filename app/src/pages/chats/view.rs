@@ -2,12 +2,11 @@
 //! the composer with pending / sent / failed sends, replies, edits, deletions,
 //! files and the member panel.
 
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
 
 use super::has_right;
 use super::members::MembersPanel;
+use super::state::{self, Followup, Pending, Pushed, Timeline, Typing};
 use crate::api;
 use crate::components::{ErrorNotice, Loading, Me, RichText, human_size, short_time};
 use crate::live::Live;
@@ -15,17 +14,6 @@ use crate::types::{
     CausewayId, ChatDetail, ChatEvent, ChatKind, ChatRole, ClientFrame, FileInfo, Message, Push,
     Right, SendMessage,
 };
-
-/// A send the server has not acknowledged yet, or that failed.
-#[derive(Debug, Clone, PartialEq)]
-struct Pending {
-    client_id: String,
-    body: String,
-    reply_to: Option<i64>,
-    file: Option<FileInfo>,
-    /// Why it failed; `None` while it is on its way.
-    failed: Option<String>,
-}
 
 /// A file being uploaded.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,27 +24,20 @@ struct Uploading {
     progress: f64,
 }
 
-/// Everything the open chat shows, as signals.
+/// Everything the open chat shows, as signals; the timeline's rules are in
+/// `state.rs`, the fetching and the DOM here.
 #[derive(Clone, Copy)]
 struct ChatState {
     id: i64,
     me: Signal<Option<CausewayId>>,
     detail: RwSignal<Option<ChatDetail>>,
-    messages: RwSignal<BTreeMap<i64, Message>>,
-    pending: RwSignal<Vec<Pending>>,
-    /// The last event applied; pushes after it apply in order, gaps are fetched.
-    last_seq: StoredValue<i64>,
-    catching_up: StoredValue<bool>,
-    catch_up_again: StoredValue<bool>,
-    /// No older history left to load.
-    at_start: RwSignal<bool>,
-    loading_older: RwSignal<bool>,
+    /// Messages, pending sends and the positions behind them.
+    timeline: RwSignal<Timeline>,
     error: RwSignal<Option<String>>,
     removed: RwSignal<bool>,
     reply_to: RwSignal<Option<Message>>,
     editing: RwSignal<Option<Message>>,
-    typing: RwSignal<Vec<(CausewayId, f64)>>,
-    read_sent: StoredValue<i64>,
+    typing: RwSignal<Typing>,
     list: NodeRef<leptos::html::Ol>,
 }
 
@@ -119,124 +100,108 @@ impl ChatState {
         });
     }
 
-    /// Takes a message as the server has it now: replaces any copy, and the
-    /// pending send it acknowledges.
-    fn store(&self, message: Message) {
-        // Whoever just sent has stopped typing.
-        if self
-            .typing
-            .with_untracked(|t| t.iter().any(|(who, _)| who == &message.sender))
-        {
-            let sender = message.sender.clone();
-            self.typing.update(|t| t.retain(|(who, _)| who != &sender));
+    /// Does what the timeline asks of the page.
+    fn run(self, followup: Followup) {
+        match followup {
+            Followup::Stored { sender } => self.typing.maybe_update(|t| t.stopped(&sender)),
+            Followup::Removed => self.removed.set(true),
+            Followup::ReloadDetail => self.reload_detail(),
         }
-        if self.is_mine(&message) {
-            let client_id = message.client_id.clone();
-            self.pending
-                .update(|p| p.retain(|x| x.client_id != client_id));
-        }
-        self.messages.update(|m| {
-            m.insert(message.seq, message);
-        });
     }
 
-    fn apply(self, event: ChatEvent) {
-        let seq = event.seq;
-        match event.kind.as_str() {
-            "message" | "edit" | "delete" => {
-                if let Some(message) = event.message {
-                    self.store(message);
-                }
-            }
-            "member_removed" | "member_left"
-                if event.subject.as_ref() == self.me.get_untracked().as_ref() =>
-            {
-                self.removed.set(true)
-            }
-            _ => self.reload_detail(),
+    /// Takes a message as the server has it now: replaces any copy, and the
+    /// pending send it acknowledges.
+    fn store(self, message: Message) {
+        let me = self.me.get_untracked();
+        if let Some(followup) = self.timeline.try_update(|t| t.store(message, me.as_ref())) {
+            self.run(followup);
         }
-        self.last_seq.set_value(self.last_seq.get_value().max(seq));
     }
 
     /// A pushed event: applied if it is the next one, else the gap is fetched.
     fn on_event(self, event: ChatEvent) {
-        // Before the first load has its starting point, that load's catch-up covers it.
-        if self.detail.with_untracked(Option::is_none) {
-            return;
-        }
-        let last = self.last_seq.get_value();
-        if event.seq <= last {
-            return;
-        }
-        if event.seq == last + 1 && !self.catching_up.get_value() {
-            let bottom = self.near_bottom();
-            self.apply(event);
-            if bottom {
-                self.scroll_to_bottom();
+        let opened = self.detail.with_untracked(Option::is_some);
+        let me = self.me.get_untracked();
+        // The list hears of it only when a message changed.
+        let pushed = self.timeline.try_maybe_update(|t| {
+            let pushed = t.on_push(event, opened, me.as_ref());
+            let shown = matches!(&pushed, Pushed::Applied(Some(e)) if e.is_stored());
+            (shown, pushed)
+        });
+        match pushed {
+            Some(Pushed::Applied(followup)) => {
+                // The list has not redrawn yet: this is where it was.
+                let bottom = self.near_bottom();
+                if let Some(followup) = followup {
+                    self.run(followup);
+                }
+                if bottom {
+                    self.scroll_to_bottom();
+                }
+                self.mark_read();
             }
-            self.mark_read();
-        } else {
-            self.catch_up();
+            Some(Pushed::CatchUp) => self.catch_up(),
+            Some(Pushed::Ignored) | None => {}
         }
     }
 
     /// Fetches every event after the last one applied, until there are no more.
     fn catch_up(self) {
-        if self.catching_up.get_value() {
-            self.catch_up_again.set_value(true);
+        // Bookkeeping only: nothing shown changes.
+        if self.timeline.try_update_untracked(Timeline::begin_catch_up) != Some(true) {
             return;
         }
-        self.catching_up.set_value(true);
         leptos::task::spawn_local(async move {
             loop {
-                self.catch_up_again.set_value(false);
+                let Some(after) = self.timeline.try_update_untracked(Timeline::catch_up_from)
+                else {
+                    return;
+                };
                 let bottom = self.near_bottom();
-                match api::events_after(self.id, self.last_seq.get_value()).await {
+                match api::events_after(self.id, after).await {
                     Ok(events) => {
-                        let full = events.len() >= 200;
-                        for event in events {
-                            self.apply(event);
+                        let me = self.me.get_untracked();
+                        let Some(page) = self.timeline.try_maybe_update(|t| {
+                            let page = t.catch_up_page(events, me.as_ref());
+                            (page.followups.iter().any(Followup::is_stored), page)
+                        }) else {
+                            return;
+                        };
+                        for followup in page.followups {
+                            self.run(followup);
                         }
                         if bottom {
                             self.scroll_to_bottom();
                         }
-                        if !full && !self.catch_up_again.get_value() {
+                        if !page.more {
                             break;
                         }
                     }
-                    Err(failure) if failure.status == 404 => {
-                        self.removed.set(true);
-                        break;
-                    }
                     Err(failure) => {
-                        self.error.set(Some(failure.message));
+                        self.timeline.update_untracked(Timeline::catch_up_failed);
+                        if failure.status == 404 {
+                            self.removed.set(true);
+                        } else {
+                            self.error.set(Some(failure.message));
+                        }
                         break;
                     }
                 }
             }
-            self.catching_up.set_value(false);
             self.mark_read();
         });
     }
 
     /// Tells the server the person has seen everything shown, if the tab is visible.
     fn mark_read(self) {
-        let newest = self
-            .messages
-            .read_untracked()
-            .keys()
-            .next_back()
-            .copied()
-            .unwrap_or(0)
-            .max(self.last_seq.get_value());
         #[cfg(feature = "hydrate")]
         let visible = !document().hidden();
         #[cfg(not(feature = "hydrate"))]
         let visible = false;
-        if !visible || newest <= self.read_sent.get_value() {
+        let Some(Some(newest)) = self.timeline.try_update_untracked(|t| t.mark_read(visible))
+        else {
             return;
-        }
-        self.read_sent.set_value(newest);
+        };
         let id = self.id;
         leptos::task::spawn_local(async move {
             let _ = api::mark_read(id, newest).await;
@@ -244,24 +209,16 @@ impl ChatState {
     }
 
     async fn load_older(self) {
-        if self.at_start.get_untracked() || self.loading_older.get_untracked() {
-            return;
-        }
-        let Some(oldest) = self.messages.read_untracked().keys().next().copied() else {
+        let Some(Some(oldest)) = self.timeline.try_maybe_update(|t| {
+            let oldest = t.begin_older();
+            (oldest.is_some(), oldest)
+        }) else {
             return;
         };
-        self.loading_older.set(true);
         let before_height = self.list.get_untracked().map(|el| el.scroll_height());
         match api::history(self.id, Some(oldest)).await {
             Ok(page) => {
-                if page.len() < 50 {
-                    self.at_start.set(true);
-                }
-                self.messages.update(|m| {
-                    for message in page {
-                        m.entry(message.seq).or_insert(message);
-                    }
-                });
+                self.timeline.update(|t| t.older_page(page));
                 // Keep the view where it was: the new rows grow the list above it.
                 request_animation_frame(move || {
                     if let (Some(el), Some(before)) = (self.list.get_untracked(), before_height) {
@@ -269,18 +226,15 @@ impl ChatState {
                     }
                 });
             }
-            Err(failure) => self.error.set(Some(failure.message)),
+            Err(failure) => {
+                self.error.set(Some(failure.message));
+                self.timeline.update(Timeline::older_failed);
+            }
         }
-        self.loading_older.set(false);
     }
 
     fn send(self, pending: Pending) {
-        self.pending.update(
-            |p| match p.iter_mut().find(|x| x.client_id == pending.client_id) {
-                Some(existing) => existing.failed = None,
-                None => p.push(pending.clone()),
-            },
-        );
+        self.timeline.update(|t| t.send(pending.clone()));
         self.scroll_to_bottom();
         leptos::task::spawn_local(async move {
             let request = SendMessage {
@@ -294,11 +248,9 @@ impl ChatState {
                     self.store(message);
                     self.mark_read();
                 }
-                Err(failure) => self.pending.update(|p| {
-                    if let Some(x) = p.iter_mut().find(|x| x.client_id == pending.client_id) {
-                        x.failed = Some(failure.message);
-                    }
-                }),
+                Err(failure) => self
+                    .timeline
+                    .update(|t| t.send_failed(&pending.client_id, failure.message)),
             }
         });
     }
@@ -313,19 +265,12 @@ pub fn ChatView(id: i64) -> impl IntoView {
         id,
         me,
         detail: RwSignal::new(None),
-        messages: RwSignal::new(BTreeMap::new()),
-        pending: RwSignal::new(Vec::new()),
-        last_seq: StoredValue::new(0),
-        catching_up: StoredValue::new(false),
-        catch_up_again: StoredValue::new(false),
-        at_start: RwSignal::new(false),
-        loading_older: RwSignal::new(false),
+        timeline: RwSignal::new(Timeline::new()),
         error: RwSignal::new(None),
         removed: RwSignal::new(false),
         reply_to: RwSignal::new(None),
         editing: RwSignal::new(None),
-        typing: RwSignal::new(Vec::new()),
-        read_sent: StoredValue::new(0),
+        typing: RwSignal::new(Typing::default()),
         list: NodeRef::new(),
     };
     let loaded = RwSignal::new(false);
@@ -337,8 +282,9 @@ pub fn ChatView(id: i64) -> impl IntoView {
         leptos::task::spawn_local(async move {
             match api::chat(id).await {
                 Ok(detail) => {
-                    state.last_seq.set_value(detail.last_seq);
-                    state.read_sent.set_value(detail.read_seq);
+                    state
+                        .timeline
+                        .update_untracked(|t| t.open(detail.last_seq, detail.read_seq));
                     state.detail.set(Some(detail));
                 }
                 Err(failure) => {
@@ -348,16 +294,7 @@ pub fn ChatView(id: i64) -> impl IntoView {
                 }
             }
             match api::history(id, None).await {
-                Ok(page) => {
-                    if page.len() < 50 {
-                        state.at_start.set(true);
-                    }
-                    state.messages.update(|m| {
-                        for message in page {
-                            m.insert(message.seq, message);
-                        }
-                    });
-                }
+                Ok(page) => state.timeline.update(|t| t.first_page(page)),
                 Err(failure) => state.error.set(Some(failure.message)),
             }
             loaded.set(true);
@@ -373,30 +310,21 @@ pub fn ChatView(id: i64) -> impl IntoView {
             member,
             seq,
         } if *chat_id == id => state.detail.update(|d| {
-            if let Some(m) = d
-                .as_mut()
-                .and_then(|d| d.members.iter_mut().find(|m| &m.causeway_id == member))
-            {
-                m.read_seq = m.read_seq.max(*seq);
+            if let Some(d) = d {
+                state::note_read(d, member, *seq);
             }
         }),
         Push::Typing { chat_id, member } if *chat_id == id => {
-            let until = now_ms() + 5000.0;
-            state.typing.update(|t| {
-                t.retain(|(who, _)| who != member);
-                t.push((member.clone(), until));
-            });
+            state.typing.update(|t| t.started(member, now_ms()));
+            // Just after the notice runs out.
             set_timeout(
-                move || state.typing.update(|t| t.retain(|(_, u)| *u > now_ms())),
+                move || state.typing.update(|t| t.expire(now_ms())),
                 std::time::Duration::from_millis(5100),
             );
         }
         Push::Presence { member, online } => state.detail.update(|d| {
-            if let Some(m) = d
-                .as_mut()
-                .and_then(|d| d.members.iter_mut().find(|m| &m.causeway_id == member))
-            {
-                m.online = *online;
+            if let Some(d) = d {
+                state::note_presence(d, member, *online);
             }
         }),
         _ => {}
@@ -583,14 +511,14 @@ fn MessageList(state: ChatState) -> impl IntoView {
             leptos::task::spawn_local(state.load_older());
         }
     };
-    let empty = move || state.messages.read().is_empty() && state.pending.read().is_empty();
+    let empty = move || state.timeline.with(Timeline::is_empty);
     view! {
         <ol class="messages" node_ref=state.list on:scroll=on_scroll aria-label="Messages" tabindex="0">
-            <li class="history-edge muted" aria-hidden=move || (!state.loading_older.get()).to_string()>
+            <li class="history-edge muted" aria-hidden=move || (!state.timeline.with(Timeline::loading_older)).to_string()>
                 {move || {
-                    if state.loading_older.get() {
+                    if state.timeline.with(Timeline::loading_older) {
                         "Loading earlier messages…"
-                    } else if state.at_start.get() {
+                    } else if state.timeline.with(Timeline::at_start) {
                         "This is the beginning of the chat."
                     } else {
                         ""
@@ -601,14 +529,14 @@ fn MessageList(state: ChatState) -> impl IntoView {
                 <li class="empty">"No messages yet. Say hello!"</li>
             </Show>
             <For
-                each={move || state.messages.get().into_values().collect::<Vec<_>>()}
+                each={move || state.timeline.with(|t| t.messages().values().cloned().collect::<Vec<_>>())}
                 key=|m| (m.seq, m.edited_at, m.deleted_at)
                 let(message)
             >
                 <MessageItem state message />
             </For>
             <For
-                each=move || state.pending.get()
+                each=move || state.timeline.with(|t| t.pending().to_vec())
                 key=|p| (p.client_id.clone(), p.failed.clone())
                 let(pending)
             >
@@ -628,7 +556,9 @@ fn MessageItem(state: ChatState, message: Message) -> impl IntoView {
     // A file's message may gain or lose its text too.
     let editable = mine;
     let quote = message.reply_to.map(|r| {
-        let original = state.messages.read_untracked().get(&r).cloned();
+        let original = state
+            .timeline
+            .with_untracked(|t| t.messages().get(&r).cloned());
         let text = match original {
             Some(m) if m.deleted_at.is_some() => {
                 format!("{}: message deleted", state.name_of(&m.sender))
@@ -648,16 +578,13 @@ fn MessageItem(state: ChatState, message: Message) -> impl IntoView {
         }
         let detail = state.detail.get()?;
         let me = state.me.get();
-        let readers = detail
-            .members
-            .iter()
-            .filter(|m| Some(&m.causeway_id) != me.as_ref() && m.read_seq >= seq)
-            .count();
-        Some(match (detail.kind, readers) {
-            (_, 0) => "Sent".to_owned(),
-            (ChatKind::Direct, _) => "Read".to_owned(),
-            (ChatKind::Group, n) => format!("Read by {n}"),
-        })
+        Some(
+            match (detail.kind, state::readers(&detail, me.as_ref(), seq)) {
+                (_, 0) => "Sent".to_owned(),
+                (ChatKind::Direct, _) => "Read".to_owned(),
+                (ChatKind::Group, n) => format!("Read by {n}"),
+            },
+        )
     };
     let my_role = move || {
         state
@@ -772,7 +699,7 @@ fn PendingItem(state: ChatState, pending: Pending) -> impl IntoView {
                                 class="link-button"
                                 on:click=move |_| {
                                     let id = client_id.clone();
-                                    state.pending.update(|p| p.retain(|x| x.client_id != id));
+                                    state.timeline.update(|t| t.discard(&id));
                                 }
                             >
                                 "Discard"
@@ -826,11 +753,7 @@ fn TypingLine(state: ChatState) -> impl IntoView {
         let now = now_ms();
         let names: Vec<String> = state
             .typing
-            .get()
-            .iter()
-            .filter(|(_, until)| *until > now)
-            .map(|(who, _)| state.name_of(who))
-            .collect();
+            .with(|t| t.active(now).map(|who| state.name_of(who)).collect());
         match names.as_slice() {
             [] => String::new(),
             [one] => format!("{one} is typing…"),

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::live::Live;
-use crate::types::{CausewayId, Push};
+use crate::types::{CausewayId, EventKind, Push};
 
 /// May the page offer to turn notifications on (supported, not yet answered)?
 pub fn can_ask() -> bool {
@@ -74,7 +74,8 @@ pub fn Notifier(me: Signal<Option<CausewayId>>) -> impl IntoView {
         let Some(message) = event.message.as_ref() else {
             return;
         };
-        if event.kind != "message" || me.get_untracked().as_ref() == Some(&message.sender) {
+        if event.kind != EventKind::Message || me.get_untracked().as_ref() == Some(&message.sender)
+        {
             return;
         }
         let body: String = if message.body.is_empty() {

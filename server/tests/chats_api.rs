@@ -1000,8 +1000,10 @@ async fn a_deleted_user_leaves_nothing_to_inherit(database: Option<String>) {
         .get_ok(&format!("/api/v1/chats/{}/events?after=0", group.id))
         .await;
     assert!(
-        events.iter().any(|e| e.kind == "member_left"
-            && e.subject.as_ref().map(ToString::to_string).as_deref() == Some("ann@localhost")),
+        events
+            .iter()
+            .any(|e| e.kind == app::types::EventKind::MemberLeft
+                && e.subject.as_ref().map(ToString::to_string).as_deref() == Some("ann@localhost")),
         "{events:?}"
     );
     let history: Vec<Message> = bob

@@ -310,7 +310,10 @@ async fn a_file_goes_up_with_a_message_and_comes_down_the_same() {
     let events: Vec<ChatEvent> = moore
         .get_ok(&format!("/api/v1/chats/{chat}/events?after=0"))
         .await;
-    let event = events.iter().find(|e| e.kind == "message").unwrap();
+    let event = events
+        .iter()
+        .find(|e| e.kind == app::types::EventKind::Message)
+        .unwrap();
     assert_eq!(event.message.as_ref().unwrap().file.as_ref(), Some(&file));
 
     // Search finds a file by its name, in any case, though its message has no text.

@@ -145,7 +145,7 @@ async fn members_get_what_happens_in_their_chats_and_no_one_else_does() {
         .await;
     assert_eq!(response.status(), 201);
     let (_, posted) = chat_event(next(&mut moore_socket).await);
-    assert_eq!(posted.kind, "message");
+    assert_eq!(posted.kind, app::types::EventKind::Message);
     assert_eq!(posted.message.as_ref().unwrap().body, "Hello Albert");
     assert_eq!(posted.actor.to_string(), "wolf@localhost");
     assert_eq!(chat_event(next(&mut moore_second_tab).await).1.seq, 2);
@@ -276,7 +276,7 @@ async fn a_removed_member_hears_of_it_and_nothing_after() {
         .await;
     assert_eq!(response.status(), 204);
     let (_, removed) = chat_event(next(&mut eve_socket).await);
-    assert_eq!(removed.kind, "member_removed");
+    assert_eq!(removed.kind, app::types::EventKind::MemberRemoved);
     assert_eq!(removed.subject.unwrap().to_string(), "eve@localhost");
     let response = wolf
         .post_json(

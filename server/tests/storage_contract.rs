@@ -3,7 +3,9 @@
 
 mod common;
 
-use app::types::{AddressBookEntry, BuiltinGroup, CausewayId, ChatKind, ChatRole, Profile};
+use app::types::{
+    AddressBookEntry, BuiltinGroup, CausewayId, ChatKind, ChatRole, EventKind, Profile,
+};
 use common::PgDatabase;
 use server::storage::{
     AuditFilter, EntryRow, NewAuditEntry, NewChat, NewFile, NewMessage, NewUser, ReplicaChat,
@@ -57,14 +59,14 @@ async fn concurrent_first_copies(store: &Store) {
     let update = ReplicaChat {
         host: "race.example".to_owned(),
         host_chat_id: 7,
-        kind: "direct".to_owned(),
+        kind: ChatKind::Direct,
         title: String::new(),
         direct_key: None,
         created_by: "bob@race.example".to_owned(),
         created_at: 1_000,
         members: vec![
-            ("ann@here".to_owned(), "member".to_owned(), 1, 0),
-            ("bob@race.example".to_owned(), "member".to_owned(), 1, 0),
+            ("ann@here".to_owned(), ChatRole::Member, 1, 0),
+            ("bob@race.example".to_owned(), ChatRole::Member, 1, 0),
         ],
         own_server: "here".to_owned(),
         events: Vec::new(),
@@ -1783,20 +1785,20 @@ async fn chat_members(store: &Store) {
             .unwrap(),
         None
     );
-    let log: Vec<(String, Option<String>, Option<String>)> = store
+    let log: Vec<(EventKind, Option<String>, Option<ChatRole>)> = store
         .events_after(chat.id, 1, 10)
         .await
         .unwrap()
         .into_iter()
-        .map(|e| (e.kind, e.subject, e.detail))
+        .map(|e| (e.kind, e.subject, e.role))
         .collect();
     let s = |v: &str| Some(v.to_owned());
     assert_eq!(
         log,
         [
-            ("member_added".to_owned(), s("n@corp"), s("member")),
-            ("role_changed".to_owned(), s("n@corp"), s("admin")),
-            ("member_left".to_owned(), s("n@corp"), None),
+            (EventKind::MemberAdded, s("n@corp"), Some(ChatRole::Member)),
+            (EventKind::RoleChanged, s("n@corp"), Some(ChatRole::Admin)),
+            (EventKind::MemberLeft, s("n@corp"), None),
         ]
     );
 }
@@ -2335,7 +2337,7 @@ async fn ownership_and_edits_hold_together(store: &Store) {
             .await
             .unwrap()
             .into_iter()
-            .filter(|m| m.role == "owner")
+            .filter(|m| m.role == ChatRole::Owner)
             .map(|m| m.member)
             .collect();
         assert_eq!(
@@ -2369,7 +2371,7 @@ async fn ownership_and_edits_hold_together(store: &Store) {
         .unwrap();
     assert_eq!(seqs.len(), 2, "a hand-over and a departure");
     let heir = store.chat_member(chat.id, "a@corp").await.unwrap().unwrap();
-    assert_eq!(heir.role, "owner");
+    assert_eq!(heir.role, ChatRole::Owner);
     assert_eq!(store.leave_chat(chat.id, "o@corp", 4).await.unwrap(), None);
     assert_eq!(
         store

@@ -61,9 +61,78 @@ impl ChatRole {
     }
 }
 
+/// What happened in a chat: the kind of a [`ChatEvent`].
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Created,
+    Message,
+    Edit,
+    Delete,
+    MemberAdded,
+    MemberRemoved,
+    MemberLeft,
+    RoleChanged,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 8] = [
+        EventKind::Created,
+        EventKind::Message,
+        EventKind::Edit,
+        EventKind::Delete,
+        EventKind::MemberAdded,
+        EventKind::MemberRemoved,
+        EventKind::MemberLeft,
+        EventKind::RoleChanged,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Created => "created",
+            EventKind::Message => "message",
+            EventKind::Edit => "edit",
+            EventKind::Delete => "delete",
+            EventKind::MemberAdded => "member_added",
+            EventKind::MemberRemoved => "member_removed",
+            EventKind::MemberLeft => "member_left",
+            EventKind::RoleChanged => "role_changed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == s)
+    }
+
+    /// Does the event carry a message (posted, edited or deleted)?
+    pub fn about_a_message(self) -> bool {
+        matches!(
+            self,
+            EventKind::Message | EventKind::Edit | EventKind::Delete
+        )
+    }
+}
+
+// Stored as their names, in TEXT columns, on either database.
+#[cfg(feature = "ssr")]
+super::text_column!(ChatKind, ChatRole, EventKind);
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_kinds_round_trip_through_their_names() {
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(
+                serde_json::to_string(&kind).unwrap(),
+                format!("\"{}\"", kind.as_str())
+            );
+        }
+        assert_eq!(EventKind::parse("unknown"), None);
+    }
 
     #[test]
     fn stored_names_round_trip_and_roles_are_ordered() {
@@ -198,9 +267,7 @@ pub struct ReadUpTo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatEvent {
     pub seq: i64,
-    /// `created`, `message`, `edit`, `delete`, `member_added`, `member_removed`,
-    /// `member_left` or `role_changed`.
-    pub kind: String,
+    pub kind: EventKind,
     pub actor: CausewayId,
     pub at: i64,
     /// The member a membership event is about.

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use app::types::{CausewayId, ChatEvent, ChatKind, ChatRole, FileInfo, Message};
+use app::types::{CausewayId, ChatEvent, FileInfo, Message};
 
 use super::ChatError;
 use crate::storage::{EventRow, FileRow, MessageRow, Store};
@@ -11,16 +11,6 @@ use crate::storage::{EventRow, FileRow, MessageRow, Store};
 pub(super) fn parse_id(id: &str) -> Result<CausewayId, ChatError> {
     CausewayId::parse(id)
         .map_err(|e| ChatError::Internal(format!("stored Causeway ID {id:?}: {e}")))
-}
-
-pub(super) fn role(stored: &str) -> Result<ChatRole, ChatError> {
-    ChatRole::parse(stored)
-        .ok_or_else(|| ChatError::Internal(format!("stored chat role {stored:?}")))
-}
-
-pub(super) fn kind(stored: &str) -> Result<ChatKind, ChatError> {
-    ChatKind::parse(stored)
-        .ok_or_else(|| ChatError::Internal(format!("stored chat kind {stored:?}")))
 }
 
 /// A stored file as clients see it.
@@ -141,7 +131,7 @@ pub async fn chat_event(
         actor: parse_id(&row.actor)?,
         at: row.at,
         subject: row.subject.as_deref().map(parse_id).transpose()?,
-        role: row.detail.as_deref().map(role).transpose()?,
+        role: row.role,
         message,
     })
 }

@@ -12,14 +12,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use app::types::{
-    CausewayId, ChatDetail, ChatEvent, ChatKind, ChatMember, ChatRole, ChatSummary, Message,
-    OutsiderReach, Right, SendMessage, ServerName,
+    CausewayId, ChatDetail, ChatEvent, ChatKind, ChatMember, ChatRole, ChatSummary, EventKind,
+    Message, OutsiderReach, Right, SendMessage, ServerName,
 };
 
 use super::events::{Event, EventBus};
-use super::present::{
-    chat_event, events_out, kind, member_names, message_out, messages_out, parse_id, role,
-};
+use super::present::{chat_event, events_out, member_names, message_out, messages_out, parse_id};
 use super::{
     Action, ActionDone, Actor, ChatError, ChatLocation, HostLink, Presence, direct_host,
     other_servers,
@@ -86,18 +84,15 @@ pub fn limit(limit: Option<i64>) -> Result<i64, ChatError> {
 
 /// A direct chat is titled with the other person's name.
 fn title(chat: &ChatRow, members: &[ChatMember], me: &CausewayId) -> String {
-    match (
-        chat.kind.as_str(),
-        members.iter().find(|m| &m.causeway_id != me),
-    ) {
-        ("direct", Some(other)) => other.display_name.clone(),
+    match (chat.kind, members.iter().find(|m| &m.causeway_id != me)) {
+        (ChatKind::Direct, Some(other)) => other.display_name.clone(),
         _ => chat.title.clone(),
     }
 }
 
 /// Refuses a change of members in a direct chat.
 fn group_kind(chat: &ChatRow) -> Result<(), ChatError> {
-    if chat.kind == ChatKind::Group.as_str() {
+    if chat.kind == ChatKind::Group {
         Ok(())
     } else {
         Err(invalid("A direct chat's members cannot change."))
@@ -326,7 +321,7 @@ impl ChatService {
             }
             members.push(ChatMember {
                 display_name: name_of(&id),
-                role: role(&row.role)?,
+                role: row.role,
                 read_seq: row.read_seq,
                 online: self.inner.presence.is_online(&row.member),
                 causeway_id: id,
@@ -336,8 +331,8 @@ impl ChatService {
         Ok(ChatDetail {
             title: title(&chat, &members, me),
             id: chat.id,
-            kind: kind(&chat.kind)?,
-            my_role: role(&mine.role)?,
+            kind: chat.kind,
+            my_role: mine.role,
             last_seq: chat.last_seq,
             read_seq: mine.read_seq,
             members,
@@ -775,8 +770,7 @@ impl ChatService {
             return Ok(found);
         }
         if deleting
-            && (role(&m.member.role)? >= ChatRole::Admin
-                || self.may(actor, Right::Operator).await?)
+            && (m.member.role >= ChatRole::Admin || self.may(actor, Right::Operator).await?)
         {
             return Ok(found);
         }
@@ -932,7 +926,7 @@ impl ChatService {
     /// The role of `actor` in `m`'s group chat.
     fn group_role(m: &Membership) -> Result<ChatRole, ChatError> {
         group_kind(&m.chat)?;
-        role(&m.member.role)
+        Ok(m.member.role)
     }
 
     /// Checks that a member of a group chat with `my_role` may add `members`:
@@ -1013,7 +1007,7 @@ impl ChatService {
         let my_role = Self::group_role(&m)?;
         let target_name = target.to_string();
         let their_role = match self.store().chat_member(id, &target_name).await? {
-            Some(row) => role(&row.role)?,
+            Some(row) => row.role,
             None => return Err(ChatError::Missing("member")),
         };
         if m.location != ChatLocation::Hosted {
@@ -1132,7 +1126,7 @@ impl ChatService {
             let Some(chat) = self.store().chat(listed.id).await? else {
                 continue;
             };
-            let group = chat.kind == ChatKind::Group.as_str();
+            let group = chat.kind == ChatKind::Group;
             let hosted = ChatLocation::of(&chat)? == ChatLocation::Hosted;
             if !hosted {
                 // The host frees a direct chat's pair too, so that a new
@@ -1203,7 +1197,7 @@ impl ChatService {
             }
             Action::Leave => {
                 let m = self.membership(id, actor).await?;
-                if m.chat.kind == ChatKind::Direct.as_str() {
+                if m.chat.kind == ChatKind::Direct {
                     self.leave_direct(actor, id).await?;
                 } else {
                     self.remove_member(actor, id, &actor.id().clone()).await?;
@@ -1289,7 +1283,7 @@ impl ChatService {
     fn publish_message(&self, chat_id: i64, message: &Message, members: &[String]) {
         let event = ChatEvent {
             seq: message.seq,
-            kind: "message".to_owned(),
+            kind: EventKind::Message,
             actor: message.sender.clone(),
             at: message.created_at,
             subject: None,

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use app::types::{CausewayId, ChatEvent, ChatKind, ServerName};
+use app::types::{CausewayId, ChatEvent, ChatKind, ChatRole, ServerName};
 
 use super::Context;
 use super::client::{remember, send_ephemeral};
@@ -42,8 +42,7 @@ pub(crate) async fn chat_update(
             display_name,
             online: &id.server == own && state.hub.is_online(&row.member),
             causeway_id: id,
-            role: app::types::ChatRole::parse(&row.role)
-                .ok_or_else(|| ApiError::internal("stored chat role"))?,
+            role: row.role,
             joined_seq: row.joined_seq,
             read_seq: row.read_seq,
         });
@@ -52,7 +51,7 @@ pub(crate) async fn chat_update(
     Ok(ChatUpdate {
         attestations,
         chat_id: chat.id,
-        kind: ChatKind::parse(&chat.kind).ok_or_else(|| ApiError::internal("stored chat kind"))?,
+        kind: chat.kind,
         title: chat.title.clone(),
         created_by: chat.created_by.parse().map_err(ApiError::internal)?,
         created_at: chat.created_at,
@@ -63,17 +62,10 @@ pub(crate) async fn chat_update(
 }
 
 fn replica_of(own: &ServerName, host: &ServerName, update: &ChatUpdate) -> ReplicaChat {
-    let members: Vec<(String, String, i64, i64)> = update
+    let members: Vec<(String, ChatRole, i64, i64)> = update
         .members
         .iter()
-        .map(|m| {
-            (
-                m.causeway_id.to_string(),
-                m.role.as_str().to_owned(),
-                m.joined_seq,
-                m.read_seq,
-            )
-        })
+        .map(|m| (m.causeway_id.to_string(), m.role, m.joined_seq, m.read_seq))
         .collect();
     let direct_key = match (update.kind, update.members.as_slice()) {
         (ChatKind::Direct, [a, b]) => Some(direct_key(
@@ -85,7 +77,7 @@ fn replica_of(own: &ServerName, host: &ServerName, update: &ChatUpdate) -> Repli
     ReplicaChat {
         host: host.to_string(),
         host_chat_id: update.chat_id,
-        kind: update.kind.as_str().to_owned(),
+        kind: update.kind,
         title: update.title.clone(),
         direct_key,
         created_by: update.created_by.to_string(),
@@ -99,11 +91,11 @@ fn replica_of(own: &ServerName, host: &ServerName, update: &ChatUpdate) -> Repli
 fn replica_event(event: &ChatEvent) -> ReplicaEvent {
     ReplicaEvent {
         seq: event.seq,
-        kind: event.kind.clone(),
+        kind: event.kind,
         actor: event.actor.to_string(),
         at: event.at,
         subject: event.subject.as_ref().map(ToString::to_string),
-        detail: event.role.map(|r| r.as_str().to_owned()),
+        role: event.role,
         message: event.message.as_ref().map(|m| ReplicaMessage {
             seq: m.seq,
             sender: m.sender.to_string(),

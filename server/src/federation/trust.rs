@@ -15,7 +15,7 @@
 
 use std::collections::HashSet;
 
-use app::types::{CausewayId, ChatKind, Message, ServerName};
+use app::types::{CausewayId, ChatKind, EventKind, Message, ServerName};
 use sha2::{Digest, Sha256};
 
 use super::Context;
@@ -160,15 +160,14 @@ pub async fn accept_attestations(
 fn wanted(event: &app::types::ChatEvent) -> Vec<(&'static str, Option<String>)> {
     let seq = event.message.as_ref().map(|m| m.seq.to_string());
     let subject = event.subject.as_ref().map(ToString::to_string);
-    match event.kind.as_str() {
-        "message" => Vec::new(),
-        "edit" => vec![("edit", seq)],
-        "delete" => vec![("delete", seq)],
-        "member_added" => vec![("add", subject)],
-        "member_removed" => vec![("remove", subject)],
-        "member_left" => vec![("leave", Some(String::new()))],
-        "role_changed" => vec![("role", None), ("leave", Some(String::new()))],
-        _ => Vec::new(),
+    match event.kind {
+        EventKind::Created | EventKind::Message => Vec::new(),
+        EventKind::Edit => vec![("edit", seq)],
+        EventKind::Delete => vec![("delete", seq)],
+        EventKind::MemberAdded => vec![("add", subject)],
+        EventKind::MemberRemoved => vec![("remove", subject)],
+        EventKind::MemberLeft => vec![("leave", Some(String::new()))],
+        EventKind::RoleChanged => vec![("role", None), ("leave", Some(String::new()))],
     }
 }
 
@@ -296,44 +295,45 @@ impl Check<'_> {
         }
         let subject = event.subject.as_ref().map(ToString::to_string);
         let message_seq = event.message.as_ref().map(|m| m.seq.to_string());
-        let ok = match event.kind.as_str() {
-            "message" => event.message.as_ref().is_some_and(|m| &m.sender == actor),
-            "edit" => {
+        let ok = match event.kind {
+            EventKind::Message => event.message.as_ref().is_some_and(|m| &m.sender == actor),
+            EventKind::Edit => {
                 message_seq.is_some()
                     && self
                         .forwarded(actor, "edit", message_seq.as_deref())
                         .await?
             }
-            "delete" => {
+            EventKind::Delete => {
                 message_seq.is_some()
                     && self
                         .forwarded(actor, "delete", message_seq.as_deref())
                         .await?
             }
-            "member_added" => {
+            EventKind::MemberAdded => {
                 subject.is_some() && self.forwarded(actor, "add", subject.as_deref()).await?
             }
-            "member_removed" => {
+            EventKind::MemberRemoved => {
                 subject.is_some() && self.forwarded(actor, "remove", subject.as_deref()).await?
             }
-            "member_left" => {
+            EventKind::MemberLeft => {
                 event.subject.as_ref() == Some(actor)
                     && self.forwarded(actor, "leave", None).await?
             }
             // Someone made owner (or admin) by them; or themselves made admin
             // when handing the chat over; or an heir named as they left.
-            "role_changed" => {
+            EventKind::RoleChanged => {
                 (subject.is_some() && self.forwarded(actor, "role", subject.as_deref()).await?)
                     || (event.subject.as_ref() == Some(actor)
                         && self.forwarded(actor, "role", None).await?)
                     || self.forwarded(actor, "leave", None).await?
             }
-            _ => false,
+            // Only a host's own people create its chats.
+            EventKind::Created => false,
         };
         if ok {
             Ok(())
         } else {
-            Err(self.unvouched(actor, &event.kind))
+            Err(self.unvouched(actor, event.kind.as_str()))
         }
     }
 
@@ -386,7 +386,7 @@ impl Check<'_> {
             .events
             .iter()
             .rev()
-            .find(|e| e.kind == "member_added" && e.subject.as_ref() == Some(id))
+            .find(|e| e.kind == EventKind::MemberAdded && e.subject.as_ref() == Some(id))
             .map_or(&self.update.created_by, |e| &e.actor);
         if &added_by.server == self.own {
             // Forwarded from here (the event was checked): this server's own rules applied.

@@ -9,14 +9,14 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use app::types::{ChatKind, ChatRole};
+use app::types::{ChatKind, ChatRole, EventKind};
 
 use super::{Backend, BeginWrite, Posted, Result, StorageError, Store, on_pool};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ChatRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: ChatKind,
     pub title: String,
     pub direct_key: Option<String>,
     pub created_by: String,
@@ -30,7 +30,7 @@ pub struct ChatRow {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ChatMemberRow {
     pub member: String,
-    pub role: String,
+    pub role: ChatRole,
     pub joined_seq: i64,
     pub read_seq: i64,
 }
@@ -39,7 +39,7 @@ pub struct ChatMemberRow {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ChatListRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: ChatKind,
     pub title: String,
     pub last_seq: i64,
     /// When the latest event happened (Unix ms).
@@ -67,12 +67,14 @@ pub struct MessageRow {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EventRow {
     pub seq: i64,
-    pub kind: String,
+    pub kind: EventKind,
     pub actor: String,
     pub at: i64,
     pub message_seq: Option<i64>,
     pub subject: Option<String>,
-    pub detail: Option<String>,
+    /// The new role of `member_added` and `role_changed`.
+    #[sqlx(rename = "detail")]
+    pub role: Option<ChatRole>,
 }
 
 pub struct NewChat<'a> {

@@ -1,6 +1,8 @@
 //! Copies of chats hosted by other servers: applying what a host sends, and the
 //! outbox cursors of chats hosted here.
 
+use app::types::{ChatKind, ChatRole, EventKind};
+
 use super::chats::CHAT_COLUMNS;
 use super::{BeginWrite, ChatRow, Result, StorageError, Store, on_pool};
 
@@ -9,13 +11,13 @@ use super::{BeginWrite, ChatRow, Result, StorageError, Store, on_pool};
 pub struct ReplicaChat {
     pub host: String,
     pub host_chat_id: i64,
-    pub kind: String,
+    pub kind: ChatKind,
     pub title: String,
     pub direct_key: Option<String>,
     pub created_by: String,
     pub created_at: i64,
     /// Member, role, joined_seq, read_seq.
-    pub members: Vec<(String, String, i64, i64)>,
+    pub members: Vec<(String, ChatRole, i64, i64)>,
     /// The server this copy is on: its people's read positions are kept as
     /// they are here (a host cannot mark what they read), a newcomer's
     /// starts where they joined at most.
@@ -26,11 +28,12 @@ pub struct ReplicaChat {
 #[derive(Debug, Clone)]
 pub struct ReplicaEvent {
     pub seq: i64,
-    pub kind: String,
+    pub kind: EventKind,
     pub actor: String,
     pub at: i64,
     pub subject: Option<String>,
-    pub detail: Option<String>,
+    /// The new role of `member_added` and `role_changed`.
+    pub role: Option<ChatRole>,
     pub message: Option<ReplicaMessage>,
 }
 
@@ -121,7 +124,7 @@ impl Store {
                 Some(chat) => Some(chat),
                 None => {
                     sqlx::query_as(&insert)
-                        .bind(&update.kind)
+                        .bind(update.kind)
                         .bind(&update.title)
                         .bind(&update.direct_key)
                         .bind(&update.created_by)
@@ -189,12 +192,12 @@ impl Store {
                 )
                 .bind(chat.id)
                 .bind(event.seq)
-                .bind(&event.kind)
+                .bind(event.kind)
                 .bind(&event.actor)
                 .bind(event.at)
                 .bind(message_seq)
                 .bind(&event.subject)
-                .bind(&event.detail)
+                .bind(event.role)
                 .execute(&mut *tx)
                 .await?;
                 if let Some(message) = &event.message {

@@ -13,7 +13,8 @@ use crate::api::{self, ApiFailure};
 use crate::components::{ErrorNotice, Frame, Loading, Me, Section, short_time};
 use crate::live::Live;
 use crate::types::{
-    CausewayId, ChatEvent, ChatKind, ChatSummary, Contact, CreateGroupChat, Message, Push, Right,
+    CausewayId, ChatEvent, ChatKind, ChatSummary, Contact, CreateGroupChat, EventKind, Message,
+    Push, Right,
 };
 
 pub use view::ChatView;
@@ -160,14 +161,14 @@ fn apply_to_list(
         return false;
     };
     let mut chat = list.remove(index);
-    match event.kind.as_str() {
-        "message" => {
+    match event.kind {
+        EventKind::Message => {
             if Some(&message.sender) != me {
                 chat.unread += 1;
             }
             chat.last_message = Some(message.clone());
         }
-        "edit" => {
+        EventKind::Edit => {
             if chat
                 .last_message
                 .as_ref()

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::types::{CausewayId, ChatDetail, ChatEvent, FileInfo, Message};
+use crate::types::{CausewayId, ChatDetail, ChatEvent, EventKind, FileInfo, Message};
 
 /// Messages per history page (what `api::history` asks for): a shorter page is the
 /// beginning of the chat.
@@ -184,9 +184,9 @@ impl Timeline {
     /// Applies one event, whatever its number, and moves the position up to it.
     fn apply(&mut self, event: ChatEvent, me: Option<&CausewayId>) -> Option<Followup> {
         let seq = event.seq;
-        let followup = match event.kind.as_str() {
-            "message" | "edit" | "delete" => event.message.map(|m| self.store(m, me)),
-            "member_removed" | "member_left" if event.subject.as_ref() == me => {
+        let followup = match event.kind {
+            kind if kind.about_a_message() => event.message.map(|m| self.store(m, me)),
+            EventKind::MemberRemoved | EventKind::MemberLeft if event.subject.as_ref() == me => {
                 Some(Followup::Removed)
             }
             _ => Some(Followup::ReloadDetail),
@@ -398,9 +398,10 @@ mod tests {
     }
 
     fn event(seq: i64, kind: &str, subject: Option<CausewayId>, m: Option<Message>) -> ChatEvent {
+        let kind = EventKind::parse(kind).expect("a kind of event");
         ChatEvent {
             seq,
-            kind: kind.to_owned(),
+            kind,
             actor: moore(),
             at: 1_000 + seq,
             subject,

@@ -150,7 +150,10 @@ async fn check_history(client: &reqwest::Client, base: &str, chat: i64) -> HashM
         "the history has no gap"
     );
     let mut stored = HashMap::new();
-    for event in events.iter().filter(|e| e.kind == app::types::EventKind::Message) {
+    for event in events
+        .iter()
+        .filter(|e| e.kind == app::types::EventKind::Message)
+    {
         let message = event
             .message
             .as_ref()

@@ -513,7 +513,6 @@ impl ChatService {
             return Ok((chat, false));
         }
         let created = self
-            .store()
             .create_chat(&NewChat {
                 kind: ChatKind::Direct,
                 title: "",
@@ -525,8 +524,6 @@ impl ChatService {
             .await;
         match created {
             Ok(chat) => {
-                self.members_joined(chat.id, [mine.as_str(), theirs.as_str()])
-                    .await;
                 self.announce(chat.id, Some(chat.last_seq), None).await;
                 Ok((chat, true))
             }
@@ -577,7 +574,6 @@ impl ChatService {
         let mut members: Vec<(&str, ChatRole)> = vec![(&mine, ChatRole::Owner)];
         members.extend(names.iter().map(|n| (n.as_str(), ChatRole::Member)));
         let chat = self
-            .store()
             .create_chat(&NewChat {
                 kind: ChatKind::Group,
                 title,
@@ -587,8 +583,6 @@ impl ChatService {
                 at: now_millis(),
             })
             .await?;
-        self.members_joined(chat.id, members.iter().map(|(m, _)| *m))
-            .await;
         self.announce(chat.id, Some(chat.last_seq), None).await;
         self.detail(chat, me).await
     }
@@ -859,18 +853,28 @@ impl ChatService {
     pub async fn read(&self, actor: &Actor, id: i64, seq: i64) -> Result<i64, ChatError> {
         let me = actor.id().to_string();
         let m = self.membership(id, actor).await?;
-        let seq = self
+        let to: Vec<String> = self
             .store()
-            .mark_read(id, &me, seq.max(0))
+            .chat_members(id)
             .await?
-            .ok_or(ChatError::Missing("chat"))?;
-        let members = self.store().chat_members(id).await?;
-        let to: Vec<String> = members.into_iter().map(|m| m.member).collect();
+            .into_iter()
+            .map(|m| m.member)
+            .collect();
         let hosted = m.location == ChatLocation::Hosted;
         // Member servers learn read positions with the chat's next update.
-        if hosted && !other_servers(&self.inner.own, to.iter().map(String::as_str)).is_empty() {
-            self.store().bump_reads(id).await?;
-        }
+        let bump =
+            hosted && !other_servers(&self.inner.own, to.iter().map(String::as_str)).is_empty();
+        let seq = self
+            .store()
+            .transaction(async |tx| {
+                let seq = tx.mark_read(id, &me, seq.max(0)).await?;
+                if seq.is_some() && bump {
+                    tx.bump_reads(id).await?;
+                }
+                Ok(seq)
+            })
+            .await?
+            .ok_or(ChatError::Missing("chat"))?;
         self.inner.events.publish(Event::Read {
             chat_id: id,
             location: m.location,
@@ -977,18 +981,16 @@ impl ChatService {
         }
         let mine = actor.id().to_string();
         let names: Vec<String> = members.iter().map(ToString::to_string).collect();
-        self.members_joined(id, names.iter().map(String::as_str))
-            .await;
-        for name in &names {
-            let added = self
-                .store()
-                .add_chat_member(id, name, ChatRole::Member, &mine, now_millis())
-                .await;
-            match added {
-                Ok(seq) => self.announce(id, seq, None).await,
-                Err(StorageError::Conflict(_)) => {}
-                Err(other) => return Err(other.into()),
-            }
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        // Their servers get the chat's events from the first one on.
+        let servers = other_servers(&self.inner.own, names.iter().copied());
+        let servers: Vec<&str> = servers.iter().map(ServerName::as_str).collect();
+        let seqs = self
+            .store()
+            .add_chat_members(id, &names, &servers, &mine, now_millis())
+            .await?;
+        for seq in seqs {
+            self.announce(id, Some(seq), None).await;
         }
         self.detail_of(id, actor.id()).await
     }
@@ -1221,15 +1223,21 @@ impl ChatService {
 
     // ---- Publishing ---------------------------------------------------------
 
-    /// Before members of other servers join chat `chat_id` hosted here: makes
-    /// sure each of their servers has an outbox cursor for it, so the chat's
-    /// events reach them from the start.
-    async fn members_joined<'a>(&self, chat_id: i64, members: impl IntoIterator<Item = &'a str>) {
-        for server in other_servers(&self.inner.own, members) {
-            if let Err(error) = self.store().ensure_cursor(server.as_str(), chat_id).await {
-                tracing::warn!(%error, chat_id, %server, "an outbox cursor was not made");
-            }
-        }
+    /// Stores a new chat hosted here and, in the same transaction, an outbox
+    /// cursor for each other server among its members, so that the chat's
+    /// events reach them from the first one on.
+    async fn create_chat(&self, chat: &NewChat<'_>) -> Result<ChatRow, StorageError> {
+        let members = chat.members.iter().map(|(member, _)| *member);
+        let servers = other_servers(&self.inner.own, members);
+        self.store()
+            .transaction(async |tx| {
+                let row = tx.create_chat(chat).await?;
+                for server in &servers {
+                    tx.ensure_cursor(server.as_str(), row.id).await?;
+                }
+                Ok(row)
+            })
+            .await
     }
 
     /// Publishes event `seq` of chat `chat_id`, hosted here, to its members

@@ -247,41 +247,8 @@ impl Store {
     /// creation). A second direct chat for the same pair is
     /// `Conflict("chats_direct_key")`.
     pub async fn create_chat(&self, chat: &NewChat<'_>) -> Result<ChatRow> {
-        let insert = format!(
-            "insert into chats (kind, title, direct_key, created_by, created_at) \
-             values ($1, $2, $3, $4, $5) returning {CHAT_COLUMNS}"
-        );
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
-            let row: ChatRow = sqlx::query_as(&insert)
-                .bind(chat.kind.as_str())
-                .bind(chat.title)
-                .bind(chat.direct_key)
-                .bind(chat.created_by)
-                .bind(chat.at)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(StorageError::on_unique("chats_direct_key"))?;
-            let seq = next_event!(tx, row.id, "created", chat.created_by, chat.at, None)
-                .ok_or(StorageError::Missing("chat"))?;
-            for (member, role) in chat.members {
-                sqlx::query(
-                    "insert into chat_members (chat_id, member, role, joined_seq) values ($1, $2, $3, $4)",
-                )
-                .bind(row.id)
-                .bind(*member)
-                .bind(role.as_str())
-                .bind(seq)
-                .execute(&mut *tx)
-                .await
-                .map_err(StorageError::on_unique("chat_members_pkey"))?;
-            }
-            tx.commit().await?;
-            Ok(ChatRow {
-                last_seq: seq,
-                ..row
-            })
-        })
+        self.transaction(async |tx| tx.create_chat(chat).await)
+            .await
     }
 
     pub async fn chat(&self, id: i64) -> Result<Option<ChatRow>> {
@@ -785,34 +752,64 @@ impl Store {
         actor: &str,
         at: i64,
     ) -> Result<Option<i64>> {
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
-            let Some(seq) = next_event!(
-                tx,
+        self.transaction(async |tx| {
+            let event = tx.append_event(
                 chat_id,
-                "member_added",
+                EventKind::MemberAdded,
                 actor,
                 at,
                 None,
                 Some(member),
-                Some(role.as_str())
-            ) else {
+                Some(role),
+            );
+            let Some(seq) = event.await? else {
                 return Ok(None);
             };
-            sqlx::query(
-                "insert into chat_members (chat_id, member, role, joined_seq, read_seq) values ($1, $2, $3, $4, $5)",
-            )
-            .bind(chat_id)
-            .bind(member)
-            .bind(role.as_str())
-            .bind(seq)
-            .bind(seq)
-            .execute(&mut *tx)
-            .await
-            .map_err(StorageError::on_unique("chat_members_pkey"))?;
-            tx.commit().await?;
+            tx.insert_member(chat_id, member, role, seq, seq).await?;
             Ok(Some(seq))
         })
+        .await
+    }
+
+    /// Adds `members` (those not in it yet) to chat `chat_id` as members, with
+    /// an outbox cursor for each of `servers` first, in one transaction; the
+    /// events' numbers, in order.
+    pub async fn add_chat_members(
+        &self,
+        chat_id: i64,
+        members: &[&str],
+        servers: &[&str],
+        actor: &str,
+        at: i64,
+    ) -> Result<Vec<i64>> {
+        self.transaction(async |tx| {
+            tx.lock_chat(chat_id).await?;
+            for server in servers {
+                tx.ensure_cursor(server, chat_id).await?;
+            }
+            let mut seqs = Vec::with_capacity(members.len());
+            for member in members {
+                if tx.member_role(chat_id, member).await?.is_some() {
+                    continue;
+                }
+                let role = Some(ChatRole::Member);
+                let event = tx.append_event(
+                    chat_id,
+                    EventKind::MemberAdded,
+                    actor,
+                    at,
+                    None,
+                    Some(member),
+                    role,
+                );
+                let seq = event.await?.ok_or(StorageError::Missing("chat"))?;
+                tx.insert_member(chat_id, member, ChatRole::Member, seq, seq)
+                    .await?;
+                seqs.push(seq);
+            }
+            Ok(seqs)
+        })
+        .await
     }
 
     /// Takes a member out (`member_removed` by someone else, `member_left` by
@@ -825,34 +822,18 @@ impl Store {
         at: i64,
     ) -> Result<Option<i64>> {
         let kind = if member == actor {
-            "member_left"
+            EventKind::MemberLeft
         } else {
-            "member_removed"
+            EventKind::MemberRemoved
         };
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
-            let gone = sqlx::query("delete from chat_members where chat_id = $1 and member = $2")
-                .bind(chat_id)
-                .bind(member)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if gone == 0 {
+        self.transaction(async |tx| {
+            if !tx.delete_member(chat_id, member).await? {
                 return Ok(None);
             }
-            let seq = next_event!(
-                tx,
-                chat_id,
-                kind,
-                actor,
-                at,
-                None,
-                Some(member),
-                None::<&str>
-            );
-            tx.commit().await?;
-            Ok(seq)
+            tx.append_event(chat_id, kind, actor, at, None, Some(member), None)
+                .await
         })
+        .await
     }
 
     /// Takes a deleted user out of a direct chat (a `member_left` event, as
@@ -867,35 +848,16 @@ impl Store {
         title: &str,
         at: i64,
     ) -> Result<Option<i64>> {
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
-            let gone = sqlx::query("delete from chat_members where chat_id = $1 and member = $2")
-                .bind(chat_id)
-                .bind(member)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if gone == 0 {
+        self.transaction(async |tx| {
+            if !tx.delete_member(chat_id, member).await? {
                 return Ok(None);
             }
-            sqlx::query("update chats set direct_key = null, title = $1 where id = $2")
-                .bind(title)
-                .bind(chat_id)
-                .execute(&mut *tx)
-                .await?;
-            let seq = next_event!(
-                tx,
-                chat_id,
-                "member_left",
-                member,
-                at,
-                None,
-                Some(member),
-                None::<&str>
-            );
-            tx.commit().await?;
-            Ok(seq)
+            tx.free_direct_key(chat_id, title).await?;
+            let kind = EventKind::MemberLeft;
+            tx.append_event(chat_id, kind, member, at, None, Some(member), None)
+                .await
         })
+        .await
     }
 
     /// Gives a member a new role; returns the event's number, `None` when they are
@@ -908,41 +870,15 @@ impl Store {
         actor: &str,
         at: i64,
     ) -> Result<Option<i64>> {
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
-            let changed =
-                sqlx::query("update chat_members set role = $1 where chat_id = $2 and member = $3")
-                    .bind(role.as_str())
-                    .bind(chat_id)
-                    .bind(member)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-            if changed == 0 {
+        self.transaction(async |tx| {
+            if !tx.update_role(chat_id, member, role).await? {
                 return Ok(None);
             }
-            let seq = next_event!(
-                tx,
-                chat_id,
-                "role_changed",
-                actor,
-                at,
-                None,
-                Some(member),
-                Some(role.as_str())
-            );
-            tx.commit().await?;
-            Ok(seq)
+            let kind = EventKind::RoleChanged;
+            tx.append_event(chat_id, kind, actor, at, None, Some(member), Some(role))
+                .await
         })
-    }
-
-    /// On PostgreSQL, the statement that locks a chat's row for the rest of a
-    /// transaction (SQLite's write transaction holds the whole database).
-    fn lock_chat_sql(&self) -> Option<&'static str> {
-        match self.backend() {
-            Backend::Postgres => Some("select id from chats where id = $1 for update"),
-            super::Backend::Sqlite => None,
-        }
+        .await
     }
 
     /// Hands group chat `chat_id` from its owner `from` to the member `to` in
@@ -956,48 +892,24 @@ impl Store {
         to: &str,
         at: i64,
     ) -> Result<Option<Vec<i64>>> {
-        let lock = self.lock_chat_sql();
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
-            if let Some(lock) = lock {
-                sqlx::query(lock).bind(chat_id).execute(&mut *tx).await?;
-            }
-            let roles: Vec<(String, String)> = sqlx::query_as(
-                "select member, role from chat_members where chat_id = $1 and member in ($2, $3)",
-            )
-            .bind(chat_id)
-            .bind(from)
-            .bind(to)
-            .fetch_all(&mut *tx)
-            .await?;
-            let owner = roles.iter().any(|(m, r)| m == from && r == "owner");
-            let heir = roles.iter().any(|(m, _)| m == to);
+        self.transaction(async |tx| {
+            tx.lock_chat(chat_id).await?;
+            let owner = tx.member_role(chat_id, from).await? == Some(ChatRole::Owner);
+            let heir = tx.member_role(chat_id, to).await?.is_some();
             if from == to || !owner || !heir {
                 return Ok(None);
             }
             let mut seqs = Vec::with_capacity(2);
             for (member, role) in [(to, ChatRole::Owner), (from, ChatRole::Admin)] {
-                sqlx::query("update chat_members set role = $1 where chat_id = $2 and member = $3")
-                    .bind(role.as_str())
-                    .bind(chat_id)
-                    .bind(member)
-                    .execute(&mut *tx)
-                    .await?;
-                let seq = next_event!(
-                    tx,
-                    chat_id,
-                    "role_changed",
-                    from,
-                    at,
-                    None,
-                    Some(member),
-                    Some(role.as_str())
-                );
-                seqs.extend(seq);
+                tx.update_role(chat_id, member, role).await?;
+                let kind = EventKind::RoleChanged;
+                let event =
+                    tx.append_event(chat_id, kind, from, at, None, Some(member), Some(role));
+                seqs.extend(event.await?);
             }
-            tx.commit().await?;
             Ok(Some(seqs))
         })
+        .await
     }
 
     /// `member` leaves chat `chat_id` in one transaction; an owner first hands
@@ -1010,73 +922,29 @@ impl Store {
         member: &str,
         at: i64,
     ) -> Result<Option<Vec<i64>>> {
-        let lock = self.lock_chat_sql();
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
-            if let Some(lock) = lock {
-                sqlx::query(lock).bind(chat_id).execute(&mut *tx).await?;
-            }
-            let role: Option<String> = sqlx::query_scalar(
-                "select role from chat_members where chat_id = $1 and member = $2",
-            )
-            .bind(chat_id)
-            .bind(member)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(role) = role else {
+        self.transaction(async |tx| {
+            tx.lock_chat(chat_id).await?;
+            let Some(role) = tx.member_role(chat_id, member).await? else {
                 return Ok(None);
             };
             let mut seqs = Vec::with_capacity(2);
-            if role == ChatRole::Owner.as_str() {
-                let heir: Option<String> = sqlx::query_scalar(
-                    "select member from chat_members where chat_id = $1 and member <> $2 \
-                     order by case when role = 'admin' then 0 else 1 end, joined_seq, member \
-                     limit 1",
-                )
-                .bind(chat_id)
-                .bind(member)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(heir) = heir {
-                    sqlx::query(
-                        "update chat_members set role = 'owner' where chat_id = $1 and member = $2",
-                    )
-                    .bind(chat_id)
-                    .bind(&heir)
-                    .execute(&mut *tx)
-                    .await?;
-                    let seq = next_event!(
-                        tx,
-                        chat_id,
-                        "role_changed",
-                        member,
-                        at,
-                        None,
-                        Some(heir.as_str()),
-                        Some(ChatRole::Owner.as_str())
-                    );
-                    seqs.extend(seq);
-                }
+            if role == ChatRole::Owner
+                && let Some(heir) = tx.heir(chat_id, member).await?
+            {
+                let owner = ChatRole::Owner;
+                tx.update_role(chat_id, &heir, owner).await?;
+                let kind = EventKind::RoleChanged;
+                let event =
+                    tx.append_event(chat_id, kind, member, at, None, Some(&heir), Some(owner));
+                seqs.extend(event.await?);
             }
-            sqlx::query("delete from chat_members where chat_id = $1 and member = $2")
-                .bind(chat_id)
-                .bind(member)
-                .execute(&mut *tx)
-                .await?;
-            let seq = next_event!(
-                tx,
-                chat_id,
-                "member_left",
-                member,
-                at,
-                None,
-                Some(member),
-                None::<&str>
-            );
-            seqs.extend(seq);
-            tx.commit().await?;
+            tx.delete_member(chat_id, member).await?;
+            let kind = EventKind::MemberLeft;
+            let event = tx.append_event(chat_id, kind, member, at, None, Some(member), None);
+            seqs.extend(event.await?);
             Ok(Some(seqs))
         })
+        .await
     }
 
     /// One message by its number.
@@ -1109,17 +977,8 @@ impl Store {
     /// Moves a member's read position forward (never back, never past the chat's
     /// last event); returns the position now, or `None` for a non-member.
     pub async fn mark_read(&self, chat_id: i64, member: &str, seq: i64) -> Result<Option<i64>> {
-        let sql = "update chat_members set read_seq = case \
-                   when $1 > read_seq then (select case when $1 < c.last_seq then $1 else c.last_seq end \
-                                            from chats c where c.id = $2) \
-                   else read_seq end \
-                   where chat_id = $2 and member = $3 returning read_seq";
-        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql)
-            .bind(seq)
-            .bind(chat_id)
-            .bind(member)
-            .fetch_optional(pool)
-            .await)?)
+        self.transaction(async |tx| tx.mark_read(chat_id, member, seq).await)
+            .await
     }
 
     /// Messages of a chat whose text or file name contains `text` (any case),

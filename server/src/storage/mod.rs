@@ -27,6 +27,7 @@ mod replicas;
 mod sessions;
 mod settings;
 mod throttle;
+mod tx;
 mod users;
 
 pub use audit::{AuditFilter, NewAuditEntry};
@@ -42,6 +43,7 @@ pub use group_commit::{MAX_BATCH, Posted};
 pub use replicas::{Applied, CursorRow, ReplicaChat, ReplicaEvent, ReplicaFile, ReplicaMessage};
 pub use sessions::SessionRow;
 pub use throttle::{Reservation, ThrottleKey, ThrottleRow};
+pub use tx::Tx;
 pub use users::{NewUser, UserChange, UserRecord};
 
 /// A pool of one of the two backends.

@@ -290,15 +290,8 @@ impl Store {
 
     /// Gives `destination` a cursor in chat `chat_id` if it has none.
     pub async fn ensure_cursor(&self, destination: &str, chat_id: i64) -> Result<()> {
-        let sql = "insert into federation_cursors (destination, chat_id) values ($1, $2) \
-                   on conflict do nothing";
-        on_pool!(self, |pool| sqlx::query(sql)
-            .bind(destination)
-            .bind(chat_id)
-            .execute(pool)
+        self.transaction(async |tx| tx.ensure_cursor(destination, chat_id).await)
             .await
-            .map(drop))?;
-        Ok(())
     }
 
     /// The chats with something not yet delivered to `destination`, in id order.
@@ -374,17 +367,6 @@ impl Store {
         let rows: Vec<(String, Option<i64>)> =
             on_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await)?;
         Ok(rows.into_iter().map(|(d, n)| (d, n.unwrap_or(0))).collect())
-    }
-
-    /// Notes that read positions in a chat changed, for the outbox.
-    pub async fn bump_reads(&self, chat_id: i64) -> Result<()> {
-        let sql = "update chats set reads_version = reads_version + 1 where id = $1";
-        on_pool!(self, |pool| sqlx::query(sql)
-            .bind(chat_id)
-            .execute(pool)
-            .await
-            .map(drop))?;
-        Ok(())
     }
 
     /// Does the built-in group `builtin` (`federated`, `no_group`) hold `right`?

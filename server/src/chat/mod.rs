@@ -14,6 +14,8 @@
 pub mod events;
 mod present;
 mod service;
+#[cfg(test)]
+mod tests;
 
 use app::types::{CausewayId, ChatRole, ErrorCode, Message, ServerName};
 use serde::{Deserialize, Serialize};

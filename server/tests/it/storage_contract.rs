@@ -1,14 +1,13 @@
 //! The storage contract: one suite of assertions, run against SQLite and against
 //! PostgreSQL, so both implementations of the storage interface behave the same.
 
-mod common;
-
 use app::types::{AddressBookEntry, BuiltinGroup, CausewayId, ChatKind, ChatRole, Profile};
-use common::PgDatabase;
 use server::storage::{
     AuditFilter, EntryRow, NewAuditEntry, NewChat, NewFile, NewMessage, NewUser, ReplicaChat,
     StorageError, Store, ThrottleRow, UserChange, direct_key,
 };
+
+use crate::common::PgDatabase;
 
 fn named(display_name: &str) -> Profile {
     Profile {

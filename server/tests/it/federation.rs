@@ -1,15 +1,14 @@
 //! Federation between real servers on loopback: signed requests and their
 //! refusals, remote users, chats across servers, and delivery through outages.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use app::types::{CausewayId, ChatDetail, ChatRole, ChatSummary, Message, Push, ServerName};
-use common::{Client, PgDatabase, TestServer, error_of};
 use serde_json::{Value, json};
 use server::federation::signing::{self, Signed};
 use server::time::now_millis;
+
+use crate::common::{self, Client, PgDatabase, TestServer, error_of};
 
 const PASSWORD: &str = "correct horse battery";
 

@@ -3,19 +3,18 @@
 //! (`x-causeway-access`, see ARCHITECTURE.md "The API").
 //!
 //! The list of operations is the served document itself, so a new route is
-//! covered the day it is documented (and `tests/openapi.rs` holds that every
+//! covered the day it is documented (and `tests/it/openapi.rs` holds that every
 //! served route is documented); one whose class, path parameter, query
 //! parameter or body the test cannot fill fails the test instead of being
 //! skipped.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use app::types::{BuiltinGroup, GroupSummary, Right, ServerName, UserPage};
-use common::{Client, PgDatabase, TestServer, session_id};
 use reqwest::Method;
 use serde_json::{Value, json};
+
+use crate::common::{Client, PgDatabase, TestServer, session_id};
 
 const PASSWORD: &str = "correct horse battery";
 

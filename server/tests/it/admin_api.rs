@@ -1,9 +1,7 @@
 //! The control panel's API and the user's own account, through real HTTP against
 //! a real server: users, groups and rights, address books, settings, sign-in
 //! throttling, the audit log and self-service. Who may call what is
-//! `tests/authorization.rs`.
-
-mod common;
+//! `tests/it/authorization.rs`.
 
 use std::collections::BTreeMap;
 
@@ -12,10 +10,11 @@ use app::types::{
     FederationMode, FederationSettings, GroupDetail, GroupRef, GroupSummary, MyAccount, Profile,
     ProfileField, Right, RightGrant, SecuritySettings, UserDetail, UserPage,
 };
-use common::{Client, PgDatabase, TestServer};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+
+use crate::common::{self, Client, PgDatabase, TestServer};
 
 const USERS: &str = "/api/v1/admin/users";
 const GROUPS: &str = "/api/v1/admin/groups";

@@ -1,16 +1,20 @@
 //! The storage contract: one suite of assertions, run against SQLite and against
 //! PostgreSQL, so both implementations of the storage interface behave the same.
+//! Each case is two tests, each on a fresh database (see `contract!`), e.g.
+//! `cargo test -p server --test it storage_contract::chats::postgres`.
 
-mod common;
+use std::panic::AssertUnwindSafe;
 
 use app::types::{
     AddressBookEntry, BuiltinGroup, CausewayId, ChatKind, ChatRole, EventKind, Profile,
 };
-use common::PgDatabase;
+use futures_util::FutureExt;
 use server::storage::{
     AuditFilter, EntryRow, NewAuditEntry, NewChat, NewFile, NewMessage, NewUser, ReplicaChat,
     StorageError, Store, ThrottleRow, UserChange, direct_key,
 };
+
+use crate::common::PgDatabase;
 
 fn named(display_name: &str) -> Profile {
     Profile {
@@ -19,38 +23,111 @@ fn named(display_name: &str) -> Profile {
     }
 }
 
-async fn contract(store: &Store) {
-    // Migrations are idempotent: a second run finds nothing to do.
+/// Runs `case` on a fresh SQLite database, in folders that do not exist yet.
+async fn on_sqlite(case: impl AsyncFnOnce(&Store)) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}",
+        dir.path().join("nested/folder/causeway.db").display()
+    );
+    let store = Store::connect(&url, 4)
+        .await
+        .expect("connect creates the file and folders");
     store.migrate().await.expect("migrations apply");
+    case(&store).await;
+    store.close().await;
+}
+
+/// Runs `case` on a fresh PostgreSQL database, dropped afterwards even when the
+/// case fails. Without a server the case is skipped, or fails under CI
+/// ([`PgDatabase::create`]).
+async fn on_postgres(case: impl AsyncFnOnce(&Store)) {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let store = Store::connect(&db.url, 4).await.expect("connect");
+    store.migrate().await.expect("migrations apply");
+    let outcome = AssertUnwindSafe(case(&store)).catch_unwind().await;
+    match outcome {
+        Ok(()) => {
+            store.close().await;
+            db.drop_now().await;
+        }
+        Err(panic) => {
+            // Tasks the case spawned may still hold connections: the drop
+            // (`with (force)`) ends them instead of waiting for the pool.
+            db.drop_now().await;
+            std::panic::resume_unwind(panic);
+        }
+    }
+}
+
+/// Each case becomes a module of two tests, `<case>::sqlite` and
+/// `<case>::postgres`, each on a database of its own: a case sets up what it
+/// needs and no case depends on another having run.
+macro_rules! contract {
+    ($($case:ident),+ $(,)?) => {$(
+        mod $case {
+            #[tokio::test]
+            async fn sqlite() {
+                super::on_sqlite(super::$case).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                super::on_postgres(super::$case).await;
+            }
+        }
+    )+};
+}
+
+contract!(
+    migrations_are_idempotent,
+    users,
+    sessions,
+    user_search,
+    non_ascii_search,
+    groups,
+    memberships,
+    address_books,
+    settings,
+    audit,
+    throttle,
+    profile_and_password,
+    other_sessions,
+    last_administrator,
+    concurrent_demotions,
+    chats,
+    chat_members,
+    concurrent_sends,
+    batched_sends,
+    files,
+    concurrent_file_sends,
+    batched_file_sends,
+    concurrent_first_copies,
+    ownership_and_edits_hold_together,
+    sign_in_reservations,
+);
+
+#[tokio::test]
+async fn unknown_database_schemes_are_refused() {
+    let error = Store::connect("mysql://localhost/db", 1).await.unwrap_err();
+    assert!(matches!(error, StorageError::UnknownScheme));
+}
+
+/// A second run of the migrations (the first is [`on_sqlite`]'s or
+/// [`on_postgres`]') finds nothing to do.
+async fn migrations_are_idempotent(store: &Store) {
     store
         .migrate()
         .await
         .expect("migrations re-apply as a no-op");
     store.ping().await.expect("ping");
-
-    users(store).await;
-    sessions(store).await;
-    user_search(store).await;
-    groups(store).await;
-    memberships(store).await;
-    address_books(store).await;
-    settings(store).await;
-    audit(store).await;
-    throttle(store).await;
-    profile_and_password(store).await;
-    other_sessions(store).await;
-    last_administrator(store).await;
-    concurrent_demotions(store).await;
-    chats(store).await;
-    chat_members(store).await;
-    concurrent_sends(store).await;
-    batched_sends(store).await;
-    files(store).await;
-    concurrent_file_sends(store).await;
-    batched_file_sends(store).await;
-    concurrent_first_copies(store).await;
-    ownership_and_edits_hold_together(store).await;
-    sign_in_reservations(store).await;
+    assert_eq!(
+        store.list_groups().await.unwrap().len(),
+        2,
+        "the built-in groups are there once"
+    );
 }
 
 /// The first update of a chat hosted elsewhere, arriving twice at once (the
@@ -107,13 +184,26 @@ async fn add_user(store: &Store, login: &str, profile: Profile) -> i64 {
         .id
 }
 
-fn logins(users: &[server::storage::UserRecord]) -> Vec<&str> {
-    users.iter().map(|u| u.login.as_str()).collect()
+/// Wolf, an administrator, and Albert Moore: the first users, as in [`users`].
+async fn wolf_and_moore(store: &Store) -> (i64, i64) {
+    let wolf = store
+        .insert_user(&NewUser {
+            login: "wolf",
+            profile: &named("Wolf"),
+            password_hash: "$argon2id$fake",
+            is_admin: true,
+            created_at: 1_700_000_000_000,
+        })
+        .await
+        .expect("insert wolf")
+        .id;
+    let moore = add_user(store, "moore", named("Albert Moore")).await;
+    (wolf, moore)
 }
 
-/// `list_users`: login, names and email, any case; `%` and `_` are literal.
-async fn user_search(store: &Store) {
-    // Present already: wolf (Wolf), moore (Albert Moore).
+/// The five users [`user_search`] looks for besides those two: alice, bob_t,
+/// bobxt, carol and dave.
+async fn five_more_users(store: &Store) {
     add_user(
         store,
         "alice",
@@ -146,6 +236,21 @@ async fn user_search(store: &Store) {
     )
     .await;
     add_user(store, "bobxt", named("Not Bob T")).await;
+}
+
+/// Seven users in no group, Wolf the only administrator.
+async fn everyone(store: &Store) {
+    wolf_and_moore(store).await;
+    five_more_users(store).await;
+}
+
+fn logins(users: &[server::storage::UserRecord]) -> Vec<&str> {
+    users.iter().map(|u| u.login.as_str()).collect()
+}
+
+/// `list_users`: login, names and email, any case; `%` and `_` are literal.
+async fn user_search(store: &Store) {
+    everyone(store).await;
 
     let (all, total) = store.list_users("", 100, 0).await.unwrap();
     assert_eq!(total, 7);
@@ -211,14 +316,12 @@ fn pairs(entries: &[AddressBookEntry]) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn group_id(store: &Store, name: &str) -> i64 {
+/// "Ops": a group with no members yet, which may send and share.
+async fn ops_group(store: &Store) -> i64 {
     store
-        .list_groups()
+        .create_group("Ops", &["send_files", "share_content"], 10)
         .await
         .unwrap()
-        .into_iter()
-        .find(|g| g.name == name)
-        .unwrap_or_else(|| panic!("group {name}"))
         .id
 }
 
@@ -357,7 +460,7 @@ async fn groups(store: &Store) {
     assert!(store.delete_group(alpha.id).await.unwrap());
     assert!(store.group_by_id(alpha.id).await.unwrap().is_none());
     assert!(!store.delete_group(alpha.id).await.unwrap());
-    // Leave the built-ins without rights for what follows.
+    // Rights may be taken away again.
     store
         .update_group(federated.id, None, Some(&[][..]))
         .await
@@ -375,7 +478,8 @@ fn group_names(rows: &[server::storage::GroupRow]) -> Vec<&str> {
 
 /// Members, from the group and from the user; effective groups and rights.
 async fn memberships(store: &Store) {
-    let ops = group_id(store, "Ops").await;
+    everyone(store).await;
+    let ops = ops_group(store).await;
     let no_group = store.builtin_group(BuiltinGroup::NoGroup).await.unwrap().id;
     let federated = store
         .builtin_group(BuiltinGroup::Federated)
@@ -526,15 +630,12 @@ async fn memberships(store: &Store) {
             .iter()
             .all(|(id, _)| *id != sales)
     );
-    store
-        .update_group(no_group, None, Some(&[][..]))
-        .await
-        .unwrap();
 }
 
 /// Group and personal address books; the personal one needs `edit_address_book`.
 async fn address_books(store: &Store) {
-    let ops = group_id(store, "Ops").await;
+    everyone(store).await;
+    let ops = ops_group(store).await;
     let no_group = store.builtin_group(BuiltinGroup::NoGroup).await.unwrap().id;
     let carol = store.user_by_login("carol").await.unwrap().unwrap().id;
     let dave = store.user_by_login("dave").await.unwrap().unwrap().id;
@@ -931,6 +1032,7 @@ async fn throttle(store: &Store) {
 }
 
 async fn profile_and_password(store: &Store) {
+    everyone(store).await;
     let dave = store.user_by_login("dave").await.unwrap().unwrap().id;
     let profile = Profile {
         display_name: "David".into(),
@@ -957,6 +1059,7 @@ async fn profile_and_password(store: &Store) {
 }
 
 async fn other_sessions(store: &Store) {
+    everyone(store).await;
     let dave = store.user_by_login("dave").await.unwrap().unwrap().id;
     let carol = store.user_by_login("carol").await.unwrap().unwrap().id;
     let now = 1_800_000_000_000;
@@ -995,6 +1098,7 @@ async fn is_admin(store: &Store, id: i64) -> (bool, bool) {
 
 /// `change_user` never leaves the server without an active administrator.
 async fn last_administrator(store: &Store) {
+    everyone(store).await;
     let wolf = store.user_by_login("wolf").await.unwrap().unwrap().id;
     let moore = store.user_by_login("moore").await.unwrap().unwrap().id;
     assert_eq!(store.count_active_admins().await.unwrap(), 1);
@@ -1065,7 +1169,20 @@ async fn last_administrator(store: &Store) {
 
     // Deleting takes the user's memberships, personal book and sessions along.
     let carol = store.user_by_login("carol").await.unwrap().unwrap().id;
-    let ops = group_id(store, "Ops").await;
+    // Carol wrote a personal book while a group let her.
+    let editors = store
+        .create_group("Editors", &["edit_address_book"], 30)
+        .await
+        .unwrap()
+        .id;
+    store.set_user_groups(carol, &[editors]).await.unwrap();
+    assert!(
+        store
+            .set_personal_address_book(carol, &[entry("dave@localhost", "Dave D.")])
+            .await
+            .unwrap()
+    );
+    let ops = ops_group(store).await;
     store.set_user_groups(carol, &[ops]).await.unwrap();
     assert!(!store.personal_address_book(carol).await.unwrap().is_empty());
     assert!(
@@ -1178,6 +1295,7 @@ async fn users(store: &Store) {
 }
 
 async fn sessions(store: &Store) {
+    wolf_and_moore(store).await;
     let wolf = store.user_by_login("wolf").await.unwrap().unwrap().id;
     let now = 1_800_000_000_000;
 
@@ -1283,10 +1401,9 @@ async fn sessions(store: &Store) {
 /// Two administrators demoting each other at the same moment: exactly one wins,
 /// so the server is never left without an active administrator.
 async fn concurrent_demotions(store: &Store) {
-    let wolf = store.user_by_login("wolf").await.unwrap().unwrap().id;
-    let moore = store.user_by_login("moore").await.unwrap().unwrap().id;
+    let (wolf, moore) = wolf_and_moore(store).await;
     store
-        .change_user(wolf, UserChange::Admin(true))
+        .change_user(moore, UserChange::Admin(true))
         .await
         .unwrap();
     let changes = [
@@ -1326,7 +1443,6 @@ async fn concurrent_demotions(store: &Store) {
 /// Search in any case also for letters beyond ASCII ("Élodie", "ÖZTÜRK"):
 /// the same on both backends.
 async fn non_ascii_search(store: &Store) {
-    store.migrate().await.unwrap();
     add_user(
         store,
         "elodie",
@@ -1362,52 +1478,6 @@ async fn non_ascii_search(store: &Store) {
         .await
         .unwrap();
     assert_eq!(actions(&found), ["user.profile"], "{:?}", store.backend());
-}
-
-#[tokio::test]
-async fn non_ascii_search_ignores_case_on_both_backends() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("causeway.db").display());
-    let store = Store::connect(&url, 4).await.unwrap();
-    if let Some(db) = PgDatabase::create().await {
-        let pg = Store::connect(&db.url, 4).await.unwrap();
-        non_ascii_search(&pg).await;
-        pg.close().await;
-        db.drop_now().await;
-    }
-    non_ascii_search(&store).await;
-    store.close().await;
-}
-
-#[tokio::test]
-async fn sqlite_meets_the_contract() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!(
-        "sqlite://{}",
-        dir.path().join("nested/folder/causeway.db").display()
-    );
-    let store = Store::connect(&url, 4)
-        .await
-        .expect("connect creates the file and folders");
-    contract(&store).await;
-    store.close().await;
-}
-
-#[tokio::test]
-async fn postgres_meets_the_contract() {
-    let Some(db) = PgDatabase::create().await else {
-        return;
-    };
-    let store = Store::connect(&db.url, 4).await.expect("connect");
-    contract(&store).await;
-    store.close().await;
-    db.drop_now().await;
-}
-
-#[tokio::test]
-async fn unknown_database_schemes_are_refused() {
-    let error = Store::connect("mysql://localhost/db", 1).await.unwrap_err();
-    assert!(matches!(error, StorageError::UnknownScheme));
 }
 
 // ---------------------------------------------------------------------------

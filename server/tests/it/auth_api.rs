@@ -1,11 +1,10 @@
 //! Sign-in, sessions, pages and the error shape, through real HTTP against a real
 //! server on an ephemeral port.
 
-mod common;
-
-use common::{PgDatabase, TestServer, error_of};
 use reqwest::StatusCode;
 use reqwest::header::{LOCATION, SET_COOKIE};
+
+use crate::common::{PgDatabase, TestServer, error_of};
 
 fn session_cookie(response: &reqwest::Response) -> Option<String> {
     response

@@ -1,16 +1,15 @@
 //! Realtime pushes over `/api/v1/events`, and catching up after a reconnect.
 
-mod common;
-
 use std::collections::HashMap;
 use std::time::Duration;
 
 use app::types::{ChatDetail, ChatEvent, Push};
-use common::{Client, TestServer};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message as Ws;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::common::{self, Client, TestServer};
 
 const PASSWORD: &str = "correct horse battery";
 

@@ -1,10 +1,8 @@
 //! The OpenAPI document lists exactly the API the server serves.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::TestServer;
+use crate::common::TestServer;
 
 const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/auth/login"),

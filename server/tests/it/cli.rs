@@ -2,11 +2,11 @@
 //! and the administrator's one-time password; `admin create` adds another;
 //! SIGTERM stops it cleanly; a second server on the same database is refused.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_causeway");
 

@@ -3,11 +3,10 @@
 //! JSON objects, and error bodies that are JSON everywhere under `/api/v1`. Each
 //! check runs on SQLite and on PostgreSQL.
 
-mod common;
-
-use common::{Client, PgDatabase, TestServer, error_of};
 use reqwest::Method;
 use serde_json::{Value, json};
+
+use crate::common::{Client, PgDatabase, TestServer, error_of};
 
 const PASSWORD: &str = "correct horse battery";
 

@@ -2,14 +2,11 @@
 //! rights and limits that guard them, messages that carry files, and the blob
 //! store's own guarantees.
 
-mod common;
-
 use std::path::Path;
 use std::time::Duration;
 
 use app::types::{ChatDetail, ChatEvent, FileInfo, FileSettings, Message, Push};
 use axum::body::Bytes;
-use common::{Client, PgDatabase, TestServer, error_of};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use server::files::{Blobs, PutError};
@@ -17,6 +14,8 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message as Ws;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::common::{self, Client, PgDatabase, TestServer, error_of};
 
 const PASSWORD: &str = "correct horse battery";
 const SETTINGS: &str = "/api/v1/admin/settings/files";

@@ -4,8 +4,6 @@
 //! is there exactly once with the number it was acknowledged with, the chat's
 //! history has no gap, and resending what was not acknowledged is idempotent.
 
-mod common;
-
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -13,8 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use app::types::{ChatDetail, ChatEvent, Message};
-use common::PgDatabase;
 use serde_json::json;
+
+use crate::common::PgDatabase;
 
 const BIN: &str = env!("CARGO_BIN_EXE_causeway");
 const SENDERS: usize = 8;

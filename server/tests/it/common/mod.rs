@@ -1,8 +1,6 @@
 //! Test harness: real servers on `127.0.0.1:0`, each with its own data folder and
 //! database, driven over HTTP; and throw-away PostgreSQL databases.
 
-#![allow(dead_code)] // Each test binary uses a different part of the harness.
-
 use std::net::SocketAddr;
 
 use app::types::{CurrentUser, LoginRequest};

@@ -1,10 +1,9 @@
 //! Chats between users of one server, through the API.
 
-mod common;
-
 use app::types::{ChatDetail, ChatEvent, ChatKind, ChatRole, ChatSummary, Message, ReadUpTo};
-use common::{Client, PgDatabase, TestServer, error_of};
 use serde_json::{Value, json};
+
+use crate::common::{self, Client, PgDatabase, TestServer, error_of};
 
 const PASSWORD: &str = "correct horse battery";
 

@@ -1,9 +1,8 @@
 //! Users' photos: upload, serving, replacement, removal, and what is refused.
 
-mod common;
-
 use app::types::{Contacts, MyAccount};
-use common::{TestServer, error_of};
+
+use crate::common::{self, TestServer, error_of};
 
 /// A 1×1 PNG.
 const PNG: &[u8] = &[

@@ -5,7 +5,7 @@
 //! Each operation also says who may call it, as the extension
 //! `x-causeway-access`: `anyone`, `user` (signed in), `user:<right>`, `member`
 //! (of the chat `{id}`; anyone else gets the 404 of a chat that does not
-//! exist), `member:<right>` or `admin`. `tests/authorization.rs` calls every
+//! exist), `member:<right>` or `admin`. `tests/it/authorization.rs` calls every
 //! operation of the served document as every kind of caller against it, and
 //! fails on an operation without a class it knows.
 

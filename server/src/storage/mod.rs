@@ -4,7 +4,7 @@
 //! Each method's SQL is written once in the subset both databases speak (`$1`
 //! placeholders, `on conflict`, `returning`, integers for times) and compiled
 //! once per backend by [`on_pool!`]; where the two must differ, the method
-//! matches on the backend itself. The contract tests in `tests/storage_contract.rs`
+//! matches on the backend itself. The contract tests in `tests/it/storage_contract.rs`
 //! run the same assertions against both.
 
 use std::str::FromStr;

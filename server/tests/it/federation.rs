@@ -1256,7 +1256,7 @@ async fn a_peer_s_bad_input_is_refused_and_changes_nothing() {
                 "corp@corp",
                 vec![member("moore@guest"), member("eve@guest")],
             ),
-            "A direct chat has two members, one of them on its host.",
+            "A chat hosted by corp has one of its users as a member.",
         ),
         (
             chat("group", "moore@guest", vec![member("moore@guest")]),

@@ -107,6 +107,7 @@ contract!(
     concurrent_first_copies,
     ownership_and_edits_hold_together,
     sign_in_reservations,
+    transactions_compose,
 );
 
 #[tokio::test]
@@ -2582,4 +2583,69 @@ async fn sign_in_reservations(store: &Store) {
         store.reserve_sign_in(&keys, later + 60_001).await.unwrap(),
         Reservation::Reserved
     );
+}
+
+/// Steps run with `store.transaction` are kept together or not at all, and
+/// adding several members is one such transaction.
+async fn transactions_compose(store: &Store) {
+    let chat = store
+        .create_chat(&NewChat {
+            kind: ChatKind::Group,
+            title: "Steps",
+            direct_key: None,
+            created_by: "o@corp",
+            members: &[("o@corp", ChatRole::Owner)],
+            at: 1,
+        })
+        .await
+        .unwrap();
+    // A cursor, an event, a role: then a step fails, and none of them stays.
+    let failed = store
+        .transaction(async |tx| {
+            tx.ensure_cursor("guest", chat.id).await?;
+            let kind = EventKind::MemberAdded;
+            tx.append_event(chat.id, kind, "o@corp", 2, None, Some("n@guest"), None)
+                .await?;
+            tx.update_role(chat.id, "o@corp", ChatRole::Admin).await?;
+            tx.insert_member(chat.id, "o@corp", ChatRole::Member, 2, 2)
+                .await
+        })
+        .await;
+    assert!(
+        matches!(failed, Err(StorageError::Conflict("chat_members_pkey"))),
+        "{failed:?}"
+    );
+    assert!(store.destinations_pending().await.unwrap().is_empty());
+    assert_eq!(store.chat(chat.id).await.unwrap().unwrap().last_seq, 1);
+    let owner = store.chat_member(chat.id, "o@corp").await.unwrap().unwrap();
+    assert_eq!(owner.role, ChatRole::Owner);
+
+    // Members added together: those already in are left as they are, each
+    // newcomer gets an event in order, and their server a cursor.
+    let seqs = store
+        .add_chat_members(
+            chat.id,
+            &["o@corp", "n@guest", "m@guest"],
+            &["guest"],
+            "o@corp",
+            3,
+        )
+        .await
+        .unwrap();
+    assert_eq!(seqs, [2, 3]);
+    assert_eq!(store.destinations_pending().await.unwrap(), ["guest"]);
+    let members: Vec<String> = store
+        .chat_members(chat.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.member)
+        .collect();
+    assert_eq!(members.len(), 3, "{members:?}");
+    let added = store
+        .chat_member(chat.id, "m@guest")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((added.joined_seq, added.role), (3, ChatRole::Member));
 }

@@ -226,7 +226,7 @@ impl Hub {
             } => self.publish(
                 to(members),
                 &Push::ChatEvent {
-                    chat_id: *chat_id,
+                    chat_id: chat_id.0,
                     event: event.clone(),
                 },
             ),
@@ -239,9 +239,9 @@ impl Hub {
             } => self.publish(
                 to(members),
                 &Push::Read {
-                    chat_id: *chat_id,
+                    chat_id: chat_id.0,
                     member: member.clone(),
-                    seq: *seq,
+                    seq: seq.0,
                 },
             ),
             Event::Typing {
@@ -254,7 +254,7 @@ impl Hub {
                 self.publish(
                     members.iter().map(String::as_str).filter(|m| *m != who),
                     &Push::Typing {
-                        chat_id: *chat_id,
+                        chat_id: chat_id.0,
                         member: member.clone(),
                     },
                 );

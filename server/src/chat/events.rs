@@ -17,7 +17,7 @@ use app::types::{CausewayId, ChatEvent, ServerName};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-use super::ChatLocation;
+use super::{ChatId, ChatLocation, Seq};
 
 /// How many events a follower may fall behind before it misses some.
 const CAPACITY: usize = 4096;
@@ -29,23 +29,23 @@ pub enum Event {
     /// of this and other servers when it was committed, and someone who just
     /// left or was removed (who sees it too).
     Chat {
-        chat_id: i64,
+        chat_id: ChatId,
         location: ChatLocation,
         event: Box<ChatEvent>,
         to: Vec<String>,
     },
     /// `member`'s read position in chat `chat_id` moved to `seq`.
     Read {
-        chat_id: i64,
+        chat_id: ChatId,
         location: ChatLocation,
         member: CausewayId,
-        seq: i64,
+        seq: Seq,
         to: Vec<String>,
     },
     /// `member` is typing in chat `chat_id`, as `from` (another server) told,
     /// or as they typed here.
     Typing {
-        chat_id: i64,
+        chat_id: ChatId,
         location: ChatLocation,
         member: CausewayId,
         to: Vec<String>,

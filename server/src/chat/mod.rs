@@ -20,6 +20,7 @@ mod tests;
 use app::types::{CausewayId, ChatRole, ErrorCode, Message, ServerName};
 use serde::{Deserialize, Serialize};
 
+pub use crate::storage::{ChatId, Seq, UserId};
 use crate::storage::{ChatRow, StorageError};
 
 pub use events::{Event, EventBus};
@@ -32,7 +33,7 @@ pub use service::{ChatService, MAX_MEMBERS, attached_elsewhere, expired_unsent, 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     /// A user of this server: their row's id, and their Causeway ID.
-    Local(i64, CausewayId),
+    Local(UserId, CausewayId),
     /// A user of another server, speaking through it.
     Remote(CausewayId),
 }
@@ -138,14 +139,14 @@ pub enum Action {
         file: Option<i64>,
     },
     Edit {
-        seq: i64,
+        seq: Seq,
         body: String,
     },
     Delete {
-        seq: i64,
+        seq: Seq,
     },
     Read {
-        seq: i64,
+        seq: Seq,
     },
     Leave,
     /// Add people to a group chat (an owner or admin).

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use app::types::{CausewayId, ChatEvent, FileInfo, Message};
 
-use super::ChatError;
+use super::{ChatError, ChatId, Seq};
 use crate::storage::{EventRow, FileRow, MessageRow, Store};
 
 pub(super) fn parse_id(id: &str) -> Result<CausewayId, ChatError> {
@@ -29,7 +29,7 @@ pub fn file_info(row: &FileRow) -> Result<FileInfo, ChatError> {
 /// A message as clients get it; `files` holds the files of the messages at hand
 /// (see [`files_of`]). A deleted message shows no file.
 fn message(
-    chat_id: i64,
+    chat_id: ChatId,
     row: MessageRow,
     files: &HashMap<i64, FileInfo>,
 ) -> Result<Message, ChatError> {
@@ -39,12 +39,12 @@ fn message(
     };
     Ok(Message {
         file,
-        chat_id,
-        seq: row.seq,
+        chat_id: chat_id.0,
+        seq: row.seq.0,
         sender: parse_id(&row.sender)?,
         client_id: row.client_id,
         body: row.body,
-        reply_to: row.reply_to,
+        reply_to: row.reply_to.map(|seq| seq.0),
         created_at: row.created_at,
         edited_at: row.edited_at,
         deleted_at: row.deleted_at,
@@ -54,7 +54,7 @@ fn message(
 /// The files the messages in `rows` carry, by id, looked up at once.
 async fn files_of(
     store: &Store,
-    chat_id: i64,
+    chat_id: ChatId,
     rows: &[MessageRow],
 ) -> Result<HashMap<i64, FileInfo>, ChatError> {
     let ids: Vec<i64> = rows.iter().filter_map(|m| m.file_id).collect();
@@ -68,7 +68,7 @@ async fn files_of(
 /// Messages as clients get them, with their files.
 pub(super) async fn messages_out(
     store: &Store,
-    chat_id: i64,
+    chat_id: ChatId,
     rows: Vec<MessageRow>,
 ) -> Result<Vec<Message>, ChatError> {
     let files = files_of(store, chat_id, &rows).await?;
@@ -80,7 +80,7 @@ pub(super) async fn messages_out(
 /// One message as clients get it, with its file.
 pub async fn message_out(
     store: &Store,
-    chat_id: i64,
+    chat_id: ChatId,
     row: MessageRow,
 ) -> Result<Message, ChatError> {
     let files = files_of(store, chat_id, std::slice::from_ref(&row)).await?;
@@ -91,7 +91,7 @@ pub async fn message_out(
 /// user's as their server last told it, else the login.
 pub async fn member_names(
     store: &Store,
-    chat_id: i64,
+    chat_id: ChatId,
     own: &str,
 ) -> Result<impl Fn(&CausewayId) -> String + use<>, ChatError> {
     let names = store.member_names(chat_id, own).await?;
@@ -107,9 +107,9 @@ pub async fn member_names(
 /// once per message through `messages`).
 pub async fn chat_event(
     store: &Store,
-    chat_id: i64,
+    chat_id: ChatId,
     row: EventRow,
-    messages: &mut HashMap<i64, Message>,
+    messages: &mut HashMap<Seq, Message>,
 ) -> Result<ChatEvent, ChatError> {
     let message = match row.message_seq {
         Some(seq) => match messages.get(&seq) {
@@ -126,7 +126,7 @@ pub async fn chat_event(
         None => None,
     };
     Ok(ChatEvent {
-        seq: row.seq,
+        seq: row.seq.0,
         kind: row.kind,
         actor: parse_id(&row.actor)?,
         at: row.at,
@@ -140,12 +140,12 @@ pub async fn chat_event(
 /// member catching up, and for the outbox).
 pub async fn events_out(
     store: &Store,
-    id: i64,
-    after: i64,
+    id: ChatId,
+    after: Seq,
     limit: i64,
 ) -> Result<Vec<ChatEvent>, ChatError> {
     let rows = store.events_after(id, after, limit).await?;
-    let mut messages: HashMap<i64, Message> = HashMap::new();
+    let mut messages: HashMap<Seq, Message> = HashMap::new();
     let mut events = Vec::with_capacity(rows.len());
     for row in rows {
         events.push(chat_event(store, id, row, &mut messages).await?);

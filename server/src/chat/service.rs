@@ -19,8 +19,8 @@ use app::types::{
 use super::events::{Event, EventBus};
 use super::present::{chat_event, events_out, member_names, message_out, messages_out, parse_id};
 use super::{
-    Action, ActionDone, Actor, ChatError, ChatLocation, HostLink, Presence, direct_host,
-    other_servers,
+    Action, ActionDone, Actor, ChatError, ChatId, ChatLocation, HostLink, Presence, Seq,
+    direct_host, other_servers,
 };
 use crate::files::UNSENT_LIFETIME;
 use crate::rights;
@@ -201,7 +201,7 @@ impl ChatService {
     /// Does `actor` hold `right` on this server?
     pub async fn may(&self, actor: &Actor, right: Right) -> Result<bool, ChatError> {
         Ok(match actor {
-            Actor::Local(user_id, _) => rights::has(self.store(), *user_id, right).await?,
+            Actor::Local(user_id, _) => rights::has(self.store(), user_id.0, right).await?,
             Actor::Remote(_) => {
                 self.store()
                     .builtin_group_has_right("federated", right.as_str())
@@ -226,7 +226,7 @@ impl ChatService {
     /// "no such chat", the same as one that does not exist; so is a copy of a
     /// chat hosted elsewhere for a user of another server, who acts only
     /// where chats are hosted.
-    async fn membership(&self, chat_id: i64, actor: &Actor) -> Result<Membership, ChatError> {
+    async fn membership(&self, chat_id: ChatId, actor: &Actor) -> Result<Membership, ChatError> {
         let (chat, location) = self.locate(chat_id, actor).await?;
         let member = self
             .store()
@@ -245,7 +245,7 @@ impl ChatService {
     /// membership itself.
     async fn locate(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         actor: &Actor,
     ) -> Result<(ChatRow, ChatLocation), ChatError> {
         let chat = self
@@ -264,7 +264,7 @@ impl ChatService {
     /// used by the file routes, which keep their own rules.
     pub async fn member(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         actor: &Actor,
     ) -> Result<(ChatRow, ChatMemberRow), ChatError> {
         let m = self.membership(chat_id, actor).await?;
@@ -322,7 +322,7 @@ impl ChatService {
             members.push(ChatMember {
                 display_name: name_of(&id),
                 role: row.role,
-                read_seq: row.read_seq,
+                read_seq: row.read_seq.0,
                 online: self.inner.presence.is_online(&row.member),
                 causeway_id: id,
             });
@@ -330,17 +330,17 @@ impl ChatService {
         let mine = mine.ok_or(ChatError::Missing("chat"))?;
         Ok(ChatDetail {
             title: title(&chat, &members, me),
-            id: chat.id,
+            id: chat.id.0,
             kind: chat.kind,
             my_role: mine.role,
-            last_seq: chat.last_seq,
-            read_seq: mine.read_seq,
+            last_seq: chat.last_seq.0,
+            read_seq: mine.read_seq.0,
             members,
         })
     }
 
     /// [`Self::detail`] of chat `id`, read afresh (after a change).
-    async fn detail_of(&self, id: i64, me: &CausewayId) -> Result<ChatDetail, ChatError> {
+    async fn detail_of(&self, id: ChatId, me: &CausewayId) -> Result<ChatDetail, ChatError> {
         let chat = self
             .store()
             .chat(id)
@@ -369,12 +369,12 @@ impl ChatService {
                 None => None,
             };
             chats.push(ChatSummary {
-                id: row.id,
+                id: row.id.0,
                 kind: detail.kind,
                 title: detail.title,
-                last_seq: row.last_seq,
+                last_seq: row.last_seq.0,
                 last_at: row.last_at,
-                read_seq: row.read_seq,
+                read_seq: row.read_seq.0,
                 unread: row.unread,
                 last_message,
             });
@@ -383,7 +383,7 @@ impl ChatService {
     }
 
     /// Chat `id`, its members and roles, for a member.
-    pub async fn show(&self, actor: &Actor, id: i64) -> Result<ChatDetail, ChatError> {
+    pub async fn show(&self, actor: &Actor, id: ChatId) -> Result<ChatDetail, ChatError> {
         let m = self.membership(id, actor).await?;
         self.detail(m.chat, actor.id()).await
     }
@@ -391,7 +391,7 @@ impl ChatService {
     /// The messages a member may see (those since they joined), as clients get them.
     async fn visible(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         member: &ChatMemberRow,
         mut rows: Vec<MessageRow>,
     ) -> Result<Vec<Message>, ChatError> {
@@ -403,9 +403,9 @@ impl ChatService {
     pub async fn history(
         &self,
         actor: &Actor,
-        id: i64,
-        before: Option<i64>,
-        after: Option<i64>,
+        id: ChatId,
+        before: Option<Seq>,
+        after: Option<Seq>,
         limit: Option<i64>,
     ) -> Result<Vec<Message>, ChatError> {
         let limit = self::limit(limit)?;
@@ -422,13 +422,13 @@ impl ChatService {
     pub async fn events_after(
         &self,
         actor: &Actor,
-        id: i64,
-        after: i64,
+        id: ChatId,
+        after: Seq,
         limit: Option<i64>,
     ) -> Result<Vec<ChatEvent>, ChatError> {
         let limit = self::limit(limit)?;
         let m = self.membership(id, actor).await?;
-        let after = after.max(m.member.joined_seq - 1);
+        let after = after.max(m.member.joined_seq.before());
         events_out(self.store(), id, after, limit).await
     }
 
@@ -436,7 +436,7 @@ impl ChatService {
     pub async fn search(
         &self,
         actor: &Actor,
-        id: i64,
+        id: ChatId,
         text: &str,
         limit: Option<i64>,
     ) -> Result<Vec<Message>, ChatError> {
@@ -594,7 +594,7 @@ impl ChatService {
     /// does is fine: it gets that message back). The file, when it may.
     pub async fn attachable(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         sender: &str,
         file_id: i64,
         client_id: &str,
@@ -631,7 +631,7 @@ impl ChatService {
     pub async fn send(
         &self,
         actor: &Actor,
-        id: i64,
+        id: ChatId,
         request: SendMessage,
     ) -> Result<(Message, bool), ChatError> {
         check_client_id(&request.client_id)?;
@@ -683,7 +683,7 @@ impl ChatService {
             let m = self.membership(id, actor).await?;
             // A message from before one joined is not there to reply to.
             if let Some(reply_to) = request.reply_to
-                && reply_to < m.member.joined_seq
+                && Seq(reply_to) < m.member.joined_seq
             {
                 return Err(invalid("The message replied to is not in this chat."));
             }
@@ -696,7 +696,7 @@ impl ChatService {
                 .await?;
         }
         if let Some(reply_to) = request.reply_to
-            && self.store().message(id, reply_to).await?.is_none()
+            && self.store().message(id, Seq(reply_to)).await?.is_none()
         {
             return Err(invalid("The message replied to is not in this chat."));
         }
@@ -712,7 +712,7 @@ impl ChatService {
                     sender: &me,
                     client_id: &request.client_id,
                     body: &request.body,
-                    reply_to: request.reply_to,
+                    reply_to: request.reply_to.map(Seq),
                     file_id: request.file,
                     at: now_millis(),
                 })
@@ -730,7 +730,7 @@ impl ChatService {
                     Ok(message) => service.publish_message(id, message, &sent.members),
                     // As in `announce`: the message is committed whatever happens here.
                     Err(error) => {
-                        tracing::warn!(chat_id = id, ?error, "a message was not published")
+                        tracing::warn!(chat_id = %id, ?error, "a message was not published")
                     }
                 }
             }
@@ -748,7 +748,7 @@ impl ChatService {
         &self,
         actor: &Actor,
         m: &Membership,
-        seq: i64,
+        seq: Seq,
         deleting: bool,
     ) -> Result<MessageRow, ChatError> {
         let me = actor.id().to_string();
@@ -786,8 +786,8 @@ impl ChatService {
     pub async fn edit(
         &self,
         actor: &Actor,
-        id: i64,
-        seq: i64,
+        id: ChatId,
+        seq: Seq,
         body: &str,
     ) -> Result<Message, ChatError> {
         // Whether it may be empty (a file's message) is decided where it is hosted.
@@ -827,7 +827,7 @@ impl ChatService {
 
     /// Deletes message `seq` of chat `id`: the sender within the edit window,
     /// the chat's admins and owner, and users with Operator rights.
-    pub async fn delete(&self, actor: &Actor, id: i64, seq: i64) -> Result<(), ChatError> {
+    pub async fn delete(&self, actor: &Actor, id: ChatId, seq: Seq) -> Result<(), ChatError> {
         let m = self.membership(id, actor).await?;
         if m.location != ChatLocation::Hosted {
             self.inner
@@ -850,7 +850,7 @@ impl ChatService {
     /// Moves `actor`'s read position in chat `id` forward and tells the
     /// members. In a copy the copy moves at once and the host is told (its
     /// answer comes back through its outbox).
-    pub async fn read(&self, actor: &Actor, id: i64, seq: i64) -> Result<i64, ChatError> {
+    pub async fn read(&self, actor: &Actor, id: ChatId, seq: Seq) -> Result<Seq, ChatError> {
         let me = actor.id().to_string();
         let m = self.membership(id, actor).await?;
         let to: Vec<String> = self
@@ -867,7 +867,7 @@ impl ChatService {
         let seq = self
             .store()
             .transaction(async |tx| {
-                let seq = tx.mark_read(id, &me, seq.max(0)).await?;
+                let seq = tx.mark_read(id, &me, seq.max(Seq(0))).await?;
                 if seq.is_some() && bump {
                     tx.bump_reads(id).await?;
                 }
@@ -890,7 +890,7 @@ impl ChatService {
                 .await
         {
             tracing::info!(
-                chat_id = id,
+                chat_id = %id,
                 ?error,
                 "a read position did not reach the chat's host"
             );
@@ -904,7 +904,7 @@ impl ChatService {
     pub async fn typing(
         &self,
         member: &CausewayId,
-        chat_id: i64,
+        chat_id: ChatId,
         from: Option<&ServerName>,
     ) -> Result<(), ChatError> {
         let Some(chat) = self.store().chat(chat_id).await? else {
@@ -963,7 +963,7 @@ impl ChatService {
     pub async fn add_members(
         &self,
         actor: &Actor,
-        id: i64,
+        id: ChatId,
         members: Vec<CausewayId>,
     ) -> Result<ChatDetail, ChatError> {
         let m = self.membership(id, actor).await?;
@@ -1002,7 +1002,7 @@ impl ChatService {
     pub async fn remove_member(
         &self,
         actor: &Actor,
-        id: i64,
+        id: ChatId,
         target: &CausewayId,
     ) -> Result<(), ChatError> {
         let m = self.membership(id, actor).await?;
@@ -1062,7 +1062,7 @@ impl ChatService {
     pub async fn set_role(
         &self,
         actor: &Actor,
-        id: i64,
+        id: ChatId,
         target: &CausewayId,
         new_role: ChatRole,
     ) -> Result<ChatDetail, ChatError> {
@@ -1102,7 +1102,7 @@ impl ChatService {
     /// `actor` leaves direct chat `chat_id`, hosted here (their account is
     /// being deleted): the pair's key is freed and the chat stays with the
     /// other person under the leaver's name.
-    async fn leave_direct(&self, actor: &Actor, chat_id: i64) -> Result<(), ChatError> {
+    async fn leave_direct(&self, actor: &Actor, chat_id: ChatId) -> Result<(), ChatError> {
         let me = actor.id().to_string();
         let name = member_names(self.store(), chat_id, self.inner.own.as_str()).await?(actor.id());
         let seq = self
@@ -1135,7 +1135,7 @@ impl ChatService {
                 // account with the same login starts a new chat there as well.
                 if let Err(error) = self.inner.host.forward(&chat, who, Action::Leave).await {
                     tracing::warn!(
-                        chat_id = chat.id,
+                        chat_id = %chat.id,
                         ?error,
                         "a deleted user's leaving was not forwarded"
                     );
@@ -1163,7 +1163,7 @@ impl ChatService {
     pub async fn act(
         &self,
         actor: &Actor,
-        id: i64,
+        id: ChatId,
         action: Action,
     ) -> Result<ActionDone, ChatError> {
         Ok(match action {
@@ -1243,7 +1243,7 @@ impl ChatService {
     /// Publishes event `seq` of chat `chat_id`, hosted here, to its members
     /// (and to `also`, a member who just left). Best effort: the change is
     /// committed, and whoever misses it catches up by sequence number.
-    async fn announce(&self, chat_id: i64, seq: Option<i64>, also: Option<&str>) {
+    async fn announce(&self, chat_id: ChatId, seq: Option<Seq>, also: Option<&str>) {
         self.announce_at(ChatLocation::Hosted, chat_id, seq, also)
             .await;
     }
@@ -1252,24 +1252,29 @@ impl ChatService {
     async fn announce_at(
         &self,
         location: ChatLocation,
-        chat_id: i64,
-        seq: Option<i64>,
+        chat_id: ChatId,
+        seq: Option<Seq>,
         also: Option<&str>,
     ) {
         let Some(seq) = seq else { return };
         if let Err(error) = self.publish_event(location, chat_id, seq, also).await {
-            tracing::warn!(chat_id, seq, ?error, "a chat event was not published");
+            tracing::warn!(chat_id = %chat_id, seq = %seq, ?error, "a chat event was not published");
         }
     }
 
     async fn publish_event(
         &self,
         location: ChatLocation,
-        chat_id: i64,
-        seq: i64,
+        chat_id: ChatId,
+        seq: Seq,
         also: Option<&str>,
     ) -> Result<(), ChatError> {
-        let Some(row) = self.store().events_after(chat_id, seq - 1, 1).await?.pop() else {
+        let Some(row) = self
+            .store()
+            .events_after(chat_id, seq.before(), 1)
+            .await?
+            .pop()
+        else {
             return Ok(());
         };
         let event = chat_event(self.store(), chat_id, row, &mut HashMap::new()).await?;
@@ -1288,7 +1293,7 @@ impl ChatService {
     /// Publishes a message just stored to the chat's members as they were
     /// when it was stored. The event is the one its storing wrote, built from
     /// the stored message (with its file) rather than read back.
-    fn publish_message(&self, chat_id: i64, message: &Message, members: &[String]) {
+    fn publish_message(&self, chat_id: ChatId, message: &Message, members: &[String]) {
         let event = ChatEvent {
             seq: message.seq,
             kind: EventKind::Message,

@@ -40,7 +40,7 @@ impl HostLink for FakeHost {
             Action::Send {
                 client_id, body, ..
             } => Some(Message {
-                chat_id: chat.id,
+                chat_id: chat.id.0,
                 seq: 2,
                 sender: actor.clone(),
                 client_id,
@@ -113,11 +113,11 @@ fn id(text: &str) -> CausewayId {
 
 /// Ann of this server (`localhost`), as the chat core knows her.
 fn ann() -> Actor {
-    Actor::Local(1, id("ann@localhost"))
+    Actor::Local(UserId(1), id("ann@localhost"))
 }
 
 /// A copy here of a group chat hosted by `corp.example`, with Ann in it.
-async fn copy(store: &Store) -> i64 {
+async fn copy(store: &Store) -> ChatId {
     let replica = ReplicaChat {
         host: "corp.example".to_owned(),
         host_chat_id: 40,
@@ -168,7 +168,7 @@ async fn what_is_done_in_a_copy_goes_to_its_host_and_nothing_is_stored_here() {
     // The message arrives with the host's update, not from here.
     assert!(
         core.store
-            .events_after(chat, 0, 10)
+            .events_after(chat, Seq(0), 10)
             .await
             .unwrap()
             .is_empty()
@@ -183,7 +183,7 @@ async fn the_host_s_refusal_reaches_the_user_as_the_host_said_it() {
     };
     let core = core(host).await;
     let chat = core.copy_id().await;
-    let refused = core.chats.delete(&ann(), chat, 2).await.unwrap_err();
+    let refused = core.chats.delete(&ann(), chat, Seq(2)).await.unwrap_err();
     match refused {
         ChatError::Refused { code, message } => {
             assert_eq!(code, ErrorCode::Forbidden);
@@ -237,7 +237,7 @@ async fn a_change_hosted_here_is_published_once_committed_to_everyone_it_concern
     else {
         panic!("expected the chat's first event");
     };
-    assert_eq!(*chat_id, detail.id);
+    assert_eq!(chat_id.0, detail.id);
     assert_eq!(*location, ChatLocation::Hosted);
     assert_eq!(event.kind, app::types::EventKind::Created);
     let mut to = to.clone();
@@ -258,14 +258,17 @@ async fn people_to_add_are_all_checked_before_anyone_is_added() {
         .unwrap();
     let people = vec![id("bob@localhost"), id("moore@guest.example")];
     // Bob has no account here: nobody is added, not even Moore.
-    let refused = core.chats.add_members(&ann(), detail.id, people).await;
+    let refused = core
+        .chats
+        .add_members(&ann(), ChatId(detail.id), people)
+        .await;
     assert!(matches!(refused, Err(ChatError::Invalid(_))), "{refused:?}");
-    let members = core.store.chat_members(detail.id).await.unwrap();
+    let members = core.store.chat_members(ChatId(detail.id)).await.unwrap();
     assert_eq!(members.len(), 1);
 }
 
 impl Core {
-    async fn copy_id(&self) -> i64 {
+    async fn copy_id(&self) -> ChatId {
         copy(&self.store).await
     }
 }

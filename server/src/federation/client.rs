@@ -273,7 +273,7 @@ pub async fn forward(
         .await
         .map_err(|e| e.to_api())?;
     if let Some(message) = &mut done.message {
-        message.chat_id = chat.id;
+        message.chat_id = chat.id.0;
         // The file as this server knows it (uploaded from here), else none
         // until the message arrives through the outbox.
         message.file = local_file(state, chat.id, message.file.as_ref()).await?;
@@ -337,14 +337,14 @@ mod tests {
     fn file(media_type: &str, name: &str) -> crate::storage::FileRow {
         crate::storage::FileRow {
             id: 1,
-            chat_id: 1,
+            chat_id: crate::chat::ChatId(1),
             sha256: "00".repeat(32),
             name: name.to_owned(),
             size: 10,
             media_type: media_type.to_owned(),
             uploaded_by: "moore@guest".to_owned(),
             created_at: 0,
-            message_seq: Some(2),
+            message_seq: Some(crate::chat::Seq(2)),
             host_file_id: Some(9),
         }
     }

@@ -10,7 +10,7 @@ use app::types::{CausewayId, ChatEvent, ChatKind, ChatRole, ServerName};
 use super::Context;
 use super::client::{remember, send_ephemeral};
 use super::protocol::{ChatUpdate, Ephemeral};
-use crate::chat::{self, ChatLocation, Event};
+use crate::chat::{self, ChatId, ChatLocation, Event, Seq};
 use crate::error::ApiError;
 use crate::storage::{
     Applied, ChatMemberRow, ChatRow, ReplicaChat, ReplicaEvent, ReplicaFile, ReplicaMessage,
@@ -43,14 +43,14 @@ pub(crate) async fn chat_update(
             online: &id.server == own && state.hub.is_online(&row.member),
             causeway_id: id,
             role: row.role,
-            joined_seq: row.joined_seq,
-            read_seq: row.read_seq,
+            joined_seq: row.joined_seq.0,
+            read_seq: row.read_seq.0,
         });
     }
     let attestations = super::trust::attestations_for(state, chat.id, &events).await?;
     Ok(ChatUpdate {
         attestations,
-        chat_id: chat.id,
+        chat_id: chat.id.0,
         kind: chat.kind,
         title: chat.title.clone(),
         created_by: chat.created_by.parse().map_err(ApiError::internal)?,
@@ -90,18 +90,18 @@ fn replica_of(own: &ServerName, host: &ServerName, update: &ChatUpdate) -> Repli
 
 fn replica_event(event: &ChatEvent) -> ReplicaEvent {
     ReplicaEvent {
-        seq: event.seq,
+        seq: Seq(event.seq),
         kind: event.kind,
         actor: event.actor.to_string(),
         at: event.at,
         subject: event.subject.as_ref().map(ToString::to_string),
         role: event.role,
         message: event.message.as_ref().map(|m| ReplicaMessage {
-            seq: m.seq,
+            seq: Seq(m.seq),
             sender: m.sender.to_string(),
             client_id: m.client_id.clone(),
             body: m.body.clone(),
-            reply_to: m.reply_to,
+            reply_to: m.reply_to.map(Seq),
             created_at: m.created_at,
             edited_at: m.edited_at,
             deleted_at: m.deleted_at,
@@ -230,10 +230,10 @@ pub async fn apply(
     }
     let by_seq: HashMap<i64, &ChatEvent> = update.events.iter().map(|e| (e.seq, e)).collect();
     for seq in &applied.new_events {
-        if let Some(event) = by_seq.get(seq) {
+        if let Some(event) = by_seq.get(&seq.0) {
             let mut event = (*event).clone();
             if let Some(message) = &mut event.message {
-                message.chat_id = applied.chat.id;
+                message.chat_id = applied.chat.id.0;
                 message.file = local_file(state, applied.chat.id, message.file.as_ref()).await?;
             }
             let to = local_now
@@ -261,7 +261,7 @@ pub async fn apply(
                 chat_id: applied.chat.id,
                 location: location.clone(),
                 member: member.causeway_id.clone(),
-                seq: member.read_seq,
+                seq: Seq(member.read_seq),
                 to: local_now.clone(),
             });
         }
@@ -273,7 +273,7 @@ pub async fn apply(
 /// server's id: `None` when this server does not know it (yet).
 pub async fn local_file(
     state: &Context,
-    chat_id: i64,
+    chat_id: ChatId,
     hosted: Option<&app::types::FileInfo>,
 ) -> Result<Option<app::types::FileInfo>, ApiError> {
     let Some(hosted) = hosted else {

@@ -70,7 +70,7 @@ fn handle(cx: &Context, event: &Event) {
                     let mut servers = other_servers(own, to.iter().map(String::as_str));
                     servers
                         .retain(|server| Some(server) != from.as_ref() && server != &member.server);
-                    (servers, own.clone(), *chat_id)
+                    (servers, own.clone(), chat_id.0)
                 }
             };
             let item = Ephemeral::Typing {

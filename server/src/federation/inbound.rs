@@ -5,6 +5,7 @@
 use app::types::{CausewayId, ServerName};
 
 use super::Context;
+use crate::chat::ChatId;
 use crate::error::ApiError;
 use crate::storage::ChatRow;
 
@@ -45,7 +46,7 @@ pub async fn peer_user(
 }
 
 /// Chat `id`, if it is hosted here (not a copy).
-pub async fn hosted_here(state: &Context, id: i64) -> Result<Option<ChatRow>, ApiError> {
+pub async fn hosted_here(state: &Context, id: ChatId) -> Result<Option<ChatRow>, ApiError> {
     Ok(state
         .store
         .chat(id)

@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Context;
 use super::protocol::{ChatUpdate, PREFIX, Transaction, TransactionResult};
-use crate::chat;
+use crate::chat::{self, Seq};
 use crate::error::ApiError;
 use crate::storage::CursorRow;
 use crate::time::now_millis;
@@ -260,7 +260,7 @@ struct Built {
     /// What to send; `None` when there is nothing for the destination.
     update: Option<ChatUpdate>,
     /// The sequence number the cursor moves to.
-    delivered: i64,
+    delivered: Seq,
     /// The destination has no members left in the chat and was sent everything
     /// it may have: its cursor can go.
     departed: bool,
@@ -282,8 +282,13 @@ async fn build(
         .await?
         .ok_or_else(|| ApiError::missing("chat"))?;
     let limit = i64::try_from(max_events).unwrap_or(i64::MAX).min(500);
-    let events =
-        chat::events_out(&state.store, chat.id, cursor.delivered_seq.max(0), limit).await?;
+    let events = chat::events_out(
+        &state.store,
+        chat.id,
+        cursor.delivered_seq.max(Seq(0)),
+        limit,
+    )
+    .await?;
     // The members are read after the events, so they are never older than
     // the events sent with them (a member added just after the events were
     // read is listed early, and their event follows in the next update).
@@ -299,18 +304,20 @@ async fn build(
         .map(|m| m.joined_seq)
         .min();
     // Where the cursor moves: past the last event read (filtered or not).
-    let delivered = events.last().map_or(cursor.delivered_seq.max(0), |e| e.seq);
+    let delivered = events
+        .last()
+        .map_or(cursor.delivered_seq.max(Seq(0)), |e| Seq(e.seq));
     let events: Vec<_> = events
         .into_iter()
         .filter(|event| {
-            first_joined.is_some_and(|first| event.seq >= first)
+            first_joined.is_some_and(|first| Seq(event.seq) >= first)
                 || event
                     .subject
                     .as_ref()
                     .is_some_and(|s| &s.server == destination)
         })
         .collect();
-    let never_sent = cursor.delivered_seq < 0;
+    let never_sent = cursor.delivered_seq < Seq(0);
     let reads_changed = cursor.delivered_reads < cursor.reads_version;
     let departed = first_joined.is_none() && delivered >= chat.last_seq;
     let nothing = if first_joined.is_none() {
@@ -321,7 +328,7 @@ async fn build(
     let update = if nothing {
         None
     } else {
-        Some(super::copies::chat_update(state, &chat, rows, events, delivered).await?)
+        Some(super::copies::chat_update(state, &chat, rows, events, delivered.0).await?)
     };
     Ok(Built {
         update,

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use super::Context;
 use super::protocol::{Action, Attestation, ChatUpdate};
 use crate::chat::direct_host;
+use crate::chat::{ChatId, Seq};
 use crate::error::ApiError;
 use crate::storage::{AttestationRow, Forwarded, UserRecord};
 use crate::time::now_millis;
@@ -111,7 +112,7 @@ pub async fn note_forwarded(
 pub async fn accept_attestations(
     state: &Context,
     origin: &ServerName,
-    chat_id: i64,
+    chat_id: ChatId,
     actor: &CausewayId,
     action: &Action,
     attestations: &[Attestation],
@@ -127,7 +128,7 @@ pub async fn accept_attestations(
         let valid = match found {
             Some(a) => state
                 .federation
-                .signed_by(origin, &a.key_id, &a.text(own, chat_id), &a.signature)
+                .signed_by(origin, &a.key_id, &a.text(own, chat_id.0), &a.signature)
                 .await
                 .unwrap_or(false),
             None => false,
@@ -175,7 +176,7 @@ fn wanted(event: &app::types::ChatEvent) -> Vec<(&'static str, Option<String>)> 
 /// of other servers, to go with them to the chat's member servers.
 pub async fn attestations_for(
     state: &Context,
-    chat_id: i64,
+    chat_id: ChatId,
     events: &[app::types::ChatEvent],
 ) -> Result<Vec<Attestation>, ApiError> {
     let own = &state.config.server_name;
@@ -254,7 +255,7 @@ struct Check<'a> {
     own: &'a ServerName,
     update: &'a ChatUpdate,
     /// The copy here, if there is one.
-    copy: Option<i64>,
+    copy: Option<ChatId>,
 }
 
 impl Check<'_> {
@@ -344,7 +345,7 @@ impl Check<'_> {
             return Ok(());
         }
         let stored = match self.copy {
-            Some(copy) => self.state.store.message(copy, message.seq).await?,
+            Some(copy) => self.state.store.message(copy, Seq(message.seq)).await?,
             None => None,
         };
         let known = stored
@@ -358,7 +359,7 @@ impl Check<'_> {
                 self.update.chat_id,
                 &sender.to_string(),
                 &message.client_id,
-                message.seq,
+                Seq(message.seq),
             )
             .await?;
         let sent = texts.iter().any(|(kind, _)| kind == "send");

@@ -10,14 +10,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-use crate::chat::{Actor, ChatError};
+use crate::chat::{Actor, ChatError, ChatId, Seq, UserId};
 use crate::error::{ApiError, Json, Path, Query};
 use crate::http::extract::AuthUser;
 use crate::http::state::AppState;
 
 /// The signed-in user as the chat core knows them.
 pub fn actor(state: &AppState, user: &AuthUser) -> Actor {
-    Actor::Local(user.user.id, user.causeway_id(state))
+    Actor::Local(UserId(user.user.id), user.causeway_id(state))
 }
 
 impl From<ChatError> for ApiError {
@@ -114,7 +114,7 @@ pub async fn create_group(
 pub async fn show(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ChatId>,
 ) -> Result<Json<ChatDetail>, ApiError> {
     Ok(Json(state.chats.show(&actor(&state, &user), id).await?))
 }
@@ -124,9 +124,11 @@ pub async fn show(
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Messages before this number (older history).
-    before: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    before: Option<Seq>,
     /// Messages after this number (newer history); wins over `before`.
-    after: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    after: Option<Seq>,
     /// 1 to 200; 50 when left out.
     limit: Option<i64>,
 }
@@ -139,7 +141,7 @@ pub struct HistoryQuery {
 pub async fn history(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ChatId>,
     Query(query): Query<HistoryQuery>,
 ) -> Result<Json<Vec<Message>>, ApiError> {
     let actor = actor(&state, &user);
@@ -160,7 +162,7 @@ pub async fn history(
 pub async fn send(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ChatId>,
     Json(request): Json<SendMessage>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     let actor = actor(&state, &user);
@@ -175,7 +177,7 @@ pub async fn send(
 pub async fn edit(
     State(state): State<AppState>,
     user: AuthUser,
-    Path((id, seq)): Path<(i64, i64)>,
+    Path((id, seq)): Path<(ChatId, Seq)>,
     Json(request): Json<EditMessage>,
 ) -> Result<Json<Message>, ApiError> {
     let actor = actor(&state, &user);
@@ -192,7 +194,7 @@ pub async fn edit(
 pub async fn delete(
     State(state): State<AppState>,
     user: AuthUser,
-    Path((id, seq)): Path<(i64, i64)>,
+    Path((id, seq)): Path<(ChatId, Seq)>,
 ) -> Result<StatusCode, ApiError> {
     state.chats.delete(&actor(&state, &user), id, seq).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -205,14 +207,14 @@ pub async fn delete(
 pub async fn read(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ChatId>,
     Json(request): Json<ReadUpTo>,
 ) -> Result<Json<ReadUpTo>, ApiError> {
     let seq = state
         .chats
-        .read(&actor(&state, &user), id, request.seq)
+        .read(&actor(&state, &user), id, Seq(request.seq))
         .await?;
-    Ok(Json(ReadUpTo { seq }))
+    Ok(Json(ReadUpTo { seq: seq.0 }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -220,7 +222,8 @@ pub async fn read(
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Events after this number.
-    after: i64,
+    #[param(value_type = i64)]
+    after: Seq,
     /// 1 to 200; 50 when left out.
     limit: Option<i64>,
 }
@@ -234,7 +237,7 @@ pub struct EventsQuery {
 pub async fn events(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ChatId>,
     Query(query): Query<EventsQuery>,
 ) -> Result<Json<Vec<ChatEvent>>, ApiError> {
     let actor = actor(&state, &user);
@@ -263,7 +266,7 @@ pub struct SearchQuery {
 pub async fn search(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ChatId>,
     Query(query): Query<SearchQuery>,
 ) -> Result<Json<Vec<Message>>, ApiError> {
     let actor = actor(&state, &user);
@@ -282,7 +285,7 @@ pub async fn search(
 pub async fn add_members(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ChatId>,
     Json(request): Json<AddMembers>,
 ) -> Result<Json<ChatDetail>, ApiError> {
     let actor = actor(&state, &user);
@@ -301,7 +304,7 @@ pub async fn add_members(
 pub async fn remove_member(
     State(state): State<AppState>,
     user: AuthUser,
-    Path((id, member)): Path<(i64, String)>,
+    Path((id, member)): Path<(ChatId, String)>,
 ) -> Result<StatusCode, ApiError> {
     let target = member.parse().map_err(|_| ApiError::missing("member"))?;
     state
@@ -319,7 +322,7 @@ pub async fn remove_member(
 pub async fn set_role(
     State(state): State<AppState>,
     user: AuthUser,
-    Path((id, member)): Path<(i64, String)>,
+    Path((id, member)): Path<(ChatId, String)>,
     Json(request): Json<SetChatRole>,
 ) -> Result<Json<ChatDetail>, ApiError> {
     let target = member.parse().map_err(|_| ApiError::missing("member"))?;

@@ -17,7 +17,7 @@ use crate::files::{PutError, Upload};
 
 use axum::Extension;
 
-use crate::chat::{Actor, expired_unsent, file_info};
+use crate::chat::{Actor, ChatId, expired_unsent, file_info};
 use crate::error::{ApiError, Json, Path, Query};
 use crate::federation::{client, inbound};
 use crate::http::chats::actor;
@@ -106,7 +106,7 @@ pub struct UploadQuery {
 pub async fn upload(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ChatId>,
     Query(query): Query<UploadQuery>,
     request_headers: HeaderMap,
     body: Body,
@@ -140,7 +140,7 @@ impl Upload {
     async fn record(
         &self,
         state: &AppState,
-        chat_id: i64,
+        chat_id: ChatId,
         uploaded_by: &str,
         host_file_id: Option<i64>,
     ) -> Result<FileRow, ApiError> {
@@ -235,7 +235,7 @@ pub async fn peer_upload(
     State(state): State<AppState>,
     Extension(Peer(origin)): Extension<Peer>,
     Extension(SignedBody(signed)): Extension<SignedBody>,
-    Path(id): Path<i64>,
+    Path(id): Path<ChatId>,
     Query(query): Query<PeerFileQuery>,
     request_headers: HeaderMap,
     body: Body,
@@ -263,7 +263,7 @@ pub async fn peer_upload(
 async fn downloadable(
     state: &AppState,
     actor: &Actor,
-    chat_id: i64,
+    chat_id: ChatId,
     file_id: i64,
 ) -> Result<(ChatRow, FileRow), ApiError> {
     let me = actor.id().to_string();
@@ -305,7 +305,7 @@ async fn downloadable(
 async fn serve(
     state: &AppState,
     actor: &Actor,
-    chat_id: i64,
+    chat_id: ChatId,
     file_id: i64,
     preview: bool,
     request_headers: &HeaderMap,
@@ -348,7 +348,7 @@ async fn serve(
 pub async fn download(
     State(state): State<AppState>,
     user: AuthUser,
-    Path((id, file_id)): Path<(i64, i64)>,
+    Path((id, file_id)): Path<(ChatId, i64)>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let actor = actor(&state, &user);
@@ -369,7 +369,7 @@ pub async fn download(
 pub async fn preview(
     State(state): State<AppState>,
     user: AuthUser,
-    Path((id, file_id)): Path<(i64, i64)>,
+    Path((id, file_id)): Path<(ChatId, i64)>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let actor = actor(&state, &user);
@@ -413,7 +413,7 @@ async fn preview_of(
 pub async fn peer_download(
     State(state): State<AppState>,
     Extension(Peer(origin)): Extension<Peer>,
-    Path((id, file_id)): Path<(i64, i64)>,
+    Path((id, file_id)): Path<(ChatId, i64)>,
     Query(query): Query<PeerFileQuery>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -426,7 +426,7 @@ pub async fn peer_download(
 pub async fn peer_preview(
     State(state): State<AppState>,
     Extension(Peer(origin)): Extension<Peer>,
-    Path((id, file_id)): Path<(i64, i64)>,
+    Path((id, file_id)): Path<(ChatId, i64)>,
     Query(query): Query<PeerFileQuery>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -549,14 +549,14 @@ mod tests {
     fn file(message_seq: Option<i64>, created_at: i64) -> FileRow {
         FileRow {
             id: 1,
-            chat_id: 1,
+            chat_id: ChatId(1),
             sha256: "0".repeat(64),
             name: "a.txt".to_owned(),
             size: 1,
             media_type: "text/plain".to_owned(),
             uploaded_by: "wolf@corp".to_owned(),
             created_at,
-            message_seq,
+            message_seq: message_seq.map(crate::chat::Seq),
             host_file_id: None,
         }
     }

@@ -13,8 +13,8 @@ use axum::{Extension, Router};
 
 use super::state::AppState;
 use crate::audit::Actor;
-use crate::chat;
 use crate::chat::direct_host;
+use crate::chat::{self, ChatId};
 use crate::error::{ApiError, Json, Path, Query};
 use crate::federation::client::remote_user;
 use crate::federation::copies::{apply, chat_update};
@@ -395,7 +395,7 @@ pub async fn open_direct_here(
 pub async fn act(
     State(app): State<AppState>,
     Extension(Peer(origin)): Extension<Peer>,
-    Path(id): Path<i64>,
+    Path(id): Path<ChatId>,
     Json(request): Json<ActionRequest>,
 ) -> Result<Json<ActionDone>, ApiError> {
     let state = app.peers();
@@ -492,7 +492,7 @@ pub async fn ephemeral(
                     if member.server != origin {
                         continue;
                     }
-                    hosted_here(&state, chat_id).await?
+                    hosted_here(&state, ChatId(chat_id)).await?
                 } else if host == origin && member.server != own {
                     // A host relays its members' typing, never ours.
                     state.store.chat_by_host(host.as_str(), chat_id).await?

@@ -10,7 +10,7 @@ use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 
-use crate::chat::Event;
+use crate::chat::{ChatId, Event};
 use crate::error::{ApiError, WebSocketUpgrade};
 use crate::http::extract::AuthUser;
 use crate::http::state::AppState;
@@ -91,7 +91,7 @@ async fn relay_typing(
     let Ok(member) = who.parse::<CausewayId>() else {
         return;
     };
-    if let Err(error) = state.chats.typing(&member, chat_id, None).await {
+    if let Err(error) = state.chats.typing(&member, ChatId(chat_id), None).await {
         tracing::warn!(?error, "typing was not relayed");
     }
 }

@@ -11,17 +11,17 @@ use std::sync::Arc;
 
 use app::types::{ChatKind, ChatRole, EventKind};
 
-use super::{Backend, BeginWrite, Posted, Result, StorageError, Store, on_pool};
+use super::{Backend, BeginWrite, ChatId, Posted, Result, Seq, StorageError, Store, on_pool};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ChatRow {
-    pub id: i64,
+    pub id: ChatId,
     pub kind: ChatKind,
     pub title: String,
     pub direct_key: Option<String>,
     pub created_by: String,
     pub created_at: i64,
-    pub last_seq: i64,
+    pub last_seq: Seq,
     /// For a chat hosted by another server: its name, and the chat's id there.
     pub host: Option<String>,
     pub host_chat_id: Option<i64>,
@@ -31,33 +31,33 @@ pub struct ChatRow {
 pub struct ChatMemberRow {
     pub member: String,
     pub role: ChatRole,
-    pub joined_seq: i64,
-    pub read_seq: i64,
+    pub joined_seq: Seq,
+    pub read_seq: Seq,
 }
 
 /// A chat as a member's chat list shows it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ChatListRow {
-    pub id: i64,
+    pub id: ChatId,
     pub kind: ChatKind,
     pub title: String,
-    pub last_seq: i64,
+    pub last_seq: Seq,
     /// When the latest event happened (Unix ms).
     pub last_at: i64,
-    pub read_seq: i64,
+    pub read_seq: Seq,
     /// The member sees the chat from this event on.
-    pub joined_seq: i64,
+    pub joined_seq: Seq,
     /// Messages of others after `read_seq` that are not deleted.
     pub unread: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct MessageRow {
-    pub seq: i64,
+    pub seq: Seq,
     pub sender: String,
     pub client_id: String,
     pub body: String,
-    pub reply_to: Option<i64>,
+    pub reply_to: Option<Seq>,
     pub created_at: i64,
     pub edited_at: Option<i64>,
     pub deleted_at: Option<i64>,
@@ -66,11 +66,11 @@ pub struct MessageRow {
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EventRow {
-    pub seq: i64,
+    pub seq: Seq,
     pub kind: EventKind,
     pub actor: String,
     pub at: i64,
-    pub message_seq: Option<i64>,
+    pub message_seq: Option<Seq>,
     pub subject: Option<String>,
     /// The new role of `member_added` and `role_changed`.
     #[sqlx(rename = "detail")]
@@ -88,11 +88,11 @@ pub struct NewChat<'a> {
 }
 
 pub struct NewMessage<'a> {
-    pub chat_id: i64,
+    pub chat_id: ChatId,
     pub sender: &'a str,
     pub client_id: &'a str,
     pub body: &'a str,
-    pub reply_to: Option<i64>,
+    pub reply_to: Option<Seq>,
     /// A file the sender uploaded to this chat and has not sent yet.
     pub file_id: Option<i64>,
     pub at: i64,
@@ -129,14 +129,14 @@ macro_rules! next_event {
         next_event!($tx, $chat, $kind, $actor, $at, $message, None::<&str>, None::<&str>)
     };
     ($tx:expr, $chat:expr, $kind:expr, $actor:expr, $at:expr, $message:expr, $subject:expr, $detail:expr) => {{
-        let seq: Option<i64> = sqlx::query_scalar(
+        let seq: Option<Seq> = sqlx::query_scalar(
             "update chats set last_seq = last_seq + 1 where id = $1 returning last_seq",
         )
         .bind($chat)
         .fetch_optional(&mut *$tx)
         .await?;
         if let Some(seq) = seq {
-            let message: Option<i64> = $message;
+            let message: Option<Seq> = $message;
             sqlx::query(
                 "insert into chat_events (chat_id, seq, kind, actor, at, message_seq, subject, detail) \
                  values ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -180,7 +180,7 @@ macro_rules! bind_message {
 }
 
 /// A new message as it is stored.
-fn stored_message(message: &NewMessage<'_>, seq: i64) -> MessageRow {
+fn stored_message(message: &NewMessage<'_>, seq: Seq) -> MessageRow {
     MessageRow {
         seq,
         sender: message.sender.to_owned(),
@@ -220,7 +220,7 @@ fn placeholders(backend: Backend, rows: usize, values: usize) -> String {
 /// A message already stored, with its chat.
 #[derive(sqlx::FromRow)]
 struct KeyedMessageRow {
-    chat_id: i64,
+    chat_id: ChatId,
     #[sqlx(flatten)]
     row: MessageRow,
 }
@@ -251,7 +251,7 @@ impl Store {
             .await
     }
 
-    pub async fn chat(&self, id: i64) -> Result<Option<ChatRow>> {
+    pub async fn chat(&self, id: ChatId) -> Result<Option<ChatRow>> {
         let sql = format!("select {CHAT_COLUMNS} from chats where id = $1");
         Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(id)
@@ -268,7 +268,7 @@ impl Store {
             .await)?)
     }
 
-    pub async fn chat_members(&self, chat_id: i64) -> Result<Vec<ChatMemberRow>> {
+    pub async fn chat_members(&self, chat_id: ChatId) -> Result<Vec<ChatMemberRow>> {
         let sql = "select member, role, joined_seq, read_seq from chat_members \
                    where chat_id = $1 order by member";
         Ok(on_pool!(self, |pool| sqlx::query_as(sql)
@@ -281,7 +281,11 @@ impl Store {
     /// server (`own`) by their own, a user of another server as it last told it.
     /// Members whose name is not known are missing. One query, however many
     /// members the chat has.
-    pub async fn member_names(&self, chat_id: i64, own: &str) -> Result<HashMap<String, String>> {
+    pub async fn member_names(
+        &self,
+        chat_id: ChatId,
+        own: &str,
+    ) -> Result<HashMap<String, String>> {
         // `login@own` is split to find the login, so the look-up uses the index
         // on users.login.
         let sql = "select cm.member, coalesce(u.display_name, rp.display_name) \
@@ -302,7 +306,11 @@ impl Store {
             .collect())
     }
 
-    pub async fn chat_member(&self, chat_id: i64, member: &str) -> Result<Option<ChatMemberRow>> {
+    pub async fn chat_member(
+        &self,
+        chat_id: ChatId,
+        member: &str,
+    ) -> Result<Option<ChatMemberRow>> {
         let sql = "select member, role, joined_seq, read_seq from chat_members \
                    where chat_id = $1 and member = $2";
         Ok(on_pool!(self, |pool| sqlx::query_as(sql)
@@ -441,7 +449,7 @@ impl Store {
                     .bind(message.sender)
                     .bind(message.client_id);
             }
-            let mut stored: HashMap<(i64, String, String), MessageRow> = query
+            let mut stored: HashMap<(ChatId, String, String), MessageRow> = query
                 .fetch_all(&mut *tx)
                 .await?
                 .into_iter()
@@ -452,11 +460,11 @@ impl Store {
                     )
                 })
                 .collect();
-            let mut first: HashMap<(i64, &str, &str), usize> = HashMap::new();
+            let mut first: HashMap<(ChatId, &str, &str), usize> = HashMap::new();
             let mut plans = Vec::with_capacity(count);
             // Chats in id order: two processes sharing a PostgreSQL database lock
             // chat rows in the same order, so cannot deadlock each other.
-            let mut chats: BTreeMap<i64, ChatSends> = BTreeMap::new();
+            let mut chats: BTreeMap<ChatId, ChatSends> = BTreeMap::new();
             for (i, message) in messages.iter().enumerate() {
                 let key = (message.chat_id, message.sender, message.client_id);
                 let sends = chats.entry(message.chat_id).or_default();
@@ -474,10 +482,10 @@ impl Store {
                 });
             }
 
-            let mut seqs: Vec<Option<i64>> = vec![None; count];
+            let mut seqs: Vec<Option<Seq>> = vec![None; count];
             let mut in_chat = vec![false; count];
             let mut file_refused = vec![false; count];
-            let mut members_of: HashMap<i64, Arc<[String]>> = HashMap::new();
+            let mut members_of: HashMap<ChatId, Arc<[String]>> = HashMap::new();
             for (&chat_id, ChatSends { all, new }) in &chats {
                 // The chat's next numbers, taken first: on PostgreSQL this locks
                 // the chat's row, so the members read next are those the
@@ -531,7 +539,7 @@ impl Store {
                                 continue;
                             }
                         }
-                        seqs[i] = Some(next);
+                        seqs[i] = Some(Seq(next));
                         next += 1;
                     }
                     // Numbers taken for senders not in the chat, or for sends
@@ -547,7 +555,7 @@ impl Store {
                 members_of.insert(chat_id, members.into());
             }
 
-            let new: Vec<(&NewMessage<'_>, i64)> = chats
+            let new: Vec<(&NewMessage<'_>, Seq)> = chats
                 .values()
                 .flat_map(|sends| &sends.new)
                 .filter_map(|&i| seqs[i].map(|seq| (&messages[i], seq)))
@@ -632,13 +640,13 @@ impl Store {
     /// sequence number, or `None` when the message may not be edited (any more).
     pub async fn edit_message(
         &self,
-        chat_id: i64,
-        seq: i64,
+        chat_id: ChatId,
+        seq: Seq,
         body: &str,
         actor: &str,
         at: i64,
         sent_since: i64,
-    ) -> Result<Option<i64>> {
+    ) -> Result<Option<Seq>> {
         let search_text = body.to_lowercase();
         on_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
@@ -672,11 +680,11 @@ impl Store {
     /// the deletion's sequence number, or `None` when there is no such message.
     pub async fn delete_message(
         &self,
-        chat_id: i64,
-        seq: i64,
+        chat_id: ChatId,
+        seq: Seq,
         actor: &str,
         at: i64,
-    ) -> Result<Option<i64>> {
+    ) -> Result<Option<Seq>> {
         on_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             // Whoever deletes is still a member when it is written.
@@ -705,10 +713,10 @@ impl Store {
     /// or after a sequence number.
     pub async fn messages(
         &self,
-        chat_id: i64,
-        since: i64,
-        before: Option<i64>,
-        after: Option<i64>,
+        chat_id: ChatId,
+        since: Seq,
+        before: Option<Seq>,
+        after: Option<Seq>,
         limit: i64,
     ) -> Result<Vec<MessageRow>> {
         let (sql, bound, newest_first) = match (before, after) {
@@ -725,7 +733,7 @@ impl Store {
                     "select {MESSAGE_COLUMNS} from messages where chat_id = $1 and seq < $2 \
                      and seq >= $4 order by seq desc limit $3"
                 ),
-                before.unwrap_or(i64::MAX),
+                before.unwrap_or(Seq(i64::MAX)),
                 true,
             ),
         };
@@ -746,12 +754,12 @@ impl Store {
     /// number, `None` for no such chat, `Conflict` when already a member.
     pub async fn add_chat_member(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         member: &str,
         role: ChatRole,
         actor: &str,
         at: i64,
-    ) -> Result<Option<i64>> {
+    ) -> Result<Option<Seq>> {
         self.transaction(async |tx| {
             let event = tx.append_event(
                 chat_id,
@@ -776,12 +784,12 @@ impl Store {
     /// events' numbers, in order.
     pub async fn add_chat_members(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         members: &[&str],
         servers: &[&str],
         actor: &str,
         at: i64,
-    ) -> Result<Vec<i64>> {
+    ) -> Result<Vec<Seq>> {
         self.transaction(async |tx| {
             tx.lock_chat(chat_id).await?;
             for server in servers {
@@ -816,11 +824,11 @@ impl Store {
     /// themselves); returns the event's number, `None` when they were not a member.
     pub async fn remove_chat_member(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         member: &str,
         actor: &str,
         at: i64,
-    ) -> Result<Option<i64>> {
+    ) -> Result<Option<Seq>> {
         let kind = if member == actor {
             EventKind::MemberLeft
         } else {
@@ -843,11 +851,11 @@ impl Store {
     /// Returns the event's number, `None` when they were not a member.
     pub async fn leave_direct_chat(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         member: &str,
         title: &str,
         at: i64,
-    ) -> Result<Option<i64>> {
+    ) -> Result<Option<Seq>> {
         self.transaction(async |tx| {
             if !tx.delete_member(chat_id, member).await? {
                 return Ok(None);
@@ -864,12 +872,12 @@ impl Store {
     /// not a member.
     pub async fn set_chat_role(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         member: &str,
         role: ChatRole,
         actor: &str,
         at: i64,
-    ) -> Result<Option<i64>> {
+    ) -> Result<Option<Seq>> {
         self.transaction(async |tx| {
             if !tx.update_role(chat_id, member, role).await? {
                 return Ok(None);
@@ -887,11 +895,11 @@ impl Store {
     /// `to` not a member: there are never two owners, nor none.
     pub async fn hand_chat_over(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         from: &str,
         to: &str,
         at: i64,
-    ) -> Result<Option<Vec<i64>>> {
+    ) -> Result<Option<Vec<Seq>>> {
         self.transaction(async |tx| {
             tx.lock_chat(chat_id).await?;
             let owner = tx.member_role(chat_id, from).await? == Some(ChatRole::Owner);
@@ -918,10 +926,10 @@ impl Store {
     /// departure's); `None` when they are not a member.
     pub async fn leave_chat(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         member: &str,
         at: i64,
-    ) -> Result<Option<Vec<i64>>> {
+    ) -> Result<Option<Vec<Seq>>> {
         self.transaction(async |tx| {
             tx.lock_chat(chat_id).await?;
             let Some(role) = tx.member_role(chat_id, member).await? else {
@@ -948,7 +956,7 @@ impl Store {
     }
 
     /// One message by its number.
-    pub async fn message(&self, chat_id: i64, seq: i64) -> Result<Option<MessageRow>> {
+    pub async fn message(&self, chat_id: ChatId, seq: Seq) -> Result<Option<MessageRow>> {
         let sql = format!("select {MESSAGE_COLUMNS} from messages where chat_id = $1 and seq = $2");
         Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(chat_id)
@@ -960,8 +968,8 @@ impl Store {
     /// Events after a sequence number, in order: a reconnecting client's catch-up.
     pub async fn events_after(
         &self,
-        chat_id: i64,
-        after: i64,
+        chat_id: ChatId,
+        after: Seq,
         limit: i64,
     ) -> Result<Vec<EventRow>> {
         let sql = "select seq, kind, actor, at, message_seq, subject, detail from chat_events \
@@ -976,7 +984,7 @@ impl Store {
 
     /// Moves a member's read position forward (never back, never past the chat's
     /// last event); returns the position now, or `None` for a non-member.
-    pub async fn mark_read(&self, chat_id: i64, member: &str, seq: i64) -> Result<Option<i64>> {
+    pub async fn mark_read(&self, chat_id: ChatId, member: &str, seq: Seq) -> Result<Option<Seq>> {
         self.transaction(async |tx| tx.mark_read(chat_id, member, seq).await)
             .await
     }
@@ -985,8 +993,8 @@ impl Store {
     /// newest first; deleted messages never.
     pub async fn search_messages(
         &self,
-        chat_id: i64,
-        since: i64,
+        chat_id: ChatId,
+        since: Seq,
         text: &str,
         limit: i64,
     ) -> Result<Vec<MessageRow>> {

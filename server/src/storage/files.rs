@@ -7,12 +7,12 @@
 
 use std::collections::HashSet;
 
-use super::{Result, StorageError, Store, on_pool};
+use super::{ChatId, Result, Seq, StorageError, Store, on_pool};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct FileRow {
     pub id: i64,
-    pub chat_id: i64,
+    pub chat_id: ChatId,
     pub sha256: String,
     pub name: String,
     pub size: i64,
@@ -20,13 +20,13 @@ pub struct FileRow {
     pub uploaded_by: String,
     pub created_at: i64,
     /// The message that carries it, once sent.
-    pub message_seq: Option<i64>,
+    pub message_seq: Option<Seq>,
     /// For a file of a chat hosted elsewhere: its id on the host, which serves it.
     pub host_file_id: Option<i64>,
 }
 
 pub struct NewFile<'a> {
-    pub chat_id: i64,
+    pub chat_id: ChatId,
     pub sha256: &'a str,
     pub name: &'a str,
     pub size: i64,
@@ -73,7 +73,7 @@ impl Store {
     /// The file of a chat hosted elsewhere that the host knows as `host_file_id`.
     pub async fn file_by_host_id(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         host_file_id: i64,
     ) -> Result<Option<FileRow>> {
         let sql =
@@ -86,7 +86,7 @@ impl Store {
     }
 
     /// A file of a chat by its id.
-    pub async fn file(&self, chat_id: i64, id: i64) -> Result<Option<FileRow>> {
+    pub async fn file(&self, chat_id: ChatId, id: i64) -> Result<Option<FileRow>> {
         let sql = format!("select {FILE_COLUMNS} from files where chat_id = $1 and id = $2");
         Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(chat_id)
@@ -97,7 +97,7 @@ impl Store {
 
     /// The files of a chat among `ids` (the files of a page of messages), in id
     /// order. At most a few hundred ids, as a page of messages has.
-    pub async fn files_in(&self, chat_id: i64, ids: &[i64]) -> Result<Vec<FileRow>> {
+    pub async fn files_in(&self, chat_id: ChatId, ids: &[i64]) -> Result<Vec<FileRow>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }

@@ -4,7 +4,7 @@
 //! of another server only when that server forwarded or signed it. And, for
 //! chats hosted here, the signatures other servers sent with their actions.
 
-use super::{Result, Store, on_pool};
+use super::{ChatId, Result, Seq, Store, on_pool};
 
 /// One action forwarded to a host (see the migration for what `reference` holds).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +71,7 @@ impl Store {
         host_chat_id: i64,
         actor: &str,
         client_id: &str,
-        seq: i64,
+        seq: Seq,
     ) -> Result<Vec<(String, String)>> {
         let sql = "select kind, body_sha256 from forwarded_actions where host = $1 \
                    and host_chat_id = $2 and actor = $3 \
@@ -101,7 +101,7 @@ pub struct AttestationRow {
 
 impl Store {
     /// Keeps a signature that came with an action in chat `chat_id`, hosted here.
-    pub async fn record_attestation(&self, chat_id: i64, row: &AttestationRow) -> Result<()> {
+    pub async fn record_attestation(&self, chat_id: ChatId, row: &AttestationRow) -> Result<()> {
         let sql = "insert into attestations \
                    (chat_id, actor, kind, ref, body_sha256, key_id, signature) \
                    values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing";
@@ -123,7 +123,7 @@ impl Store {
     /// `reference` (any reference when `None`).
     pub async fn attestations(
         &self,
-        chat_id: i64,
+        chat_id: ChatId,
         actor: &str,
         kind: &str,
         reference: Option<&str>,

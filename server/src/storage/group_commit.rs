@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::chats::{NewMessage, Sent};
-use super::{Result, StorageError, Store};
+use super::{ChatId, Result, Seq, StorageError, Store};
 
 /// The most sends stored in one transaction.
 pub const MAX_BATCH: usize = 256;
@@ -28,11 +28,11 @@ pub type Posted = Result<Sent>;
 /// A send waiting for its commit. It owns its text: the sender's borrowed
 /// [`NewMessage`] cannot cross into the committer's task.
 struct Job {
-    chat_id: i64,
+    chat_id: ChatId,
     sender: String,
     client_id: String,
     body: String,
-    reply_to: Option<i64>,
+    reply_to: Option<Seq>,
     file_id: Option<i64>,
     at: i64,
     reply: oneshot::Sender<Posted>,

@@ -4,7 +4,7 @@
 use app::types::{ChatKind, ChatRole, EventKind};
 
 use super::chats::CHAT_COLUMNS;
-use super::{BeginWrite, ChatRow, Result, StorageError, Store, on_pool};
+use super::{BeginWrite, ChatId, ChatRow, Result, Seq, StorageError, Store, on_pool};
 
 /// A chat as its host describes it, to be applied to the copy here.
 #[derive(Debug, Clone)]
@@ -27,7 +27,7 @@ pub struct ReplicaChat {
 
 #[derive(Debug, Clone)]
 pub struct ReplicaEvent {
-    pub seq: i64,
+    pub seq: Seq,
     pub kind: EventKind,
     pub actor: String,
     pub at: i64,
@@ -39,11 +39,11 @@ pub struct ReplicaEvent {
 
 #[derive(Debug, Clone)]
 pub struct ReplicaMessage {
-    pub seq: i64,
+    pub seq: Seq,
     pub sender: String,
     pub client_id: String,
     pub body: String,
-    pub reply_to: Option<i64>,
+    pub reply_to: Option<Seq>,
     pub created_at: i64,
     pub edited_at: Option<i64>,
     pub deleted_at: Option<i64>,
@@ -66,7 +66,7 @@ pub struct ReplicaFile {
 pub struct Applied {
     pub chat: ChatRow,
     /// The sequence numbers of the events new here, in order.
-    pub new_events: Vec<i64>,
+    pub new_events: Vec<Seq>,
     /// The members before the update (to tell those removed).
     pub members_before: Vec<String>,
 }
@@ -74,10 +74,10 @@ pub struct Applied {
 /// A chat hosted here and a destination's cursor in it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CursorRow {
-    pub chat_id: i64,
-    pub delivered_seq: i64,
+    pub chat_id: ChatId,
+    pub delivered_seq: Seq,
     pub delivered_reads: i64,
-    pub last_seq: i64,
+    pub last_seq: Seq,
     pub reads_version: i64,
 }
 
@@ -289,7 +289,7 @@ impl Store {
     }
 
     /// Gives `destination` a cursor in chat `chat_id` if it has none.
-    pub async fn ensure_cursor(&self, destination: &str, chat_id: i64) -> Result<()> {
+    pub async fn ensure_cursor(&self, destination: &str, chat_id: ChatId) -> Result<()> {
         self.transaction(async |tx| tx.ensure_cursor(destination, chat_id).await)
             .await
     }
@@ -311,7 +311,7 @@ impl Store {
     /// Removes the cursor of `destination` in chat `chat_id` when none of the
     /// chat's members is of that server (one was perhaps added since the outbox
     /// looked: then the cursor stays).
-    pub async fn drop_departed_cursor(&self, destination: &str, chat_id: i64) -> Result<()> {
+    pub async fn drop_departed_cursor(&self, destination: &str, chat_id: ChatId) -> Result<()> {
         let sql = "delete from federation_cursors where destination = $1 and chat_id = $2 \
                    and not exists (select 1 from chat_members m where m.chat_id = $2 \
                    and substr(m.member, length(m.member) - length(cast($1 as text))) \
@@ -329,8 +329,8 @@ impl Store {
     pub async fn advance_cursor(
         &self,
         destination: &str,
-        chat_id: i64,
-        seq: i64,
+        chat_id: ChatId,
+        seq: Seq,
         reads: i64,
     ) -> Result<()> {
         let sql = "update federation_cursors set \

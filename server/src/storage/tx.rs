@@ -10,7 +10,7 @@
 use app::types::{ChatRole, EventKind};
 
 use super::chats::CHAT_COLUMNS;
-use super::{BeginWrite, ChatRow, NewChat, Pool, Result, StorageError, Store};
+use super::{BeginWrite, ChatId, ChatRow, NewChat, Pool, Result, Seq, StorageError, Store};
 
 /// An open write transaction; see [`Store::transaction`].
 pub struct Tx {
@@ -62,7 +62,7 @@ impl Tx {
     /// Holds chat `chat_id` for the rest of the transaction, so that writers
     /// of the same chat (a hand-over and a departure) take turns. SQLite's
     /// write transaction holds the whole database already.
-    pub async fn lock_chat(&mut self, chat_id: i64) -> Result<()> {
+    pub async fn lock_chat(&mut self, chat_id: ChatId) -> Result<()> {
         if let Inner::Postgres(tx) = &mut self.inner {
             sqlx::query("select id from chats where id = $1 for update")
                 .bind(chat_id)
@@ -79,16 +79,16 @@ impl Tx {
     #[allow(clippy::too_many_arguments)] // each is one column of the event
     pub async fn append_event(
         &mut self,
-        chat_id: i64,
+        chat_id: ChatId,
         kind: EventKind,
         actor: &str,
         at: i64,
-        message_seq: Option<i64>,
+        message_seq: Option<Seq>,
         subject: Option<&str>,
         role: Option<ChatRole>,
-    ) -> Result<Option<i64>> {
+    ) -> Result<Option<Seq>> {
         on_tx!(self, |tx| {
-            let seq: Option<i64> = sqlx::query_scalar(
+            let seq: Option<Seq> = sqlx::query_scalar(
                 "update chats set last_seq = last_seq + 1 where id = $1 returning last_seq",
             )
             .bind(chat_id)
@@ -137,7 +137,8 @@ impl Tx {
             .await?
             .ok_or(StorageError::Missing("chat"))?;
         for (member, role) in chat.members {
-            self.insert_member(row.id, member, *role, seq, 0).await?;
+            self.insert_member(row.id, member, *role, seq, Seq(0))
+                .await?;
         }
         Ok(ChatRow {
             last_seq: seq,
@@ -146,7 +147,7 @@ impl Tx {
     }
 
     /// `member`'s role in chat `chat_id`, `None` when they are not in it.
-    pub async fn member_role(&mut self, chat_id: i64, member: &str) -> Result<Option<ChatRole>> {
+    pub async fn member_role(&mut self, chat_id: ChatId, member: &str) -> Result<Option<ChatRole>> {
         let sql = "select role from chat_members where chat_id = $1 and member = $2";
         Ok(on_tx!(self, |tx| sqlx::query_scalar(sql)
             .bind(chat_id)
@@ -160,11 +161,11 @@ impl Tx {
     /// they are one already.
     pub async fn insert_member(
         &mut self,
-        chat_id: i64,
+        chat_id: ChatId,
         member: &str,
         role: ChatRole,
-        joined_seq: i64,
-        read_seq: i64,
+        joined_seq: Seq,
+        read_seq: Seq,
     ) -> Result<()> {
         let sql = "insert into chat_members (chat_id, member, role, joined_seq, read_seq) \
                    values ($1, $2, $3, $4, $5)";
@@ -182,7 +183,7 @@ impl Tx {
     }
 
     /// Takes `member` out of chat `chat_id`; `false` when they were not in it.
-    pub async fn delete_member(&mut self, chat_id: i64, member: &str) -> Result<bool> {
+    pub async fn delete_member(&mut self, chat_id: ChatId, member: &str) -> Result<bool> {
         let sql = "delete from chat_members where chat_id = $1 and member = $2";
         let gone = on_tx!(self, |tx| sqlx::query(sql)
             .bind(chat_id)
@@ -197,7 +198,7 @@ impl Tx {
     /// not in it.
     pub async fn update_role(
         &mut self,
-        chat_id: i64,
+        chat_id: ChatId,
         member: &str,
         role: ChatRole,
     ) -> Result<bool> {
@@ -214,7 +215,7 @@ impl Tx {
 
     /// Who inherits chat `chat_id` when `owner` leaves: the longest-standing
     /// admin, else the longest-standing member; `None` when nobody is left.
-    pub async fn heir(&mut self, chat_id: i64, owner: &str) -> Result<Option<String>> {
+    pub async fn heir(&mut self, chat_id: ChatId, owner: &str) -> Result<Option<String>> {
         let sql = "select member from chat_members where chat_id = $1 and member <> $2 \
                    order by case when role = 'admin' then 0 else 1 end, joined_seq, member \
                    limit 1";
@@ -227,7 +228,7 @@ impl Tx {
 
     /// Frees direct chat `chat_id`'s pair key and names it `title`: the pair
     /// may start a new chat.
-    pub async fn free_direct_key(&mut self, chat_id: i64, title: &str) -> Result<()> {
+    pub async fn free_direct_key(&mut self, chat_id: ChatId, title: &str) -> Result<()> {
         let sql = "update chats set direct_key = null, title = $1 where id = $2";
         on_tx!(self, |tx| sqlx::query(sql)
             .bind(title)
@@ -239,7 +240,7 @@ impl Tx {
     }
 
     /// Gives `destination` an outbox cursor in chat `chat_id` if it has none.
-    pub async fn ensure_cursor(&mut self, destination: &str, chat_id: i64) -> Result<()> {
+    pub async fn ensure_cursor(&mut self, destination: &str, chat_id: ChatId) -> Result<()> {
         let sql = "insert into federation_cursors (destination, chat_id) values ($1, $2) \
                    on conflict do nothing";
         on_tx!(self, |tx| sqlx::query(sql)
@@ -254,7 +255,12 @@ impl Tx {
     /// Moves `member`'s read position in chat `chat_id` forward to `seq` (at
     /// most the chat's last event); the position now, `None` when they are
     /// not in it.
-    pub async fn mark_read(&mut self, chat_id: i64, member: &str, seq: i64) -> Result<Option<i64>> {
+    pub async fn mark_read(
+        &mut self,
+        chat_id: ChatId,
+        member: &str,
+        seq: Seq,
+    ) -> Result<Option<Seq>> {
         let sql = "update chat_members set read_seq = case \
                    when $1 > read_seq then (select case when $1 < c.last_seq then $1 else c.last_seq end \
                                             from chats c where c.id = $2) \
@@ -269,7 +275,7 @@ impl Tx {
     }
 
     /// Notes that read positions in chat `chat_id` changed, for the outbox.
-    pub async fn bump_reads(&mut self, chat_id: i64) -> Result<()> {
+    pub async fn bump_reads(&mut self, chat_id: ChatId) -> Result<()> {
         let sql = "update chats set reads_version = reads_version + 1 where id = $1";
         on_tx!(self, |tx| sqlx::query(sql)
             .bind(chat_id)

@@ -916,7 +916,7 @@ async fn a_deleted_user_leaves_nothing_to_inherit(database: Option<String>) {
         server
             .state
             .store
-            .file(group.id, unsent)
+            .file(server::storage::ChatId(group.id), unsent)
             .await
             .unwrap()
             .is_some()
@@ -929,7 +929,7 @@ async fn a_deleted_user_leaves_nothing_to_inherit(database: Option<String>) {
         server
             .state
             .store
-            .file(group.id, unsent)
+            .file(server::storage::ChatId(group.id), unsent)
             .await
             .unwrap()
             .is_none(),

@@ -409,7 +409,7 @@ async fn federation_status_counts_queues(server: &TestServer) {
     server
         .state
         .store
-        .ensure_cursor("peer.example", w.chat_id)
+        .ensure_cursor("peer.example", server::storage::ChatId(w.chat_id))
         .await
         .expect("a cursor is stored");
     let status: Value = w.admin.get_ok("/api/v1/admin/federation/status").await;

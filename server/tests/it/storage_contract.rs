@@ -10,8 +10,8 @@ use app::types::{
 };
 use futures_util::FutureExt;
 use server::storage::{
-    AuditFilter, EntryRow, NewAuditEntry, NewChat, NewFile, NewMessage, NewUser, ReplicaChat,
-    StorageError, Store, ThrottleRow, UserChange, direct_key,
+    AuditFilter, ChatId, EntryRow, NewAuditEntry, NewChat, NewFile, NewMessage, NewUser,
+    ReplicaChat, Seq, StorageError, Store, ThrottleRow, UserChange, direct_key,
 };
 
 use crate::common::PgDatabase;
@@ -1493,7 +1493,7 @@ fn text<'a>(
     at: i64,
 ) -> NewMessage<'a> {
     NewMessage {
-        chat_id,
+        chat_id: ChatId(chat_id),
         sender,
         client_id,
         body,
@@ -1523,7 +1523,7 @@ async fn chats(store: &Store) {
         })
         .await
         .unwrap();
-    assert_eq!(direct.last_seq, 1, "creation is the first event");
+    assert_eq!(direct.last_seq, Seq(1), "creation is the first event");
     let again = store
         .create_chat(&NewChat {
             kind: ChatKind::Direct,
@@ -1542,23 +1542,24 @@ async fn chats(store: &Store) {
 
     // Messages take the next numbers; a retry with the same client id is not a copy.
     let (first, created) = store
-        .post_message(&text(direct.id, wolf, "c1", "Hello, Albert", 2_000))
+        .post_message(&text(direct.id.0, wolf, "c1", "Hello, Albert", 2_000))
         .await
         .unwrap();
     assert!(created);
-    assert_eq!(first.seq, 2);
+    assert_eq!(first.seq, Seq(2));
     let (retry, created) = store
-        .post_message(&text(direct.id, wolf, "c1", "Hello, Albert", 2_500))
+        .post_message(&text(direct.id.0, wolf, "c1", "Hello, Albert", 2_500))
         .await
         .unwrap();
     assert!(!created, "a retried send finds its first copy");
     assert_eq!(retry, first);
     let (second, _) = store
-        .post_message(&text(direct.id, moore, "c1", "Hi Wolf — Grüße", 3_000))
+        .post_message(&text(direct.id.0, moore, "c1", "Hi Wolf — Grüße", 3_000))
         .await
         .unwrap();
     assert_eq!(
-        second.seq, 3,
+        second.seq,
+        Seq(3),
         "another sender's client id is another message"
     );
     let missing = store.post_message(&text(999_999, wolf, "x", "?", 1)).await;
@@ -1596,7 +1597,11 @@ async fn chats(store: &Store) {
             ("wolf@corp", "owner")
         ]
     );
-    assert!(members.iter().all(|m| m.joined_seq == 1 && m.read_seq == 0));
+    assert!(
+        members
+            .iter()
+            .all(|m| m.joined_seq == Seq(1) && m.read_seq == Seq(0))
+    );
     let duplicate_member = store
         .create_chat(&NewChat {
             kind: ChatKind::Group,
@@ -1617,32 +1622,35 @@ async fn chats(store: &Store) {
     );
 
     let list = store.chats_of(wolf).await.unwrap();
-    let ids: Vec<i64> = list.iter().map(|c| c.id).collect();
+    let ids: Vec<ChatId> = list.iter().map(|c| c.id).collect();
     assert_eq!(ids, [group.id, direct.id], "latest activity first");
     let listed_direct = &list[1];
     assert_eq!(
         listed_direct.unread, 1,
         "Albert's message is unread for Wolf, Wolf's own is not"
     );
-    assert_eq!(listed_direct.last_seq, 3);
+    assert_eq!(listed_direct.last_seq, Seq(3));
     assert_eq!(listed_direct.last_at, 3_000);
     assert!(store.chats_of("stranger@corp").await.unwrap().is_empty());
 
     // Read positions move forward only, and not past the last event.
-    assert_eq!(store.mark_read(direct.id, wolf, 3).await.unwrap(), Some(3));
     assert_eq!(
-        store.mark_read(direct.id, wolf, 2).await.unwrap(),
-        Some(3),
+        store.mark_read(direct.id, wolf, Seq(3)).await.unwrap(),
+        Some(Seq(3))
+    );
+    assert_eq!(
+        store.mark_read(direct.id, wolf, Seq(2)).await.unwrap(),
+        Some(Seq(3)),
         "never back"
     );
     assert_eq!(
-        store.mark_read(direct.id, wolf, 99).await.unwrap(),
-        Some(3),
+        store.mark_read(direct.id, wolf, Seq(99)).await.unwrap(),
+        Some(Seq(3)),
         "never past the end"
     );
     assert_eq!(
         store
-            .mark_read(direct.id, "stranger@corp", 3)
+            .mark_read(direct.id, "stranger@corp", Seq(3))
             .await
             .unwrap(),
         None
@@ -1652,21 +1660,21 @@ async fn chats(store: &Store) {
     // Edits and deletions are events of their own; history keeps its numbers.
     assert_eq!(
         store
-            .edit_message(direct.id, 2, "Hello, Mr Moore", wolf, 5_000, 0)
+            .edit_message(direct.id, Seq(2), "Hello, Mr Moore", wolf, 5_000, 0)
             .await
             .unwrap(),
-        Some(4)
+        Some(Seq(4))
     );
     assert_eq!(
         store
-            .delete_message(direct.id, 3, moore, 6_000)
+            .delete_message(direct.id, Seq(3), moore, 6_000)
             .await
             .unwrap(),
-        Some(5)
+        Some(Seq(5))
     );
     assert_eq!(
         store
-            .edit_message(direct.id, 3, "too late", moore, 6_500, 0)
+            .edit_message(direct.id, Seq(3), "too late", moore, 6_500, 0)
             .await
             .unwrap(),
         None,
@@ -1674,29 +1682,32 @@ async fn chats(store: &Store) {
     );
     assert_eq!(
         store
-            .delete_message(direct.id, 3, moore, 6_600)
+            .delete_message(direct.id, Seq(3), moore, 6_600)
             .await
             .unwrap(),
         None
     );
     assert_eq!(
         store
-            .edit_message(direct.id, 42, "no such", wolf, 6_700, 0)
+            .edit_message(direct.id, Seq(42), "no such", wolf, 6_700, 0)
             .await
             .unwrap(),
         None
     );
-    let history = store.messages(direct.id, 0, None, None, 50).await.unwrap();
-    let seqs: Vec<i64> = history.iter().map(|m| m.seq).collect();
+    let history = store
+        .messages(direct.id, Seq(0), None, None, 50)
+        .await
+        .unwrap();
+    let seqs: Vec<i64> = history.iter().map(|m| m.seq.0).collect();
     assert_eq!(seqs, [2, 3]);
     assert_eq!(history[0].body, "Hello, Mr Moore");
     assert_eq!(history[0].edited_at, Some(5_000));
     assert_eq!(history[1].body, "", "a deleted message's text is gone");
     assert_eq!(history[1].deleted_at, Some(6_000));
-    let events = store.events_after(direct.id, 1, 50).await.unwrap();
+    let events = store.events_after(direct.id, Seq(1), 50).await.unwrap();
     let kinds: Vec<(i64, &str, Option<i64>)> = events
         .iter()
-        .map(|e| (e.seq, e.kind.as_str(), e.message_seq))
+        .map(|e| (e.seq.0, e.kind.as_str(), e.message_seq.map(|s| s.0)))
         .collect();
     assert_eq!(
         kinds,
@@ -1708,7 +1719,11 @@ async fn chats(store: &Store) {
         ]
     );
     assert_eq!(
-        store.events_after(direct.id, 4, 50).await.unwrap().len(),
+        store
+            .events_after(direct.id, Seq(4), 50)
+            .await
+            .unwrap()
+            .len(),
         1,
         "catch-up from a known point"
     );
@@ -1718,7 +1733,7 @@ async fn chats(store: &Store) {
         let id = format!("bulk-{i}");
         store
             .post_message(&text(
-                group.id,
+                group.id.0,
                 wolf,
                 &id,
                 &format!("message {i}"),
@@ -1728,56 +1743,56 @@ async fn chats(store: &Store) {
             .unwrap();
     }
     let latest: Vec<i64> = store
-        .messages(group.id, 0, None, None, 3)
+        .messages(group.id, Seq(0), None, None, 3)
         .await
         .unwrap()
         .iter()
-        .map(|m| m.seq)
+        .map(|m| m.seq.0)
         .collect();
     assert_eq!(latest, [9, 10, 11]);
     let older: Vec<i64> = store
-        .messages(group.id, 0, Some(9), None, 3)
+        .messages(group.id, Seq(0), Some(Seq(9)), None, 3)
         .await
         .unwrap()
         .iter()
-        .map(|m| m.seq)
+        .map(|m| m.seq.0)
         .collect();
     assert_eq!(older, [6, 7, 8]);
     let newer: Vec<i64> = store
-        .messages(group.id, 0, None, Some(3), 2)
+        .messages(group.id, Seq(0), None, Some(Seq(3)), 2)
         .await
         .unwrap()
         .iter()
-        .map(|m| m.seq)
+        .map(|m| m.seq.0)
         .collect();
     assert_eq!(newer, [4, 5]);
 
     // Search within a chat ignores case, beyond ASCII too.
     let found = store
-        .search_messages(direct.id, 0, "MR MOORE", 10)
+        .search_messages(direct.id, Seq(0), "MR MOORE", 10)
         .await
         .unwrap();
     assert_eq!(found.len(), 1);
     let found = store
-        .search_messages(group.id, 0, "message 1", 10)
+        .search_messages(group.id, Seq(0), "message 1", 10)
         .await
         .unwrap();
-    assert_eq!(found.iter().map(|m| m.seq).collect::<Vec<_>>(), [3]);
+    assert_eq!(found.iter().map(|m| m.seq.0).collect::<Vec<_>>(), [3]);
     assert!(
         store
-            .search_messages(direct.id, 0, "grüße", 10)
+            .search_messages(direct.id, Seq(0), "grüße", 10)
             .await
             .unwrap()
             .is_empty(),
         "deleted text is not found"
     );
     let (_, _) = store
-        .post_message(&text(direct.id, moore, "c9", "ÄRGER im Büro", 8_000))
+        .post_message(&text(direct.id.0, moore, "c9", "ÄRGER im Büro", 8_000))
         .await
         .unwrap();
     assert_eq!(
         store
-            .search_messages(direct.id, 0, "ärger", 10)
+            .search_messages(direct.id, Seq(0), "ärger", 10)
             .await
             .unwrap()
             .len(),
@@ -1803,7 +1818,7 @@ async fn chat_members(store: &Store) {
             .add_chat_member(chat.id, "n@corp", ChatRole::Member, "o@corp", 2)
             .await
             .unwrap(),
-        Some(2)
+        Some(Seq(2))
     );
     let again = store
         .add_chat_member(chat.id, "n@corp", ChatRole::Member, "o@corp", 3)
@@ -1814,7 +1829,7 @@ async fn chat_members(store: &Store) {
     );
     assert_eq!(
         store
-            .add_chat_member(999_999, "n@corp", ChatRole::Member, "o@corp", 3)
+            .add_chat_member(ChatId(999_999), "n@corp", ChatRole::Member, "o@corp", 3)
             .await
             .unwrap(),
         None
@@ -1826,14 +1841,14 @@ async fn chat_members(store: &Store) {
             newcomer.read_seq,
             newcomer.role.as_str()
         ),
-        (2, 2, "member")
+        (Seq(2), Seq(2), "member")
     );
     assert_eq!(
         store
             .set_chat_role(chat.id, "n@corp", ChatRole::Admin, "o@corp", 4)
             .await
             .unwrap(),
-        Some(3)
+        Some(Seq(3))
     );
     assert_eq!(
         store
@@ -1847,7 +1862,7 @@ async fn chat_members(store: &Store) {
             .remove_chat_member(chat.id, "n@corp", "n@corp", 5)
             .await
             .unwrap(),
-        Some(4)
+        Some(Seq(4))
     );
     assert_eq!(
         store
@@ -1857,7 +1872,7 @@ async fn chat_members(store: &Store) {
         None
     );
     let log: Vec<(EventKind, Option<String>, Option<ChatRole>)> = store
-        .events_after(chat.id, 1, 10)
+        .events_after(chat.id, Seq(1), 10)
         .await
         .unwrap()
         .into_iter()
@@ -1906,7 +1921,7 @@ async fn concurrent_sends(store: &Store) {
             for i in 0..EACH {
                 let id = format!("m{i}");
                 let body = format!("{sender} {i}");
-                let message = text(chat.id, &sender, &id, &body, 10 + i as i64);
+                let message = text(chat.id.0, &sender, &id, &body, 10 + i as i64);
                 // Every fifth message is sent twice at once, as a client retrying
                 // over a second connection would.
                 let (row, created) = if i % 5 == 0 {
@@ -1945,15 +1960,15 @@ async fn concurrent_sends(store: &Store) {
     let mut after = 0;
     loop {
         let page = store
-            .messages(chat.id, 0, None, Some(after), 200)
+            .messages(chat.id, Seq(0), None, Some(Seq(after)), 200)
             .await
             .unwrap();
         let Some(last) = page.last() else { break };
-        after = last.seq;
+        after = last.seq.0;
         stored.extend(page);
     }
     assert_eq!(
-        stored.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        stored.iter().map(|m| m.seq.0).collect::<Vec<_>>(),
         (2..=total + 1).collect::<Vec<_>>(),
         "every message once, numbered without a gap after the creation"
     );
@@ -1965,11 +1980,11 @@ async fn concurrent_sends(store: &Store) {
     }
     assert_eq!(
         store.chat(chat.id).await.unwrap().unwrap().last_seq,
-        total + 1
+        Seq(total + 1)
     );
-    let events = store.events_after(chat.id, 0, 1000).await.unwrap();
+    let events = store.events_after(chat.id, Seq(0), 1000).await.unwrap();
     assert_eq!(
-        events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        events.iter().map(|e| e.seq.0).collect::<Vec<_>>(),
         (1..=total + 1).collect::<Vec<_>>(),
         "the event log has no gap either"
     );
@@ -1991,18 +2006,18 @@ async fn batched_sends(store: &Store) {
     let one = store.create_chat(&chat("One")).await.unwrap();
     let two = store.create_chat(&chat("Two")).await.unwrap();
     let (earlier, _) = store
-        .post_message(&text(one.id, "a@corp", "earlier", "before the batch", 5))
+        .post_message(&text(one.id.0, "a@corp", "earlier", "before the batch", 5))
         .await
         .unwrap();
     let batch = [
-        text(two.id, "a@corp", "t1", "to two", 10),
-        text(one.id, "a@corp", "o1", "to one", 11),
+        text(two.id.0, "a@corp", "t1", "to two", 10),
+        text(one.id.0, "a@corp", "o1", "to one", 11),
         text(999_999, "a@corp", "x", "to nowhere", 12),
-        text(one.id, "a@corp", "earlier", "a retry", 13),
-        text(one.id, "b@corp", "o1", "same id, other sender", 14),
-        text(one.id, "a@corp", "o1", "a repeat within the batch", 15),
-        text(one.id, "eve@corp", "e1", "from outside the chat", 16),
-        text(two.id, "a@corp", "t2", "to two again", 17),
+        text(one.id.0, "a@corp", "earlier", "a retry", 13),
+        text(one.id.0, "b@corp", "o1", "same id, other sender", 14),
+        text(one.id.0, "a@corp", "o1", "a repeat within the batch", 15),
+        text(one.id.0, "eve@corp", "e1", "from outside the chat", 16),
+        text(two.id.0, "a@corp", "t2", "to two again", 17),
     ];
     let results = store.post_messages(&batch).await;
     assert_eq!(results.len(), batch.len());
@@ -2014,7 +2029,7 @@ async fn batched_sends(store: &Store) {
             &*sent.members,
             ["a@corp", "b@corp"].map(String::from).as_slice()
         );
-        (sent.message.seq, sent.created, sent.message.body.clone())
+        (sent.message.seq.0, sent.created, sent.message.body.clone())
     };
     assert_eq!(ok(0), (2, true, "to two".into()));
     assert_eq!(ok(1), (3, true, "to one".into()), "after `earlier` (2)");
@@ -2023,7 +2038,7 @@ async fn batched_sends(store: &Store) {
         "{:?}",
         results[2]
     );
-    assert_eq!(ok(3), (earlier.seq, false, "before the batch".into()));
+    assert_eq!(ok(3), (earlier.seq.0, false, "before the batch".into()));
     assert_eq!(ok(4), (4, true, "same id, other sender".into()));
     assert_eq!(
         ok(5),
@@ -2038,12 +2053,12 @@ async fn batched_sends(store: &Store) {
     assert_eq!(ok(7), (3, true, "to two again".into()));
     assert_eq!(
         store.chat(one.id).await.unwrap().unwrap().last_seq,
-        4,
+        Seq(4),
         "the refused send took no number"
     );
-    assert_eq!(store.chat(two.id).await.unwrap().unwrap().last_seq, 3);
+    assert_eq!(store.chat(two.id).await.unwrap().unwrap().last_seq, Seq(3));
     let bodies: Vec<String> = store
-        .messages(one.id, 0, None, None, 50)
+        .messages(one.id, Seq(0), None, None, 50)
         .await
         .unwrap()
         .into_iter()
@@ -2054,11 +2069,11 @@ async fn batched_sends(store: &Store) {
         ["before the batch", "to one", "same id, other sender"]
     );
     let events: Vec<i64> = store
-        .events_after(one.id, 0, 50)
+        .events_after(one.id, Seq(0), 50)
         .await
         .unwrap()
         .iter()
-        .map(|e| e.seq)
+        .map(|e| e.seq.0)
         .collect();
     assert_eq!(events, [1, 2, 3, 4], "no gap where the refused send was");
 
@@ -2068,7 +2083,7 @@ async fn batched_sends(store: &Store) {
         .await
         .unwrap();
     let retry = store
-        .post_message(&text(one.id, "b@corp", "o1", "again", 21))
+        .post_message(&text(one.id.0, "b@corp", "o1", "again", 21))
         .await;
     assert!(
         matches!(retry, Err(StorageError::Missing("chat"))),
@@ -2098,11 +2113,12 @@ async fn group_chat(store: &Store, title: &str, members: &[(&str, ChatRole)]) ->
         .await
         .unwrap()
         .id
+        .0
 }
 
 fn new_file<'a>(chat_id: i64, sha256: &'a str, name: &'a str, by: &'a str) -> NewFile<'a> {
     NewFile {
-        chat_id,
+        chat_id: ChatId(chat_id),
         sha256,
         name,
         size: 5,
@@ -2136,15 +2152,18 @@ async fn files(store: &Store) {
             file.size,
             file.media_type.as_str()
         ),
-        (chat, "Grüße.pdf", 5, "application/pdf")
+        (ChatId(chat), "Grüße.pdf", 5, "application/pdf")
     );
     assert_eq!(
         (file.uploaded_by.as_str(), file.created_at, file.message_seq),
         (a, 10, None)
     );
-    assert_eq!(store.file(chat, file.id).await.unwrap(), Some(file.clone()));
     assert_eq!(
-        store.file(other, file.id).await.unwrap(),
+        store.file(ChatId(chat), file.id).await.unwrap(),
+        Some(file.clone())
+    );
+    assert_eq!(
+        store.file(ChatId(other), file.id).await.unwrap(),
         None,
         "only in its own chat"
     );
@@ -2161,15 +2180,21 @@ async fn files(store: &Store) {
         "{gone:?}"
     );
     let found = store
-        .files_in(chat, &[second.id, file.id, 999_999])
+        .files_in(ChatId(chat), &[second.id, file.id, 999_999])
         .await
         .unwrap();
     assert_eq!(found, [file.clone(), second.clone()]);
-    assert!(store.files_in(other, &[file.id]).await.unwrap().is_empty());
-    assert!(store.files_in(chat, &[]).await.unwrap().is_empty());
+    assert!(
+        store
+            .files_in(ChatId(other), &[file.id])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.files_in(ChatId(chat), &[]).await.unwrap().is_empty());
 
     // Only the sender's file of this chat, once.
-    let last_seq = store.chat(chat).await.unwrap().unwrap().last_seq;
+    let last_seq = store.chat(ChatId(chat)).await.unwrap().unwrap().last_seq;
     fn carrying<'a>(
         chat_id: i64,
         sender: &'a str,
@@ -2193,7 +2218,7 @@ async fn files(store: &Store) {
         );
     }
     assert_eq!(
-        store.chat(chat).await.unwrap().unwrap().last_seq,
+        store.chat(ChatId(chat)).await.unwrap().unwrap().last_seq,
         last_seq,
         "a refused claim takes no number"
     );
@@ -2203,7 +2228,7 @@ async fn files(store: &Store) {
         .unwrap();
     assert!(created);
     assert_eq!(sent.file_id, Some(file.id));
-    assert_eq!(sent.seq, last_seq + 1);
+    assert_eq!(sent.seq, Seq(last_seq.0 + 1));
     let (retry, created) = store
         .post_message(&carrying(chat, a, "m1", file.id))
         .await
@@ -2217,7 +2242,7 @@ async fn files(store: &Store) {
     );
     assert_eq!(
         store
-            .file(chat, file.id)
+            .file(ChatId(chat), file.id)
             .await
             .unwrap()
             .unwrap()
@@ -2225,10 +2250,13 @@ async fn files(store: &Store) {
         Some(sent.seq)
     );
     assert_eq!(
-        store.message(chat, sent.seq).await.unwrap(),
+        store.message(ChatId(chat), sent.seq).await.unwrap(),
         Some(sent.clone())
     );
-    let page = store.messages(chat, 0, None, None, 10).await.unwrap();
+    let page = store
+        .messages(ChatId(chat), Seq(0), None, None, 10)
+        .await
+        .unwrap();
     assert_eq!(page.last().unwrap().file_id, Some(file.id));
     let (plain, _) = store
         .post_message(&text(chat, b, "t1", "no file", 30))
@@ -2270,7 +2298,7 @@ async fn concurrent_file_sends(store: &Store) {
     assert_eq!(won.len(), 1, "exactly one send carries the file");
     assert_eq!(
         store
-            .file(chat, file.id)
+            .file(ChatId(chat), file.id)
             .await
             .unwrap()
             .unwrap()
@@ -2333,10 +2361,10 @@ async fn batched_file_sends(store: &Store) {
         let sent = results[i]
             .as_ref()
             .unwrap_or_else(|e| panic!("message {i}: {e}"));
-        (sent.message.seq, sent.created, sent.message.file_id)
+        (sent.message.seq.0, sent.created, sent.message.file_id)
     };
     let refused = |i: usize| matches!(results[i], Err(StorageError::Missing("file")));
-    let next = before.seq + 1;
+    let next = before.seq.0 + 1;
     assert_eq!(seq_file(0), (next, true, Some(one)));
     assert!(refused(1), "the file went with f1: {:?}", results[1]);
     assert!(refused(2), "not the sender's file: {:?}", results[2]);
@@ -2346,29 +2374,38 @@ async fn batched_file_sends(store: &Store) {
     assert_eq!(seq_file(6), (next + 2, true, Some(two)));
     assert_eq!(
         seq_file(7),
-        (before.seq, false, Some(taken)),
+        (before.seq.0, false, Some(taken)),
         "a retry of the send that took the file"
     );
     assert_eq!(
-        store.chat(chat).await.unwrap().unwrap().last_seq,
-        next + 2,
+        store.chat(ChatId(chat)).await.unwrap().unwrap().last_seq,
+        Seq(next + 2),
         "refused sends take no number"
     );
     for (file, seq) in [(one, Some(next)), (two, Some(next + 2)), (theirs, None)] {
         assert_eq!(
-            store.file(chat, file).await.unwrap().unwrap().message_seq,
-            seq
+            store
+                .file(ChatId(chat), file)
+                .await
+                .unwrap()
+                .unwrap()
+                .message_seq,
+            seq.map(Seq)
         );
     }
     let events: Vec<i64> = store
-        .events_after(chat, before.seq - 1, 50)
+        .events_after(ChatId(chat), before.seq.before(), 50)
         .await
         .unwrap()
         .iter()
-        .map(|e| e.seq)
+        .map(|e| e.seq.0)
         .collect();
-    assert_eq!(events, [before.seq, next, next + 1, next + 2], "no gap");
-    let stored = store.message(chat, next + 2).await.unwrap().unwrap();
+    assert_eq!(events, [before.seq.0, next, next + 1, next + 2], "no gap");
+    let stored = store
+        .message(ChatId(chat), Seq(next + 2))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (stored.client_id.as_str(), stored.file_id),
         ("f5", Some(two))
@@ -2607,7 +2644,7 @@ async fn transactions_compose(store: &Store) {
             tx.append_event(chat.id, kind, "o@corp", 2, None, Some("n@guest"), None)
                 .await?;
             tx.update_role(chat.id, "o@corp", ChatRole::Admin).await?;
-            tx.insert_member(chat.id, "o@corp", ChatRole::Member, 2, 2)
+            tx.insert_member(chat.id, "o@corp", ChatRole::Member, Seq(2), Seq(2))
                 .await
         })
         .await;
@@ -2616,7 +2653,7 @@ async fn transactions_compose(store: &Store) {
         "{failed:?}"
     );
     assert!(store.destinations_pending().await.unwrap().is_empty());
-    assert_eq!(store.chat(chat.id).await.unwrap().unwrap().last_seq, 1);
+    assert_eq!(store.chat(chat.id).await.unwrap().unwrap().last_seq, Seq(1));
     let owner = store.chat_member(chat.id, "o@corp").await.unwrap().unwrap();
     assert_eq!(owner.role, ChatRole::Owner);
 
@@ -2632,7 +2669,7 @@ async fn transactions_compose(store: &Store) {
         )
         .await
         .unwrap();
-    assert_eq!(seqs, [2, 3]);
+    assert_eq!(seqs, [Seq(2), Seq(3)]);
     assert_eq!(store.destinations_pending().await.unwrap(), ["guest"]);
     let members: Vec<String> = store
         .chat_members(chat.id)
@@ -2647,5 +2684,5 @@ async fn transactions_compose(store: &Store) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((added.joined_seq, added.role), (3, ChatRole::Member));
+    assert_eq!((added.joined_seq, added.role), (Seq(3), ChatRole::Member));
 }

@@ -841,7 +841,7 @@ mod tests {
             event(4, "member_removed", Some(eve()), None),
             posted(5, "bye, Eve"),
             event(6, "member_left", Some(moore()), None),
-            event(7, "something_newer", None, None),
+            event(7, "edit", None, None),
             event(8, "member_removed", Some(wolf()), None),
         ];
         let page = t.catch_up_page(events, me().as_ref());
@@ -853,7 +853,6 @@ mod tests {
                 Followup::ReloadDetail,
                 Followup::ReloadDetail,
                 stored_by_moore(),
-                Followup::ReloadDetail,
                 Followup::ReloadDetail,
                 Followup::Removed,
             ]

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::auth::password;
 use crate::auth::throttle::{self, account_key};
-use crate::chat::Actor;
+use crate::chat::{Actor, UserId};
 use crate::error::{ApiError, Json, Path, Query};
 use crate::http::extract::AdminUser;
 use crate::http::state::AppState;
@@ -446,7 +446,7 @@ pub async fn delete(
         .hub
         .disconnect_user(&causeway_id, None, SocketEnd::AccountDeleted);
     let member = CausewayId::parse(&causeway_id).map_err(ApiError::internal)?;
-    let actor = Actor::Local(id, member.clone());
+    let actor = Actor::Local(UserId(id), member.clone());
     state
         .chats
         .remove_everywhere(&actor, &user.display_name)

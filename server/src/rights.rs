@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use app::types::{GroupRef, Right, RightGrant};
 
-use crate::storage::{GroupRow, Result, Store};
+use crate::storage::{GroupRow, Result, Store, UserId};
 
 pub fn group_ref(row: &GroupRow) -> GroupRef {
     GroupRef {
@@ -33,7 +33,7 @@ pub fn parse_rights<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<Right> 
 }
 
 /// The user's effective groups and, for each right they hold, the groups it comes from.
-pub async fn effective(store: &Store, user_id: i64) -> Result<(Vec<GroupRef>, Vec<RightGrant>)> {
+pub async fn effective(store: &Store, user_id: UserId) -> Result<(Vec<GroupRef>, Vec<RightGrant>)> {
     let groups = store.effective_groups(user_id).await?;
     let rows = store.effective_rights(user_id).await?;
     let mut grants: BTreeMap<Right, Vec<GroupRef>> = BTreeMap::new();
@@ -53,6 +53,6 @@ pub async fn effective(store: &Store, user_id: i64) -> Result<(Vec<GroupRef>, Ve
 }
 
 /// Does the user hold `right`?
-pub async fn has(store: &Store, user_id: i64, right: Right) -> Result<bool> {
+pub async fn has(store: &Store, user_id: UserId, right: Right) -> Result<bool> {
     store.has_right(user_id, right.as_str()).await
 }

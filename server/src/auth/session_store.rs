@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
-use crate::storage::Store;
+use crate::storage::{Store, UserId};
 use app::types::SecuritySettings;
 use serde::{Deserialize, Serialize};
 
@@ -43,7 +43,7 @@ pub fn signed_in(data: &[u8]) -> Option<SessionAuth> {
 
 struct Encoded {
     id: String,
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
     data: Vec<u8>,
     expires_at: i64,
 }
@@ -53,7 +53,8 @@ fn encode(record: &Record) -> session_store::Result<Encoded> {
         .data
         .get(SessionAuth::KEY)
         .and_then(|auth| auth.get("user_id"))
-        .and_then(serde_json::Value::as_i64);
+        .and_then(serde_json::Value::as_i64)
+        .map(UserId);
     Ok(Encoded {
         id: record.id.to_string(),
         user_id,
@@ -70,7 +71,12 @@ impl SessionStore for DbSessionStore {
             let row = encode(record)?;
             if self
                 .store
-                .insert_session(&row.id, row.user_id, &row.data, row.expires_at)
+                .insert_session(
+                    &row.id,
+                    row.user_id.map(|id| id.0),
+                    &row.data,
+                    row.expires_at,
+                )
                 .await
                 .map_err(backend)?
             {
@@ -87,7 +93,12 @@ impl SessionStore for DbSessionStore {
         let row = encode(record)?;
         let saved = self
             .store
-            .save_session(&row.id, row.user_id, &row.data, row.expires_at)
+            .save_session(
+                &row.id,
+                row.user_id.map(|id| id.0),
+                &row.data,
+                row.expires_at,
+            )
             .await
             .map_err(backend)?;
         if !saved {
@@ -141,7 +152,7 @@ impl ExpiredDeletion for DbSessionStore {
 /// What a signed-in session holds, under [`SessionAuth::KEY`].
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct SessionAuth {
-    pub user_id: i64,
+    pub user_id: UserId,
     /// Unix ms of the sign-in, for the absolute timeout.
     pub signed_in_at: i64,
     /// Unix ms of the last request, for the idle timeout (kept to the minute).
@@ -187,7 +198,7 @@ mod tests {
 
     fn auth(remember: bool, signed_in_at: i64, last_seen_at: i64) -> SessionAuth {
         SessionAuth {
-            user_id: 1,
+            user_id: UserId(1),
             signed_in_at,
             last_seen_at,
             remember,

@@ -201,7 +201,7 @@ impl ChatService {
     /// Does `actor` hold `right` on this server?
     pub async fn may(&self, actor: &Actor, right: Right) -> Result<bool, ChatError> {
         Ok(match actor {
-            Actor::Local(user_id, _) => rights::has(self.store(), user_id.0, right).await?,
+            Actor::Local(user_id, _) => rights::has(self.store(), *user_id, right).await?,
             Actor::Remote(_) => {
                 self.store()
                     .builtin_group_has_right("federated", right.as_str())

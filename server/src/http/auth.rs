@@ -168,7 +168,7 @@ pub async fn login(
     let from = address.as_deref();
     throttle::succeeded(&state.store, &security, &user.login, from, now).await?;
     let actor = Actor {
-        id: Some(user.id),
+        id: Some(user.id.0),
         login: Some(user.login.clone()),
         address: address.clone(),
     };

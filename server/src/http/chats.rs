@@ -10,14 +10,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-use crate::chat::{Actor, ChatError, ChatId, Seq, UserId};
+use crate::chat::{Actor, ChatError, ChatId, Seq};
 use crate::error::{ApiError, Json, Path, Query};
 use crate::http::extract::AuthUser;
 use crate::http::state::AppState;
 
 /// The signed-in user as the chat core knows them.
 pub fn actor(state: &AppState, user: &AuthUser) -> Actor {
-    Actor::Local(UserId(user.user.id), user.causeway_id(state))
+    Actor::Local(user.user.id, user.causeway_id(state))
 }
 
 impl From<ChatError> for ApiError {

@@ -34,7 +34,7 @@ impl AuthUser {
     /// This user as the audit log names them.
     pub fn actor(&self) -> Actor {
         Actor {
-            id: Some(self.user.id),
+            id: Some(self.user.id.0),
             login: Some(self.user.login.clone()),
             address: self.address.clone(),
         }
@@ -50,7 +50,7 @@ impl AuthUser {
     pub async fn to_current_user(&self, state: &AppState) -> Result<CurrentUser, ApiError> {
         let (_, grants) = crate::rights::effective(&state.store, self.user.id).await?;
         Ok(CurrentUser {
-            id: self.user.id,
+            id: self.user.id.0,
             causeway_id: self.causeway_id(state),
             display_name: self.user.display_name.clone(),
             is_admin: self.user.is_admin,

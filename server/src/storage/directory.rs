@@ -2,7 +2,7 @@
 
 use app::types::{AddressBookEntry, BuiltinGroup};
 
-use super::{BeginWrite, Result, StorageError, Store, on_pool};
+use super::{BeginWrite, Result, StorageError, Store, UserId, on_pool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct GroupRow {
@@ -27,7 +27,7 @@ pub struct RightRow {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MemberRow {
-    pub id: i64,
+    pub id: UserId,
     pub login: String,
     pub display_name: String,
 }
@@ -195,7 +195,7 @@ impl Store {
 
     /// Replaces the members of an ordinary group. An unknown user id is
     /// `Missing("user")` and changes nothing.
-    pub async fn set_group_members(&self, group_id: i64, user_ids: &[i64]) -> Result<()> {
+    pub async fn set_group_members(&self, group_id: i64, user_ids: &[UserId]) -> Result<()> {
         on_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             sqlx::query("delete from group_members where group_id = $1")
@@ -217,7 +217,7 @@ impl Store {
 
     /// Replaces the groups of a user. An unknown or built-in group id is
     /// `Missing("group")` and changes nothing.
-    pub async fn set_user_groups(&self, user_id: i64, group_ids: &[i64]) -> Result<()> {
+    pub async fn set_user_groups(&self, user_id: UserId, group_ids: &[i64]) -> Result<()> {
         on_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             sqlx::query("delete from group_members where user_id = $1")
@@ -245,7 +245,7 @@ impl Store {
     }
 
     /// The groups whose rights and address books apply to a user (see [`EFFECTIVE_GROUPS`]).
-    pub async fn effective_groups(&self, user_id: i64) -> Result<Vec<GroupRow>> {
+    pub async fn effective_groups(&self, user_id: UserId) -> Result<Vec<GroupRow>> {
         let sql = format!(
             "select id, name, builtin, created_at from groups where id in ({EFFECTIVE_GROUPS}) \
              order by lower(name), id"
@@ -257,7 +257,7 @@ impl Store {
     }
 
     /// The rights of the user's effective groups.
-    pub async fn effective_rights(&self, user_id: i64) -> Result<Vec<RightRow>> {
+    pub async fn effective_rights(&self, user_id: UserId) -> Result<Vec<RightRow>> {
         let sql = format!(
             "select group_id, right_name from group_rights where group_id in ({EFFECTIVE_GROUPS}) \
              order by right_name, group_id"
@@ -269,7 +269,7 @@ impl Store {
     }
 
     /// Does the user hold `right` (by name) through any effective group?
-    pub async fn has_right(&self, user_id: i64, right: &str) -> Result<bool> {
+    pub async fn has_right(&self, user_id: UserId, right: &str) -> Result<bool> {
         let sql = format!(
             "select count(*) from group_rights where right_name = $2 and group_id in ({EFFECTIVE_GROUPS})"
         );
@@ -292,7 +292,7 @@ impl Store {
     }
 
     /// A user's personal address book, in order.
-    pub async fn personal_address_book(&self, user_id: i64) -> Result<Vec<EntryRow>> {
+    pub async fn personal_address_book(&self, user_id: UserId) -> Result<Vec<EntryRow>> {
         let sql = "select group_id, causeway_id, display_name from address_book_entries \
                    where owner_id = $1 order by position";
         Ok(on_pool!(self, |pool| sqlx::query_as(sql)
@@ -302,7 +302,7 @@ impl Store {
     }
 
     /// The address books of the user's effective groups, group by group in order.
-    pub async fn effective_group_address_books(&self, user_id: i64) -> Result<Vec<EntryRow>> {
+    pub async fn effective_group_address_books(&self, user_id: UserId) -> Result<Vec<EntryRow>> {
         let sql = format!(
             "select group_id, causeway_id, display_name from address_book_entries \
              where group_id in ({EFFECTIVE_GROUPS}) order by group_id, position"
@@ -315,7 +315,7 @@ impl Store {
 
     /// Does an address book of user `$1` — their personal one or one of their
     /// effective groups' — name `causeway_id`?
-    pub async fn address_book_lists(&self, user_id: i64, causeway_id: &str) -> Result<bool> {
+    pub async fn address_book_lists(&self, user_id: UserId, causeway_id: &str) -> Result<bool> {
         let sql = format!(
             "select count(*) from address_book_entries where causeway_id = $2 \
              and (owner_id = $1 or group_id in ({EFFECTIVE_GROUPS}))"
@@ -357,7 +357,7 @@ impl Store {
     /// checked in the same transaction as the write. `false`: not allowed.
     pub async fn set_personal_address_book(
         &self,
-        user_id: i64,
+        user_id: UserId,
         entries: &[AddressBookEntry],
     ) -> Result<bool> {
         let allowed = format!(
@@ -376,7 +376,7 @@ impl Store {
             write_entries(
                 &mut tx,
                 "owner_id",
-                user_id,
+                user_id.0,
                 entries,
                 "address_book_personal_entry_key",
             )

@@ -1,7 +1,7 @@
 //! Browser sessions, the records behind tower-sessions (see `auth::session_store`).
 
 use super::users::USER_COLUMNS;
-use super::{Result, Store, UserRecord, on_pool};
+use super::{Result, Store, UserId, UserRecord, on_pool};
 
 /// A stored session record: its serialized data and when it expires (Unix ms).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -118,7 +118,7 @@ impl Store {
     }
 
     /// Ends every session of a user; returns how many there were.
-    pub async fn delete_user_sessions(&self, user_id: i64) -> Result<u64> {
+    pub async fn delete_user_sessions(&self, user_id: UserId) -> Result<u64> {
         let sql = "delete from sessions where user_id = $1";
         Ok(on_pool!(self, |pool| sqlx::query(sql)
             .bind(user_id)
@@ -128,7 +128,7 @@ impl Store {
     }
 
     /// Ends every session of a user but one (the one they are using).
-    pub async fn delete_other_sessions(&self, user_id: i64, keep: &str) -> Result<u64> {
+    pub async fn delete_other_sessions(&self, user_id: UserId, keep: &str) -> Result<u64> {
         let sql = "delete from sessions where user_id = $1 and id <> $2";
         Ok(on_pool!(self, |pool| sqlx::query(sql)
             .bind(user_id)

@@ -4,12 +4,12 @@ use sqlx::FromRow;
 
 use app::types::Profile;
 
-use super::{Backend, BeginWrite, Result, StorageError, Store, like_pattern, on_pool};
+use super::{Backend, BeginWrite, Result, StorageError, Store, UserId, like_pattern, on_pool};
 
 /// A user as stored, password hash included: it stays inside the server.
 #[derive(Clone, FromRow)]
 pub struct UserRecord {
-    pub id: i64,
+    pub id: UserId,
     pub login: String,
     pub display_name: String,
     pub first_name: String,
@@ -126,7 +126,7 @@ impl Store {
             .await)?)
     }
 
-    pub async fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>> {
+    pub async fn user_by_id(&self, id: UserId) -> Result<Option<UserRecord>> {
         let sql = format!("select {USER_COLUMNS} from users where id = $1");
         Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(id)
@@ -143,7 +143,7 @@ impl Store {
     }
 
     /// Activates or deactivates an account. Returns `false` if there is no such user.
-    pub async fn set_user_active(&self, id: i64, active: bool) -> Result<bool> {
+    pub async fn set_user_active(&self, id: UserId, active: bool) -> Result<bool> {
         let sql = "update users set is_active = $1 where id = $2";
         let changed = on_pool!(self, |pool| sqlx::query(sql)
             .bind(active)
@@ -185,7 +185,7 @@ impl Store {
     }
 
     /// Replaces the profile fields of a user. `false` if there is no such user.
-    pub async fn update_profile(&self, id: i64, profile: &Profile) -> Result<bool> {
+    pub async fn update_profile(&self, id: UserId, profile: &Profile) -> Result<bool> {
         let sql = "update users set display_name = $1, first_name = $2, last_name = $3, \
                    email = $4, phone = $5, company = $6, department = $7, position = $8, \
                    search_text = login || $10 where id = $9";
@@ -209,7 +209,7 @@ impl Store {
     }
 
     /// Sets or clears a user's photo. `false` if there is no such user.
-    pub async fn set_avatar(&self, id: i64, avatar: Option<&str>) -> Result<bool> {
+    pub async fn set_avatar(&self, id: UserId, avatar: Option<&str>) -> Result<bool> {
         let sql = "update users set avatar = $1 where id = $2";
         let changed = on_pool!(self, |pool| sqlx::query(sql)
             .bind(avatar)
@@ -220,7 +220,7 @@ impl Store {
         Ok(changed == 1)
     }
 
-    pub async fn set_password_hash(&self, id: i64, hash: &str) -> Result<bool> {
+    pub async fn set_password_hash(&self, id: UserId, hash: &str) -> Result<bool> {
         let sql = "update users set password_hash = $1 where id = $2";
         let changed = on_pool!(self, |pool| sqlx::query(sql)
             .bind(hash)
@@ -235,7 +235,7 @@ impl Store {
     /// one transaction that fails with [`StorageError::LastAdministrator`] — and
     /// changes nothing — when no active administrator would be left. Returns
     /// `false` when there is no such user.
-    pub async fn change_user(&self, id: i64, change: UserChange) -> Result<bool> {
+    pub async fn change_user(&self, id: UserId, change: UserChange) -> Result<bool> {
         let sql = match change {
             UserChange::Active(_) => "update users set is_active = $1 where id = $2",
             UserChange::Admin(_) => "update users set is_admin = $1 where id = $2",
@@ -285,7 +285,7 @@ impl Store {
     /// administrator would be left; `false` when there is no such user.
     pub async fn delete_user(
         &self,
-        id: i64,
+        id: UserId,
         causeway_id: &str,
         throttle_key: &str,
     ) -> Result<bool> {
@@ -340,7 +340,7 @@ impl Store {
         })
     }
 
-    pub async fn record_login(&self, id: i64, at: i64) -> Result<()> {
+    pub async fn record_login(&self, id: UserId, at: i64) -> Result<()> {
         let sql = "update users set last_login_at = $1 where id = $2";
         on_pool!(self, |pool| sqlx::query(sql)
             .bind(at)

@@ -11,7 +11,7 @@ use app::types::{
 use futures_util::FutureExt;
 use server::storage::{
     AuditFilter, ChatId, EntryRow, NewAuditEntry, NewChat, NewFile, NewMessage, NewUser,
-    ReplicaChat, Seq, StorageError, Store, ThrottleRow, UserChange, direct_key,
+    ReplicaChat, Seq, StorageError, Store, ThrottleRow, UserChange, UserId, direct_key,
 };
 
 use crate::common::PgDatabase;
@@ -183,6 +183,7 @@ async fn add_user(store: &Store, login: &str, profile: Profile) -> i64 {
         .await
         .unwrap_or_else(|e| panic!("insert {login}: {e}"))
         .id
+        .0
 }
 
 /// Wolf, an administrator, and Albert Moore: the first users, as in [`users`].
@@ -199,7 +200,7 @@ async fn wolf_and_moore(store: &Store) -> (i64, i64) {
         .expect("insert wolf")
         .id;
     let moore = add_user(store, "moore", named("Albert Moore")).await;
-    (wolf, moore)
+    (wolf.0, moore)
 }
 
 /// The five users [`user_search`] looks for besides those two: alice, bob_t,
@@ -528,7 +529,7 @@ async fn memberships(store: &Store) {
         member_logins(&store.group_members(ops).await.unwrap()),
         ["alice", "moore"]
     );
-    let missing = store.set_group_members(ops, &[dave, 999_999]).await;
+    let missing = store.set_group_members(ops, &[dave, UserId(999_999)]).await;
     assert!(
         matches!(missing, Err(StorageError::Missing("user"))),
         "{missing:?}"
@@ -598,7 +599,7 @@ async fn memberships(store: &Store) {
             "a refused change changes nothing"
         );
     }
-    let unknown_user = store.set_user_groups(999_999, &[ops]).await;
+    let unknown_user = store.set_user_groups(UserId(999_999), &[ops]).await;
     assert!(
         matches!(unknown_user, Err(StorageError::Missing("user"))),
         "{unknown_user:?}"
@@ -1050,13 +1051,18 @@ async fn profile_and_password(store: &Store) {
         store.user_by_id(dave).await.unwrap().unwrap().profile(),
         profile
     );
-    assert!(!store.update_profile(999_999, &profile).await.unwrap());
+    assert!(
+        !store
+            .update_profile(UserId(999_999), &profile)
+            .await
+            .unwrap()
+    );
     assert!(store.set_password_hash(dave, "new-hash").await.unwrap());
     assert_eq!(
         store.user_by_id(dave).await.unwrap().unwrap().password_hash,
         "new-hash"
     );
-    assert!(!store.set_password_hash(999_999, "h").await.unwrap());
+    assert!(!store.set_password_hash(UserId(999_999), "h").await.unwrap());
 }
 
 async fn other_sessions(store: &Store) {
@@ -1067,7 +1073,7 @@ async fn other_sessions(store: &Store) {
     for (id, user) in [("d1", dave), ("d2", dave), ("d3", dave), ("c1", carol)] {
         assert!(
             store
-                .insert_session(id, Some(user), b"{}", now + 10_000)
+                .insert_session(id, Some(user.0), b"{}", now + 10_000)
                 .await
                 .unwrap()
         );
@@ -1093,7 +1099,11 @@ async fn other_sessions(store: &Store) {
 }
 
 async fn is_admin(store: &Store, id: i64) -> (bool, bool) {
-    let user = store.user_by_id(id).await.unwrap().expect("still there");
+    let user = store
+        .user_by_id(UserId(id))
+        .await
+        .unwrap()
+        .expect("still there");
     (user.is_admin, user.is_active)
 }
 
@@ -1103,7 +1113,7 @@ async fn last_administrator(store: &Store) {
     let wolf = store.user_by_login("wolf").await.unwrap().unwrap().id;
     let moore = store.user_by_login("moore").await.unwrap().unwrap().id;
     assert_eq!(store.count_active_admins().await.unwrap(), 1);
-    assert_eq!(is_admin(store, wolf).await, (true, true));
+    assert_eq!(is_admin(store, wolf.0).await, (true, true));
 
     for change in [
         UserChange::Admin(false),
@@ -1116,7 +1126,7 @@ async fn last_administrator(store: &Store) {
             "{change:?}: {refused:?}"
         );
         assert_eq!(
-            is_admin(store, wolf).await,
+            is_admin(store, wolf.0).await,
             (true, true),
             "{change:?} changed nothing"
         );
@@ -1154,7 +1164,7 @@ async fn last_administrator(store: &Store) {
             .await
             .unwrap()
     );
-    assert_eq!(is_admin(store, wolf).await, (false, true));
+    assert_eq!(is_admin(store, wolf.0).await, (false, true));
     let refused = store.change_user(moore, UserChange::Delete).await;
     assert!(matches!(refused, Err(StorageError::LastAdministrator)));
     assert!(store.user_by_id(moore).await.unwrap().is_some());
@@ -1165,7 +1175,7 @@ async fn last_administrator(store: &Store) {
         UserChange::Active(false),
         UserChange::Delete,
     ] {
-        assert!(!store.change_user(999_999, change).await.unwrap());
+        assert!(!store.change_user(UserId(999_999), change).await.unwrap());
     }
 
     // Deleting takes the user's memberships, personal book and sessions along.
@@ -1188,7 +1198,7 @@ async fn last_administrator(store: &Store) {
     assert!(!store.personal_address_book(carol).await.unwrap().is_empty());
     assert!(
         store
-            .insert_session("c2", Some(carol), b"{}", 1_800_000_010_000)
+            .insert_session("c2", Some(carol.0), b"{}", 1_800_000_010_000)
             .await
             .unwrap()
     );
@@ -1218,7 +1228,7 @@ async fn users(store: &Store) {
         })
         .await
         .expect("insert");
-    assert!(admin.id > 0);
+    assert!(admin.id > UserId(0));
     assert_eq!(admin.login, "wolf");
     assert!(admin.is_active, "new users are active");
     assert!(admin.is_admin);
@@ -1268,7 +1278,7 @@ async fn users(store: &Store) {
         store.user_by_id(plain.id).await.unwrap().unwrap().login,
         "moore"
     );
-    assert!(store.user_by_id(999_999).await.unwrap().is_none());
+    assert!(store.user_by_id(UserId(999_999)).await.unwrap().is_none());
 
     store
         .record_login(admin.id, 1_700_000_123_456)
@@ -1292,7 +1302,7 @@ async fn users(store: &Store) {
     );
     assert!(!store.user_by_id(admin.id).await.unwrap().unwrap().is_active);
     assert!(store.set_user_active(admin.id, true).await.unwrap());
-    assert!(!store.set_user_active(999_999, true).await.unwrap());
+    assert!(!store.set_user_active(UserId(999_999), true).await.unwrap());
 }
 
 async fn sessions(store: &Store) {
@@ -1302,7 +1312,7 @@ async fn sessions(store: &Store) {
 
     assert!(
         store
-            .insert_session("s1", Some(wolf), b"{\"a\":1}", now + 1000)
+            .insert_session("s1", Some(wolf.0), b"{\"a\":1}", now + 1000)
             .await
             .unwrap()
     );
@@ -1319,7 +1329,7 @@ async fn sessions(store: &Store) {
 
     assert!(
         store
-            .save_session("s1", Some(wolf), b"{\"a\":2}", now + 2000)
+            .save_session("s1", Some(wolf.0), b"{\"a\":2}", now + 2000)
             .await
             .unwrap()
     );
@@ -1358,7 +1368,7 @@ async fn sessions(store: &Store) {
 
     assert!(
         !store
-            .save_session("ghost", Some(wolf), b"{}", now + 5000)
+            .save_session("ghost", Some(wolf.0), b"{}", now + 5000)
             .await
             .unwrap(),
         "saving never creates: a session ended during its request stays ended"
@@ -1371,7 +1381,7 @@ async fn sessions(store: &Store) {
     ] {
         assert!(
             store
-                .insert_session(id, user, b"{}", expires)
+                .insert_session(id, user.map(|id| id.0), b"{}", expires)
                 .await
                 .unwrap()
         );
@@ -1404,7 +1414,7 @@ async fn sessions(store: &Store) {
 async fn concurrent_demotions(store: &Store) {
     let (wolf, moore) = wolf_and_moore(store).await;
     store
-        .change_user(moore, UserChange::Admin(true))
+        .change_user(UserId(moore), UserChange::Admin(true))
         .await
         .unwrap();
     let changes = [
@@ -1416,8 +1426,8 @@ async fn concurrent_demotions(store: &Store) {
     for (first, second) in changes {
         assert_eq!(store.count_active_admins().await.unwrap(), 2);
         let (a, b) = tokio::join!(
-            store.change_user(wolf, first),
-            store.change_user(moore, second)
+            store.change_user(UserId(wolf), first),
+            store.change_user(UserId(moore), second)
         );
         let refused =
             |r: &Result<bool, StorageError>| matches!(r, Err(StorageError::LastAdministrator));
@@ -1430,11 +1440,11 @@ async fn concurrent_demotions(store: &Store) {
         // Restore both for the next round.
         for id in [wolf, moore] {
             store
-                .change_user(id, UserChange::Active(true))
+                .change_user(UserId(id), UserChange::Active(true))
                 .await
                 .unwrap();
             store
-                .change_user(id, UserChange::Admin(true))
+                .change_user(UserId(id), UserChange::Admin(true))
                 .await
                 .unwrap();
         }

@@ -12,7 +12,7 @@ use crate::error::{ApiError, Json, Path};
 use crate::http::extract::AdminUser;
 use crate::http::state::AppState;
 use crate::rights::parse_rights;
-use crate::storage::{EntryRow, GroupRow, MemberRow};
+use crate::storage::{EntryRow, GroupRow, MemberRow, UserId};
 use crate::time::now_millis;
 use crate::validate;
 
@@ -40,7 +40,7 @@ fn sorted_rights(mut rights: Vec<Right>) -> Vec<Right> {
 
 fn member_ref(row: MemberRow) -> MemberRef {
     MemberRef {
-        id: row.id,
+        id: row.id.0,
         login: row.login,
         display_name: row.display_name,
     }
@@ -301,7 +301,10 @@ pub async fn set_members(
             "The members of a built-in group are implicit and cannot be edited.",
         ));
     }
-    let ids = validate::ids(request.ids)?;
+    let ids: Vec<UserId> = validate::ids(request.ids)?
+        .into_iter()
+        .map(UserId)
+        .collect();
     state.store.set_group_members(id, &ids).await?;
     let detail_text = format!("{} member(s)", ids.len());
     state

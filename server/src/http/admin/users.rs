@@ -72,7 +72,7 @@ pub async fn list(
                 .iter()
                 .find(|(login, _)| *login == u.login)
                 .map(|(_, t)| *t),
-            id: u.id,
+            id: u.id.0,
             login: u.login,
             display_name: u.display_name,
             email: u.email,
@@ -94,7 +94,7 @@ fn local_id(state: &AppState, user: &UserRecord) -> String {
     format!("{}@{}", user.login, state.config.server_name)
 }
 
-async fn user_or_404(state: &AppState, id: i64) -> Result<UserRecord, ApiError> {
+async fn user_or_404(state: &AppState, id: UserId) -> Result<UserRecord, ApiError> {
     state
         .store
         .user_by_id(id)
@@ -112,7 +112,7 @@ async fn detail(state: &AppState, user: UserRecord) -> Result<UserDetail, ApiErr
         .filter(|t| *t > now_millis());
     let login = Login::parse(&user.login).map_err(ApiError::internal)?;
     Ok(UserDetail {
-        id: user.id,
+        id: user.id.0,
         causeway_id: CausewayId::new(login, state.config.server_name.clone()),
         profile: user.profile(),
         login: user.login,
@@ -218,7 +218,7 @@ pub async fn create(
 pub async fn show(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> Result<Json<UserDetail>, ApiError> {
     let user = user_or_404(&state, id).await?;
     Ok(Json(detail(&state, user).await?))
@@ -241,7 +241,7 @@ pub async fn show(
 pub async fn update(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Json(request): Json<UpdateUser>,
 ) -> Result<Json<UserDetail>, ApiError> {
     let user = user_or_404(&state, id).await?;
@@ -325,7 +325,7 @@ pub async fn update(
 pub async fn set_password(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Json(request): Json<SetPassword>,
 ) -> Result<StatusCode, ApiError> {
     let user = user_or_404(&state, id).await?;
@@ -367,7 +367,7 @@ pub async fn set_password(
 pub async fn set_groups(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Json(request): Json<IdList>,
 ) -> Result<Json<UserDetail>, ApiError> {
     let user = user_or_404(&state, id).await?;
@@ -402,7 +402,7 @@ pub async fn set_groups(
 pub async fn unlock(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> Result<Json<UserDetail>, ApiError> {
     let user = user_or_404(&state, id).await?;
     throttle::unlock(&state.store, &user.login).await?;
@@ -431,7 +431,7 @@ pub async fn unlock(
 pub async fn delete(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> Result<StatusCode, ApiError> {
     let user = user_or_404(&state, id).await?;
     // Checked again in the deleting transaction; asked first so that the last
@@ -446,7 +446,7 @@ pub async fn delete(
         .hub
         .disconnect_user(&causeway_id, None, SocketEnd::AccountDeleted);
     let member = CausewayId::parse(&causeway_id).map_err(ApiError::internal)?;
-    let actor = Actor::Local(UserId(id), member.clone());
+    let actor = Actor::Local(id, member.clone());
     state
         .chats
         .remove_everywhere(&actor, &user.display_name)

@@ -30,6 +30,19 @@ async fn allow(admin: &User, own: &Server, other: &Server) -> anyhow::Result<()>
     Ok(())
 }
 
+/// Lets people of other servers start chats with anyone on `own` (the default
+/// lets them reach only people whose address book lists them).
+async fn everyone_reachable(admin: &User, own: &Server) -> anyhow::Result<()> {
+    let url = format!("{}/api/v1/admin/settings/chats", own.base);
+    let mut settings: Value = admin.http.get(&url).send().await?.json().await?;
+    settings["outsiders_reach"] = json!("everyone");
+    let response = admin.http.put(&url).json(&settings).send().await?;
+    if response.status() != 200 {
+        bail!("chat settings: {}", response.text().await?);
+    }
+    Ok(())
+}
+
 /// The last sequence number of `user`'s chat `chat`, as their server has it.
 async fn last_seq(user: &User, base: &str, chat: i64) -> anyhow::Result<i64> {
     api::last_seq(user, base, chat).await
@@ -48,6 +61,7 @@ pub async fn run(
     let guest_admin = api::sign_in(&guest.base, "guest", "admin", &guest.admin_password).await?;
     allow(&corp_admin, &corp, &guest).await?;
     allow(&guest_admin, &guest, &corp).await?;
+    everyone_reachable(&guest_admin, &guest).await?;
     api::create_user(&corp_admin, &corp.base, "wolf").await?;
     api::create_user(&guest_admin, &guest.base, "moore").await?;
     let wolf = api::sign_in(&corp.base, "corp", "wolf", api::PASSWORD).await?;

@@ -26,8 +26,8 @@ use crate::files::UNSENT_LIFETIME;
 use crate::rights;
 use crate::settings::Settings;
 use crate::storage::{
-    ChatMemberRow, ChatRow, FileRow, MessageRow, NewChat, NewMessage, StorageError, Store,
-    UserRecord, direct_key,
+    ChatMemberRow, ChatRow, EventRow, FileRow, MessageRow, NewChat, NewMessage, StorageError,
+    Store, UserRecord, direct_key,
 };
 use crate::time::now_millis;
 
@@ -523,10 +523,7 @@ impl ChatService {
             })
             .await;
         match created {
-            Ok(chat) => {
-                self.announce(chat.id, Some(chat.last_seq), None).await;
-                Ok((chat, true))
-            }
+            Ok(chat) => Ok((chat, true)),
             // The other person opened it at the same moment: use theirs.
             Err(StorageError::Conflict(_)) => {
                 let chat = self
@@ -583,7 +580,6 @@ impl ChatService {
                 at: now_millis(),
             })
             .await?;
-        self.announce(chat.id, Some(chat.last_seq), None).await;
         self.detail(chat, me).await
     }
 
@@ -1027,17 +1023,17 @@ impl ChatService {
         let now = now_millis();
         if target == actor.id() {
             // An owner's hand-over and the departure are one transaction.
-            let seqs = self
+            let mut events = self
                 .store()
                 .leave_chat(id, &mine, now)
                 .await?
                 .ok_or(ChatError::Missing("member"))?;
-            if let Some((left, handed)) = seqs.split_last() {
-                for seq in handed {
-                    self.announce(id, Some(*seq), None).await;
-                }
-                self.announce(id, Some(*left), Some(&mine)).await;
+            // The departure, last, is pushed to the leaver too.
+            let left = events.pop();
+            for handed in events {
+                self.announce(id, Some(handed), None).await;
             }
+            self.announce(id, left, Some(&mine)).await;
             return Ok(());
         }
         let may = my_role > their_role
@@ -1225,26 +1221,30 @@ impl ChatService {
 
     /// Stores a new chat hosted here and, in the same transaction, an outbox
     /// cursor for each other server among its members, so that the chat's
-    /// events reach them from the first one on.
+    /// events reach them from the first one on; then publishes its `created`
+    /// event.
     async fn create_chat(&self, chat: &NewChat<'_>) -> Result<ChatRow, StorageError> {
         let members = chat.members.iter().map(|(member, _)| *member);
         let servers = other_servers(&self.inner.own, members);
-        self.store()
+        let (row, created) = self
+            .store()
             .transaction(async |tx| {
-                let row = tx.create_chat(chat).await?;
+                let (row, created) = tx.create_chat(chat).await?;
                 for server in &servers {
                     tx.ensure_cursor(server.as_str(), row.id).await?;
                 }
-                Ok(row)
+                Ok((row, created))
             })
-            .await
+            .await?;
+        self.announce(row.id, Some(created), None).await;
+        Ok(row)
     }
 
     /// Publishes event `seq` of chat `chat_id`, hosted here, to its members
     /// (and to `also`, a member who just left). Best effort: the change is
     /// committed, and whoever misses it catches up by sequence number.
-    async fn announce(&self, chat_id: ChatId, seq: Option<Seq>, also: Option<&str>) {
-        self.announce_at(ChatLocation::Hosted, chat_id, seq, also)
+    async fn announce(&self, chat_id: ChatId, event: Option<EventRow>, also: Option<&str>) {
+        self.announce_at(ChatLocation::Hosted, chat_id, event, also)
             .await;
     }
 
@@ -1253,30 +1253,25 @@ impl ChatService {
         &self,
         location: ChatLocation,
         chat_id: ChatId,
-        seq: Option<Seq>,
+        event: Option<EventRow>,
         also: Option<&str>,
     ) {
-        let Some(seq) = seq else { return };
-        if let Err(error) = self.publish_event(location, chat_id, seq, also).await {
+        let Some(event) = event else { return };
+        let seq = event.seq;
+        if let Err(error) = self.publish_event(location, chat_id, event, also).await {
             tracing::warn!(chat_id = %chat_id, seq = %seq, ?error, "a chat event was not published");
         }
     }
 
+    /// Publishes `row`, as the store committed it, with its message as it
+    /// stands now and the chat's members (and `also`) to tell.
     async fn publish_event(
         &self,
         location: ChatLocation,
         chat_id: ChatId,
-        seq: Seq,
+        row: EventRow,
         also: Option<&str>,
     ) -> Result<(), ChatError> {
-        let Some(row) = self
-            .store()
-            .events_after(chat_id, seq.before(), 1)
-            .await?
-            .pop()
-        else {
-            return Ok(());
-        };
         let event = chat_event(self.store(), chat_id, row, &mut HashMap::new()).await?;
         let members = self.store().chat_members(chat_id).await?;
         let mut to: Vec<String> = members.into_iter().map(|m| m.member).collect();

@@ -122,40 +122,6 @@ pub(super) const CHAT_COLUMNS: &str =
 const MESSAGE_COLUMNS: &str =
     "seq, sender, client_id, body, reply_to, created_at, edited_at, deleted_at, file_id";
 
-/// Takes the chat's next sequence number and records the event, on `tx`.
-/// `None` when there is no such chat.
-macro_rules! next_event {
-    ($tx:expr, $chat:expr, $kind:expr, $actor:expr, $at:expr, $message:expr) => {
-        next_event!($tx, $chat, $kind, $actor, $at, $message, None::<&str>, None::<&str>)
-    };
-    ($tx:expr, $chat:expr, $kind:expr, $actor:expr, $at:expr, $message:expr, $subject:expr, $detail:expr) => {{
-        let seq: Option<Seq> = sqlx::query_scalar(
-            "update chats set last_seq = last_seq + 1 where id = $1 returning last_seq",
-        )
-        .bind($chat)
-        .fetch_optional(&mut *$tx)
-        .await?;
-        if let Some(seq) = seq {
-            let message: Option<Seq> = $message;
-            sqlx::query(
-                "insert into chat_events (chat_id, seq, kind, actor, at, message_seq, subject, detail) \
-                 values ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind($chat)
-            .bind(seq)
-            .bind($kind)
-            .bind($actor)
-            .bind($at)
-            .bind(message.or(if $kind == "message" { Some(seq) } else { None }))
-            .bind($subject)
-            .bind($detail)
-            .execute(&mut *$tx)
-            .await?;
-        }
-        seq
-    }};
-}
-
 /// The columns a send writes into `messages`, and how one message fills them
 /// (`bind_message!`): the whole per-message write of a send. A new column goes
 /// into both (and into [`stored_message`], the row the sender is answered with).
@@ -247,8 +213,10 @@ impl Store {
     /// creation). A second direct chat for the same pair is
     /// `Conflict("chats_direct_key")`.
     pub async fn create_chat(&self, chat: &NewChat<'_>) -> Result<ChatRow> {
-        self.transaction(async |tx| tx.create_chat(chat).await)
-            .await
+        let (row, _) = self
+            .transaction(async |tx| tx.create_chat(chat).await)
+            .await?;
+        Ok(row)
     }
 
     pub async fn chat(&self, id: ChatId) -> Result<Option<ChatRow>> {
@@ -632,12 +600,10 @@ impl Store {
         Ok(results)
     }
 
-    /// Replaces the text of a message that is not deleted, sent by `actor`, a
-    /// member, at `sent_since` or later (the edit window), and not left
-    /// without text unless it carries a file: all checked in the statement that
-    /// writes, so a deletion, a departure or the window closing between the
-    /// caller's checks and the write cannot slip through. Returns the edit's
-    /// sequence number, or `None` when the message may not be edited (any more).
+    /// Edits a message of `actor`'s, sent at or after `sent_since` (the edit
+    /// window), while they are a member; the text may be empty only for a
+    /// message with a file. The edit's event, or `None` when it may not be edited.
+    #[allow(clippy::too_many_arguments)] // each is one column or condition of the edit
     pub async fn edit_message(
         &self,
         chat_id: ChatId,
@@ -646,67 +612,40 @@ impl Store {
         actor: &str,
         at: i64,
         sent_since: i64,
-    ) -> Result<Option<Seq>> {
-        let search_text = body.to_lowercase();
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
-            let changed = sqlx::query(
-                "update messages set body = $1, edited_at = $2, search_text = $3 \
-                 where chat_id = $4 and seq = $5 and deleted_at is null \
-                 and sender = $6 and created_at >= $7 \
-                 and (file_id is not null or $1 <> '') \
-                 and exists (select 1 from chat_members m where m.chat_id = $4 and m.member = $6)",
-            )
-            .bind(body)
-            .bind(at)
-            .bind(&search_text)
-            .bind(chat_id)
-            .bind(seq)
-            .bind(actor)
-            .bind(sent_since)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if changed == 0 {
+    ) -> Result<Option<EventRow>> {
+        self.transaction(async |tx| {
+            if !tx
+                .update_message(chat_id, seq, body, actor, at, sent_since)
+                .await?
+            {
                 return Ok(None);
             }
-            let event = next_event!(tx, chat_id, "edit", actor, at, Some(seq));
-            tx.commit().await?;
-            Ok(event)
+            let kind = EventKind::Edit;
+            tx.append_event(chat_id, kind, actor, at, Some(seq), None, None)
+                .await
         })
+        .await
     }
 
-    /// Deletes a message (its text goes; its place in the history stays); returns
-    /// the deletion's sequence number, or `None` when there is no such message.
+    /// Deletes a message (its text goes; its place in the history stays); the
+    /// deletion's event, or `None` when there is no such message.
     pub async fn delete_message(
         &self,
         chat_id: ChatId,
         seq: Seq,
         actor: &str,
         at: i64,
-    ) -> Result<Option<Seq>> {
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
+    ) -> Result<Option<EventRow>> {
+        self.transaction(async |tx| {
             // Whoever deletes is still a member when it is written.
-            let changed = sqlx::query(
-                "update messages set body = '', search_text = '', deleted_at = $1 \
-                 where chat_id = $2 and seq = $3 and deleted_at is null \
-                 and exists (select 1 from chat_members m where m.chat_id = $2 and m.member = $4)",
-            )
-            .bind(at)
-            .bind(chat_id)
-            .bind(seq)
-            .bind(actor)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if changed == 0 {
+            if !tx.mark_deleted(chat_id, seq, actor, at).await? {
                 return Ok(None);
             }
-            let event = next_event!(tx, chat_id, "delete", actor, at, Some(seq));
-            tx.commit().await?;
-            Ok(event)
+            let kind = EventKind::Delete;
+            tx.append_event(chat_id, kind, actor, at, Some(seq), None, None)
+                .await
         })
+        .await
     }
 
     /// A page of messages in sequence order: the latest `limit`, or those before
@@ -759,7 +698,7 @@ impl Store {
         role: ChatRole,
         actor: &str,
         at: i64,
-    ) -> Result<Option<Seq>> {
+    ) -> Result<Option<EventRow>> {
         self.transaction(async |tx| {
             let event = tx.append_event(
                 chat_id,
@@ -770,11 +709,12 @@ impl Store {
                 Some(member),
                 Some(role),
             );
-            let Some(seq) = event.await? else {
+            let Some(event) = event.await? else {
                 return Ok(None);
             };
-            tx.insert_member(chat_id, member, role, seq, seq).await?;
-            Ok(Some(seq))
+            tx.insert_member(chat_id, member, role, event.seq, event.seq)
+                .await?;
+            Ok(Some(event))
         })
         .await
     }
@@ -789,7 +729,7 @@ impl Store {
         servers: &[&str],
         actor: &str,
         at: i64,
-    ) -> Result<Vec<Seq>> {
+    ) -> Result<Vec<EventRow>> {
         self.transaction(async |tx| {
             tx.lock_chat(chat_id).await?;
             for server in servers {
@@ -810,10 +750,11 @@ impl Store {
                     Some(member),
                     role,
                 );
-                let seq = event.await?.ok_or(StorageError::Missing("chat"))?;
-                tx.insert_member(chat_id, member, ChatRole::Member, seq, seq)
+                let event = event.await?.ok_or(StorageError::Missing("chat"))?;
+                let joined = event.seq;
+                tx.insert_member(chat_id, member, ChatRole::Member, joined, joined)
                     .await?;
-                seqs.push(seq);
+                seqs.push(event);
             }
             Ok(seqs)
         })
@@ -828,7 +769,7 @@ impl Store {
         member: &str,
         actor: &str,
         at: i64,
-    ) -> Result<Option<Seq>> {
+    ) -> Result<Option<EventRow>> {
         let kind = if member == actor {
             EventKind::MemberLeft
         } else {
@@ -855,7 +796,7 @@ impl Store {
         member: &str,
         title: &str,
         at: i64,
-    ) -> Result<Option<Seq>> {
+    ) -> Result<Option<EventRow>> {
         self.transaction(async |tx| {
             if !tx.delete_member(chat_id, member).await? {
                 return Ok(None);
@@ -877,7 +818,7 @@ impl Store {
         role: ChatRole,
         actor: &str,
         at: i64,
-    ) -> Result<Option<Seq>> {
+    ) -> Result<Option<EventRow>> {
         self.transaction(async |tx| {
             if !tx.update_role(chat_id, member, role).await? {
                 return Ok(None);
@@ -899,7 +840,7 @@ impl Store {
         from: &str,
         to: &str,
         at: i64,
-    ) -> Result<Option<Vec<Seq>>> {
+    ) -> Result<Option<Vec<EventRow>>> {
         self.transaction(async |tx| {
             tx.lock_chat(chat_id).await?;
             let owner = tx.member_role(chat_id, from).await? == Some(ChatRole::Owner);
@@ -929,7 +870,7 @@ impl Store {
         chat_id: ChatId,
         member: &str,
         at: i64,
-    ) -> Result<Option<Vec<Seq>>> {
+    ) -> Result<Option<Vec<EventRow>>> {
         self.transaction(async |tx| {
             tx.lock_chat(chat_id).await?;
             let Some(role) = tx.member_role(chat_id, member).await? else {

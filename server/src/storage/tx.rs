@@ -10,7 +10,9 @@
 use app::types::{ChatRole, EventKind};
 
 use super::chats::CHAT_COLUMNS;
-use super::{BeginWrite, ChatId, ChatRow, NewChat, Pool, Result, Seq, StorageError, Store};
+use super::{
+    BeginWrite, ChatId, ChatRow, EventRow, NewChat, Pool, Result, Seq, StorageError, Store,
+};
 
 /// An open write transaction; see [`Store::transaction`].
 pub struct Tx {
@@ -72,10 +74,10 @@ impl Tx {
         Ok(())
     }
 
-    /// Appends an event to chat `chat_id` with the chat's next number, which
-    /// it returns; `None` when there is no such chat. A `message` event
-    /// refers to the message of its own number unless `message_seq` says
-    /// otherwise.
+    /// Appends an event to chat `chat_id` with the chat's next number and
+    /// returns it as stored; `None` when there is no such chat. A `message`
+    /// event refers to the message of its own number unless `message_seq`
+    /// says otherwise.
     #[allow(clippy::too_many_arguments)] // each is one column of the event
     pub async fn append_event(
         &mut self,
@@ -86,8 +88,8 @@ impl Tx {
         message_seq: Option<Seq>,
         subject: Option<&str>,
         role: Option<ChatRole>,
-    ) -> Result<Option<Seq>> {
-        on_tx!(self, |tx| {
+    ) -> Result<Option<EventRow>> {
+        let seq: Option<Seq> = on_tx!(self, |tx| {
             let seq: Option<Seq> = sqlx::query_scalar(
                 "update chats set last_seq = last_seq + 1 where id = $1 returning last_seq",
             )
@@ -111,13 +113,22 @@ impl Tx {
                 .execute(&mut **tx)
                 .await?;
             }
-            Ok(seq)
-        })
+            Ok::<_, StorageError>(seq)
+        })?;
+        Ok(seq.map(|seq| EventRow {
+            seq,
+            kind,
+            actor: actor.to_owned(),
+            at,
+            message_seq: message_seq.or((kind == EventKind::Message).then_some(seq)),
+            subject: subject.map(str::to_owned),
+            role,
+        }))
     }
 
     /// A new chat hosted here, its `created` event and its members (who see
     /// it from that event on).
-    pub async fn create_chat(&mut self, chat: &NewChat<'_>) -> Result<ChatRow> {
+    pub async fn create_chat(&mut self, chat: &NewChat<'_>) -> Result<(ChatRow, EventRow)> {
         let insert = format!(
             "insert into chats (kind, title, direct_key, created_by, created_at) \
              values ($1, $2, $3, $4, $5) returning {CHAT_COLUMNS}"
@@ -132,18 +143,75 @@ impl Tx {
             .await
             .map_err(StorageError::on_unique("chats_direct_key")))?;
         let created = EventKind::Created;
-        let seq = self
+        let event = self
             .append_event(row.id, created, chat.created_by, chat.at, None, None, None)
             .await?
             .ok_or(StorageError::Missing("chat"))?;
         for (member, role) in chat.members {
-            self.insert_member(row.id, member, *role, seq, Seq(0))
+            self.insert_member(row.id, member, *role, event.seq, Seq(0))
                 .await?;
         }
-        Ok(ChatRow {
-            last_seq: seq,
+        let row = ChatRow {
+            last_seq: event.seq,
             ..row
-        })
+        };
+        Ok((row, event))
+    }
+
+    /// Replaces the text of message `seq` of chat `chat_id` when `actor` sent
+    /// it at or after `sent_since` and is still a member; the text may be empty
+    /// only for a message with a file. `false` when it may not be edited.
+    #[allow(clippy::too_many_arguments)] // each is one column or condition of the edit
+    pub async fn update_message(
+        &mut self,
+        chat_id: ChatId,
+        seq: Seq,
+        body: &str,
+        actor: &str,
+        at: i64,
+        sent_since: i64,
+    ) -> Result<bool> {
+        let sql = "update messages set body = $1, edited_at = $2, search_text = $3 \
+                   where chat_id = $4 and seq = $5 and deleted_at is null \
+                   and sender = $6 and created_at >= $7 \
+                   and (file_id is not null or $1 <> '') \
+                   and exists (select 1 from chat_members m where m.chat_id = $4 and m.member = $6)";
+        let search_text = body.to_lowercase();
+        let changed = on_tx!(self, |tx| sqlx::query(sql)
+            .bind(body)
+            .bind(at)
+            .bind(&search_text)
+            .bind(chat_id)
+            .bind(seq)
+            .bind(actor)
+            .bind(sent_since)
+            .execute(&mut **tx)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(changed > 0)
+    }
+
+    /// Empties message `seq` of chat `chat_id` and marks it deleted, when
+    /// `actor` is still a member; `false` when there is no such message.
+    pub async fn mark_deleted(
+        &mut self,
+        chat_id: ChatId,
+        seq: Seq,
+        actor: &str,
+        at: i64,
+    ) -> Result<bool> {
+        let sql = "update messages set body = '', search_text = '', deleted_at = $1 \
+                   where chat_id = $2 and seq = $3 and deleted_at is null \
+                   and exists (select 1 from chat_members m where m.chat_id = $2 and m.member = $4)";
+        let changed = on_tx!(self, |tx| sqlx::query(sql)
+            .bind(at)
+            .bind(chat_id)
+            .bind(seq)
+            .bind(actor)
+            .execute(&mut **tx)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(changed > 0)
     }
 
     /// `member`'s role in chat `chat_id`, `None` when they are not in it.

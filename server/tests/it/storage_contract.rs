@@ -1672,14 +1672,16 @@ async fn chats(store: &Store) {
         store
             .edit_message(direct.id, Seq(2), "Hello, Mr Moore", wolf, 5_000, 0)
             .await
-            .unwrap(),
+            .unwrap()
+            .map(|event| event.seq),
         Some(Seq(4))
     );
     assert_eq!(
         store
             .delete_message(direct.id, Seq(3), moore, 6_000)
             .await
-            .unwrap(),
+            .unwrap()
+            .map(|event| event.seq),
         Some(Seq(5))
     );
     assert_eq!(
@@ -1827,7 +1829,8 @@ async fn chat_members(store: &Store) {
         store
             .add_chat_member(chat.id, "n@corp", ChatRole::Member, "o@corp", 2)
             .await
-            .unwrap(),
+            .unwrap()
+            .map(|event| event.seq),
         Some(Seq(2))
     );
     let again = store
@@ -1857,7 +1860,8 @@ async fn chat_members(store: &Store) {
         store
             .set_chat_role(chat.id, "n@corp", ChatRole::Admin, "o@corp", 4)
             .await
-            .unwrap(),
+            .unwrap()
+            .map(|event| event.seq),
         Some(Seq(3))
     );
     assert_eq!(
@@ -1871,7 +1875,8 @@ async fn chat_members(store: &Store) {
         store
             .remove_chat_member(chat.id, "n@corp", "n@corp", 5)
             .await
-            .unwrap(),
+            .unwrap()
+            .map(|event| event.seq),
         Some(Seq(4))
     );
     assert_eq!(
@@ -2679,6 +2684,7 @@ async fn transactions_compose(store: &Store) {
         )
         .await
         .unwrap();
+    let seqs: Vec<Seq> = seqs.iter().map(|event| event.seq).collect();
     assert_eq!(seqs, [Seq(2), Seq(3)]);
     assert_eq!(store.destinations_pending().await.unwrap(), ["guest"]);
     let members: Vec<String> = store

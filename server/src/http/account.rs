@@ -145,11 +145,14 @@ pub async fn change_password(
     let hash = password::hash(request.new_password)
         .await
         .map_err(ApiError::internal)?;
-    state.store.set_password_hash(user.user.id, &hash).await?;
     let keep = session.id().map(|id| id.to_string()).unwrap_or_default();
+    // The new password and the end of the other sessions, together.
     let ended = state
         .store
-        .delete_other_sessions(user.user.id, &keep)
+        .transaction(async |tx| {
+            tx.set_password_hash(user.user.id, &hash).await?;
+            tx.end_sessions(user.user.id, Some(&keep)).await
+        })
         .await?;
     // Their sockets go with them; this one's stay open.
     state.hub.disconnect_user(

@@ -218,30 +218,8 @@ impl Store {
     /// Replaces the groups of a user. An unknown or built-in group id is
     /// `Missing("group")` and changes nothing.
     pub async fn set_user_groups(&self, user_id: UserId, group_ids: &[i64]) -> Result<()> {
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
-            sqlx::query("delete from group_members where user_id = $1")
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
-            for group_id in group_ids {
-                let inserted = sqlx::query(
-                    "insert into group_members (group_id, user_id) \
-                     select id, $1 from groups where id = $2 and builtin is null",
-                )
-                .bind(user_id)
-                .bind(*group_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(StorageError::on_foreign_key("user"))?
-                .rows_affected();
-                if inserted == 0 {
-                    return Err(StorageError::Missing("group"));
-                }
-            }
-            tx.commit().await?;
-            Ok(())
-        })
+        self.transaction(async |tx| tx.set_user_groups(user_id, group_ids).await)
+            .await
     }
 
     /// The groups whose rights and address books apply to a user (see [`EFFECTIVE_GROUPS`]).

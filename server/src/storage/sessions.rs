@@ -119,23 +119,14 @@ impl Store {
 
     /// Ends every session of a user; returns how many there were.
     pub async fn delete_user_sessions(&self, user_id: UserId) -> Result<u64> {
-        let sql = "delete from sessions where user_id = $1";
-        Ok(on_pool!(self, |pool| sqlx::query(sql)
-            .bind(user_id)
-            .execute(pool)
+        self.transaction(async |tx| tx.end_sessions(user_id, None).await)
             .await
-            .map(|r| r.rows_affected()))?)
     }
 
     /// Ends every session of a user but one (the one they are using).
     pub async fn delete_other_sessions(&self, user_id: UserId, keep: &str) -> Result<u64> {
-        let sql = "delete from sessions where user_id = $1 and id <> $2";
-        Ok(on_pool!(self, |pool| sqlx::query(sql)
-            .bind(user_id)
-            .bind(keep)
-            .execute(pool)
+        self.transaction(async |tx| tx.end_sessions(user_id, Some(keep)).await)
             .await
-            .map(|r| r.rows_affected()))?)
     }
 
     /// Removes sessions that expired before `now`; returns how many.

@@ -10,8 +10,10 @@
 use app::types::{ChatRole, EventKind};
 
 use super::chats::CHAT_COLUMNS;
+use super::users::{USER_COLUMNS, search_text};
 use super::{
-    BeginWrite, ChatId, ChatRow, EventRow, NewChat, Pool, Result, Seq, StorageError, Store,
+    BeginWrite, ChatId, ChatRow, EventRow, NewChat, NewUser, Pool, Result, Seq, StorageError,
+    Store, UserId, UserRecord,
 };
 
 /// An open write transaction; see [`Store::transaction`].
@@ -351,5 +353,85 @@ impl Tx {
             .await
             .map(drop))?;
         Ok(())
+    }
+
+    // ---- Accounts -----------------------------------------------------------
+
+    /// A new user; `Conflict` when the login is taken.
+    pub async fn insert_user(&mut self, user: &NewUser<'_>) -> Result<UserRecord> {
+        let sql = format!(
+            "insert into users (login, display_name, first_name, last_name, email, phone, company, \
+             department, position, password_hash, is_admin, created_at, search_text) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning {USER_COLUMNS}"
+        );
+        let p = user.profile;
+        on_tx!(self, |tx| sqlx::query_as(&sql)
+            .bind(user.login)
+            .bind(&p.display_name)
+            .bind(&p.first_name)
+            .bind(&p.last_name)
+            .bind(&p.email)
+            .bind(&p.phone)
+            .bind(&p.company)
+            .bind(&p.department)
+            .bind(&p.position)
+            .bind(user.password_hash)
+            .bind(user.is_admin)
+            .bind(user.created_at)
+            .bind(search_text(user.login, p))
+            .fetch_one(&mut **tx)
+            .await)
+        .map_err(StorageError::on_unique("users_login_key"))
+    }
+
+    /// Replaces user `id`'s password hash; `false` when there is no such user.
+    pub async fn set_password_hash(&mut self, id: UserId, hash: &str) -> Result<bool> {
+        let sql = "update users set password_hash = $1 where id = $2";
+        let changed = on_tx!(self, |tx| sqlx::query(sql)
+            .bind(hash)
+            .bind(id)
+            .execute(&mut **tx)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(changed == 1)
+    }
+
+    /// Ends the sessions of user `user_id`, all of them or all but `keep` (the
+    /// one they are using); how many ended.
+    pub async fn end_sessions(&mut self, user_id: UserId, keep: Option<&str>) -> Result<u64> {
+        let sql = "delete from sessions where user_id = $1 and ($2 is null or id <> $2)";
+        Ok(on_tx!(self, |tx| sqlx::query(sql)
+            .bind(user_id)
+            .bind(keep)
+            .execute(&mut **tx)
+            .await
+            .map(|done| done.rows_affected()))?)
+    }
+
+    /// Makes user `user_id` a member of exactly `group_ids` (groups that are
+    /// not built-in); `Missing("group")` for one that is not there.
+    pub async fn set_user_groups(&mut self, user_id: UserId, group_ids: &[i64]) -> Result<()> {
+        on_tx!(self, |tx| {
+            sqlx::query("delete from group_members where user_id = $1")
+                .bind(user_id)
+                .execute(&mut **tx)
+                .await?;
+            for group_id in group_ids {
+                let inserted = sqlx::query(
+                    "insert into group_members (group_id, user_id) \
+                     select id, $1 from groups where id = $2 and builtin is null",
+                )
+                .bind(user_id)
+                .bind(*group_id)
+                .execute(&mut **tx)
+                .await
+                .map_err(StorageError::on_foreign_key("user"))?
+                .rows_affected();
+                if inserted == 0 {
+                    return Err(StorageError::Missing("group"));
+                }
+            }
+            Ok(())
+        })
     }
 }

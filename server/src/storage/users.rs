@@ -52,7 +52,7 @@ pub struct NewUser<'a> {
 
 /// What user search matches: login, names and email, lowercased by Rust (which
 /// knows all of Unicode, unlike SQLite's `lower()`), space-separated.
-fn search_text(login: &str, profile: &Profile) -> String {
+pub(super) fn search_text(login: &str, profile: &Profile) -> String {
     [
         login,
         &profile.display_name,
@@ -93,29 +93,8 @@ pub(super) const USER_COLUMNS: &str = "id, login, display_name, first_name, last
 impl Store {
     /// Creates an active user. A taken login is [`StorageError::Conflict`]`("users_login_key")`.
     pub async fn insert_user(&self, user: &NewUser<'_>) -> Result<UserRecord> {
-        let sql = format!(
-            "insert into users (login, display_name, first_name, last_name, email, phone, company, \
-             department, position, password_hash, is_admin, created_at, search_text) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning {USER_COLUMNS}"
-        );
-        let p = user.profile;
-        on_pool!(self, |pool| sqlx::query_as(&sql)
-            .bind(user.login)
-            .bind(&p.display_name)
-            .bind(&p.first_name)
-            .bind(&p.last_name)
-            .bind(&p.email)
-            .bind(&p.phone)
-            .bind(&p.company)
-            .bind(&p.department)
-            .bind(&p.position)
-            .bind(user.password_hash)
-            .bind(user.is_admin)
-            .bind(user.created_at)
-            .bind(search_text(user.login, p))
-            .fetch_one(pool)
-            .await)
-        .map_err(StorageError::on_unique("users_login_key"))
+        self.transaction(async |tx| tx.insert_user(user).await)
+            .await
     }
 
     pub async fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>> {
@@ -221,14 +200,8 @@ impl Store {
     }
 
     pub async fn set_password_hash(&self, id: UserId, hash: &str) -> Result<bool> {
-        let sql = "update users set password_hash = $1 where id = $2";
-        let changed = on_pool!(self, |pool| sqlx::query(sql)
-            .bind(hash)
-            .bind(id)
-            .execute(pool)
+        self.transaction(async |tx| tx.set_password_hash(id, hash).await)
             .await
-            .map(|r| r.rows_affected()))?;
-        Ok(changed == 1)
     }
 
     /// Activates/deactivates, grants/revokes administrator, or deletes a user, in

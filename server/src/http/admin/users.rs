@@ -171,19 +171,22 @@ pub async fn create(
     let hash = password::hash(request.password)
         .await
         .map_err(ApiError::internal)?;
+    let new = NewUser {
+        login: login.as_str(),
+        profile: &profile,
+        password_hash: &hash,
+        is_admin: request.is_admin,
+        created_at: now_millis(),
+    };
+    // The account and its groups, or neither.
     let user = state
         .store
-        .insert_user(&NewUser {
-            login: login.as_str(),
-            profile: &profile,
-            password_hash: &hash,
-            is_admin: request.is_admin,
-            created_at: now_millis(),
+        .transaction(async |tx| {
+            let user = tx.insert_user(&new).await?;
+            tx.set_user_groups(user.id, &group_ids).await?;
+            Ok(user)
         })
         .await?;
-    if !group_ids.is_empty() {
-        state.store.set_user_groups(user.id, &group_ids).await?;
-    }
     let detail_text = format!(
         "display name \"{}\"{}",
         profile.display_name,
@@ -336,8 +339,14 @@ pub async fn set_password(
     let hash = password::hash(request.password)
         .await
         .map_err(ApiError::internal)?;
-    state.store.set_password_hash(id, &hash).await?;
-    state.store.delete_user_sessions(id).await?;
+    // The new password and the end of every session, together.
+    state
+        .store
+        .transaction(async |tx| {
+            tx.set_password_hash(id, &hash).await?;
+            tx.end_sessions(id, None).await
+        })
+        .await?;
     state
         .hub
         .disconnect_user(&local_id(&state, &user), None, SocketEnd::SessionEnded);

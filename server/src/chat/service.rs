@@ -921,6 +921,69 @@ impl ChatService {
         Ok(())
     }
 
+    /// Tells everyone who shares a chat with `member` that they came online or
+    /// went offline; `false` when nobody here shares a chat with them.
+    pub async fn announce_presence(
+        &self,
+        member: &CausewayId,
+        online: bool,
+    ) -> Result<bool, ChatError> {
+        let partners = self.store().chat_partners(&member.to_string()).await?;
+        if partners.is_empty() {
+            return Ok(false);
+        }
+        self.inner.events.publish(Event::Presence {
+            member: member.clone(),
+            online,
+            to: partners,
+        });
+        Ok(true)
+    }
+
+    /// File `file_id` of chat `chat_id`, if `actor` may download it: a member
+    /// with *Download files in chats*, and the file is theirs and not sent yet
+    /// (nor expired), or goes with a message they can see (sent since they
+    /// joined, or by them; not deleted). Anything else is "no such file", as
+    /// for a file that does not exist.
+    pub async fn downloadable(
+        &self,
+        actor: &Actor,
+        chat_id: ChatId,
+        file_id: i64,
+    ) -> Result<(ChatRow, FileRow), ChatError> {
+        let me = actor.id().to_string();
+        let m = self.membership(chat_id, actor).await?;
+        if !self.may(actor, Right::DownloadFiles).await? {
+            return Err(forbidden(if actor.is_remote() {
+                format!(
+                    "{} does not let people of other servers download files from its chats.",
+                    self.inner.own
+                )
+            } else {
+                "You may not download files in chats.".to_owned()
+            }));
+        }
+        let missing = || ChatError::Missing("file");
+        let file = self
+            .store()
+            .file(chat_id, file_id)
+            .await?
+            .ok_or_else(missing)?;
+        let mine = file.uploaded_by == me;
+        let seq = match file.message_seq {
+            // Not sent yet: only its uploader sees it, until it expires.
+            None if mine && !expired_unsent(&file, now_millis()) => return Ok((m.chat, file)),
+            None => return Err(missing()),
+            Some(seq) if !mine && seq < m.member.joined_seq => return Err(missing()),
+            Some(seq) => seq,
+        };
+        // Sent: while its message is not deleted (its bytes go with it).
+        match self.store().message(chat_id, seq).await? {
+            Some(message) if message.deleted_at.is_none() => Ok((m.chat, file)),
+            _ => Err(missing()),
+        }
+    }
+
     // ---- Members ------------------------------------------------------------
 
     /// The role of `actor` in `m`'s group chat.

@@ -280,3 +280,33 @@ fn the_host_of_a_direct_chat_is_the_name_that_sorts_first() {
     assert_eq!(direct_host(&corp, &guest), &corp);
     assert_eq!(direct_host(&guest, &corp), &corp);
 }
+
+fn unsent_file(message_seq: Option<i64>, created_at: i64) -> crate::storage::FileRow {
+    crate::storage::FileRow {
+        id: 1,
+        chat_id: ChatId(1),
+        sha256: "0".repeat(64),
+        name: "a.txt".to_owned(),
+        size: 1,
+        media_type: "text/plain".to_owned(),
+        uploaded_by: "wolf@corp".to_owned(),
+        created_at,
+        message_seq: message_seq.map(Seq),
+        host_file_id: None,
+    }
+}
+
+#[test]
+fn an_upload_not_sent_within_a_day_expires() {
+    let day = 24 * 3600 * 1000;
+    let now = 10 * day;
+    assert!(
+        !expired_unsent(&unsent_file(None, now - day), now),
+        "a day exactly"
+    );
+    assert!(expired_unsent(&unsent_file(None, now - day - 1), now));
+    assert!(
+        !expired_unsent(&unsent_file(Some(3), 0), now),
+        "a sent file never expires"
+    );
+}

@@ -17,14 +17,14 @@ use crate::files::{PutError, Upload};
 
 use axum::Extension;
 
-use crate::chat::{Actor, ChatId, expired_unsent, file_info};
+use crate::chat::{Actor, ChatId, file_info};
 use crate::error::{ApiError, Json, Path, Query};
 use crate::federation::{client, inbound};
 use crate::http::chats::actor;
 use crate::http::extract::AuthUser;
 use crate::http::peers::{Peer, SignedBody};
 use crate::http::state::AppState;
-use crate::storage::{ChatRow, FileRow, NewFile};
+use crate::storage::{FileRow, NewFile};
 use crate::time::now_millis;
 
 /// An upload that sends nothing for this long is ended.
@@ -256,49 +256,6 @@ pub async fn peer_upload(
     Ok((StatusCode::CREATED, Json(info(&row)?)).into_response())
 }
 
-/// The file, if the caller may download it: a member with *Download files in
-/// chats*, and the file is theirs and not sent yet (nor expired), or goes with a
-/// message they can see (sent since they joined, or by them; not deleted).
-/// Anything else is a 404, as for a file that does not exist.
-async fn downloadable(
-    state: &AppState,
-    actor: &Actor,
-    chat_id: ChatId,
-    file_id: i64,
-) -> Result<(ChatRow, FileRow), ApiError> {
-    let me = actor.id().to_string();
-    let (chat, member) = state.chats.member(chat_id, actor).await?;
-    if !state.chats.may(actor, Right::DownloadFiles).await? {
-        return Err(ApiError::forbidden(if actor.is_remote() {
-            format!(
-                "{} does not let people of other servers download files from its chats.",
-                state.config.server_name
-            )
-        } else {
-            "You may not download files in chats.".to_owned()
-        }));
-    }
-    let missing = || ApiError::missing("file");
-    let file = state
-        .store
-        .file(chat_id, file_id)
-        .await?
-        .ok_or_else(missing)?;
-    let mine = file.uploaded_by == me;
-    let seq = match file.message_seq {
-        // Not sent yet: only its uploader sees it, until it expires.
-        None if mine && !expired_unsent(&file, now_millis()) => return Ok((chat, file)),
-        None => return Err(missing()),
-        Some(seq) if !mine && seq < member.joined_seq => return Err(missing()),
-        Some(seq) => seq,
-    };
-    // Sent: while its message is not deleted (its bytes go with it).
-    match state.store.message(chat_id, seq).await? {
-        Some(message) if message.deleted_at.is_none() => Ok((chat, file)),
-        _ => Err(missing()),
-    }
-}
-
 /// A file `actor` may download, as an attachment or (with `preview`) as an
 /// inline image: from the blob store, or for a copy of a chat hosted elsewhere
 /// streamed from its host.
@@ -310,7 +267,7 @@ async fn serve(
     preview: bool,
     request_headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (chat, file) = downloadable(state, actor, chat_id, file_id).await?;
+    let (chat, file) = state.chats.downloadable(actor, chat_id, file_id).await?;
     if file.host_file_id.is_some() {
         let image_type = if preview {
             Some(previewable(&file)?)
@@ -540,39 +497,4 @@ async fn respond(
         .await
         .map_err(|e| ApiError::internal(format!("blob of file {}: {e}", file.id)))?;
     Ok((status, response_headers, body).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn file(message_seq: Option<i64>, created_at: i64) -> FileRow {
-        FileRow {
-            id: 1,
-            chat_id: ChatId(1),
-            sha256: "0".repeat(64),
-            name: "a.txt".to_owned(),
-            size: 1,
-            media_type: "text/plain".to_owned(),
-            uploaded_by: "wolf@corp".to_owned(),
-            created_at,
-            message_seq: message_seq.map(crate::chat::Seq),
-            host_file_id: None,
-        }
-    }
-
-    #[test]
-    fn an_upload_not_sent_within_a_day_expires() {
-        let day = 24 * 3600 * 1000;
-        let now = 10 * day;
-        assert!(
-            !expired_unsent(&file(None, now - day), now),
-            "a day exactly"
-        );
-        assert!(expired_unsent(&file(None, now - day - 1), now));
-        assert!(
-            !expired_unsent(&file(Some(3), 0), now),
-            "a sent file never expires"
-        );
-    }
 }

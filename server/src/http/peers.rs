@@ -507,19 +507,12 @@ pub async fn ephemeral(
                 if member.server != origin {
                     continue;
                 }
-                let partners = state.store.chat_partners(&member.to_string()).await?;
-                if partners.is_empty() {
-                    // Nobody here shares a chat with them: nothing to tell,
-                    // nothing to remember (a peer cannot fill this server's
-                    // memory with people it makes up).
-                    continue;
+                // Nobody here sharing a chat with them: nothing to tell,
+                // nothing to remember (a peer cannot fill this server's
+                // memory with people it makes up).
+                if app.chats.announce_presence(&member, online).await? {
+                    state.federation.note_presence(&member, online);
                 }
-                state.federation.note_presence(&member, online);
-                state.events.publish(chat::Event::Presence {
-                    member,
-                    online,
-                    to: partners,
-                });
             }
         }
     }

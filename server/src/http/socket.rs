@@ -10,7 +10,7 @@ use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 
-use crate::chat::{ChatId, Event};
+use crate::chat::ChatId;
 use crate::error::{ApiError, WebSocketUpgrade};
 use crate::http::extract::AuthUser;
 use crate::http::state::AppState;
@@ -56,13 +56,8 @@ async fn announce_presence(state: &AppState, who: &str, online: bool) {
     let Ok(member) = who.parse::<CausewayId>() else {
         return;
     };
-    match state.store.chat_partners(who).await {
-        Ok(partners) => state.events.publish(Event::Presence {
-            member,
-            online,
-            to: partners,
-        }),
-        Err(error) => tracing::warn!(%error, "presence: chat partners not found"),
+    if let Err(error) = state.chats.announce_presence(&member, online).await {
+        tracing::warn!(?error, "presence: chat partners not found");
     }
 }
 

@@ -689,8 +689,8 @@ impl Store {
         Ok(rows)
     }
 
-    /// Adds a member (seeing the chat from this event on); returns the event's
-    /// number, `None` for no such chat, `Conflict` when already a member.
+    /// Adds a member (seeing the chat from this event on); returns the event,
+    /// `None` for no such chat, `Conflict` when already a member.
     pub async fn add_chat_member(
         &self,
         chat_id: ChatId,
@@ -699,29 +699,13 @@ impl Store {
         actor: &str,
         at: i64,
     ) -> Result<Option<EventRow>> {
-        self.transaction(async |tx| {
-            let event = tx.append_event(
-                chat_id,
-                EventKind::MemberAdded,
-                actor,
-                at,
-                None,
-                Some(member),
-                Some(role),
-            );
-            let Some(event) = event.await? else {
-                return Ok(None);
-            };
-            tx.insert_member(chat_id, member, role, event.seq, event.seq)
-                .await?;
-            Ok(Some(event))
-        })
-        .await
+        self.transaction(async |tx| tx.add_member(chat_id, member, role, actor, at).await)
+            .await
     }
 
     /// Adds `members` (those not in it yet) to chat `chat_id` as members, with
     /// an outbox cursor for each of `servers` first, in one transaction; the
-    /// events' numbers, in order.
+    /// events, in order.
     pub async fn add_chat_members(
         &self,
         chat_id: ChatId,
@@ -735,28 +719,15 @@ impl Store {
             for server in servers {
                 tx.ensure_cursor(server, chat_id).await?;
             }
-            let mut seqs = Vec::with_capacity(members.len());
+            let mut events = Vec::with_capacity(members.len());
             for member in members {
                 if tx.member_role(chat_id, member).await?.is_some() {
                     continue;
                 }
-                let role = Some(ChatRole::Member);
-                let event = tx.append_event(
-                    chat_id,
-                    EventKind::MemberAdded,
-                    actor,
-                    at,
-                    None,
-                    Some(member),
-                    role,
-                );
-                let event = event.await?.ok_or(StorageError::Missing("chat"))?;
-                let joined = event.seq;
-                tx.insert_member(chat_id, member, ChatRole::Member, joined, joined)
-                    .await?;
-                seqs.push(event);
+                let added = tx.add_member(chat_id, member, ChatRole::Member, actor, at);
+                events.push(added.await?.ok_or(StorageError::Missing("chat"))?);
             }
-            Ok(seqs)
+            Ok(events)
         })
         .await
     }

@@ -226,6 +226,28 @@ impl Tx {
             .await)?)
     }
 
+    /// `actor` adds `member` to chat `chat_id` with `role`: the `member_added`
+    /// event, from which on they see the chat. `None` for no such chat,
+    /// `Conflict` when they are a member already.
+    pub async fn add_member(
+        &mut self,
+        chat_id: ChatId,
+        member: &str,
+        role: ChatRole,
+        actor: &str,
+        at: i64,
+    ) -> Result<Option<EventRow>> {
+        let kind = EventKind::MemberAdded;
+        let event = self
+            .append_event(chat_id, kind, actor, at, None, Some(member), Some(role))
+            .await?;
+        if let Some(event) = &event {
+            self.insert_member(chat_id, member, role, event.seq, event.seq)
+                .await?;
+        }
+        Ok(event)
+    }
+
     /// Makes `member` a member of chat `chat_id` with `role`, seeing it from
     /// event `joined_seq` on, having read up to `read_seq`. `Conflict` when
     /// they are one already.

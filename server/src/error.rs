@@ -94,6 +94,16 @@ impl IntoResponse for ApiError {
 }
 
 impl ApiError {
+    /// Is this a refusal of what was asked (it will never succeed as it is),
+    /// rather than a failure here or of a dependency that a retry may cure?
+    /// Told by the error's code.
+    pub fn is_refusal(&self) -> bool {
+        !matches!(
+            self.code,
+            ErrorCode::Internal | ErrorCode::Unavailable | ErrorCode::PeerUnavailable
+        )
+    }
+
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }

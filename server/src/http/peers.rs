@@ -454,7 +454,7 @@ pub async fn receive(
             Ok(_) => result.applied += 1,
             // This chat's update will never be acceptable: say so, and let the
             // others through (a failure of this server is retried instead).
-            Err(error) if error.status.is_client_error() => {
+            Err(error) if error.is_refusal() => {
                 tracing::warn!(%origin, chat_id, reason = %error.message, "a chat update was refused");
                 audit_refusal(&state, &origin, &error).await;
                 result.refused.push(RefusedChat {

@@ -120,6 +120,13 @@ async fn refused(response: reqwest::Response, status: u16, code: &str) -> String
     message
 }
 
+/// How long a cross-server change may take to show, in seconds. It shows in
+/// milliseconds on a quiet machine; under the load of the whole test run (and
+/// of whatever else runs beside it) a delivery can fail once or twice, and the
+/// outbox then waits out its backoff (0.5–1 s, then 1–2 s, 2–4 s, …) before
+/// trying again: ten seconds proved too short once in a while.
+const PATIENCE: u64 = 30;
+
 /// Polls `check` until it gives `Some`, for at most `seconds`.
 async fn eventually<T, F, Fut>(seconds: u64, what: &str, mut check: F) -> T
 where
@@ -148,12 +155,16 @@ async fn say(client: &Client, chat: i64, client_id: &str, body: &str) -> reqwest
 /// The chat of `client` whose last message is `body`, once it has arrived.
 async fn chat_with_last(client: &Client, body: &str) -> ChatSummary {
     let body = body.to_owned();
-    eventually(10, &format!("a chat ending with {body:?}"), || async {
-        let chats: Vec<ChatSummary> = client.get_ok("/api/v1/chats").await;
-        chats
-            .into_iter()
-            .find(|c| c.last_message.as_ref().is_some_and(|m| m.body == body))
-    })
+    eventually(
+        PATIENCE,
+        &format!("a chat ending with {body:?}"),
+        || async {
+            let chats: Vec<ChatSummary> = client.get_ok("/api/v1/chats").await;
+            chats
+                .into_iter()
+                .find(|c| c.last_message.as_ref().is_some_and(|m| m.body == body))
+        },
+    )
     .await
 }
 
@@ -169,7 +180,7 @@ async fn direct(wolf: &Client) -> ChatDetail {
 
 /// Corp's view of guest on its Federation page, once `ready` accepts it.
 async fn guest_status(admin: &Client, what: &str, ready: impl Fn(&Value) -> bool) -> Value {
-    eventually(10, what, || async {
+    eventually(PATIENCE, what, || async {
         let status: Value = admin.get_ok("/api/v1/admin/federation/status").await;
         let peer = status["peers"]
             .as_array()?
@@ -563,7 +574,7 @@ async fn a_direct_chat_crosses_servers_both_ways() {
         ))
         .await;
     assert_eq!(response.status(), 404);
-    eventually(10, "the edit and the deletion on guest", || async {
+    eventually(PATIENCE, "the edit and the deletion on guest", || async {
         let messages = history(&moore, moore_chat.id).await;
         let deleted = messages
             .iter()
@@ -572,7 +583,7 @@ async fn a_direct_chat_crosses_servers_both_ways() {
         (deleted && edited).then_some(())
     })
     .await;
-    eventually(10, "the edit on corp", || async {
+    eventually(PATIENCE, "the edit on corp", || async {
         history(&wolf, chat.id)
             .await
             .iter()
@@ -589,7 +600,7 @@ async fn a_direct_chat_crosses_servers_both_ways() {
         )
         .await;
     assert_eq!(response.status(), 200);
-    eventually(10, "Moore's read position on corp", || async {
+    eventually(PATIENCE, "Moore's read position on corp", || async {
         let detail: ChatDetail = wolf.get_ok(&format!("/api/v1/chats/{}", chat.id)).await;
         detail
             .members
@@ -645,7 +656,7 @@ async fn a_guest_in_a_corp_group_acts_with_federated_users_rights() {
         )
         .await;
     assert_eq!(promoted.status(), 200);
-    eventually(10, "Moore to be an admin in his copy", || async {
+    eventually(PATIENCE, "Moore to be an admin in his copy", || async {
         let detail: ChatDetail = moore
             .get_ok(&format!("/api/v1/chats/{}", moore_group.id))
             .await;
@@ -667,14 +678,18 @@ async fn a_guest_in_a_corp_group_acts_with_federated_users_rights() {
             .map(|m| m.causeway_id.to_string())
             .collect()
     };
-    eventually(10, "Bob and Carol in the chat on both servers", || async {
-        let on_corp: ChatDetail = wolf.get_ok(&format!("/api/v1/chats/{}", group.id)).await;
-        let on_guest: ChatDetail = moore
-            .get_ok(&format!("/api/v1/chats/{}", moore_group.id))
-            .await;
-        let expected = ["bob@corp", "carol@guest", "moore@guest", "wolf@corp"];
-        (names(&on_corp) == expected && names(&on_guest) == expected).then_some(())
-    })
+    eventually(
+        PATIENCE,
+        "Bob and Carol in the chat on both servers",
+        || async {
+            let on_corp: ChatDetail = wolf.get_ok(&format!("/api/v1/chats/{}", group.id)).await;
+            let on_guest: ChatDetail = moore
+                .get_ok(&format!("/api/v1/chats/{}", moore_group.id))
+                .await;
+            let expected = ["bob@corp", "carol@guest", "moore@guest", "wolf@corp"];
+            (names(&on_corp) == expected && names(&on_guest) == expected).then_some(())
+        },
+    )
     .await;
     // An admin removes a member, but only the owner changes roles.
     let carol = moore.delete(&format!("{members_path}/carol@guest")).await;
@@ -691,7 +706,7 @@ async fn a_guest_in_a_corp_group_acts_with_federated_users_rights() {
     )
     .await;
     assert!(message.contains("owner"), "{message}");
-    eventually(10, "Carol to be gone on corp", || async {
+    eventually(PATIENCE, "Carol to be gone on corp", || async {
         let on_corp: ChatDetail = wolf.get_ok(&format!("/api/v1/chats/{}", group.id)).await;
         (names(&on_corp) == ["bob@corp", "moore@guest", "wolf@corp"]).then_some(())
     })
@@ -732,7 +747,7 @@ async fn a_guest_in_a_corp_group_acts_with_federated_users_rights() {
         .delete(&format!("/api/v1/chats/{}/members/moore@guest", group.id))
         .await;
     assert_eq!(response.status(), 204);
-    eventually(10, "the chat to leave Moore's list", || async {
+    eventually(PATIENCE, "the chat to leave Moore's list", || async {
         let chats: Vec<ChatSummary> = moore.get_ok("/api/v1/chats").await;
         chats.iter().all(|c| c.id != moore_group.id).then_some(())
     })
@@ -1407,7 +1422,7 @@ async fn in_new_group(admin: &Client, login: &str, group: &str) {
 
 /// The chat of `client` titled `title`, once it is there.
 async fn titled(client: &Client, title: &str) -> ChatSummary {
-    eventually(10, &format!("a chat titled {title}"), || async {
+    eventually(PATIENCE, &format!("a chat titled {title}"), || async {
         let chats: Vec<ChatSummary> = client.get_ok("/api/v1/chats").await;
         chats.into_iter().find(|c| c.title == title)
     })
@@ -1518,14 +1533,14 @@ async fn a_lying_peer_is_refused_and_audited(pair: Pair) {
         201,
     )
     .await;
-    let copy = eventually(10, "Wolf's copy of Plans", || async {
+    let copy = eventually(PATIENCE, "Wolf's copy of Plans", || async {
         let chats: Vec<ChatSummary> = wolf.get_ok("/api/v1/chats").await;
         chats.into_iter().find(|c| c.title == "Plans")
     })
     .await;
     let sent: Message = expect(say(&wolf, copy.id, "wolf-1", "Hello from Wolf").await, 201).await;
     chat_with_last(&moore, "Hello from Wolf").await;
-    let settled = eventually(10, "Wolf's message in his copy", || async {
+    let settled = eventually(PATIENCE, "Wolf's message in his copy", || async {
         let mine = history(&wolf, copy.id).await;
         mine.iter().any(|m| m.seq == sent.seq).then_some(mine)
     })
@@ -1717,7 +1732,7 @@ async fn a_lying_peer_is_refused_and_audited(pair: Pair) {
     )
     .await;
     assert_eq!(answer["applied"], 1, "{answer}");
-    let after = eventually(10, "the marker", || async {
+    let after = eventually(PATIENCE, "the marker", || async {
         let mine = history(&wolf, copy.id).await;
         mine.iter().any(|m| m.body == "Marker").then_some(mine)
     })
@@ -1864,7 +1879,7 @@ async fn outsiders_reach_only_whom_address_books_list(pair: Pair) {
         )
         .await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-    let moore_copy = eventually(10, "Moore as admin of his copy", || async {
+    let moore_copy = eventually(PATIENCE, "Moore as admin of his copy", || async {
         let chats: Vec<ChatSummary> = moore.get_ok("/api/v1/chats").await;
         let copy = chats.into_iter().find(|c| c.title == "Corp plans")?;
         let detail: ChatDetail = moore.get_ok(&format!("/api/v1/chats/{}", copy.id)).await;
@@ -1922,7 +1937,7 @@ async fn outsiders_reach_only_whom_address_books_list(pair: Pair) {
     // Opened to everyone, Carol can be added.
     outsiders_reach(&corp_admin, "everyone").await;
     expect::<Value>(add_carol().await, 200).await;
-    eventually(10, "Carol in corp's chat", || async {
+    eventually(PATIENCE, "Carol in corp's chat", || async {
         let detail: ChatDetail = wolf
             .get_ok(&format!("/api/v1/chats/{}", corp_group.id))
             .await;
@@ -2150,7 +2165,7 @@ async fn a_deleted_guest_leaves_the_direct_chat_its_host_keeps() {
         .await;
     assert_eq!(deleted.status(), 204);
     // On corp, Moore has left the chat Wolf keeps.
-    eventually(10, "Moore gone from corp's direct chat", || async {
+    eventually(PATIENCE, "Moore gone from corp's direct chat", || async {
         let detail: ChatDetail = wolf.get_ok(&format!("/api/v1/chats/{}", old.id)).await;
         (detail.members.len() == 1).then_some(())
     })

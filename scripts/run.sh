@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
 cargo leptos build --release
+scripts/compress-site.sh
 exec target/release/causeway "$@" serve

@@ -49,6 +49,15 @@ npm_ci() {
 
 npm_ci tools
 
+# brotli, for the compressed forms of the browser client (scripts/compress-site.sh).
+if ! command -v brotli >/dev/null; then
+  say "Installing Debian's brotli"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update
+  $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y brotli
+fi
+
 if $for_tests; then
   if [ ! -x /usr/bin/chromium ]; then
     say "Installing Debian's chromium"

@@ -42,8 +42,9 @@ count() { grep -E '^test result:' "$cargo_log" | sed -E "s/.* ([0-9]+) $1.*/\\1/
 cargo_passed=$(count passed)
 cargo_failed=$(count failed)
 
-say "release build (server + wasm)"
+say "release build (server + wasm), and the client's compressed forms"
 cargo leptos build --release
+scripts/compress-site.sh
 
 say "end-to-end tests (Playwright, Debian's Chromium)"
 rm -rf end2end/test-results

@@ -129,6 +129,7 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::serve))
         .merge(pages)
+        .nest_service("/pkg", client_files(&state))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(from_fn(same_origin_writes))
         .layer(sessions)
@@ -166,6 +167,25 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
 }
 
 /// Sets `name` to `value` on every response that does not set it itself.
+/// The browser client (`/pkg`: wasm, JS, CSS): compressed as the browser
+/// accepts (the build writes each file's `.br` and `.gz` beside it), always
+/// revalidated (`no-cache`) and answered 304 when unchanged since the
+/// browser's copy (`If-Modified-Since`), so a repeat visit downloads nothing
+/// and an upgraded server is never hidden behind a cached client.
+fn client_files(state: &AppState) -> Router {
+    let dir = std::path::Path::new(state.leptos.site_root.as_ref())
+        .join(state.leptos.site_pkg_dir.as_ref());
+    let files = tower_http::services::ServeDir::new(dir)
+        .precompressed_br()
+        .precompressed_gzip();
+    Router::new()
+        .fallback_service(files)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+}
+
 fn default_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }

@@ -11,6 +11,7 @@ mod authorization;
 mod avatars;
 mod chats_api;
 mod cli;
+mod client_files;
 mod durability;
 mod federation;
 mod files_api;

@@ -59,6 +59,28 @@ pub fn hydrated() -> Signal<bool> {
     hydrated.into()
 }
 
+/// What the person typed into text field `id` of the server's HTML before the
+/// page hydrated: the field's state starts with it, so the first render does
+/// not erase it. Empty on the server, and for a field made after hydration
+/// (another chat's box, opened later, starts empty).
+pub fn typed_before_hydration(id: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let hydrating =
+            Owner::current_shared_context().is_some_and(|context| context.during_hydration());
+        let field = web_sys::window()
+            .and_then(|window| window.document())
+            .and_then(|document| document.get_element_by_id(id))
+            .and_then(|element| element.dyn_into::<web_sys::HtmlTextAreaElement>().ok());
+        if hydrating && let Some(field) = field {
+            return field.value();
+        }
+    }
+    let _ = id;
+    String::new()
+}
+
 #[cfg(test)]
 mod tests {
     use super::format_time;

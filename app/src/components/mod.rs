@@ -10,6 +10,6 @@ mod rich_text;
 pub use avatar::{Avatar, initials};
 pub use brand::Brand;
 pub use delete_card::DeleteCard;
-pub use feedback::{ErrorNotice, Loading, format_time, hydrated, outcome};
+pub use feedback::{ErrorNotice, Loading, format_time, hydrated, outcome, typed_before_hydration};
 pub use frame::{AdminLayout, Frame, Me, Section};
 pub use rich_text::{RichText, human_size, short_time};

@@ -8,7 +8,9 @@ use super::has_right;
 use super::members::MembersPanel;
 use super::state::{self, Followup, Pending, Pushed, Timeline, Typing};
 use crate::api;
-use crate::components::{ErrorNotice, Loading, Me, RichText, human_size, short_time};
+use crate::components::{
+    ErrorNotice, Loading, Me, RichText, human_size, short_time, typed_before_hydration,
+};
 use crate::live::Live;
 use crate::types::{
     CausewayId, ChatDetail, ChatEvent, ChatKind, ChatRole, ClientFrame, FileInfo, Message, Push,
@@ -888,7 +890,8 @@ fn Composer(
     may_send_files: impl Fn() -> bool + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let live = Live::get();
-    let text = RwSignal::new(String::new());
+    // Text typed while the page was still the server's HTML stays.
+    let text = RwSignal::new(typed_before_hydration("composer-input"));
     let last_typing = StoredValue::new(0.0f64);
     let input = NodeRef::<leptos::html::Textarea>::new();
 

@@ -109,21 +109,6 @@ pub enum ChatError {
     Internal(String),
 }
 
-impl ChatError {
-    /// Is this the actor's or the peer's doing (a refusal to record and pass
-    /// on), rather than a failure here that a retry may cure?
-    pub fn is_refusal(&self) -> bool {
-        matches!(
-            self,
-            ChatError::Missing(_)
-                | ChatError::Forbidden(_)
-                | ChatError::Invalid(_)
-                | ChatError::Refused { .. }
-                | ChatError::NotAllowed(_)
-        )
-    }
-}
-
 /// What a member server asks the host to do for one of its users; also what
 /// the core forwards for an action taken in a copy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

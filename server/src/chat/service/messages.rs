@@ -54,7 +54,7 @@ impl ChatService {
         if location == ChatLocation::Hosted {
             return self.send_hosted(actor, chat, request).await;
         }
-        let m = self.membership(id, actor).await?;
+        let m = self.member_of(chat, location, actor).await?;
         // A file uploaded here went on to the host, which knows it by its own id.
         let file = match request.file {
             Some(file_id) => {
@@ -94,7 +94,7 @@ impl ChatService {
             // Membership first, so that someone outside the chat learns nothing
             // about its messages or files. Without either the store checks it,
             // inside the transaction that stores the message.
-            let m = self.membership(id, actor).await?;
+            let m = self.member_of(chat, ChatLocation::Hosted, actor).await?;
             // A message from before one joined is not there to reply to.
             if let Some(reply_to) = request.reply_to
                 && Seq(reply_to) < m.member.joined_seq

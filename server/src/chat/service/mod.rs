@@ -233,9 +233,19 @@ impl ChatService {
     /// where chats are hosted.
     async fn membership(&self, chat_id: ChatId, actor: &Actor) -> Result<Membership, ChatError> {
         let (chat, location) = self.locate(chat_id, actor).await?;
+        self.member_of(chat, location, actor).await
+    }
+
+    /// `actor`'s membership of `chat`, located already ([`Self::locate`]).
+    async fn member_of(
+        &self,
+        chat: ChatRow,
+        location: ChatLocation,
+        actor: &Actor,
+    ) -> Result<Membership, ChatError> {
         let member = self
             .store()
-            .chat_member(chat_id, &actor.id().to_string())
+            .chat_member(chat.id, &actor.id().to_string())
             .await?
             .ok_or(ChatError::Missing("chat"))?;
         Ok(Membership {

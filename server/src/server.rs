@@ -123,7 +123,7 @@ pub async fn prepare_on(store: Store, config: Config) -> anyhow::Result<Prepared
         settings.clone(),
         config.server_name.clone(),
         events.clone(),
-        Arc::new(peers),
+        Arc::new(peers.clone()),
         Arc::new(Online {
             hub: hub.clone(),
             federation: federation.clone(),
@@ -142,6 +142,7 @@ pub async fn prepare_on(store: Store, config: Config) -> anyhow::Result<Prepared
         audit,
         events,
         chats,
+        peers,
     };
     Ok(Prepared { state, first_admin })
 }

@@ -40,22 +40,14 @@ pub struct AppState {
     pub events: EventBus,
     /// The chat core.
     pub chats: ChatService,
+    /// What federation's work needs, made once at start-up.
+    pub peers: federation::Context,
 }
 
 impl AppState {
     /// What federation's work needs, handed to it.
     pub fn peers(&self) -> federation::Context {
-        federation::Context {
-            config: self.config.clone(),
-            store: self.store.clone(),
-            settings: self.settings.clone(),
-            federation: self.federation.clone(),
-            hub: self.hub.clone(),
-            events: self.events.clone(),
-            blobs: self.blobs.clone(),
-            audit: self.audit.clone(),
-            tasks: self.tasks.clone(),
-        }
+        self.peers.clone()
     }
 }
 

@@ -1,7 +1,7 @@
 //! The HTML shell and the router.
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
@@ -11,10 +11,26 @@ use crate::pages::admin::{
 };
 use crate::pages::{AccountPage, ChatsPage, ContactsPage, LoginPage, NotFound};
 
+/// The browser client the server found in its site folder: what the shell
+/// links to, and the version an open tab compares with its own to know that
+/// the server was upgraded under it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientBuild {
+    /// The stylesheet's file name in `/pkg`: `causeway.<hash>.css`, or
+    /// `causeway.css` for a build with plain names (`cargo leptos watch`).
+    pub stylesheet: String,
+    /// The wasm's content hash; empty for a build with plain names.
+    pub version: String,
+}
+
+/// The `<meta>` naming the client version a page was served with.
+pub const CLIENT_VERSION_META: &str = "causeway-client";
+
 /// The document around the app, rendered on the server.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+pub fn shell(options: LeptosOptions, build: ClientBuild) -> impl IntoView {
     #[cfg(feature = "ssr")]
     content_security_policy();
+    let stylesheet = format!("/pkg/{}", build.stylesheet);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -22,7 +38,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
+                <meta name=CLIENT_VERSION_META content=build.version />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link id="leptos" rel="stylesheet" href=stylesheet />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -70,7 +88,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     Live::provide();
     view! {
-        <Stylesheet id="leptos" href="/pkg/causeway.css" />
         <Title formatter=|title: String| {
             if title.is_empty() { "Causeway".to_owned() } else { format!("{title} · Causeway") }
         } />

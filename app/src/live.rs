@@ -19,6 +19,9 @@ pub struct Live {
     pub ready: RwSignal<u64>,
     /// The socket is open and live.
     pub connected: RwSignal<bool>,
+    /// The server now serves another client than this tab runs (it was
+    /// upgraded): the frame offers to reload.
+    pub updated: RwSignal<bool>,
 }
 
 impl Live {
@@ -26,6 +29,7 @@ impl Live {
         let live = Self {
             ready: RwSignal::new(0),
             connected: RwSignal::new(false),
+            updated: RwSignal::new(false),
         };
         provide_context(live);
         live
@@ -179,10 +183,13 @@ mod imp {
     }
 
     fn dispatch(live: Live, push: Push) {
-        if push == Push::Ready {
+        if let Push::Ready { client } = &push {
             STATE.with_borrow_mut(|s| s.failures = 0);
             live.connected.set(true);
             live.ready.update(|n| *n += 1);
+            if !client.is_empty() && page_client_version().is_some_and(|mine| mine != *client) {
+                live.updated.set(true);
+            }
         }
         // Listeners may subscribe or unsubscribe while they run: call a snapshot.
         let listeners: Vec<Listener> =
@@ -190,6 +197,18 @@ mod imp {
         for listener in listeners {
             listener(&push);
         }
+    }
+
+    /// The client version the page was served with (its `<meta>`), empty for
+    /// a development build.
+    fn page_client_version() -> Option<String> {
+        let selector = format!("meta[name=\"{}\"]", crate::app::CLIENT_VERSION_META);
+        let meta = web_sys::window()?
+            .document()?
+            .query_selector(&selector)
+            .ok()??;
+        meta.get_attribute("content")
+            .filter(|version| !version.is_empty())
     }
 
     fn open(live: Live) {

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::serve::ListenerExt;
-use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -84,12 +83,7 @@ pub async fn prepare_on(store: Store, config: Config) -> anyhow::Result<Prepared
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
     };
-    let leptos = LeptosOptions::builder()
-        .output_name("causeway")
-        .site_root(config.site_root.to_string_lossy().into_owned())
-        .site_pkg_dir("pkg")
-        .site_addr(config.listen)
-        .build();
+    let site = crate::http::site::Site::load(&config.site_root, config.listen);
     let settings = Settings::load(store.clone(), &config)
         .await
         .context("loading the control panel's settings")?;
@@ -137,7 +131,8 @@ pub async fn prepare_on(store: Store, config: Config) -> anyhow::Result<Prepared
         metrics: Arc::new(Metrics::new(backend)),
         config,
         store,
-        leptos,
+        leptos: site.leptos,
+        client: site.client,
         hub,
         audit,
         events,

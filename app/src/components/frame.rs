@@ -105,8 +105,32 @@ pub fn Frame(section: Section, children: Children) -> impl IntoView {
                     .and_then(Result::err)
                     .map(|failure| view! { <div class="notice error banner" role="alert">{failure.message}</div> })
             }}
+            <Show when=move || live.updated.get()>
+                <UpdatedBar />
+            </Show>
             <Notifier me=my_id />
             {children()}
+        </div>
+    }
+}
+
+/// Says that the server was upgraded under this tab and offers to load the
+/// new client. Nothing is lost by waiting: the old client keeps working
+/// against the server's stable API until the person chooses.
+#[component]
+fn UpdatedBar() -> impl IntoView {
+    let reload = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().reload();
+        }
+    };
+    view! {
+        <div class="notice info banner update-bar" role="status">
+            <span>"Causeway was updated."</span>
+            <button class="button primary small" type="button" on:click=reload>
+                "Reload"
+            </button>
         </div>
     }
 }

@@ -304,8 +304,13 @@ pub struct SetChatRole {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Push {
     /// The first frame: from here on every push reaches this socket, so a client
-    /// catches up over HTTP after it, not before, and misses nothing.
-    Ready,
+    /// catches up over HTTP after it, not before, and misses nothing. `client`
+    /// is the version of the browser client this server now serves (empty for
+    /// a development build): a tab running another one offers to reload.
+    Ready {
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        client: String,
+    },
     /// Something happened in a chat the person is in (or was just removed from).
     ChatEvent { chat_id: i64, event: Box<ChatEvent> },
     /// A member's read position moved.

@@ -37,6 +37,7 @@ pub mod extract;
 pub mod files;
 pub mod openapi;
 pub mod peers;
+pub mod site;
 pub mod socket;
 pub mod state;
 
@@ -111,10 +112,11 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
 
     let pages = Router::new()
         .leptos_routes(&state, generate_route_list(App), {
-            let options = state.leptos.clone();
-            move || shell(options.clone())
+            let (options, client) = (state.leptos.clone(), state.client.clone());
+            move || shell(options.clone(), client.clone())
         })
-        .route_layer(from_fn_with_state(state.clone(), page_guard));
+        .route_layer(from_fn_with_state(state.clone(), page_guard))
+        .route_layer(from_fn(site::page_validators));
 
     let app = Router::new()
         .nest("/api/v1", api)
@@ -128,9 +130,16 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
         )
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::serve))
+        .route(
+            "/login",
+            post(auth::sign_in_form).layer(DefaultBodyLimit::max(auth::MAX_SIGN_IN_FORM)),
+        )
         .merge(pages)
-        .nest_service("/pkg", client_files(&state))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .nest_service("/pkg", site::client_files(&state.leptos))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>({
+            let client = state.client.clone();
+            move |options| shell(options, client.clone())
+        }))
         .layer(from_fn(same_origin_writes))
         .layer(sessions)
         .layer(default_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -167,25 +176,6 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
 }
 
 /// Sets `name` to `value` on every response that does not set it itself.
-/// The browser client (`/pkg`: wasm, JS, CSS): compressed as the browser
-/// accepts (the build writes each file's `.br` and `.gz` beside it), always
-/// revalidated (`no-cache`) and answered 304 when unchanged since the
-/// browser's copy (`If-Modified-Since`), so a repeat visit downloads nothing
-/// and an upgraded server is never hidden behind a cached client.
-fn client_files(state: &AppState) -> Router {
-    let dir = std::path::Path::new(state.leptos.site_root.as_ref())
-        .join(state.leptos.site_pkg_dir.as_ref());
-    let files = tower_http::services::ServeDir::new(dir)
-        .precompressed_br()
-        .precompressed_gzip();
-    Router::new()
-        .fallback_service(files)
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
-        ))
-}
-
 fn default_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }

@@ -111,7 +111,10 @@ async fn run(socket: WebSocket, state: AppState, who: String, session: String) {
             Some(SocketEnd::SessionEnded)
         }
     };
-    let ready = serde_json::to_string(&Push::Ready).unwrap_or_default();
+    let ready = serde_json::to_string(&Push::Ready {
+        client: state.client.version.clone(),
+    })
+    .unwrap_or_default();
     let opened = match ended {
         Some(why) => {
             let _ = sink.send(close_frame(why.code(), why.reason())).await;

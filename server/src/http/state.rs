@@ -26,6 +26,8 @@ pub struct AppState {
     /// The control panel's live settings.
     pub settings: Settings,
     pub leptos: LeptosOptions,
+    /// The browser client in the site folder (its stylesheet and version).
+    pub client: app::ClientBuild,
     /// Open WebSockets, for realtime pushes.
     pub hub: Arc<Hub>,
     /// Where the contents of files sent in chats are kept.

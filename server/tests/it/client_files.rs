@@ -1,9 +1,16 @@
-//! The browser client's files (`/pkg`): compressed as the browser accepts,
-//! always revalidated, and answered 304 when the browser's copy is current.
+//! The browser client's files (`/pkg`) and pages: compressed as the browser
+//! accepts; files named by their content kept for a year, others and pages
+//! revalidated and answered 304 when the browser's copy is current; an
+//! upgraded server tells open tabs.
 
+use app::types::Push;
+use futures_util::StreamExt;
 use reqwest::header::{
-    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, IF_MODIFIED_SINCE, LAST_MODIFIED,
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, ETAG,
+    IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
 };
+use tokio_tungstenite::tungstenite::Message as Ws;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::common::TestServer;
 
@@ -94,5 +101,231 @@ async fn a_repeat_visit_downloads_nothing_while_the_client_is_unchanged() {
     let (status, _, _, _, body) = fetch(&server, "br", Some(&modified)).await;
     assert_eq!(status, 200);
     assert_eq!(body, b"the next brotli wasm");
+    server.stop().await;
+}
+
+const JS: &str = "0fc2e3d82b4ff03c";
+const WASM: &str = "d7a7c8360af4ffc9";
+const CSS: &str = "b2e5b5d0abc23f6f";
+
+/// A server whose site folder holds a release build: content-hashed names
+/// listed in `hash.txt`.
+async fn with_release_build() -> (TestServer, tempfile::TempDir) {
+    let site = tempfile::tempdir().unwrap();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let wasm = pkg.join(format!("causeway.{WASM}.wasm"));
+    std::fs::write(&wasm, b"the raw wasm").unwrap();
+    std::fs::write(
+        pkg.join(format!("causeway.{WASM}.wasm.br")),
+        b"the brotli wasm",
+    )
+    .unwrap();
+    std::fs::write(pkg.join(format!("causeway.{JS}.js")), b"export default 1;").unwrap();
+    std::fs::write(pkg.join(format!("causeway.{CSS}.css")), b"body {}").unwrap();
+    std::fs::write(
+        site.path().join("hash.txt"),
+        format!("js: {JS}\nwasm: {WASM}\ncss: {CSS}\n"),
+    )
+    .unwrap();
+    let root = site.path().to_path_buf();
+    let server = TestServer::start_with(|config| config.site_root = root).await;
+    (server, site)
+}
+
+fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn a_file_named_by_its_content_is_kept_a_year_and_revalidated_by_its_tag() {
+    let (server, _site) = with_release_build().await;
+    let http = reqwest::Client::new();
+    let url = server.url(&format!("/pkg/causeway.{WASM}.wasm"));
+    let first = http
+        .get(&url)
+        .header(ACCEPT_ENCODING, "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(header(&first, CONTENT_ENCODING).as_deref(), Some("br"));
+    assert_eq!(
+        header(&first, CACHE_CONTROL).as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
+    let tag = header(&first, ETAG).expect("an ETag");
+    assert_eq!(tag, format!("W/\"{WASM}\""));
+    assert_eq!(first.bytes().await.unwrap().as_ref(), b"the brotli wasm");
+
+    // The browser asks again with its tag: nothing is sent.
+    let again = http
+        .get(&url)
+        .header(ACCEPT_ENCODING, "br")
+        .header(IF_NONE_MATCH, &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(header(&again, ETAG).as_deref(), Some(tag.as_str()));
+    assert!(again.bytes().await.unwrap().is_empty());
+
+    // Another tag (a file of another build that happens to share the name
+    // shape) gets the file.
+    let other = http
+        .get(&url)
+        .header(IF_NONE_MATCH, "W/\"ffffffffffffffff\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
+    assert_eq!(other.bytes().await.unwrap().as_ref(), b"the raw wasm");
+
+    // A name of the hashed shape that this build does not have is a 404
+    // that no browser may keep.
+    let missing = http
+        .get(server.url("/pkg/causeway.0123456789abcdef.wasm"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_ne!(
+        header(&missing, CACHE_CONTROL).as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn nothing_outside_the_site_folder_is_served() {
+    let outside = tempfile::tempdir().unwrap();
+    let site = outside.path().join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/causeway.wasm"), b"the raw wasm").unwrap();
+    std::fs::write(
+        outside.path().join("secret.txt"),
+        b"a secret beside the site",
+    )
+    .unwrap();
+    let server = TestServer::start_with(|config| config.site_root = site).await;
+    // Sent as written: a client library would tidy the dots away.
+    for path in [
+        "/pkg/../../secret.txt",
+        "/pkg/%2e%2e/%2e%2e/secret.txt",
+        "/pkg/..%2f..%2fsecret.txt",
+        "/pkg/%2e%2e%2f%2e%2e%2fsecret.txt",
+        "/%2e%2e/secret.txt",
+        "/pkg/..\\..\\secret.txt",
+    ] {
+        let (status, body) = raw_get(&server, path).await;
+        assert!(
+            !body.contains("a secret beside the site"),
+            "{path} reached a file outside the site folder ({status})"
+        );
+        assert!(status.starts_with("HTTP/1.1 4"), "{path}: {status}");
+    }
+    server.stop().await;
+}
+
+/// A GET written byte for byte, its status line and body.
+async fn raw_get(server: &TestServer, path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        server.addr
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer.lines().next().unwrap_or_default().to_owned();
+    (status, answer)
+}
+
+#[tokio::test]
+async fn pages_name_the_build_and_answer_304_while_unchanged() {
+    let (server, _site) = with_release_build().await;
+    let http = reqwest::Client::new();
+    let first = http.get(server.url("/login")).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(header(&first, CACHE_CONTROL).as_deref(), Some("no-cache"));
+    let tag = header(&first, ETAG).expect("a page has an ETag");
+    let policy = header(&first, CONTENT_SECURITY_POLICY).expect("a policy");
+    let page = first.text().await.unwrap();
+    assert!(page.contains(&format!("/pkg/causeway.{CSS}.css")), "{page}");
+    assert!(
+        page.contains(&format!("causeway.{JS}")),
+        "the hydration script names the hashed JS"
+    );
+    assert!(
+        page.contains(&format!("causeway.{WASM}")),
+        "and the hashed wasm"
+    );
+    assert!(
+        page.contains(&format!(r#"<meta name="causeway-client" content="{WASM}""#)),
+        "the page says which client it loads"
+    );
+
+    // Asked again with the tag: the same page (but for its nonce) is a 304
+    // whose policy names the nonce of the copy the browser keeps.
+    let again = http
+        .get(server.url("/login"))
+        .header(IF_NONE_MATCH, &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(
+        header(&again, CONTENT_SECURITY_POLICY).as_deref(),
+        Some(policy.as_str())
+    );
+    assert!(again.bytes().await.unwrap().is_empty());
+
+    // Another page has another tag: sent in full.
+    let other = http
+        .get(server.url("/login?ended=account_disabled"))
+        .header(IF_NONE_MATCH, &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_open_tab_learns_the_client_version_at_every_connection() {
+    let (server, _site) = with_release_build().await;
+    let response = server
+        .client()
+        .login("admin", &server.admin_password, false)
+        .await;
+    assert_eq!(response.status(), 200);
+    let cookie = format!("causeway_session={}", crate::common::session_id(&response));
+    let mut request = format!("ws://{}/api/v1/events", server.addr)
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(5), socket.next())
+        .await
+        .expect("a first frame")
+        .unwrap()
+        .unwrap();
+    let Ws::Text(text) = first else {
+        panic!("a text frame, got {first:?}")
+    };
+    let push: Push = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        push,
+        Push::Ready {
+            client: WASM.to_owned()
+        }
+    );
     server.stop().await;
 }

@@ -1,0 +1,256 @@
+//! Builds the browser client into `target/site` without cargo-leptos.
+//!
+//! ```text
+//! cargo run --release -p site-build            # release: what the server serves
+//! cargo run --release -p site-build -- --dev   # quick: debug wasm, plain names
+//! ```
+//!
+//! A release build
+//! 1. compiles `frontend` for `wasm32-unknown-unknown` with the `wasm-release`
+//!    profile (sized for download, see the workspace `Cargo.toml`);
+//! 2. turns it into a JS module and its wasm with `wasm-bindgen` used as a
+//!    library, at the exact version in `Cargo.lock`;
+//! 3. shrinks the wasm with `wasm-opt -Oz` (npm's binaryen, in `tools/`);
+//! 4. names the wasm, JS and CSS by their content (`causeway.<hash>.wasm`), so
+//!    the server may let browsers keep them for a year, and writes the names
+//!    to `target/site/hash.txt` (the format leptos reads);
+//! 5. writes each file's brotli (`.br`) and gzip (`.gz`) form beside it, for
+//!    the server to send as the browser accepts;
+//! 6. copies `public/` to the site root.
+//!
+//! `cargo leptos watch` still works for those who have cargo-leptos: it writes
+//! plain names and no `hash.txt`, and the server serves those as they are.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context as _, bail, ensure};
+use sha2::{Digest as _, Sha256};
+
+/// What the server, leptos's hydration script and the stylesheet link call the
+/// client: `<OUTPUT>.js`, `<OUTPUT>.wasm`, `<OUTPUT>.css` (with a hash between).
+const OUTPUT: &str = "causeway";
+/// The wasm target's profile for a release build (sized for download).
+const RELEASE_PROFILE: &str = "wasm-release";
+
+fn main() -> anyhow::Result<()> {
+    let mut dev = false;
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--dev" => dev = true,
+            "-h" | "--help" => {
+                println!(
+                    "usage: site-build [--dev]\n\nBuilds the browser client into target/site."
+                );
+                return Ok(());
+            }
+            other => bail!("unknown argument {other:?} (try --help)"),
+        }
+    }
+    let workspace = workspace_root()?;
+    let started = Instant::now();
+    let site = workspace.join("target").join("site");
+    let pkg = site.join("pkg");
+
+    let wasm = compile(&workspace, dev)?;
+    let staging = workspace.join("target").join("site-build");
+    if staging.exists() {
+        fs::remove_dir_all(&staging).context("clearing target/site-build")?;
+    }
+    bindgen(&wasm, &staging, dev)?;
+    let mut wasm_bytes = fs::read(staging.join(format!("{OUTPUT}_bg.wasm")))?;
+    if !dev {
+        wasm_bytes = optimize(&workspace, &staging, &wasm_bytes)?;
+    }
+    let js = fs::read(staging.join(format!("{OUTPUT}.js")))?;
+    let css =
+        fs::read(workspace.join("style").join("main.css")).context("reading style/main.css")?;
+
+    if pkg.exists() {
+        fs::remove_dir_all(&pkg).context("clearing target/site/pkg")?;
+    }
+    fs::create_dir_all(&pkg)?;
+    let hash_file = site.join("hash.txt");
+    let mut written = Vec::new();
+    let mut hashes = String::new();
+    for (kind, bytes) in [("js", &js), ("wasm", &wasm_bytes), ("css", &css)] {
+        let name = if dev {
+            format!("{OUTPUT}.{kind}")
+        } else {
+            let hash = content_hash(bytes);
+            hashes.push_str(&format!("{kind}: {hash}\n"));
+            format!("{OUTPUT}.{hash}.{kind}")
+        };
+        let path = pkg.join(name);
+        fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        written.push(path);
+    }
+    let snippets = staging.join("snippets");
+    if snippets.exists() {
+        copy_tree(&snippets, &pkg.join("snippets"))?;
+    }
+    copy_tree(&workspace.join("public"), &site)?;
+
+    if dev {
+        // Plain names: a hash file left by a release build would name files
+        // that are gone.
+        if hash_file.exists() {
+            fs::remove_file(&hash_file)?;
+        }
+    } else {
+        for path in &written {
+            compress(path)?;
+        }
+        fs::write(&hash_file, hashes)?;
+    }
+    fs::remove_dir_all(&staging).ok();
+
+    println!(
+        "site-build: target/site in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    for path in &written {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let raw = fs::metadata(path)?.len();
+        if dev {
+            println!("  {name:<40} {raw:>10} B");
+        } else {
+            let gz = fs::metadata(with_suffix(path, "gz"))?.len();
+            let br = fs::metadata(with_suffix(path, "br"))?.len();
+            println!("  {name:<40} {raw:>10} B raw {gz:>9} B gzip {br:>9} B brotli");
+        }
+    }
+    Ok(())
+}
+
+/// The workspace root: where `Cargo.lock` is, from this crate's manifest.
+fn workspace_root() -> anyhow::Result<PathBuf> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = manifest
+        .parent()
+        .context("site-build's manifest has no parent folder")?
+        .to_path_buf();
+    ensure!(
+        root.join("Cargo.lock").exists(),
+        "no Cargo.lock in {}",
+        root.display()
+    );
+    Ok(root)
+}
+
+/// Compiles the `frontend` crate to wasm and returns the artifact's path.
+fn compile(workspace: &Path, dev: bool) -> anyhow::Result<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let profile = if dev { "dev" } else { RELEASE_PROFILE };
+    let status = Command::new(cargo)
+        .current_dir(workspace)
+        .args(["build", "-p", "frontend", "--lib"])
+        .args(["--target", "wasm32-unknown-unknown", "--profile", profile])
+        // leptos names the hydration files after this (and the server and
+        // cargo-leptos set it too, so switching between them rebuilds nothing).
+        .env("LEPTOS_OUTPUT_NAME", OUTPUT)
+        .status()
+        .context("running cargo")?;
+    ensure!(status.success(), "building the wasm failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace.join("target"));
+    let folder = if dev { "debug" } else { RELEASE_PROFILE };
+    let wasm = target
+        .join("wasm32-unknown-unknown")
+        .join(folder)
+        .join("frontend.wasm");
+    ensure!(wasm.exists(), "cargo built no {}", wasm.display());
+    Ok(wasm)
+}
+
+/// Writes `<OUTPUT>.js`, `<OUTPUT>_bg.wasm` and any JS snippets into `out`.
+fn bindgen(wasm: &Path, out: &Path, dev: bool) -> anyhow::Result<()> {
+    let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
+    bindgen
+        .input_path(wasm)
+        .out_name(OUTPUT)
+        .typescript(false)
+        .debug(dev)
+        .remove_name_section(!dev)
+        .remove_producers_section(!dev);
+    bindgen.web(true)?;
+    bindgen
+        .generate(out)
+        .with_context(|| format!("wasm-bindgen on {}", wasm.display()))
+}
+
+/// Runs `wasm-opt -Oz` from `tools/node_modules` (npm's binaryen; Debian's is
+/// too old for what rustc emits).
+fn optimize(workspace: &Path, staging: &Path, wasm: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let tool = workspace.join("tools/node_modules/.bin/wasm-opt");
+    ensure!(
+        tool.exists(),
+        "{} is missing: run scripts/setup.sh (it runs `npm ci` in tools/)",
+        tool.display()
+    );
+    let input = staging.join("input.wasm");
+    let output = staging.join("output.wasm");
+    fs::write(&input, wasm)?;
+    let status = Command::new(&tool)
+        .arg("-Oz")
+        .arg(&input)
+        .arg("-o")
+        .arg(&output)
+        .status()
+        .context("running wasm-opt")?;
+    ensure!(status.success(), "wasm-opt failed");
+    Ok(fs::read(&output)?)
+}
+
+/// The first 16 hex digits of the SHA-256 of `bytes`: a name that changes
+/// whenever the content does.
+fn content_hash(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Writes `<path>.br` (brotli, quality 11) and `<path>.gz` (gzip, level 9).
+fn compress(path: &Path) -> anyhow::Result<()> {
+    let bytes = fs::read(path)?;
+    let mut br = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 24,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut bytes.as_slice(), &mut br, &params)?;
+    fs::write(with_suffix(path, "br"), br)?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&bytes)?;
+    fs::write(with_suffix(path, "gz"), gz.finish()?)?;
+    Ok(())
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".");
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target)
+                .with_context(|| format!("copying to {}", target.display()))?;
+        }
+    }
+    Ok(())
+}

@@ -1,60 +1,63 @@
 #!/usr/bin/env bash
-# Prints the size of the built browser client: each .wasm, .js and .css file in
-# the site's pkg folder, raw, after `gzip -9` and after brotli (what a browser
-# downloads depends on what the proxy in front compresses with).
+# Prints what a browser downloads on its first visit to the chat page: the
+# client's wasm, JS and CSS as the release build wrote them (raw, and the gzip
+# and brotli forms the server sends), and the total against the 300 KB budget.
 #
-#   scripts/client-size.sh              # target/site/pkg of this checkout
-#   scripts/client-size.sh DIR          # another build's pkg folder
+#   scripts/client-size.sh              # target/site of this checkout
+#   scripts/client-size.sh --readme     # and write the table into README.md
 #
-# Build first: `cargo leptos build --release` (or scripts/run.sh).
-# Brotli is measured with the `brotli` command if installed, else with python3's
-# `brotli` module if importable, else reported as not measured.
+# Build first: `cargo run --release -p site-build` (scripts/run.sh and
+# scripts/test.sh do).
 set -euo pipefail
-if [ $# -gt 0 ]; then
-  pkg=$1
-else
-  cd "$(dirname "$0")/.."
-  pkg=target/site/pkg
-fi
+cd "$(dirname "$0")/.."
+site=target/site
+budget=300000
 
-if [ ! -d "$pkg" ]; then
-  echo "No built client in $pkg: run \`cargo leptos build --release\` first." >&2
+if [ ! -f "$site/hash.txt" ]; then
+  echo "No release build of the client in $site: run \`cargo run --release -p site-build\` first." >&2
   exit 1
-fi
-
-shopt -s nullglob
-files=("$pkg"/*.wasm "$pkg"/*.js "$pkg"/*.css)
-if [ ${#files[@]} -eq 0 ]; then
-  echo "No .wasm, .js or .css files in $pkg: run \`cargo leptos build --release\` first." >&2
-  exit 1
-fi
-
-if command -v brotli >/dev/null 2>&1; then
-  brotli_size() { brotli -c -q 11 -- "$1" | wc -c; }
-  brotli_how="brotli -q 11"
-elif command -v python3 >/dev/null 2>&1 && python3 -c 'import brotli' 2>/dev/null; then
-  brotli_size() {
-    python3 -c 'import brotli, sys; print(len(brotli.compress(open(sys.argv[1], "rb").read(), quality=11)))' "$1"
-  }
-  brotli_how="python3 brotli, quality 11"
-else
-  brotli_size() { echo "-"; }
-  brotli_how=""
 fi
 
 # Bytes with thousands separators (1,634,012), whatever the locale.
-bytes() { awk -v b="$1" 'BEGIN { if (b == "-") { print "-"; exit } s = ""; while (b >= 1000) { s = sprintf(",%03d", b % 1000) s; b = int(b / 1000) } print b s }'; }
+bytes() { awk -v b="$1" 'BEGIN { s = ""; while (b >= 1000) { s = sprintf(",%03d", b % 1000) s; b = int(b / 1000) } print b s }'; }
+size() { wc -c <"$1" | tr -d ' '; }
 
-printf '%-28s %12s %12s %12s\n' 'file (bytes)' raw 'gzip -9' brotli
-for file in "${files[@]}"; do
-  raw=$(wc -c <"$file")
-  gz=$(gzip -9 -c -- "$file" | wc -c)
-  br=$(brotli_size "$file")
-  printf '%-28s %12s %12s %12s\n' "$(basename "$file")" "$(bytes "$raw")" "$(bytes "$gz")" "$(bytes "$br")"
-done
+table=$(
+  printf '| file | raw | gzip | brotli |\n|---|---:|---:|---:|\n'
+  total_raw=0 total_gz=0 total_br=0
+  for kind in wasm js css; do
+    hash=$(awk -v k="$kind:" '$1 == k { print $2 }' "$site/hash.txt")
+    file="$site/pkg/causeway.$hash.$kind"
+    [ -f "$file" ] || { echo "$file is missing: rebuild the client" >&2; exit 1; }
+    raw=$(size "$file") gz=$(size "$file.gz") br=$(size "$file.br")
+    total_raw=$((total_raw + raw)) total_gz=$((total_gz + gz)) total_br=$((total_br + br))
+    printf '| %s | %s | %s | %s |\n' "$kind" "$(bytes "$raw")" "$(bytes "$gz")" "$(bytes "$br")"
+  done
+  printf '| **first load** | %s | %s | **%s** |\n' "$(bytes "$total_raw")" "$(bytes "$total_gz")" "$(bytes "$total_br")"
+  if [ "$total_br" -le "$budget" ]; then verdict="within"; else verdict="over"; fi
+  panel=0
+  for kind in wasm js; do
+    hash=$(awk -v k="panel-$kind:" '$1 == k { print $2 }' "$site/hash.txt")
+    panel=$((panel + $(size "$site/pkg/causeway-panel.$hash.$kind.br")))
+  done
+  printf '\nBrotli total %s bytes: %s the %s budget. The control panel bundle, loaded only under `/admin`, adds %s (brotli). Measured %s on %s (%s cores), `rustc %s`.\n' \
+    "$(bytes "$total_br")" "$verdict" "$(bytes "$budget")" "$(bytes "$panel")" "$(date -u +%Y-%m-%d)" \
+    "$(uname -m)" "$(nproc)" "$(rustc --version | awk '{ print $2 }')"
+)
+echo "$table"
 
-if [ -n "$brotli_how" ]; then
-  echo "(brotli: $brotli_how)"
-else
-  echo "(brotli: not measured — neither the brotli command nor python3's brotli module is installed)"
+if [ "${1:-}" = "--readme" ]; then
+  python3 - "$table" <<'PY'
+import re, sys
+table = sys.argv[1]
+path = "README.md"
+text = open(path, encoding="utf-8").read()
+start, end = "<!-- client-size:start -->", "<!-- client-size:end -->"
+if start not in text or end not in text:
+    sys.exit(f"{path} has no {start} … {end} section")
+head, rest = text.split(start, 1)
+_, tail = rest.split(end, 1)
+open(path, "w", encoding="utf-8").write(f"{head}{start}\n{table}\n{end}{tail}")
+print(f"written into {path}")
+PY
 fi

@@ -6,6 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
-cargo leptos build --release
-scripts/compress-site.sh
+cargo build --release -p server -p site-build
+target/release/site-build
 exec target/release/causeway "$@" serve

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check: format, clippy (ssr and hydrate), the wasm dependency rule,
 # unit and integration tests (storage contract on SQLite and PostgreSQL), and the
-# Playwright end-to-end tests in Debian's Chromium against the release build.
+# Playwright end-to-end tests in Debian's Chromium against the release client.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --for-tests
@@ -20,11 +20,12 @@ say "clippy, server build (ssr)"
 cargo clippy -p app --features ssr --all-targets -- -D warnings
 cargo clippy -p server --all-targets -- -D warnings
 
-say "clippy, benchmark (built and linted here, run by hand: see BENCHMARKS.md)"
-cargo clippy -p causeway-bench --all-targets -- -D warnings
+say "clippy, benchmark (built and linted here, run by hand: see BENCHMARKS.md) and site-build"
+cargo clippy -p causeway-bench -p site-build --all-targets -- -D warnings
 
-say "clippy, browser build (hydrate, wasm32)"
+say "clippy, browser build (hydrate, wasm32): the panel bundle and the chat bundle"
 cargo clippy -p frontend --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo clippy -p frontend --no-default-features --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 say "the wasm pulls in no sqlx, tokio or argon2"
 forbidden=$(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none \
@@ -42,11 +43,12 @@ count() { grep -E '^test result:' "$cargo_log" | sed -E "s/.* ([0-9]+) $1.*/\\1/
 cargo_passed=$(count passed)
 cargo_failed=$(count failed)
 
-say "release build (server + wasm), and the client's compressed forms"
-cargo leptos build --release
-scripts/compress-site.sh
+say "the browser client (release wasm, hashed names, compressed forms)"
+cargo run --release -p site-build
 
 say "end-to-end tests (Playwright, Debian's Chromium)"
+# The server is the debug build the tests above already compiled: compiling it
+# again in release would take longer than the whole end-to-end run.
 rm -rf end2end/test-results
 e2e_status=0
 (cd end2end && npx playwright test) || e2e_status=$?

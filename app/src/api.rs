@@ -9,12 +9,9 @@ use serde::de::DeserializeOwned;
 #[cfg(feature = "hydrate")]
 use crate::types::ApiErrorBody;
 use crate::types::{
-    AddMembers, AddressBook, AuditPage, CausewayId, ChangePassword, ChatDetail, ChatEvent,
-    ChatRole, ChatSettings, ChatSummary, Contacts, CreateGroup, CreateGroupChat, CreateUser,
-    CurrentUser, DisplayFields, EditMessage, ErrorCode, FederationSettings, FederationStatus,
-    FileSettings, GroupDetail, GroupSummary, IdList, LoginRequest, Message, MyAccount,
-    OpenDirectChat, ReadUpTo, SecuritySettings, SendMessage, SetChatRole, SetPassword, UpdateGroup,
-    UpdateOwnProfile, UpdateUser, UserDetail, UserPage,
+    AddMembers, AddressBook, CausewayId, ChangePassword, ChatDetail, ChatEvent, ChatRole,
+    ChatSummary, Contacts, CreateGroupChat, CurrentUser, EditMessage, ErrorCode, LoginRequest,
+    Message, MyAccount, OpenDirectChat, ReadUpTo, SendMessage, SetChatRole, UpdateOwnProfile,
 };
 
 /// Why an API call failed, ready to show to the person.
@@ -228,8 +225,14 @@ pub async fn set_chat_role(id: i64, member: &CausewayId, role: ChatRole) -> ApiR
 }
 
 /// The control panel's calls, `/api/v1/admin/*`.
+#[cfg(feature = "panel")]
 pub mod admin {
     use super::*;
+    use crate::types::{
+        AuditPage, ChatSettings, CreateGroup, CreateUser, DisplayFields, FederationSettings,
+        FederationStatus, FileSettings, GroupDetail, GroupSummary, IdList, SecuritySettings,
+        SetPassword, UpdateGroup, UpdateUser, UserDetail, UserPage,
+    };
 
     pub async fn users(search: &str, page: u32, per_page: u32) -> ApiResult<UserPage> {
         let query = encode_query(&[

@@ -6,8 +6,15 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::live::Live;
+#[cfg(feature = "panel")]
 use crate::pages::admin::{
     AuditPage, FederationPage, GroupPage, GroupsPage, SettingsPage, UserPage, UsersPage,
+};
+#[cfg(not(feature = "panel"))]
+use crate::pages::panel_elsewhere::{
+    PanelElsewhere as AuditPage, PanelElsewhere as FederationPage, PanelElsewhere as GroupPage,
+    PanelElsewhere as GroupsPage, PanelElsewhere as SettingsPage, PanelElsewhere as UserPage,
+    PanelElsewhere as UsersPage,
 };
 use crate::pages::{AccountPage, ChatsPage, ContactsPage, LoginPage, NotFound};
 
@@ -19,8 +26,20 @@ pub struct ClientBuild {
     /// The stylesheet's file name in `/pkg`: `causeway.<hash>.css`, or
     /// `causeway.css` for a build with plain names (`cargo leptos watch`).
     pub stylesheet: String,
-    /// The wasm's content hash; empty for a build with plain names.
+    /// What every page but the control panel's loads.
+    pub chat: Bundle,
+    /// What the control panel's pages load (every page is in it).
+    pub panel: Bundle,
+    /// Changes whenever any file of the build does; empty for a build with
+    /// plain names.
     pub version: String,
+}
+
+/// One bundle of the client: its JS module and its wasm, file names in `/pkg`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Bundle {
+    pub js: String,
+    pub wasm: String,
 }
 
 /// The `<meta>` naming the client version a page was served with.
@@ -30,6 +49,14 @@ pub const CLIENT_VERSION_META: &str = "causeway-client";
 pub fn shell(options: LeptosOptions, build: ClientBuild) -> impl IntoView {
     #[cfg(feature = "ssr")]
     content_security_policy();
+    #[cfg(feature = "ssr")]
+    let in_panel = use_context::<http::request::Parts>().is_some_and(|parts| {
+        let path = parts.uri.path();
+        path == "/admin" || path.starts_with("/admin/")
+    });
+    #[cfg(not(feature = "ssr"))]
+    let in_panel = false;
+    let bundle = if in_panel { build.panel } else { build.chat };
     let stylesheet = format!("/pkg/{}", build.stylesheet);
     view! {
         <!DOCTYPE html>
@@ -41,14 +68,35 @@ pub fn shell(options: LeptosOptions, build: ClientBuild) -> impl IntoView {
                 <meta name=CLIENT_VERSION_META content=build.version />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link id="leptos" rel="stylesheet" href=stylesheet />
-                <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <AutoReload options />
+                <Hydration bundle />
                 <MetaTags />
             </head>
             <body>
                 <App />
             </body>
         </html>
+    }
+}
+
+/// Loads the bundle's JS module and wasm (both fetched at once) and hydrates
+/// the page with it, as leptos's own `HydrationScripts` does for one bundle.
+#[component]
+fn Hydration(bundle: Bundle) -> impl IntoView {
+    let nonce = leptos::nonce::use_nonce();
+    let js = format!("/pkg/{}", bundle.js);
+    let wasm = format!("/pkg/{}", bundle.wasm);
+    // The names are the build's own (`causeway.<hex>.js`): nothing to escape.
+    let script = format!(
+        "import init, {{ hydrate }} from \"{js}\";\n\
+         init({{ module_or_path: \"{wasm}\" }}).then(() => hydrate());"
+    );
+    view! {
+        <link rel="modulepreload" href=js />
+        <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin="" />
+        <script type="module" nonce=nonce>
+            {script}
+        </script>
     }
 }
 

@@ -18,4 +18,4 @@ pub mod notify;
 pub mod pages;
 pub mod types;
 
-pub use app::{App, ClientBuild, shell};
+pub use app::{App, Bundle, ClientBuild, shell};

@@ -59,6 +59,17 @@ export async function panel(page: Page, link: string): Promise<void> {
 }
 
 /** Opens the sign-in page of `url` and signs in; returns once the home page shows. */
+/**
+ * Opens the sign-in page and waits until its script runs. The form works
+ * before that too (a plain POST, see sign-in-before-hydration.spec.ts), but
+ * the script's sign-in says more when it refuses (e.g. which server an ID
+ * belongs to) and stays on the page.
+ */
+export async function openSignIn(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await expect(page.locator('form[data-hydrated]')).toHaveCount(1);
+}
+
 export async function signIn(
   page: Page,
   url: string,
@@ -66,7 +77,7 @@ export async function signIn(
   password: string,
   options: { rememberMe?: boolean } = {},
 ): Promise<void> {
-  await page.goto(`${url}/login`);
+  await openSignIn(page, `${url}/login`);
   await page.getByLabel('Login or Causeway ID').fill(login);
   await page.getByLabel('Password').fill(password);
   if (options.rememberMe) await page.getByLabel('Remember me').check();

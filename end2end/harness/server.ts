@@ -35,9 +35,10 @@ export interface RunningServer {
 }
 
 function binaryPath(): string {
-  const bin = process.env.CAUSEWAY_BIN ?? path.join(repoRoot, 'target', 'release', 'causeway');
+  // The debug build: scripts/test.sh compiles it for the integration tests anyway.
+  const bin = process.env.CAUSEWAY_BIN ?? path.join(repoRoot, 'target', 'debug', 'causeway');
   if (!existsSync(bin)) {
-    throw new Error(`${bin} does not exist: build with \`cargo leptos build --release\` (or set CAUSEWAY_BIN)`);
+    throw new Error(`${bin} does not exist: build it with \`cargo build -p server\` (or set CAUSEWAY_BIN)`);
   }
   return bin;
 }

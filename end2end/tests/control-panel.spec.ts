@@ -2,7 +2,7 @@
 // acceptance story does on the corporate side, and a user sees the result.
 
 import { expect, test, type Page } from '@playwright/test';
-import { interactive, open, panel, screenshot, signIn } from '../harness/pages';
+import { interactive, open, panel, screenshot, signIn, openSignIn } from '../harness/pages';
 import { allow, createUser as createUserByApi } from '../harness/api';
 import { useServersOn, type Backend } from '../harness/server';
 
@@ -34,7 +34,9 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       const corp = server('corp');
       await signIn(page, corp.url, 'admin', corp.adminPassword);
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Control panel' }).click();
+      // The panel comes with its own bundle: the page loads anew.
       await expect(page.getByRole('heading', { name: 'Users' })).toBeVisible();
+      await interactive(page);
       await expect(page.getByRole('link', { name: 'admin' })).toBeVisible();
 
       // Federation first (as in DESIGN.md's story): corp allows guest here, guest
@@ -154,7 +156,7 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await expect(page.getByRole('region', { name: 'Status' }).getByText('Deactivated')).toBeVisible();
       const bobContext = await browser.newContext();
       const bob = await bobContext.newPage();
-      await bob.goto(`${corp.url}/login`);
+      await openSignIn(bob, `${corp.url}/login`);
       await bob.getByLabel('Login or Causeway ID').fill('bob');
       await bob.getByLabel('Password').fill('bob-password-12');
       await bob.getByRole('button', { name: 'Sign in' }).click();

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { cspRefusals, interactive, screenshot, signIn } from '../harness/pages';
+import { cspRefusals, interactive, screenshot, signIn, openSignIn } from '../harness/pages';
 import { useServers } from '../harness/server';
 
 const server = useServers('corp.example');
@@ -52,7 +52,7 @@ test('the administrator signs in through the page and sees the home page', async
 
 test('a wrong password shows one clear message and signs nobody in', async ({ page }) => {
   const corp = server('corp.example');
-  await page.goto(`${corp.url}/login`);
+  await openSignIn(page, `${corp.url}/login`);
   await page.getByLabel('Login or Causeway ID').fill('admin');
   await page.getByLabel('Password').fill('not the password');
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -68,7 +68,7 @@ test('a wrong password shows one clear message and signs nobody in', async ({ pa
 
 test('the keyboard alone signs in, with the full Causeway ID', async ({ page }) => {
   const corp = server('corp.example');
-  await page.goto(`${corp.url}/login`);
+  await openSignIn(page, `${corp.url}/login`);
   await expect(page.getByRole('button', { name: 'Sign in' })).toBeEnabled();
   await page.getByLabel('Login or Causeway ID').focus();
   await page.keyboard.type('admin@corp.example');
@@ -82,7 +82,7 @@ test('sign-in and home fit a phone screen', async ({ browser }) => {
   const corp = server('corp.example');
   const context = await browser.newContext({ viewport: { width: 375, height: 740 } });
   const page = await context.newPage();
-  await page.goto(`${corp.url}/login`);
+  await openSignIn(page, `${corp.url}/login`);
   await screenshot(page, 'sign-in-phone');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
   expect(overflow).toBe(false);

@@ -2,7 +2,7 @@
 // tests will need: each has its own administrator and its own users.
 
 import { expect, test } from '@playwright/test';
-import { screenshot, signIn } from '../harness/pages';
+import { screenshot, signIn, openSignIn } from '../harness/pages';
 import { useServers } from '../harness/server';
 
 const server = useServers('corp', 'guest');
@@ -29,7 +29,7 @@ test('two servers run side by side, each with its own administrator', async ({ b
   // One server's password does not open the other.
   const other = await browser.newContext();
   const page = await other.newPage();
-  await page.goto(`${guest.url}/login`);
+  await openSignIn(page, `${guest.url}/login`);
   await page.getByLabel('Login or Causeway ID').fill('admin');
   await page.getByLabel('Password').fill(corp.adminPassword);
   await page.getByRole('button', { name: 'Sign in' }).click();

@@ -5,18 +5,20 @@
 //! cargo run --release -p site-build -- --dev   # quick: debug wasm, plain names
 //! ```
 //!
-//! A release build
+//! A release build makes two bundles: `causeway` (every page but the control
+//! panel's) and `causeway-panel` (every page). For each, it
 //! 1. compiles `frontend` for `wasm32-unknown-unknown` with the `wasm-release`
-//!    profile (sized for download, see the workspace `Cargo.toml`);
+//!    profile (sized for download, see the workspace `Cargo.toml`) and leptos's
+//!    erased view types (set for every build in `.cargo/config.toml`);
 //! 2. turns it into a JS module and its wasm with `wasm-bindgen` used as a
 //!    library, at the exact version in `Cargo.lock`;
-//! 3. shrinks the wasm with `wasm-opt -Oz` (npm's binaryen, in `tools/`);
-//! 4. names the wasm, JS and CSS by their content (`causeway.<hash>.wasm`), so
-//!    the server may let browsers keep them for a year, and writes the names
-//!    to `target/site/hash.txt` (the format leptos reads);
-//! 5. writes each file's brotli (`.br`) and gzip (`.gz`) form beside it, for
-//!    the server to send as the browser accepts;
-//! 6. copies `public/` to the site root.
+//! 3. shrinks the wasm with `wasm-opt -Oz` (npm's binaryen, in `tools/`).
+//!
+//! Then it names the wasm, JS and CSS by their content (`causeway.<hash>.wasm`),
+//! so the server may let browsers keep them for a year, lists the names in
+//! `target/site/hash.txt`, writes each file's brotli (`.br`) and gzip (`.gz`)
+//! form beside it for the server to send as the browser accepts, and copies
+//! `public/` to the site root.
 //!
 //! `cargo leptos watch` still works for those who have cargo-leptos: it writes
 //! plain names and no `hash.txt`, and the server serves those as they are.
@@ -36,61 +38,109 @@ const OUTPUT: &str = "causeway";
 /// The wasm target's profile for a release build (sized for download).
 const RELEASE_PROFILE: &str = "wasm-release";
 
+/// One of the client's bundles: a build of `frontend` with some features.
+struct Bundle {
+    /// The files' stem in `/pkg`.
+    name: &'static str,
+    cargo_args: &'static [&'static str],
+}
+
+/// The chat bundle, which every page but the control panel's loads, leaves the
+/// panel out; the panel bundle has every page. A development build makes only
+/// the second, under the plain name.
+const BUNDLES: [Bundle; 2] = [
+    Bundle {
+        name: "causeway",
+        cargo_args: &["--no-default-features"],
+    },
+    Bundle {
+        name: "causeway-panel",
+        cargo_args: &[],
+    },
+];
+
 fn main() -> anyhow::Result<()> {
+    let workspace = workspace_root()?;
     let mut dev = false;
-    for arg in std::env::args().skip(1) {
+    let mut site = workspace.join("target").join("site");
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--dev" => dev = true,
+            "--site" => site = args.next().context("--site needs a folder")?.into(),
             "-h" | "--help" => {
                 println!(
-                    "usage: site-build [--dev]\n\nBuilds the browser client into target/site."
+                    "usage: site-build [--dev] [--site DIR]\n\n\
+                     Builds the browser client into DIR (default target/site)."
                 );
                 return Ok(());
             }
             other => bail!("unknown argument {other:?} (try --help)"),
         }
     }
-    let workspace = workspace_root()?;
     let started = Instant::now();
-    let site = workspace.join("target").join("site");
     let pkg = site.join("pkg");
+    let staging = site.with_extension("staging");
 
-    let wasm = compile(&workspace, dev)?;
-    let staging = workspace.join("target").join("site-build");
-    if staging.exists() {
-        fs::remove_dir_all(&staging).context("clearing target/site-build")?;
+    // Each bundle is compiled, bound and shrunk in turn: both are written
+    // to the same artifact path by cargo.
+    let bundles = if dev { &BUNDLES[1..] } else { &BUNDLES[..] };
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for bundle in bundles {
+        if staging.exists() {
+            fs::remove_dir_all(&staging).context("clearing the staging folder")?;
+        }
+        let wasm = compile(&workspace, bundle, dev)?;
+        bindgen(&wasm, &staging, dev)?;
+        let mut wasm_bytes = fs::read(staging.join(format!("{OUTPUT}_bg.wasm")))?;
+        if !dev {
+            wasm_bytes = optimize(&workspace, &staging, &wasm_bytes)?;
+        }
+        let js = fs::read(staging.join(format!("{OUTPUT}.js")))?;
+        // A development build has one bundle, under the plain name.
+        let name = if dev { OUTPUT } else { bundle.name };
+        files.push((format!("{name}.js"), js));
+        files.push((format!("{name}.wasm"), wasm_bytes));
+        let snippets = staging.join("snippets");
+        if snippets.exists() {
+            copy_tree(&snippets, &staging.with_extension("snippets"))?;
+        }
     }
-    bindgen(&wasm, &staging, dev)?;
-    let mut wasm_bytes = fs::read(staging.join(format!("{OUTPUT}_bg.wasm")))?;
-    if !dev {
-        wasm_bytes = optimize(&workspace, &staging, &wasm_bytes)?;
-    }
-    let js = fs::read(staging.join(format!("{OUTPUT}.js")))?;
     let css =
         fs::read(workspace.join("style").join("main.css")).context("reading style/main.css")?;
+    files.push((format!("{OUTPUT}.css"), css));
 
     if pkg.exists() {
-        fs::remove_dir_all(&pkg).context("clearing target/site/pkg")?;
+        fs::remove_dir_all(&pkg).context("clearing the site's pkg folder")?;
     }
     fs::create_dir_all(&pkg)?;
     let hash_file = site.join("hash.txt");
     let mut written = Vec::new();
     let mut hashes = String::new();
-    for (kind, bytes) in [("js", &js), ("wasm", &wasm_bytes), ("css", &css)] {
+    for (name, bytes) in &files {
         let name = if dev {
-            format!("{OUTPUT}.{kind}")
+            name.clone()
         } else {
+            // `causeway-panel.js` → key `panel-js`, file `causeway-panel.<hash>.js`.
+            let (stem, kind) = name
+                .rsplit_once('.')
+                .context("a file name without extension")?;
+            let key = match stem.strip_prefix(OUTPUT).and_then(|s| s.strip_prefix('-')) {
+                Some(bundle) => format!("{bundle}-{kind}"),
+                None => kind.to_owned(),
+            };
             let hash = content_hash(bytes);
-            hashes.push_str(&format!("{kind}: {hash}\n"));
-            format!("{OUTPUT}.{hash}.{kind}")
+            hashes.push_str(&format!("{key}: {hash}\n"));
+            format!("{stem}.{hash}.{kind}")
         };
         let path = pkg.join(name);
         fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
         written.push(path);
     }
-    let snippets = staging.join("snippets");
+    let snippets = staging.with_extension("snippets");
     if snippets.exists() {
         copy_tree(&snippets, &pkg.join("snippets"))?;
+        fs::remove_dir_all(&snippets).ok();
     }
     copy_tree(&workspace.join("public"), &site)?;
 
@@ -109,7 +159,8 @@ fn main() -> anyhow::Result<()> {
     fs::remove_dir_all(&staging).ok();
 
     println!(
-        "site-build: target/site in {:.1} s",
+        "site-build: {} in {:.1} s",
+        site.display(),
         started.elapsed().as_secs_f64()
     );
     for path in &written {
@@ -142,13 +193,14 @@ fn workspace_root() -> anyhow::Result<PathBuf> {
 }
 
 /// Compiles the `frontend` crate to wasm and returns the artifact's path.
-fn compile(workspace: &Path, dev: bool) -> anyhow::Result<PathBuf> {
+fn compile(workspace: &Path, bundle: &Bundle, dev: bool) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let profile = if dev { "dev" } else { RELEASE_PROFILE };
     let status = Command::new(cargo)
         .current_dir(workspace)
         .args(["build", "-p", "frontend", "--lib"])
         .args(["--target", "wasm32-unknown-unknown", "--profile", profile])
+        .args(bundle.cargo_args)
         // leptos names the hydration files after this (and the server and
         // cargo-leptos set it too, so switching between them rebuilds nothing).
         .env("LEPTOS_OUTPUT_NAME", OUTPUT)

@@ -93,13 +93,15 @@ pub fn human_size(bytes: i64) -> String {
     if bytes < 1024 {
         return format!("{bytes} B");
     }
-    let mut value = bytes as f64 / 1024.0;
+    // Integer tenths, rounded to nearest.
+    let mut scale: i128 = 1024;
     let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
+    while i128::from(bytes) >= scale * 1024 && unit < UNITS.len() - 1 {
+        scale *= 1024;
         unit += 1;
     }
-    format!("{value:.1} {}", UNITS[unit])
+    let tenths = (i128::from(bytes) * 10 + scale / 2) / scale;
+    format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
 }
 
 #[cfg(test)]
@@ -143,5 +145,9 @@ mod tests {
         assert_eq!(human_size(820), "820 B");
         assert_eq!(human_size(14_540), "14.2 KB");
         assert_eq!(human_size(3_250_000), "3.1 MB");
+        assert_eq!(human_size(1024), "1.0 KB");
+        assert_eq!(human_size(1_048_575), "1024.0 KB");
+        assert_eq!(human_size(5 * 1024 * 1024 * 1024), "5.0 GB");
+        assert_eq!(human_size(i64::MAX), "8388608.0 TB");
     }
 }

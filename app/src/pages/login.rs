@@ -8,17 +8,46 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api;
 use crate::components::{Brand, hydrated};
 use crate::live::ACCOUNT_DISABLED_NOTICE;
-use crate::types::LoginRequest;
+use crate::types::{ErrorCode, LoginRequest};
 
 /// Where to go after signing in: the `next` query parameter when it is a path of
 /// this site, else the home page. Anything else (`//evil.example`, `https://…`) is
-/// ignored, so the parameter cannot send a person to another site.
+/// ignored, so the parameter cannot send a person to another site. Only
+/// printable ASCII without spaces or backslashes is taken (a path of this site,
+/// as the server's own redirects write it): a browser drops tabs and line breaks
+/// from an address, so `/<tab>/evil.example` would be `//evil.example`. The
+/// server's sign-in form (`POST /login`) redirects with this too.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
             path.to_owned()
         }
         _ => "/".to_owned(),
+    }
+}
+
+/// What the page says for a sign-in its plain form sent (before the page's
+/// script had loaded), which the server refused: the server names only the
+/// error's code (`/login?error=invalid_credentials`), and the page has a fixed
+/// message for it, so nothing in the address is ever shown as text.
+pub fn refusal_message(code: &str) -> &'static str {
+    use serde::Deserialize;
+    use serde::de::IntoDeserializer;
+    let code: Result<ErrorCode, serde::de::value::Error> =
+        ErrorCode::deserialize(code.into_deserializer());
+    match code {
+        Ok(ErrorCode::InvalidCredentials) => "The login or password is incorrect.",
+        Ok(ErrorCode::TooManyRequests) => {
+            "Too many sign-in attempts. Wait a few minutes and try again."
+        }
+        Ok(ErrorCode::AccountDisabled) => {
+            "This account is deactivated. Contact your administrator."
+        }
+        _ => "Signing in did not work. Try again.",
     }
 }
 
@@ -29,20 +58,35 @@ pub fn LoginPage() -> impl IntoView {
     let login = NodeRef::<Input>::new();
     let password = NodeRef::<Input>::new();
     let remember_me = NodeRef::<Input>::new();
-    // Effects run only in the browser: until the page is interactive, the button
-    // stays disabled, so nothing is submitted as a plain form.
+    // Set once the page has hydrated, as `form[data-hydrated]`: tests that mean
+    // to exercise the script's sign-in wait for it (the button works before).
     let hydrated = hydrated();
     let query = use_query_map();
     let navigate = use_navigate();
+    // Until the page has hydrated, the form is a plain HTML form posting to
+    // `POST /login`, which signs in and redirects; once hydrated, `on_submit`
+    // signs in through the API instead. A refused plain sign-in comes back as
+    // `?error=<code>&login=<typed>&next=<next>`: the login field starts with
+    // what was typed, and `next` rides along in a hidden field.
+    let typed_login = query.with_untracked(|q| {
+        q.get_str("login")
+            .map(|login| login.chars().take(330).collect::<String>())
+    });
+    let next = query.with_untracked(|q| q.get_str("next").map(str::to_owned));
 
     let sign_in = Action::new_local(|request: &LoginRequest| {
         let request = request.clone();
         async move { api::login(&request).await }
     });
     let pending = sign_in.pending();
+    // The script's own sign-in, once tried, replaces the plain form's answer.
     let error = move || match sign_in.value().get() {
         Some(Err(failure)) => Some(failure.message),
-        _ => None,
+        Some(Ok(_)) => None,
+        None => query.with(|q| {
+            q.get_str("error")
+                .map(|code| refusal_message(code).to_owned())
+        }),
     };
 
     Effect::new(move |_| {
@@ -86,7 +130,14 @@ pub fn LoginPage() -> impl IntoView {
                         .with(|q| q.get_str("ended") == Some("account_disabled"))
                         .then(|| view! { <p class="notice error" role="alert">{ACCOUNT_DISABLED_NOTICE}</p> })
                 }}
-                <form class="form" method="post" on:submit=on_submit>
+                <form
+                    class="form"
+                    method="post"
+                    action="/login"
+                    data-hydrated=move || hydrated.get().then_some("true")
+                    on:submit=on_submit
+                >
+                    <input type="hidden" name="next" value=next />
                     <div class="field">
                         <label for="login">"Login or Causeway ID"</label>
                         <input
@@ -99,6 +150,7 @@ pub fn LoginPage() -> impl IntoView {
                             required
                             maxlength="330"
                             placeholder="moore or moore@guest.example"
+                            value=typed_login
                             node_ref=login
                         />
                     </div>
@@ -121,7 +173,7 @@ pub fn LoginPage() -> impl IntoView {
                     <div class="form-error" role="alert" aria-live="assertive">
                         {move || error().map(|message| view! { <p>{message}</p> })}
                     </div>
-                    <button class="button primary wide" type="submit" disabled=move || !hydrated.get() || pending.get()>
+                    <button class="button primary wide" type="submit" disabled=move || pending.get()>
                         {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </form>
@@ -142,5 +194,37 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example/")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(Some("")), "/");
+        assert_eq!(safe_next(Some("/?tab=chats&id=4")), "/?tab=chats&id=4");
+        // A browser drops tabs and line breaks: these would be `//evil.example`.
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/");
+        assert_eq!(safe_next(Some("/ /evil.example")), "/");
+        assert_eq!(safe_next(Some("/\r\nSet-Cookie: x=y")), "/");
+        assert_eq!(safe_next(Some("/caf\u{e9}")), "/");
+    }
+
+    #[test]
+    fn a_refused_plain_sign_in_has_a_fixed_message_per_code() {
+        use super::refusal_message;
+        assert_eq!(
+            refusal_message("invalid_credentials"),
+            "The login or password is incorrect."
+        );
+        assert_eq!(
+            refusal_message("too_many_requests"),
+            "Too many sign-in attempts. Wait a few minutes and try again."
+        );
+        for other in [
+            "invalid_input",
+            "internal",
+            "",
+            "<b>free text</b>",
+            "InvalidCredentials",
+        ] {
+            assert_eq!(
+                refusal_message(other),
+                "Signing in did not work. Try again."
+            );
+        }
     }
 }

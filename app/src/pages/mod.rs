@@ -1,11 +1,14 @@
 //! One component per screen.
 
 mod account;
+#[cfg(feature = "panel")]
 pub mod admin;
 mod chats;
 mod contacts;
-mod login;
+pub mod login;
 mod not_found;
+#[cfg(not(feature = "panel"))]
+pub mod panel_elsewhere;
 
 pub use account::AccountPage;
 pub use chats::ChatsPage;

@@ -1,9 +1,14 @@
 //! `/api/v1/auth/*` and `/api/v1/me`.
 
+use app::pages::login::safe_next;
 use app::types::ApiErrorBody;
 use app::types::{CurrentUser, ErrorCode, LoginOrId, LoginRequest, SocketEnd};
+use axum::Form;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::rejection::FormRejection;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
 use tower_sessions::Expiry;
 use tower_sessions::Session;
 use tower_sessions::cookie::time::Duration;
@@ -50,6 +55,19 @@ pub async fn login(
     session: Session,
     Json(request): Json<LoginRequest>,
 ) -> Result<Json<CurrentUser>, ApiError> {
+    let user = sign_in(&state, address, &session, request).await?;
+    Ok(Json(user.to_current_user(&state).await?))
+}
+
+/// Signs in with `request` on `session`, for the JSON API and the sign-in
+/// page's form alike: the checks, the throttle, the audit log and the metrics
+/// are the same whichever way the attempt came.
+async fn sign_in(
+    state: &AppState,
+    address: Option<String>,
+    session: &Session,
+    request: LoginRequest,
+) -> Result<AuthUser, ApiError> {
     if request.login.len() > MAX_LOGIN_INPUT {
         return Err(ApiError::invalid_input("The login is too long."));
     }
@@ -220,15 +238,140 @@ pub async fn login(
         .audit
         .record(&actor, "sign_in.success", Some(&user.login), Some(detail))
         .await;
-    Ok(Json(
-        AuthUser {
-            user,
-            address,
-            session_id: None,
+    Ok(AuthUser {
+        user,
+        address,
+        session_id: None,
+    })
+}
+
+/// Largest body `POST /login` reads. A login and a password at their limits
+/// take at most about 4 KiB URL-encoded (each byte at worst `%XX`), which
+/// leaves room for `next`; a larger body is refused as `payload_too_large`.
+pub const MAX_SIGN_IN_FORM: usize = 8 * 1024;
+
+/// Longest `next` the sign-in form takes (a path of this site, with its query).
+const MAX_NEXT: usize = 2048;
+
+/// The sign-in page's form as a browser posts it
+/// (`application/x-www-form-urlencoded`) before the page's script has loaded.
+#[derive(Deserialize)]
+pub struct SignInForm {
+    login: String,
+    password: String,
+    /// Sent, as `on`, only when Remember me is checked.
+    #[serde(default)]
+    remember_me: Option<String>,
+    /// Where to go once signed in (`/login?next=`, carried by a hidden field).
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// `POST /login` — anyone. The sign-in page's own form, for a browser that
+/// has not loaded the page's script (a slow link): signs in exactly as
+/// `POST /api/v1/auth/login` does, then answers `303 See Other` — to `next` (a
+/// path of this site, else `/`) when signed in, else back to
+/// `/login?error=<code>&login=<what was typed>&next=<next>`, where the page
+/// shows a fixed message for the code. Refused input goes back to the form the
+/// same way, with the code the API would give it: `invalid_input` for a field
+/// too long (login, password, or a `next` over 2 KiB) or holding a NUL,
+/// `payload_too_large` for a body over [`MAX_SIGN_IN_FORM`], `bad_request` for
+/// a body that is not this form (a field missing, Remember me other than `on`).
+/// Only a request from another site is refused outright (403, by
+/// `same_origin_writes`). The refusals before the password check (input) are,
+/// as on the API, neither counted nor audited.
+pub async fn sign_in_form(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    session: Session,
+    form: Result<Form<SignInForm>, FormRejection>,
+) -> Response {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => {
+            let code = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ErrorCode::PayloadTooLarge
+            } else {
+                ErrorCode::BadRequest
+            };
+            return back_to_form(code, None, None);
         }
-        .to_current_user(&state)
-        .await?,
-    ))
+    };
+    // What was typed goes back into the field, within the field's own limit.
+    let typed = truncate(&form.login, MAX_LOGIN_INPUT).to_owned();
+    let next = form.next.as_deref().filter(|next| next.len() <= MAX_NEXT);
+    // Only a path of this site is passed on to the form.
+    let kept_next = next.filter(|n| safe_next(Some(n)) == *n);
+    let fields = [
+        Some(&form.login),
+        Some(&form.password),
+        form.next.as_ref(),
+        form.remember_me.as_ref(),
+    ];
+    // As the JSON API refuses a NUL (no database column could hold it).
+    if fields
+        .into_iter()
+        .flatten()
+        .any(|field| field.contains('\0'))
+    {
+        return back_to_form(ErrorCode::InvalidInput, None, kept_next);
+    }
+    if form.next.is_some() && next.is_none() {
+        return back_to_form(ErrorCode::InvalidInput, Some(&typed), None);
+    }
+    let remember_me = match form.remember_me.as_deref() {
+        None => false,
+        Some("on") => true,
+        Some(_) => return back_to_form(ErrorCode::BadRequest, Some(&typed), kept_next),
+    };
+    let request = LoginRequest {
+        login: form.login,
+        password: form.password,
+        remember_me,
+    };
+    match sign_in(&state, address, &session, request).await {
+        Ok(_) => see_other(&safe_next(next)),
+        Err(error) => back_to_form(error.code, Some(&typed), kept_next),
+    }
+}
+
+/// The longest start of `text` of at most `max` bytes that ends on a character.
+fn truncate(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// 303 back to the sign-in form, naming the error by its code only: the
+/// page has a fixed message for it, and no text of the server's ends up in the
+/// address bar or the history.
+fn back_to_form(code: ErrorCode, login: Option<&str>, next: Option<&str>) -> Response {
+    #[derive(Serialize)]
+    struct Query<'a> {
+        error: ErrorCode,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        login: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        next: Option<&'a str>,
+    }
+    let query = serde_urlencoded::to_string(Query {
+        error: code,
+        login,
+        next,
+    })
+    .unwrap_or_default();
+    see_other(&format!("/login?{query}"))
+}
+
+/// `303 See Other` to `location`, a path of this site; `/` should it not fit
+/// in a header (it always does: [`safe_next`] keeps printable ASCII only and
+/// a query is URL-encoded).
+fn see_other(location: &str) -> Response {
+    let location =
+        HeaderValue::from_str(location).unwrap_or_else(|_| HeaderValue::from_static("/"));
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
 /// 429 with `Retry-After: 1`, when failures and attempts in flight reach a

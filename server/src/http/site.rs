@@ -16,9 +16,8 @@
 //! one's `.br` and `.gz` beside it.
 
 use std::path::Path;
-use std::sync::Arc;
 
-use app::ClientBuild;
+use app::{Bundle, ClientBuild};
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
@@ -47,43 +46,46 @@ pub struct Site {
 
 impl Site {
     /// Reads the build in `site_root`. Without a `hash.txt` (a development
-    /// build) the files have plain names and no version.
+    /// build) the files have plain names, one bundle serves every page, and
+    /// there is no version.
     pub fn load(site_root: &Path, listen: std::net::SocketAddr) -> Site {
         let root = std::path::absolute(site_root).unwrap_or_else(|_| site_root.to_path_buf());
         let hash_file = root.join(HASH_FILE);
-        let hashes = std::fs::read_to_string(&hash_file)
-            .map(|text| parse_hashes(&text))
-            .unwrap_or_default();
-        let hashed = hashes.js.is_some() && hashes.wasm.is_some();
-        if !hashed && hash_file.exists() {
-            tracing::warn!(file = %hash_file.display(), "the site's hash file names no js and wasm; serving plain names");
+        let text = std::fs::read_to_string(&hash_file).unwrap_or_default();
+        let hashes = parse_hashes(&text);
+        let complete = hashes.iter().all(|(_, hash)| hash.is_some());
+        if !complete && hash_file.exists() {
+            tracing::warn!(file = %hash_file.display(), "the site's hash file lacks a name; serving plain names");
         }
-        let stylesheet = match &hashes.css {
-            Some(hash) if hashed => format!("{OUTPUT}.{hash}.css"),
-            _ => format!("{OUTPUT}.css"),
+        let name = |key: &str, stem: &str, kind: &str| match hashes.iter().find(|(k, _)| *k == key)
+        {
+            Some((_, Some(hash))) if complete => format!("{stem}.{hash}.{kind}"),
+            _ => format!("{OUTPUT}.{kind}"),
         };
-        let version = if hashed {
-            hashes.wasm.clone().unwrap_or_default()
-        } else {
-            String::new()
+        let panel = format!("{OUTPUT}-panel");
+        let client = ClientBuild {
+            stylesheet: name("css", OUTPUT, "css"),
+            chat: Bundle {
+                js: name("js", OUTPUT, "js"),
+                wasm: name("wasm", OUTPUT, "wasm"),
+            },
+            panel: Bundle {
+                js: name("panel-js", &panel, "js"),
+                wasm: name("panel-wasm", &panel, "wasm"),
+            },
+            version: if complete {
+                digest(text.as_bytes())
+            } else {
+                String::new()
+            },
         };
         let leptos = LeptosOptions::builder()
             .output_name(OUTPUT)
             .site_root(root.to_string_lossy().into_owned())
             .site_pkg_dir("pkg")
             .site_addr(listen)
-            // leptos joins this to the executable's folder; an absolute path
-            // stays as it is.
-            .hash_file(Arc::from(hash_file.to_string_lossy().as_ref()))
-            .hash_files(hashed)
             .build();
-        Site {
-            leptos,
-            client: ClientBuild {
-                stylesheet,
-                version,
-            },
-        }
+        Site { leptos, client }
     }
 }
 
@@ -98,40 +100,37 @@ pub fn client_files(options: &LeptosOptions) -> Router {
         .layer(from_fn(cache_client_file))
 }
 
-#[derive(Default)]
-struct Hashes {
-    js: Option<String>,
-    wasm: Option<String>,
-    css: Option<String>,
-}
+/// The names a release build writes into `hash.txt`: `kind: hash` lines
+/// (the format cargo-leptos writes for its single bundle, plus the panel's).
+const HASH_KEYS: [&str; 5] = ["js", "wasm", "css", "panel-js", "panel-wasm"];
 
-/// `hash.txt`: lines `kind: hash` (the format cargo-leptos writes as well).
-/// A hash that is not plain hex is ignored: it becomes a file name.
-fn parse_hashes(text: &str) -> Hashes {
-    let mut hashes = Hashes::default();
-    for line in text.lines() {
-        let Some((kind, hash)) = line.split_once(':') else {
-            continue;
-        };
-        let hash = hash.trim();
-        if hash.is_empty() || hash.len() > 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            continue;
-        }
-        let slot = match kind.trim() {
-            "js" => &mut hashes.js,
-            "wasm" => &mut hashes.wasm,
-            "css" => &mut hashes.css,
-            _ => continue,
-        };
-        *slot = Some(hash.to_owned());
-    }
-    hashes
+/// Each of [`HASH_KEYS`] with its hash, if the file names one. A hash that is
+/// not plain hex is ignored: it becomes part of a file name.
+fn parse_hashes(text: &str) -> Vec<(&'static str, Option<String>)> {
+    HASH_KEYS
+        .iter()
+        .map(|key| {
+            let hash = text.lines().find_map(|line| {
+                let (kind, hash) = line.split_once(':')?;
+                let hash = hash.trim();
+                let hex = !hash.is_empty()
+                    && hash.len() <= 64
+                    && hash.bytes().all(|b| b.is_ascii_hexdigit());
+                (kind.trim() == *key && hex).then(|| hash.to_owned())
+            });
+            (*key, hash)
+        })
+        .collect()
 }
 
 /// The content hash in a file name `causeway.<hex>.<ext>`, if it has one.
 fn content_hash(path: &str) -> Option<&str> {
     let name = path.rsplit('/').next()?;
-    let rest = name.strip_prefix(OUTPUT)?.strip_prefix('.')?;
+    let rest = name.strip_prefix(OUTPUT)?;
+    let rest = rest
+        .strip_prefix("-panel")
+        .unwrap_or(rest)
+        .strip_prefix('.')?;
     let (hash, ext) = rest.split_once('.')?;
     let hashed = (8..=64).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit());
     (hashed && matches!(ext, "js" | "wasm" | "css")).then_some(hash)
@@ -269,10 +268,16 @@ fn page_digest(page: &[u8], nonce: &[u8]) -> String {
         }
         hasher.update(rest);
     }
-    hasher.finalize()[..8]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex16(&hasher.finalize())
+}
+
+/// The first 16 hex digits of the SHA-256 of `bytes`.
+fn digest(bytes: &[u8]) -> String {
+    hex16(&Sha256::digest(bytes))
+}
+
+fn hex16(hash: &[u8]) -> String {
+    hash[..8].iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -319,14 +324,21 @@ mod tests {
         assert_eq!(content_hash("/snippets/x/inline0.js"), None);
         assert_eq!(content_hash("/causeway.nothex!!nothex.js"), None);
         assert_eq!(content_hash("/other.0fc2e3d82b4ff03c.js"), None);
+        assert_eq!(
+            content_hash("/causeway-panel.0fc2e3d82b4ff03c.js"),
+            Some("0fc2e3d82b4ff03c")
+        );
     }
 
     #[test]
     fn the_hash_file_gives_names_and_ignores_what_is_not_hex() {
-        let hashes = parse_hashes("js: 0fc2\nwasm: d7a7\ncss: ../../etc\nnoise\n");
-        assert_eq!(hashes.js.as_deref(), Some("0fc2"));
-        assert_eq!(hashes.wasm.as_deref(), Some("d7a7"));
-        assert_eq!(hashes.css, None);
+        let hashes = parse_hashes("js: 0fc2\nwasm: d7a7\ncss: ../../etc\nnoise\npanel-js: 1234\n");
+        let hash = |key: &str| hashes.iter().find(|(k, _)| *k == key).unwrap().1.clone();
+        assert_eq!(hash("js").as_deref(), Some("0fc2"));
+        assert_eq!(hash("wasm").as_deref(), Some("d7a7"));
+        assert_eq!(hash("css"), None);
+        assert_eq!(hash("panel-js").as_deref(), Some("1234"));
+        assert_eq!(hash("panel-wasm"), None);
     }
 
     #[test]

@@ -491,3 +491,510 @@ async fn the_api_works_the_same_on_postgres() {
     server.stop().await;
     db.drop_now().await;
 }
+
+// ---------------------------------------------------------------------------
+// The sign-in page's own form (`POST /login`), for a browser whose WebAssembly
+// has not arrived yet: the plain HTML form signs in, and every outcome is a
+// 303 back to a page.
+// ---------------------------------------------------------------------------
+
+/// Posts the sign-in page's form as a browser showing this server's page does:
+/// URL-encoded fields, `Origin` of this server and `Sec-Fetch-Site: same-origin`.
+async fn post_sign_in_form(
+    server: &TestServer,
+    client: &crate::common::Client,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    client
+        .http
+        .post(server.url("/login"))
+        .header("origin", server.base.clone())
+        .header("sec-fetch-site", "same-origin")
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A 303's `Location`, split into its path and decoded query parameters.
+fn see_other(response: &reqwest::Response) -> (String, Vec<(String, String)>) {
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{response:?}");
+    let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
+    let (path, query) = location.split_once('?').unwrap_or((&location, ""));
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
+    (path.to_owned(), pairs)
+}
+
+fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+}
+
+/// The audit log's sign-in entries, newest first, as `(action, target, detail)`,
+/// read by a fresh administrator session (whose own sign-in is the newest).
+async fn sign_in_audit(server: &TestServer) -> Vec<(String, Option<String>, Option<String>)> {
+    let admin = server.admin().await;
+    let page: app::types::AuditPage = admin
+        .get_ok("/api/v1/admin/audit?action=sign_in.&limit=100")
+        .await;
+    page.items
+        .into_iter()
+        .map(|e| {
+            assert_eq!(e.address.as_deref(), Some("127.0.0.1"), "{e:?}");
+            (e.action, e.target, e.detail)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_sign_in_form_works_without_the_script() {
+    let server = TestServer::start().await;
+    let browser = server.client();
+    let response = post_sign_in_form(
+        &server,
+        &browser,
+        &[
+            ("login", "admin"),
+            ("password", &server.admin_password),
+            ("remember_me", "on"),
+            ("next", "/contacts"),
+        ],
+    )
+    .await;
+    let cookie = session_cookie(&response).expect("a session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    let max_age = cookie
+        .split(';')
+        .find_map(|part| part.trim().strip_prefix("Max-Age="))
+        .expect("Remember me, checked, sets Max-Age");
+    assert_eq!(max_age.parse::<i64>().unwrap(), 30 * 86_400);
+    assert_eq!(see_other(&response), ("/contacts".to_owned(), vec![]));
+
+    assert_eq!(
+        browser.me_ok().await.causeway_id.to_string(),
+        "admin@localhost"
+    );
+    let contacts = browser.get("/contacts").await;
+    assert_eq!(contacts.status(), 200, "the page it was sent to opens");
+
+    // Without Remember me it is a browser session, and without `next` the home page.
+    let other = server.client();
+    let response = post_sign_in_form(
+        &server,
+        &other,
+        &[("login", "admin"), ("password", &server.admin_password)],
+    )
+    .await;
+    let cookie = session_cookie(&response).expect("a session cookie");
+    assert!(!cookie.contains("Max-Age"), "{cookie}");
+    assert_eq!(see_other(&response), ("/".to_owned(), vec![]));
+    assert_eq!(other.me().await.status(), 200);
+
+    let metrics = browser.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"causeway_sign_ins_total{outcome="Success"} 2"#),
+        "{metrics}"
+    );
+    let audit = sign_in_audit(&server).await;
+    assert_eq!(
+        audit[1..],
+        [
+            (
+                "sign_in.success".to_owned(),
+                Some("admin".to_owned()),
+                Some("browser session".to_owned())
+            ),
+            (
+                "sign_in.success".to_owned(),
+                Some("admin".to_owned()),
+                Some("remember me".to_owned())
+            ),
+        ]
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_wrong_password_on_the_form_goes_back_to_the_form() {
+    let server = TestServer::start().await;
+    let browser = server.client();
+    let response = post_sign_in_form(
+        &server,
+        &browser,
+        &[
+            ("login", "admin"),
+            ("password", "not the password"),
+            ("next", "/contacts"),
+        ],
+    )
+    .await;
+    assert!(
+        session_cookie(&response).is_none(),
+        "a failed sign-in stores no session"
+    );
+    let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(
+        !location.contains("incorrect") && !location.contains("password"),
+        "only the code goes into the address, never a message or the password: {location}"
+    );
+    let (path, query) = see_other(&response);
+    assert_eq!(path, "/login");
+    assert_eq!(param(&query, "error"), Some("invalid_credentials"));
+    assert_eq!(param(&query, "login"), Some("admin"));
+    assert_eq!(param(&query, "next"), Some("/contacts"));
+
+    // What was typed comes back URL-encoded, and an unknown or malformed login
+    // gets the same answer.
+    for login in ["nobody", "Not A Login!&next=//evil.example"] {
+        let response = post_sign_in_form(
+            &server,
+            &browser,
+            &[("login", login), ("password", "not the password")],
+        )
+        .await;
+        let (path, query) = see_other(&response);
+        assert_eq!(path, "/login");
+        assert_eq!(param(&query, "error"), Some("invalid_credentials"));
+        assert_eq!(param(&query, "login"), Some(login));
+        assert_eq!(param(&query, "next"), None, "{query:?}");
+    }
+    assert_eq!(browser.me().await.status(), 401);
+
+    // Counted as the API counts a failed sign-in: metrics and the audit log.
+    let metrics = browser.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"causeway_sign_ins_total{outcome="Failure"} 3"#),
+        "{metrics}"
+    );
+    let audit = sign_in_audit(&server).await;
+    let failures: Vec<_> = audit
+        .iter()
+        .filter(|(action, ..)| action == "sign_in.failure")
+        .map(|(_, target, detail)| (target.as_deref(), detail.as_deref()))
+        .collect();
+    assert_eq!(
+        failures,
+        [
+            (Some("(malformed login)"), Some("wrong login or password")),
+            (Some("nobody"), Some("wrong login or password")),
+            (Some("admin"), Some("wrong login or password")),
+        ]
+    );
+    server.stop().await;
+}
+
+/// The form's failures count towards the account's lock as the API's do, and
+/// a locked account is refused on the form (`too_many_requests`) and the API.
+async fn the_form_counts_towards_the_lock(database: Option<String>) {
+    let server = TestServer::start_with(move |c| c.database.url = database).await;
+    let admin = server.admin().await;
+    let made = admin
+        .post_json(
+            "/api/v1/admin/users",
+            &serde_json::json!({
+                "login": "tim",
+                "password": "correct horse battery",
+                "profile": { "display_name": "Tim" },
+            }),
+        )
+        .await;
+    assert_eq!(made.status(), 201);
+
+    let browser = server.client();
+    for _ in 0..5 {
+        let response = post_sign_in_form(
+            &server,
+            &browser,
+            &[("login", "tim"), ("password", "wrong password")],
+        )
+        .await;
+        assert_eq!(
+            param(&see_other(&response).1, "error"),
+            Some("invalid_credentials")
+        );
+    }
+    // Five failures lock the account (the panel's default), for the form and
+    // the API alike, even with the right password.
+    let response = post_sign_in_form(
+        &server,
+        &browser,
+        &[
+            ("login", "tim"),
+            ("password", "correct horse battery"),
+            ("next", "/contacts"),
+        ],
+    )
+    .await;
+    assert!(session_cookie(&response).is_none());
+    let (path, query) = see_other(&response);
+    assert_eq!(path, "/login");
+    assert_eq!(param(&query, "error"), Some("too_many_requests"));
+    assert_eq!(param(&query, "login"), Some("tim"));
+    assert_eq!(param(&query, "next"), Some("/contacts"));
+    assert_eq!(browser.me().await.status(), 401);
+    let api = server
+        .client()
+        .login("tim", "correct horse battery", false)
+        .await;
+    assert_eq!(api.status(), 429);
+    assert_eq!(error_of(api).await.0, "too_many_requests");
+
+    let audit = sign_in_audit(&server).await;
+    let tim: Vec<(&str, Option<&str>)> = audit
+        .iter()
+        .filter(|(_, target, _)| target.as_deref() == Some("tim"))
+        .map(|(action, _, detail)| (action.as_str(), detail.as_deref()))
+        .collect();
+    assert_eq!(
+        tim,
+        [
+            ("sign_in.blocked", Some("too many failed sign-ins")),
+            ("sign_in.blocked", Some("too many failed sign-ins")),
+            (
+                "sign_in.failure",
+                Some("wrong login or password; now locked")
+            ),
+            ("sign_in.failure", Some("wrong login or password")),
+            ("sign_in.failure", Some("wrong login or password")),
+            ("sign_in.failure", Some("wrong login or password")),
+            ("sign_in.failure", Some("wrong login or password")),
+        ],
+        "newest first: the API's attempt, the form's, then the form's five failures"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_form_counts_towards_the_lock_on_sqlite() {
+    the_form_counts_towards_the_lock(None).await;
+}
+
+#[tokio::test]
+async fn the_form_counts_towards_the_lock_on_postgres() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    the_form_counts_towards_the_lock(Some(db.url.clone())).await;
+    db.drop_now().await;
+}
+
+#[tokio::test]
+async fn the_form_never_sends_anyone_to_another_site() {
+    let server = TestServer::start().await;
+    for next in [
+        "//evil.example",
+        "https://evil.example",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/\r\nSet-Cookie: x=y",
+        "",
+    ] {
+        let browser = server.client();
+        let response = post_sign_in_form(
+            &server,
+            &browser,
+            &[
+                ("login", "admin"),
+                ("password", &server.admin_password),
+                ("next", next),
+            ],
+        )
+        .await;
+        assert_eq!(see_other(&response), ("/".to_owned(), vec![]), "{next:?}");
+        assert_eq!(browser.me().await.status(), 200, "{next:?}");
+
+        let response = post_sign_in_form(
+            &server,
+            &server.client(),
+            &[("login", "admin"), ("password", "wrong"), ("next", next)],
+        )
+        .await;
+        let (path, query) = see_other(&response);
+        assert_eq!(path, "/login");
+        assert_eq!(param(&query, "next"), None, "{next:?} is not passed on");
+    }
+    // A path of this site, with its query, is kept.
+    let response = post_sign_in_form(
+        &server,
+        &server.client(),
+        &[
+            ("login", "admin"),
+            ("password", &server.admin_password),
+            ("next", "/?tab=chats&id=4"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()[LOCATION], "/?tab=chats&id=4");
+    server.stop().await;
+}
+
+/// Fields longer than the API takes are refused as the API refuses them
+/// (`invalid_input`), a body over the form's limit as `payload_too_large`, a
+/// form without its fields as `bad_request`: each a 303 back to the form, never
+/// a server error, and none of them counts as a failed sign-in.
+#[tokio::test]
+async fn bad_form_input_goes_back_to_the_form_and_changes_nothing() {
+    let server = TestServer::start().await;
+    let browser = server.client();
+    let long_login = "a".repeat(400);
+    let long_password = "p".repeat(2000);
+    let huge_password = "p".repeat(10_000);
+    let long_next = format!("/{}", "n".repeat(3000));
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (
+            vec![("login", &long_login), ("password", "x")],
+            "invalid_input",
+        ),
+        (
+            vec![("login", "admin"), ("password", &long_password)],
+            "invalid_input",
+        ),
+        (
+            vec![
+                ("login", "admin"),
+                ("password", &server.admin_password),
+                ("next", &long_next),
+            ],
+            "invalid_input",
+        ),
+        (
+            vec![("login", "admin\0"), ("password", "x")],
+            "invalid_input",
+        ),
+        (
+            vec![("login", "admin"), ("password", &huge_password)],
+            "payload_too_large",
+        ),
+        (vec![("login", "admin")], "bad_request"),
+        (vec![], "bad_request"),
+    ];
+    for (fields, code) in cases {
+        let preview: Vec<(&str, usize)> = fields.iter().map(|(k, v)| (*k, v.len())).collect();
+        let response = post_sign_in_form(&server, &browser, &fields).await;
+        assert!(session_cookie(&response).is_none(), "{preview:?}");
+        let (path, query) = see_other(&response);
+        assert_eq!(path, "/login", "{preview:?}");
+        assert_eq!(param(&query, "error"), Some(code), "{preview:?}");
+        if let Some(login) = param(&query, "login") {
+            assert!(login.len() <= 324, "{preview:?}: the echo is bounded");
+        }
+    }
+    // A body of another type is not a form.
+    let response = browser
+        .http
+        .post(server.url("/login"))
+        .header("content-type", "application/json")
+        .body(r#"{"login":"admin","password":"x"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(param(&see_other(&response).1, "error"), Some("bad_request"));
+
+    assert_eq!(browser.me().await.status(), 401, "nothing signed in");
+    let metrics = browser.get("/metrics").await.text().await.unwrap();
+    assert!(
+        !metrics.contains(r#"causeway_sign_ins_total{outcome="Failure"}"#),
+        "refused input is not a failed sign-in: {metrics}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_form_from_another_site_is_refused() {
+    let server = TestServer::start().await;
+    let browser = server.client();
+    let fields = [
+        ("login", "admin"),
+        ("password", server.admin_password.as_str()),
+    ];
+    for (header, value) in [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+    ] {
+        let response = browser
+            .http
+            .post(server.url("/login"))
+            .header(header, value)
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{header}: {value}");
+        assert!(session_cookie(&response).is_none());
+        assert_eq!(error_of(response).await.0, "cross_origin");
+    }
+    assert_eq!(browser.me().await.status(), 401);
+    // The page's policy lets the form post to this server only.
+    let page = browser.get("/login").await;
+    let policy = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("form-action 'self'"), "{policy}");
+    server.stop().await;
+}
+
+/// The page as the server renders it, before any script: a form that posts to
+/// `/login` with an enabled button, carrying `next`, the typed login and a
+/// fixed message for the error code in the address.
+#[tokio::test]
+async fn the_sign_in_page_works_as_plain_html() {
+    let server = TestServer::start().await;
+    let anonymous = server.client();
+    let button = |html: &str| {
+        let start = html
+            .find("<button type=\"submit\"")
+            .expect("the Sign in button");
+        html[start..start + html[start..].find('>').unwrap()].to_owned()
+    };
+
+    let html = anonymous.get("/login").await.text().await.unwrap();
+    assert!(html.contains("action=\"/login\""), "{html}");
+    assert!(html.contains("method=\"post\""), "{html}");
+    assert!(
+        !button(&html).contains("disabled"),
+        "the button works before hydration: {}",
+        button(&html)
+    );
+    assert!(!html.contains("did not work"), "no error without one");
+    assert!(
+        !html.contains("data-hydrated"),
+        "the mark of a hydrated page is the script's to set"
+    );
+
+    let cases = [
+        ("invalid_credentials", "The login or password is incorrect."),
+        (
+            "too_many_requests",
+            "Too many sign-in attempts. Wait a few minutes and try again.",
+        ),
+        ("invalid_input", "Signing in did not work. Try again."),
+        ("<b>free text</b>", "Signing in did not work. Try again."),
+    ];
+    for (code, message) in cases {
+        let query = serde_urlencoded::to_string([
+            ("error", code),
+            ("login", "moore \"<&>"),
+            ("next", "/contacts"),
+        ])
+        .unwrap();
+        let response = anonymous.get(&format!("/login?{query}")).await;
+        assert_eq!(response.status(), 200);
+        let html = response.text().await.unwrap();
+        assert!(html.contains(message), "{code}: {html}");
+        assert!(
+            !html.contains("free text"),
+            "{code}: the code is never shown"
+        );
+        assert!(
+            html.contains("value=\"moore &quot;&lt;&amp;&gt;\""),
+            "{code}: the login field holds what was typed, escaped: {html}"
+        );
+        assert!(
+            html.contains("type=\"hidden\" name=\"next\" value=\"/contacts\""),
+            "{code}: {html}"
+        );
+    }
+    server.stop().await;
+}

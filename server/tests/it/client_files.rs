@@ -107,6 +107,8 @@ async fn a_repeat_visit_downloads_nothing_while_the_client_is_unchanged() {
 const JS: &str = "0fc2e3d82b4ff03c";
 const WASM: &str = "d7a7c8360af4ffc9";
 const CSS: &str = "b2e5b5d0abc23f6f";
+const PANEL_JS: &str = "1111e3d82b4ff03c";
+const PANEL_WASM: &str = "2222c8360af4ffc9";
 
 /// A server whose site folder holds a release build: content-hashed names
 /// listed in `hash.txt`.
@@ -124,8 +126,20 @@ async fn with_release_build() -> (TestServer, tempfile::TempDir) {
     std::fs::write(pkg.join(format!("causeway.{JS}.js")), b"export default 1;").unwrap();
     std::fs::write(pkg.join(format!("causeway.{CSS}.css")), b"body {}").unwrap();
     std::fs::write(
+        pkg.join(format!("causeway-panel.{PANEL_JS}.js")),
+        b"export default 2;",
+    )
+    .unwrap();
+    std::fs::write(
+        pkg.join(format!("causeway-panel.{PANEL_WASM}.wasm")),
+        b"the panel",
+    )
+    .unwrap();
+    std::fs::write(
         site.path().join("hash.txt"),
-        format!("js: {JS}\nwasm: {WASM}\ncss: {CSS}\n"),
+        format!(
+            "js: {JS}\nwasm: {WASM}\npanel-js: {PANEL_JS}\npanel-wasm: {PANEL_WASM}\ncss: {CSS}\n"
+        ),
     )
     .unwrap();
     let root = site.path().to_path_buf();
@@ -258,15 +272,19 @@ async fn pages_name_the_build_and_answer_304_while_unchanged() {
     let page = first.text().await.unwrap();
     assert!(page.contains(&format!("/pkg/causeway.{CSS}.css")), "{page}");
     assert!(
-        page.contains(&format!("causeway.{JS}")),
-        "the hydration script names the hashed JS"
+        page.contains(&format!("/pkg/causeway.{JS}.js")),
+        "the hydration script names the chat bundle's JS"
     );
     assert!(
-        page.contains(&format!("causeway.{WASM}")),
-        "and the hashed wasm"
+        page.contains(&format!("/pkg/causeway.{WASM}.wasm")),
+        "and its wasm"
     );
     assert!(
-        page.contains(&format!(r#"<meta name="causeway-client" content="{WASM}""#)),
+        !page.contains("causeway-panel"),
+        "not the control panel's bundle"
+    );
+    assert!(
+        client_version(&page).is_some_and(|version| version.len() == 16),
         "the page says which client it loads"
     );
 
@@ -296,9 +314,51 @@ async fn pages_name_the_build_and_answer_304_while_unchanged() {
     server.stop().await;
 }
 
+/// The version in a page's `<meta name="causeway-client">`.
+fn client_version(page: &str) -> Option<String> {
+    let start = page.find(r#"<meta name="causeway-client" content=""#)? + 38;
+    let end = start + page[start..].find('"')?;
+    Some(page[start..end].to_owned())
+}
+
+#[tokio::test]
+async fn the_control_panel_loads_its_own_bundle() {
+    let (server, _site) = with_release_build().await;
+    let admin = server.admin().await;
+    let page = admin.get("/admin/users").await.text().await.unwrap();
+    assert!(
+        page.contains(&format!("/pkg/causeway-panel.{PANEL_JS}.js")),
+        "{page}"
+    );
+    assert!(page.contains(&format!("/pkg/causeway-panel.{PANEL_WASM}.wasm")));
+    assert!(
+        !page.contains(&format!("causeway.{WASM}")),
+        "not the chat bundle"
+    );
+    assert!(
+        page.contains(&format!("/pkg/causeway.{CSS}.css")),
+        "one stylesheet for both"
+    );
+    let panel = reqwest::get(server.url(&format!("/pkg/causeway-panel.{PANEL_WASM}.wasm")))
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&panel, CACHE_CONTROL).as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn an_open_tab_learns_the_client_version_at_every_connection() {
     let (server, _site) = with_release_build().await;
+    let page = reqwest::get(server.url("/login"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let version = client_version(&page).expect("the page's version");
     let response = server
         .client()
         .login("admin", &server.admin_password, false)
@@ -321,11 +381,6 @@ async fn an_open_tab_learns_the_client_version_at_every_connection() {
         panic!("a text frame, got {first:?}")
     };
     let push: Push = serde_json::from_str(&text).unwrap();
-    assert_eq!(
-        push,
-        Push::Ready {
-            client: WASM.to_owned()
-        }
-    );
+    assert_eq!(push, Push::Ready { client: version });
     server.stop().await;
 }

@@ -43,6 +43,11 @@ struct ChatState {
     list: NodeRef<leptos::html::Ol>,
 }
 
+/// A share (0 to 1) as whole percent.
+fn percent(share: f64) -> u32 {
+    (share.clamp(0.0, 1.0) * 100.0 + 0.5) as u32
+}
+
 fn now_ms() -> f64 {
     #[cfg(feature = "hydrate")]
     {
@@ -1006,7 +1011,7 @@ fn Composer(
         {move || upload.current.get().map(|u| view! {
             <div class="upload-progress">
                 <label for="upload-bar">{format!("Uploading {} ({})", u.name, human_size(u.size))}</label>
-                <progress id="upload-bar" max="1" value=u.progress>{format!("{:.0}%", u.progress * 100.0)}</progress>
+                <progress id="upload-bar" max="100" value=percent(u.progress)>{format!("{}%", percent(u.progress))}</progress>
                 <button type="button" class="button subtle small" on:click=move |_| upload.cancel()>"Cancel upload"</button>
             </div>
         })}

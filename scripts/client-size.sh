@@ -47,17 +47,5 @@ table=$(
 echo "$table"
 
 if [ "${1:-}" = "--readme" ]; then
-  python3 - "$table" <<'PY'
-import re, sys
-table = sys.argv[1]
-path = "README.md"
-text = open(path, encoding="utf-8").read()
-start, end = "<!-- client-size:start -->", "<!-- client-size:end -->"
-if start not in text or end not in text:
-    sys.exit(f"{path} has no {start} … {end} section")
-head, rest = text.split(start, 1)
-_, tail = rest.split(end, 1)
-open(path, "w", encoding="utf-8").write(f"{head}{start}\n{table}\n{end}{tail}")
-print(f"written into {path}")
-PY
+  printf '%s\n' "$table" | scripts/readme-section.py client-size
 fi

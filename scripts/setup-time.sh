@@ -49,17 +49,5 @@ summary=$(printf 'From `git clone` to the first page served by `scripts/run.sh`,
 echo "$summary"
 
 if [ "${1:-}" = "--readme" ]; then
-  python3 - "$summary" <<'PY'
-import sys
-summary = sys.argv[1]
-path = "README.md"
-text = open(path, encoding="utf-8").read()
-start, end = "<!-- setup-time:start -->", "<!-- setup-time:end -->"
-if start not in text or end not in text:
-    sys.exit(f"{path} has no {start} … {end} section")
-head, rest = text.split(start, 1)
-_, tail = rest.split(end, 1)
-open(path, "w", encoding="utf-8").write(f"{head}{start}\n{summary}\n{end}{tail}")
-print(f"written into {path}")
-PY
+  printf '%s\n' "$summary" | scripts/readme-section.py setup-time
 fi

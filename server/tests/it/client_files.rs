@@ -10,7 +10,6 @@ use reqwest::header::{
     IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
 };
 use tokio_tungstenite::tungstenite::Message as Ws;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::common::TestServer;
 
@@ -365,13 +364,7 @@ async fn an_open_tab_learns_the_client_version_at_every_connection() {
         .await;
     assert_eq!(response.status(), 200);
     let cookie = format!("causeway_session={}", crate::common::session_id(&response));
-    let mut request = format!("ws://{}/api/v1/events", server.addr)
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("cookie", cookie.parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut socket = crate::common::open_socket(&server, &cookie).await;
     let first = tokio::time::timeout(std::time::Duration::from_secs(5), socket.next())
         .await
         .expect("a first frame")

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use server::federation::signing::{self, Signed};
 use server::time::now_millis;
 
-use crate::common::{self, Client, PgDatabase, TestServer, error_of};
+use crate::common::{self, Client, PgDatabase, Socket, TestServer, error_of};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -1121,22 +1121,12 @@ async fn chats_and_files_cross_servers_on_postgres() {
     guest_db.drop_now().await;
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 /// A WebSocket of `login` on `server` (a session of its own), once it is live.
 async fn socket(server: &TestServer, login: &str) -> Socket {
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let response = server.client().login(login, PASSWORD, false).await;
     assert_eq!(response.status(), 200);
     let cookie = format!("causeway_session={}", common::session_id(&response));
-    let mut request = format!("ws://{}/api/v1/events", server.addr)
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("cookie", cookie.parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut socket = common::open_socket(server, &cookie).await;
     push_matching(&mut socket, |p| matches!(p, Push::Ready { .. })).await;
     socket
 }

@@ -13,7 +13,6 @@ use server::files::{Blobs, PutError};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message as Ws;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::common::{self, Client, PgDatabase, TestServer, error_of};
 
@@ -857,27 +856,13 @@ async fn previews_are_for_images_only() {
     server.stop().await;
 }
 
-async fn connect(
-    server: &TestServer,
-    cookie: &str,
-) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
-    let mut request = format!("ws://{}/api/v1/events", server.addr)
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("cookie", cookie.parse().unwrap());
-    let (socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    socket
-}
-
 #[tokio::test]
 async fn pushes_carry_the_file() {
     let Team {
         server, wolf, chat, ..
     } = team().await;
     let cookie = session_cookie(&server, "moore").await;
-    let mut socket = connect(&server, &cookie).await;
+    let mut socket = common::open_socket(&server, &cookie).await;
     let mut pushes = Vec::new();
     let file = uploaded(&wolf, chat, "pushed.txt", b"pushed").await;
     let sent: Message = expect(send_file(&wolf, chat, "push", file.id).await, 201).await;

@@ -9,12 +9,9 @@ use serde_json::json;
 use tokio_tungstenite::tungstenite::Message as Ws;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::common::{self, Client, TestServer};
+use crate::common::{self, Client, Socket, TestServer};
 
 const PASSWORD: &str = "correct horse battery";
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Signs in and returns the API client and the raw session cookie.
 async fn sign_in(server: &TestServer, login: &str) -> (Client, String) {
@@ -26,16 +23,7 @@ async fn sign_in(server: &TestServer, login: &str) -> (Client, String) {
 }
 
 async fn connect(server: &TestServer, cookie: &str) -> Socket {
-    let mut request = format!("ws://{}/api/v1/events", server.addr)
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("cookie", cookie.parse().unwrap());
-    let (mut socket, response) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("the socket opens");
-    assert_eq!(response.status(), 101);
+    let mut socket = common::open_socket(server, cookie).await;
     assert!(
         matches!(next(&mut socket).await, Push::Ready { .. }),
         "the first frame says the socket is live"

@@ -40,7 +40,7 @@ table=$(
     hash=$(awk -v k="panel-$kind:" '$1 == k { print $2 }' "$site/hash.txt")
     panel=$((panel + $(size "$site/pkg/causeway-panel.$hash.$kind.br")))
   done
-  printf '\nBrotli total %s bytes: %s the %s budget. The control panel bundle, loaded only under `/admin`, adds %s (brotli). Measured %s on %s (%s cores), `rustc %s`.\n' \
+  printf '\nBrotli total %s bytes: %s the %s budget. The panel bundle, loaded only by the control panel and My account, adds %s (brotli). Measured %s on %s (%s cores), `rustc %s`.\n' \
     "$(bytes "$total_br")" "$verdict" "$(bytes "$budget")" "$(bytes "$panel")" "$(date -u +%Y-%m-%d)" \
     "$(uname -m)" "$(nproc)" "$(rustc --version | awk '{ print $2 }')"
 )

@@ -2,21 +2,25 @@
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::path;
 
 use crate::live::Live;
 #[cfg(feature = "panel")]
+use crate::pages::AccountPage;
+#[cfg(feature = "panel")]
 use crate::pages::admin::{
     AuditPage, FederationPage, GroupPage, GroupsPage, SettingsPage, UserPage, UsersPage,
 };
+#[cfg(not(feature = "panel"))]
+use crate::pages::panel_elsewhere::PanelElsewhere as AccountPage;
 #[cfg(not(feature = "panel"))]
 use crate::pages::panel_elsewhere::{
     PanelElsewhere as AuditPage, PanelElsewhere as FederationPage, PanelElsewhere as GroupPage,
     PanelElsewhere as GroupsPage, PanelElsewhere as SettingsPage, PanelElsewhere as UserPage,
     PanelElsewhere as UsersPage,
 };
-use crate::pages::{AccountPage, ChatsPage, ContactsPage, LoginPage, NotFound};
+use crate::pages::{ChatsPage, ContactsPage, LoginPage, NotFound};
 
 /// The browser client the server found in its site folder: what the shell
 /// links to, and the version an open tab compares with its own to know that
@@ -28,7 +32,8 @@ pub struct ClientBuild {
     pub stylesheet: String,
     /// What every page but the control panel's loads.
     pub chat: Bundle,
-    /// What the control panel's pages load (every page is in it).
+    /// What the control panel's pages and My account load (every page is in
+    /// it).
     pub panel: Bundle,
     /// Changes whenever any file of the build does; empty for a build with
     /// plain names.
@@ -50,10 +55,8 @@ pub fn shell(options: LeptosOptions, build: ClientBuild) -> impl IntoView {
     #[cfg(feature = "ssr")]
     content_security_policy();
     #[cfg(feature = "ssr")]
-    let in_panel = use_context::<http::request::Parts>().is_some_and(|parts| {
-        let path = parts.uri.path();
-        path == "/admin" || path.starts_with("/admin/")
-    });
+    let in_panel = use_context::<http::request::Parts>()
+        .is_some_and(|parts| crate::pages::in_panel_bundle(parts.uri.path()));
     #[cfg(not(feature = "ssr"))]
     let in_panel = false;
     let bundle = if in_panel { build.panel } else { build.chat };
@@ -140,7 +143,7 @@ pub fn App() -> impl IntoView {
             if title.is_empty() { "Causeway".to_owned() } else { format!("{title} · Causeway") }
         } />
         <Router>
-            <Routes fallback=NotFound>
+            <FlatRoutes fallback=NotFound>
                 <Route path=path!("/") view=ChatsPage />
                 <Route path=path!("/chats/:id") view=ChatsPage />
                 <Route path=path!("/contacts") view=ContactsPage />
@@ -154,7 +157,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/groups/:id") view=GroupPage />
                 <Route path=path!("/admin/federation") view=FederationPage />
                 <Route path=path!("/admin/audit") view=AuditPage />
-            </Routes>
+            </FlatRoutes>
         </Router>
     }
 }

@@ -195,6 +195,9 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       const corp = server('corp');
       await signIn(page, corp.url, 'admin', corp.adminPassword);
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My account' }).click();
+      // My account comes with the panel bundle: the page loads anew.
+      await expect(page.getByRole('heading', { name: 'My account' })).toBeVisible();
+      await interactive(page);
       await page.getByLabel('Display name').fill('Chief Administrator');
       await page.getByLabel('Phone').fill('+1 555 0100');
       await page.getByRole('button', { name: 'Save profile' }).click();

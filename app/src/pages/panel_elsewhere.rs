@@ -1,11 +1,11 @@
-//! The control panel in the chat bundle: not there.
+//! The control panel and My account in the chat bundle: not there.
 //!
 //! The browser client comes in two bundles. The chat bundle, which every
-//! person loads, leaves the control panel's pages out; the panel bundle (all
-//! pages) is loaded only by a page under `/admin`, which the server serves
-//! with it. When someone follows a link into the panel from a page that runs
-//! the chat bundle, this stands in for the panel's pages and loads the address
-//! from the server, which sends it with the panel bundle.
+//! person loads, leaves out the pages people open rarely — the control panel
+//! and My account ([`super::in_panel_bundle`]); the panel bundle (all pages)
+//! is loaded only by those pages, which the server serves with it. When
+//! someone follows a link to one of them from a page that runs the chat
+//! bundle, this stands in for it and loads the address from the server.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
@@ -30,7 +30,7 @@ pub fn PanelElsewhere() -> impl IntoView {
     });
     view! {
         <main class="content">
-            <p class="muted" role="status">"Opening the control panel…"</p>
+            <p class="muted" role="status">"Opening…"</p>
         </main>
     }
 }

@@ -3,7 +3,7 @@
 // leave), each seen live by the others.
 
 import { expect, request, test, type Page } from '@playwright/test';
-import { newGroupChat, screenshot, signIn } from '../harness/pages';
+import { newGroupChat, open, screenshot, signIn } from '../harness/pages';
 import { useServers, type RunningServer } from '../harness/server';
 
 const PASSWORD = 'group-password-1';
@@ -95,6 +95,15 @@ test('a group chat: made from contacts, replies, history on scroll, members mana
   const panel = wolf.getByRole('complementary', { name: /Members/ });
   await panel.getByRole('button', { name: 'Add people' }).click();
   await panel.getByLabel(/Eve Adams/).check();
+  // The panel is drawn anew when the chat changes under it (Moore goes
+  // offline and comes back): what Wolf was about to add stays ticked.
+  const mooreAt = moore.url();
+  await moore.goto('about:blank');
+  await expect(wolf.getByText('2 members, 1 online')).toBeVisible();
+  await expect(panel.getByLabel(/Eve Adams/)).toBeChecked();
+  await open(moore, mooreAt);
+  await expect(wolf.getByText('2 members, 2 online')).toBeVisible();
+  await expect(panel.getByLabel(/Eve Adams/)).toBeChecked();
   await panel.getByRole('button', { name: 'Add', exact: true }).click();
   await expect(panel.getByRole('list', { name: 'Members' }).getByRole('listitem')).toHaveCount(3);
   await expect(eve.getByRole('link', { name: /Launch/ })).toBeVisible();

@@ -10,9 +10,29 @@ use crate::api::{self, ApiFailure};
 use crate::components::{ErrorNotice, Loading, Me};
 use crate::types::{CausewayId, ChatDetail, ChatKind, ChatMember, ChatRole};
 
+/// What the person is doing in the panel, kept by the chat view: the panel is
+/// drawn anew whenever the chat's detail changes (someone comes online, a
+/// member is added), and an open "Add people" with its ticked names must
+/// survive that.
+#[derive(Clone, Copy)]
+pub struct PanelState {
+    adding: RwSignal<bool>,
+    chosen: RwSignal<Vec<CausewayId>>,
+}
+
+impl PanelState {
+    pub fn new() -> Self {
+        Self {
+            adding: RwSignal::new(false),
+            chosen: RwSignal::new(Vec::new()),
+        }
+    }
+}
+
 #[component]
 pub fn MembersPanel(
     detail: ChatDetail,
+    panel: PanelState,
     on_change: impl Fn(ChatDetail) + Copy + Send + Sync + 'static,
     on_close: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
@@ -22,7 +42,7 @@ pub fn MembersPanel(
     let my_role = detail.my_role;
     let is_group = detail.kind == ChatKind::Group;
     let error = RwSignal::new(None::<ApiFailure>);
-    let adding = RwSignal::new(false);
+    let PanelState { adding, chosen } = panel;
     let navigate = use_navigate();
 
     let refresh = move || {
@@ -93,7 +113,7 @@ pub fn MembersPanel(
                     "Add people"
                 </button>
                 <Show when=move || adding.get()>
-                    <AddPeople chat_id existing=detail.members.iter().map(|m| m.causeway_id.clone()).collect() on_change error />
+                    <AddPeople chat_id existing=detail.members.iter().map(|m| m.causeway_id.clone()).collect() chosen on_change error />
                 </Show>
             })}
             {is_group.then(|| view! {
@@ -169,11 +189,11 @@ fn MemberRow(
 fn AddPeople(
     chat_id: i64,
     existing: Vec<CausewayId>,
+    chosen: RwSignal<Vec<CausewayId>>,
     on_change: impl Fn(ChatDetail) + Copy + Send + Sync + 'static,
     error: RwSignal<Option<ApiFailure>>,
 ) -> impl IntoView {
     let contacts = LocalResource::new(api::contacts);
-    let chosen = RwSignal::new(Vec::<CausewayId>::new());
     let existing = StoredValue::new(existing);
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::has_right;
-use super::members::MembersPanel;
+use super::members::{MembersPanel, PanelState};
 use super::state::{self, Followup, Pending, Pushed, Timeline, Typing};
 use crate::api;
 use crate::components::{
@@ -282,6 +282,7 @@ pub fn ChatView(id: i64) -> impl IntoView {
     };
     let loaded = RwSignal::new(false);
     let show_members = RwSignal::new(false);
+    let members_panel = PanelState::new();
     let live = Live::get();
 
     // First load, in the browser: the chat, then the latest page, then anything since.
@@ -396,6 +397,7 @@ pub fn ChatView(id: i64) -> impl IntoView {
                     {move || state.detail.get().map(|detail| view! {
                         <MembersPanel
                             detail
+                            panel=members_panel
                             on_change=move |d| state.detail.set(Some(d))
                             on_close=move || show_members.set(false)
                         />

@@ -6,13 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
-# The browser client and the server build side by side: their phases that
-# keep one core busy (linking, wasm-opt, the last crates) overlap. They share
-# no build folder (the wasm has its own profile), so neither waits for the
-# other's lock.
-cargo build --release -p site-build
-target/release/site-build &
-client=$!
-cargo build --release -p server
-wait "$client"
+cargo build --release -p server -p site-build
+target/release/site-build
 exec target/release/causeway "$@" serve

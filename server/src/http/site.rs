@@ -34,7 +34,9 @@ const HASH_FILE: &str = "hash.txt";
 /// How long a browser keeps a file named by its content: a year, the most
 /// `max-age` caches honour.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-/// Most of a page read to compute its `ETag`; a bigger one is sent as it is.
+/// Most of a page read to compute its `ETag` (pages are a few KB). A page
+/// past it, like one whose render fails midway, is answered 500: its body
+/// has been read and cannot be sent.
 const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
 
 /// The site's client build and the leptos options that name its files.
@@ -207,10 +209,7 @@ pub async fn page_validators(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let nonce = policy.as_deref().and_then(policy_nonce).map(str::to_owned);
-    let digest = match &nonce {
-        Some(nonce) => page_digest(&bytes, nonce.as_bytes()),
-        None => page_digest(&bytes, b""),
-    };
+    let digest = page_digest(&bytes, nonce.as_deref().unwrap_or_default().as_bytes());
     let tag = format!("W/\"{digest}.{}\"", nonce.as_deref().unwrap_or(""));
     parts
         .headers

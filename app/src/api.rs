@@ -11,7 +11,8 @@ use crate::types::ApiErrorBody;
 use crate::types::{
     AddMembers, AddressBook, CausewayId, ChangePassword, ChatDetail, ChatEvent, ChatRole,
     ChatSummary, Contacts, CreateGroupChat, CurrentUser, EditMessage, ErrorCode, LoginRequest,
-    Message, MyAccount, OpenDirectChat, ReadUpTo, SendMessage, SetChatRole, UpdateOwnProfile,
+    Message, MyAccount, OpenDirectChat, Person, ReadUpTo, SendMessage, SetChatRole, SetupStatus,
+    UpdateOwnProfile,
 };
 
 /// Why an API call failed, ready to show to the person.
@@ -89,6 +90,21 @@ pub async fn remove_avatar() -> ApiResult<MyAccount> {
 /// `GET /api/v1/contacts`
 pub async fn contacts() -> ApiResult<Contacts> {
     get("/api/v1/contacts").await
+}
+
+/// `GET /api/v1/admin/setup` (administrators; in the chat bundle, for the
+/// set-up checklist on a new server's empty chat list)
+pub async fn setup_status() -> ApiResult<SetupStatus> {
+    get("/api/v1/admin/setup").await
+}
+
+/// `GET /api/v1/people/lookup?id=`
+pub async fn lookup_person(id: &CausewayId) -> ApiResult<Person> {
+    get(&format!(
+        "/api/v1/people/lookup?{}",
+        encode_query(&[("id", id.to_string())])
+    ))
+    .await
 }
 
 /// `PUT /api/v1/me/address-book`

@@ -79,32 +79,34 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await expect(rights.getByRole('row', { name: /Send files to chats\s+Operators/ })).toBeVisible();
       await screenshot(page, `${prefix}panel-user`);
       await createUser(page, 'bob', 'Bob Builder', 'bob-password-12');
-      await expect(page.getByRole('region', { name: 'Effective rights' }).getByText('No rights.')).toBeVisible();
+      // In no group: what a new server grants "Users without a group".
+      await expect(page.getByRole('region', { name: 'Effective rights' }).getByRole('row', { name: /Send files to chats\s+Users without a group/ })).toBeVisible();
 
       // The group address book: a local user and a user of the guest server.
       await panel(page, 'Groups');
       await page.getByRole('link', { name: 'Operators' }).click();
       await page.getByRole('button', { name: 'Customize' }).click();
       const book = page.getByRole('region', { name: 'Address Book' });
-      await book.getByLabel('Causeway ID').fill('moore@guest');
-      await book.getByLabel('Display name').fill('Albert Moore (Guest)');
-      await book.getByRole('button', { name: 'Add', exact: true }).click();
-      await book.getByLabel('Causeway ID').fill('bob@corp');
-      await book.getByRole('button', { name: 'Add', exact: true }).click();
+      const picker = book.getByRole('combobox', { name: 'Add a person' });
+      await picker.fill('moore@guest');
+      await picker.press('Enter');
+      await book.getByLabel('Name to show for moore@guest').fill('Albert Moore (Guest)');
+      await picker.fill('builder');
+      await book.getByRole('option', { name: /Bob Builder/ }).click();
       await book.getByRole('button', { name: 'Move bob@corp up' }).click();
       await book.getByRole('button', { name: 'Save address book' }).click();
       const saved = book.getByRole('list', { name: 'Group address book' });
       await expect(saved.getByRole('listitem')).toHaveCount(2);
+      await expect(saved.getByRole('listitem').first()).toContainText('Bob Builder');
       await expect(saved.getByRole('listitem').first()).toContainText('bob@corp');
       await expect(saved.getByRole('listitem').last()).toContainText('Albert Moore (Guest)');
       await screenshot(page, `${prefix}panel-group`);
 
-      // A local entry must name an existing user.
+      // A local entry must name an existing user: the look-up says so at once.
       await book.getByRole('button', { name: 'Customize' }).click();
-      await book.getByLabel('Causeway ID').fill('nobody@corp');
-      await book.getByRole('button', { name: 'Add', exact: true }).click();
-      await book.getByRole('button', { name: 'Save address book' }).click();
-      await expect(book.getByRole('alert')).toContainText('There is no user nobody@corp on this server.');
+      await picker.fill('nobody@corp');
+      await picker.press('Enter');
+      await expect(book.getByText('There is no user nobody@corp on this server.')).toBeVisible();
       await book.getByRole('button', { name: 'Cancel' }).click();
 
       // What users of other servers may do here.

@@ -5,6 +5,7 @@ mod brand;
 mod delete_card;
 mod feedback;
 mod frame;
+mod people_picker;
 mod rich_text;
 
 pub use avatar::{Avatar, initials};
@@ -12,4 +13,5 @@ pub use brand::Brand;
 pub use delete_card::DeleteCard;
 pub use feedback::{ErrorNotice, Loading, format_time, hydrated, outcome, typed_before_hydration};
 pub use frame::{AdminLayout, Frame, Me, Section};
+pub use people_picker::PeoplePicker;
 pub use rich_text::{RichText, human_size, short_time};

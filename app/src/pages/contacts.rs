@@ -5,8 +5,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
 use crate::api::{self, ApiFailure};
-use crate::components::{Avatar, ErrorNotice, Frame, Loading, Me, Section};
-use crate::types::{AddressBook, AddressBookEntry, CausewayId, Contact, ContactSource, Contacts};
+use crate::components::{Avatar, ErrorNotice, Frame, Loading, Me, PeoplePicker, Section};
+use crate::types::{
+    AddressBook, AddressBookEntry, CausewayId, Contact, ContactSource, Contacts, Person,
+};
 
 #[component]
 pub fn ContactsPage() -> impl IntoView {
@@ -165,32 +167,19 @@ fn PersonalBook(
     can_edit: bool,
     save: Action<AddressBook, Result<Contacts, ApiFailure>>,
 ) -> impl IntoView {
-    let new_id = RwSignal::new(String::new());
-    let new_name = RwSignal::new(String::new());
-    let local_error = RwSignal::new(None::<String>);
     let entries = StoredValue::new(entries);
-
-    let add = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let id = match CausewayId::parse(new_id.get_untracked().trim()) {
-            Ok(id) => id,
-            Err(e) => {
-                local_error.set(Some(format!(
-                    "Enter a Causeway ID such as moore@guest.example ({e})."
-                )));
-                return;
-            }
-        };
-        local_error.set(None);
+    let taken = Signal::derive(move || {
+        entries.with_value(|list| list.iter().map(|e| e.causeway_id.clone()).collect())
+    });
+    let on_pick = Callback::new(move |person: Person| {
         let mut list = entries.get_value();
         list.push(AddressBookEntry {
-            causeway_id: id,
-            display_name: new_name.get_untracked(),
+            causeway_id: person.causeway_id,
+            display_name: String::new(),
+            person_name: person.display_name,
         });
         save.dispatch(AddressBook { entries: list });
-        new_id.set(String::new());
-        new_name.set(String::new());
-    };
+    });
     let remove = move |index: usize| {
         let mut list = entries.get_value();
         if index < list.len() {
@@ -221,7 +210,7 @@ fn PersonalBook(
                                 view! {
                                     <li class="row">
                                         <span>
-                                            <strong>{if e.display_name.is_empty() { e.causeway_id.login.to_string() } else { e.display_name.clone() }}</strong>
+                                            <strong>{e.shown_name()}</strong>
                                             " " <span class="muted">{e.causeway_id.to_string()}</span>
                                         </span>
                                         <button type="button" class="button subtle small" aria-label=label on:click=move |_| remove(i)>
@@ -232,19 +221,8 @@ fn PersonalBook(
                             })
                             .collect_view()}
                     </ul>
-                    <form class="inline-form" on:submit=add>
-                        <div class="field">
-                            <label for="personal-id">"Causeway ID"</label>
-                            <input id="personal-id" type="text" required placeholder="moore@guest.example" bind:value=new_id />
-                        </div>
-                        <div class="field">
-                            <label for="personal-name">"Name to show"</label>
-                            <input id="personal-name" type="text" placeholder="optional" bind:value=new_name />
-                        </div>
-                        <button class="button primary" type="submit" disabled=move || save.pending().get()>"Add"</button>
-                    </form>
+                    <PeoplePicker id="personal-person" label="Add a person by ID" taken on_pick />
                     <div role="alert" class="form-error">
-                        {move || local_error.get().map(|m| view! { <p>{m}</p> })}
                         {move || save.value().get().and_then(Result::err).map(|f| view! { <p>{f.message}</p> })}
                     </div>
                 }

@@ -288,6 +288,8 @@ pub struct GroupSummary {
     pub rights: Vec<Right>,
     /// Stored members; `None` for the built-ins, whose members are implicit.
     pub member_count: Option<i64>,
+    /// Members find each other in their address books.
+    pub members_see_each_other: bool,
 }
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -308,6 +310,9 @@ pub struct GroupDetail {
     /// For "Users without a group", the users who are in no group now; empty for
     /// "Federated Users".
     pub members: Vec<MemberRef>,
+    /// Members find each other in their address books without an entry each
+    /// (always off for "Federated Users", who are not members of anything here).
+    pub members_see_each_other: bool,
     pub address_book: Vec<AddressBookEntry>,
 }
 
@@ -319,6 +324,13 @@ pub struct CreateGroup {
     pub name: String,
     #[serde(default)]
     pub rights: Vec<Right>,
+    /// On unless asked otherwise: a new group's members find each other.
+    #[serde(default = "on")]
+    pub members_see_each_other: bool,
+}
+
+fn on() -> bool {
+    true
 }
 
 /// `PATCH /api/v1/admin/groups/{id}`
@@ -330,6 +342,8 @@ pub struct UpdateGroup {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rights: Option<Vec<Right>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members_see_each_other: Option<bool>,
 }
 
 /// An address-book entry: a Causeway ID (local or of another server) and the
@@ -341,6 +355,23 @@ pub struct AddressBookEntry {
     pub causeway_id: CausewayId,
     #[serde(default)]
     pub display_name: String,
+    /// The person's own name as this server knows it, so that an entry without
+    /// a display name still shows a name. Filled in answers; ignored when a
+    /// book is saved.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub person_name: String,
+}
+
+impl AddressBookEntry {
+    /// The name the entry shows: the one the book gives, else the person's
+    /// own, else their login.
+    pub fn shown_name(&self) -> String {
+        [&self.display_name, &self.person_name]
+            .into_iter()
+            .find(|n| !n.is_empty())
+            .cloned()
+            .unwrap_or_else(|| self.causeway_id.login.to_string())
+    }
 }
 
 /// `PUT` of a whole address book: the entries in order. Adding, removing and
@@ -385,6 +416,33 @@ pub struct Contacts {
     /// May the user edit their personal address book?
     pub can_edit_personal: bool,
     pub personal: Vec<AddressBookEntry>,
+}
+
+/// `GET /api/v1/people/lookup?id=`: one person found by their Causeway ID, with
+/// the name their server gives them.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub causeway_id: CausewayId,
+    pub display_name: String,
+}
+
+/// `GET /api/v1/admin/setup`: how far the server's set-up has come.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupStatus {
+    /// Users who are not administrators.
+    pub people: i64,
+    /// Groups other than the two built-in ones.
+    pub groups: i64,
+    /// Federation is on (allow all, or a white list).
+    pub federation: bool,
+}
+
+impl SetupStatus {
+    pub fn complete(&self) -> bool {
+        self.people > 0 && self.groups > 0 && self.federation
+    }
 }
 
 /// `GET /api/v1/me/account`: the signed-in user's own account page.

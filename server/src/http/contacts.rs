@@ -5,12 +5,14 @@
 use app::types::ApiErrorBody;
 use std::collections::HashMap;
 
-use app::types::{AddressBook, AddressBookEntry, Contact, ContactSource, Contacts, Right};
+use app::types::{
+    AddressBook, AddressBookEntry, CausewayId, Contact, ContactSource, Contacts, Person, Right,
+};
 use axum::extract::State;
 use std::collections::HashSet;
 
-use crate::error::{ApiError, Json};
-use crate::http::admin::entries as admin_entries;
+use crate::error::{ApiError, Json, Query};
+use crate::http::admin::{entries as admin_entries, named_entries};
 use crate::http::avatars;
 use crate::http::extract::AuthUser;
 use crate::http::state::AppState;
@@ -21,16 +23,44 @@ async fn contacts(state: &AppState, user: &AuthUser) -> Result<Contacts, ApiErro
     let store = &state.store;
     let groups = store.effective_groups(user.user.id).await?;
     let group_rows = store.effective_group_address_books(user.user.id).await?;
-    let personal = admin_entries(store.personal_address_book(user.user.id).await?);
+    let personal = named_entries(state, store.personal_address_book(user.user.id).await?).await?;
+    let mates = store.group_mates(user.user.id).await?;
     let me = user.causeway_id(state);
+    let group_source = |id: Option<i64>| {
+        groups
+            .iter()
+            .find(|g| Some(g.id) == id)
+            .map(|g| ContactSource::Group {
+                name: g.name.clone(),
+            })
+    };
 
     let mut merged: Vec<Contact> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    let group_entries = group_rows.into_iter().filter_map(|row| {
-        let group = groups.iter().find(|g| Some(g.id) == row.group_id)?;
-        let source = ContactSource::Group {
-            name: group.name.clone(),
+    // Members of groups whose members see each other: known local users, so
+    // their names and photos come with them.
+    for mate in mates {
+        let Some(source) = group_source(Some(mate.group_id)) else {
+            continue;
         };
+        let Ok(causeway_id) =
+            CausewayId::parse(&format!("{}@{}", mate.login, state.config.server_name))
+        else {
+            continue;
+        };
+        let key = causeway_id.to_string();
+        index.insert(key.clone(), merged.len());
+        merged.push(Contact {
+            online: state.hub.is_online(&key),
+            causeway_id,
+            display_name: mate.display_name,
+            is_local: true,
+            avatar_url: mate.avatar.as_deref().map(avatars::url),
+            sources: vec![source],
+        });
+    }
+    let group_entries = group_rows.into_iter().filter_map(|row| {
+        let source = group_source(row.group_id)?;
         admin_entries(vec![row]).pop().map(|entry| (entry, source))
     });
     let personal_entries = personal
@@ -49,7 +79,9 @@ async fn contacts(state: &AppState, user: &AuthUser) -> Result<Contacts, ApiErro
                 if source == ContactSource::Personal && !entry.display_name.is_empty() {
                     contact.display_name = entry.display_name.clone();
                 }
-                contact.sources.push(source);
+                if !contact.sources.contains(&source) {
+                    contact.sources.push(source);
+                }
             }
             None => {
                 let is_local = entry.causeway_id.server == state.config.server_name;
@@ -220,4 +252,70 @@ pub(crate) async fn checked_address_book(
         }
     }
     Ok(entries)
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LookupQuery {
+    id: String,
+}
+
+/// `GET /api/v1/people/lookup?id=` — administrators, and users with *Edit the
+/// address book*. The person with that Causeway ID and their name: a user of
+/// this server, or one of another server asked there (as an address-book entry
+/// is checked when it is saved). Nobody else's name is ever listed: the caller
+/// must know the ID.
+#[utoipa::path(
+    get,
+    path = "/api/v1/people/lookup",
+    params(("id" = String, Query, description = "A Causeway ID, e.g. moore@guest.example")),
+    responses((status = 200, body = Person), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
+    tag = "account",
+    extensions(("x-causeway-access" = json!("user:edit_address_book"))),
+)]
+pub async fn lookup(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(query): Query<LookupQuery>,
+) -> Result<Json<Person>, ApiError> {
+    if !user.user.is_admin
+        && !rights::has(&state.store, user.user.id, Right::EditAddressBook).await?
+    {
+        return Err(ApiError::forbidden(
+            "Looking people up is for editing an address book: that needs the right \"Edit the address book\".",
+        ));
+    }
+    let text = query.id.trim();
+    if text.len() > 256 {
+        return Err(ApiError::invalid_input(
+            "A Causeway ID is at most 256 characters.",
+        ));
+    }
+    let causeway_id = CausewayId::parse(text).map_err(|e| {
+        ApiError::invalid_input(format!(
+            "Enter a Causeway ID such as moore@guest.example ({e})."
+        ))
+    })?;
+    let display_name = if causeway_id.server == state.config.server_name {
+        match state
+            .store
+            .user_by_login(causeway_id.login.as_str())
+            .await?
+        {
+            Some(found) if found.is_active => found.display_name,
+            _ => {
+                return Err(ApiError::invalid_input(format!(
+                    "There is no user {causeway_id} on this server."
+                )));
+            }
+        }
+    } else {
+        crate::federation::client::remote_user(&state.peers(), &causeway_id, None)
+            .await?
+            .display_name
+    };
+    Ok(Json(Person {
+        causeway_id,
+        display_name,
+    }))
 }

@@ -79,6 +79,7 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
         )
         .route("/avatars/{name}", get(avatars::serve))
         .route("/contacts", get(contacts::list))
+        .route("/people/lookup", get(contacts::lookup))
         .route("/openapi.json", get(openapi::document))
         .route("/events", get(socket::connect))
         .route("/chats", get(chats::list).post(chats::create_group))

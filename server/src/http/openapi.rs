@@ -31,6 +31,8 @@ use crate::error::Json;
         crate::http::account::change_password,
         crate::http::contacts::list,
         crate::http::contacts::set_personal,
+        crate::http::contacts::lookup,
+        crate::http::admin::setup::status,
         crate::http::avatars::upload,
         crate::http::avatars::remove,
         crate::http::avatars::serve,

@@ -10,6 +10,8 @@ pub struct GroupRow {
     pub name: String,
     pub builtin: Option<String>,
     pub created_at: i64,
+    /// Members find each other in their address books (no entry per person).
+    pub members_see_each_other: bool,
 }
 
 impl GroupRow {
@@ -32,6 +34,15 @@ pub struct MemberRow {
     pub display_name: String,
 }
 
+/// A person seen through a group whose members see each other.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MateRow {
+    pub group_id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub avatar: Option<String>,
+}
+
 /// An address-book entry as stored; `group_id` is set for a group's book.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EntryRow {
@@ -49,7 +60,7 @@ const EFFECTIVE_GROUPS: &str = "select id from groups where id in \
 impl Store {
     /// All groups, built-ins first, then by name.
     pub async fn list_groups(&self) -> Result<Vec<GroupRow>> {
-        let sql = "select id, name, builtin, created_at from groups \
+        let sql = "select id, name, builtin, created_at, members_see_each_other from groups \
                    order by case when builtin is null then 1 else 0 end, lower(name), id";
         Ok(on_pool!(self, |pool| sqlx::query_as(sql)
             .fetch_all(pool)
@@ -57,7 +68,7 @@ impl Store {
     }
 
     pub async fn group_by_id(&self, id: i64) -> Result<Option<GroupRow>> {
-        let sql = "select id, name, builtin, created_at from groups where id = $1";
+        let sql = "select id, name, builtin, created_at, members_see_each_other from groups where id = $1";
         Ok(on_pool!(self, |pool| sqlx::query_as(sql)
             .bind(id)
             .fetch_optional(pool)
@@ -65,7 +76,7 @@ impl Store {
     }
 
     pub async fn builtin_group(&self, builtin: BuiltinGroup) -> Result<GroupRow> {
-        let sql = "select id, name, builtin, created_at from groups where builtin = $1";
+        let sql = "select id, name, builtin, created_at, members_see_each_other from groups where builtin = $1";
         Ok(on_pool!(self, |pool| sqlx::query_as(sql)
             .bind(builtin.as_str())
             .fetch_one(pool)
@@ -88,6 +99,16 @@ impl Store {
             .await)?)
     }
 
+    /// For the set-up checklist: how many users are not administrators, and
+    /// how many groups are not built in.
+    pub async fn setup_counts(&self) -> Result<(i64, i64)> {
+        let sql = "select (select count(*) from users where not is_admin), \
+                   (select count(*) from groups where builtin is null)";
+        Ok(on_pool!(self, |pool| sqlx::query_as(sql)
+            .fetch_one(pool)
+            .await)?)
+    }
+
     /// Stored member counts by group id.
     pub async fn group_member_counts(&self) -> Result<Vec<(i64, i64)>> {
         let sql = "select group_id, count(*) from group_members group by group_id";
@@ -97,15 +118,22 @@ impl Store {
     }
 
     /// Creates a group with its rights. A taken name is `Conflict("groups_name_key")`.
-    pub async fn create_group(&self, name: &str, rights: &[&str], now: i64) -> Result<GroupRow> {
+    pub async fn create_group(
+        &self,
+        name: &str,
+        rights: &[&str],
+        members_see_each_other: bool,
+        now: i64,
+    ) -> Result<GroupRow> {
         on_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let group: GroupRow = sqlx::query_as(
-                "insert into groups (name, created_at) values ($1, $2) \
-                 returning id, name, builtin, created_at",
+                "insert into groups (name, created_at, members_see_each_other) values ($1, $2, $3) \
+                 returning id, name, builtin, created_at, members_see_each_other",
             )
             .bind(name)
             .bind(now)
+            .bind(members_see_each_other)
             .fetch_one(&mut *tx)
             .await
             .map_err(StorageError::on_unique("groups_name_key"))?;
@@ -121,12 +149,14 @@ impl Store {
         })
     }
 
-    /// Renames a group and/or replaces its rights, atomically. `false`: no such group.
+    /// Renames a group, replaces its rights and/or turns "members see each
+    /// other" on or off, atomically. `false`: no such group.
     pub async fn update_group(
         &self,
         id: i64,
         name: Option<&str>,
         rights: Option<&[&str]>,
+        members_see_each_other: Option<bool>,
     ) -> Result<bool> {
         on_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
@@ -144,6 +174,13 @@ impl Store {
                     .execute(&mut *tx)
                     .await
                     .map_err(StorageError::on_unique("groups_name_key"))?;
+            }
+            if let Some(see) = members_see_each_other {
+                sqlx::query("update groups set members_see_each_other = $1 where id = $2")
+                    .bind(see)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
             }
             if let Some(rights) = rights {
                 sqlx::query("delete from group_rights where group_id = $1")
@@ -225,7 +262,7 @@ impl Store {
     /// The groups whose rights and address books apply to a user (see [`EFFECTIVE_GROUPS`]).
     pub async fn effective_groups(&self, user_id: UserId) -> Result<Vec<GroupRow>> {
         let sql = format!(
-            "select id, name, builtin, created_at from groups where id in ({EFFECTIVE_GROUPS}) \
+            "select id, name, builtin, created_at, members_see_each_other from groups where id in ({EFFECTIVE_GROUPS}) \
              order by lower(name), id"
         );
         Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
@@ -257,6 +294,26 @@ impl Store {
             .fetch_one(pool)
             .await)?;
         Ok(count > 0)
+    }
+
+    /// The people user `$1` sees through "members see each other": the active
+    /// members of their effective groups that have it on (everyone in no group,
+    /// for "Users without a group"), themselves left out, each with the first
+    /// such group (by id) that lists them.
+    pub async fn group_mates(&self, user_id: UserId) -> Result<Vec<MateRow>> {
+        let sql = format!(
+            "select min(g.id) as group_id, u.login, u.display_name, u.avatar from users u \
+             join groups g on g.members_see_each_other and g.id in ({EFFECTIVE_GROUPS}) \
+             where u.is_active and u.id <> $1 and ( \
+                 exists (select 1 from group_members m where m.group_id = g.id and m.user_id = u.id) \
+                 or (g.builtin = 'no_group' \
+                     and not exists (select 1 from group_members m where m.user_id = u.id))) \
+             group by u.id, u.login, u.display_name, u.avatar order by u.login"
+        );
+        Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(user_id)
+            .fetch_all(pool)
+            .await)?)
     }
 
     /// A group's address book, in order.

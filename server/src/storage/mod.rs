@@ -36,7 +36,7 @@ pub use chats::{
     ChatListRow, ChatMemberRow, ChatRow, EventRow, MessageRow, NewChat, NewMessage, Sent,
     direct_key,
 };
-pub use directory::{EntryRow, GroupRow, MemberRow, RightRow};
+pub use directory::{EntryRow, GroupRow, MateRow, MemberRow, RightRow};
 pub use federation::{KeyRow, PeerRow, RemoteProfileRow};
 pub use files::{FileRow, NewFile};
 pub use forwarded::{AttestationRow, Forwarded};

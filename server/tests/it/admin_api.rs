@@ -115,6 +115,25 @@ async fn groups(admin: &Client) -> Vec<GroupSummary> {
     admin.get_ok(GROUPS).await
 }
 
+/// Takes back what a new server grants by default: the rights of both
+/// built-in groups, and "members see each other" of "Users without a group" —
+/// for tests of a server whose administrator grants nothing unasked.
+async fn bare(admin: &Client) {
+    for which in [BuiltinGroup::NoGroup, BuiltinGroup::Federated] {
+        let id = builtin(admin, which).await;
+        ok::<GroupDetail>(
+            admin
+                .patch_json(
+                    &group_path(id),
+                    &json!({ "rights": [], "members_see_each_other": false }),
+                )
+                .await,
+            200,
+        )
+        .await;
+    }
+}
+
 async fn builtin(admin: &Client, which: BuiltinGroup) -> i64 {
     groups(admin)
         .await
@@ -264,7 +283,15 @@ async fn creating_a_user_and_refusing_bad_input() {
             builtin: Some(BuiltinGroup::NoGroup),
         }]
     );
-    assert!(created.effective_rights.is_empty());
+    assert_eq!(
+        grants(&created.effective_rights),
+        [
+            grant(Right::DownloadFiles, &["Users without a group"]),
+            grant(Right::EditAddressBook, &["Users without a group"]),
+            grant(Right::SendFiles, &["Users without a group"]),
+        ],
+        "a new server's defaults"
+    );
     assert_eq!(user(&admin, created.id).await, created);
     let me = server.sign_in("moore", PASSWORD).await.me_ok().await;
     assert_eq!(me.display_name, "Albert Moore");
@@ -1366,6 +1393,7 @@ async fn a_group_address_book_is_customized() {
 async fn contacts_merge_group_and_personal_books() {
     let (server, _guest) = with_guest().await;
     let admin = server.admin().await;
+    bare(&admin).await;
     let mia = create_user(&admin, "mia", "Mia Member").await;
     create_user(&admin, "lee", "Lee Local").await;
     create_user(&admin, "zed", "Zed Zulu").await;
@@ -1476,6 +1504,7 @@ async fn contacts_merge_group_and_personal_books() {
 async fn the_personal_address_book_needs_the_right() {
     let server = TestServer::start().await;
     let admin = server.admin().await;
+    bare(&admin).await;
     let nora = create_user(&admin, "nora", "Nora").await;
     create_user(&admin, "lee", "Lee Local").await;
     let session = server.sign_in("nora", PASSWORD).await;
@@ -1550,6 +1579,7 @@ async fn the_personal_address_book_needs_the_right() {
 async fn deleted_users_leave_address_books_and_the_right_comes_first() {
     let (server, _guest) = with_guest().await;
     let admin = server.admin().await;
+    bare(&admin).await;
     create_user(&admin, "nora", "Nora").await;
     let lee = create_user(&admin, "lee", "Lee Local").await;
     let session = server.sign_in("nora", PASSWORD).await;

@@ -436,6 +436,7 @@ fn query_value(name: &str) -> Option<&'static str> {
         "q" => "Mine",
         "after" => "0",
         "name" => "matrix.png",
+        "id" => "admin@corp",
         _ => return None,
     })
 }

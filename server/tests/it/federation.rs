@@ -473,10 +473,27 @@ async fn remote_users_are_checked_and_shown_with_display_fields_only() {
         .await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
 
+    // The address-book editor's look-up asks corp too, and names the person.
+    let found: Value = guest_admin
+        .get_ok("/api/v1/people/lookup?id=wolf%40corp")
+        .await;
+    assert_eq!(found["display_name"], "Wolf");
+    let message = refused(
+        moore.get("/api/v1/people/lookup?id=nobody%40corp").await,
+        422,
+        "invalid_input",
+    )
+    .await;
+    assert!(message.contains("no active user nobody@corp"), "{message}");
+
     // Moore sees Wolf under the name Wolf's server gave, as a remote contact.
     let contacts: Value = moore.get_ok("/api/v1/contacts").await;
-    let wolf = &contacts["contacts"][0];
-    assert_eq!(wolf["causeway_id"], "wolf@corp");
+    let wolf = contacts["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["causeway_id"] == "wolf@corp")
+        .expect("Wolf is among Moore's contacts");
     assert_eq!(wolf["display_name"], "Wolf");
     assert_eq!(wolf["is_local"], false);
 

@@ -16,6 +16,7 @@ mod durability;
 mod federation;
 mod files_api;
 mod input_api;
+mod onboarding;
 mod openapi;
 mod realtime;
 mod storage_contract;

@@ -61,6 +61,8 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/settings/files"),
     ("put", "/api/v1/admin/settings/files"),
     ("get", "/api/v1/admin/federation/status"),
+    ("get", "/api/v1/people/lookup"),
+    ("get", "/api/v1/admin/setup"),
 ];
 
 #[tokio::test]

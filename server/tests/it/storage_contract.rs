@@ -302,6 +302,7 @@ fn entry(id: &str, name: &str) -> AddressBookEntry {
     AddressBookEntry {
         causeway_id: CausewayId::parse(id).unwrap(),
         display_name: name.to_owned(),
+        person_name: String::new(),
     }
 }
 
@@ -321,7 +322,7 @@ fn pairs(entries: &[AddressBookEntry]) -> Vec<(String, String)> {
 /// "Ops": a group with no members yet, which may send and share.
 async fn ops_group(store: &Store) -> i64 {
     store
-        .create_group("Ops", &["send_files", "share_content"], 10)
+        .create_group("Ops", &["send_files", "share_content"], true, 10)
         .await
         .unwrap()
         .id
@@ -347,10 +348,21 @@ async fn groups(store: &Store) {
     assert_eq!(no_group.builtin.as_deref(), Some("no_group"));
     let federated = store.builtin_group(BuiltinGroup::Federated).await.unwrap();
     assert_eq!(federated.name, "Federated Users");
-    assert!(store.group_rights(no_group.id).await.unwrap().is_empty());
+    // A new server's defaults (migration 0012): files and the personal address
+    // book work for people in no group; people of other servers may download.
+    assert_eq!(
+        store.group_rights(no_group.id).await.unwrap(),
+        ["download_files", "edit_address_book", "send_files"]
+    );
+    assert_eq!(
+        store.group_rights(federated.id).await.unwrap(),
+        ["download_files"]
+    );
+    assert!(no_group.members_see_each_other);
+    assert!(!federated.members_see_each_other);
 
     let ops = store
-        .create_group("Operators", &["send_files", "operator"], 10)
+        .create_group("Operators", &["send_files", "operator"], true, 10)
         .await
         .unwrap();
     assert_eq!(ops.name, "Operators");
@@ -361,7 +373,7 @@ async fn groups(store: &Store) {
         ["operator", "send_files"],
         "sorted by name"
     );
-    let alpha = store.create_group("alpha", &[], 11).await.unwrap();
+    let alpha = store.create_group("alpha", &[], true, 11).await.unwrap();
     assert!(store.group_rights(alpha.id).await.unwrap().is_empty());
     assert_eq!(
         store
@@ -380,7 +392,7 @@ async fn groups(store: &Store) {
         "built-ins first, then by name in any case"
     );
     for taken in ["Operators", "Users without a group"] {
-        let result = store.create_group(taken, &["operator"], 12).await;
+        let result = store.create_group(taken, &["operator"], true, 12).await;
         assert!(
             matches!(result, Err(StorageError::Conflict("groups_name_key"))),
             "{taken}: {result:?}"
@@ -392,7 +404,12 @@ async fn groups(store: &Store) {
     assert_eq!((found.name.as_str(), found.builtin()), ("Operators", None));
     assert!(store.group_by_id(999_999).await.unwrap().is_none());
 
-    assert!(store.update_group(ops.id, Some("Ops"), None).await.unwrap());
+    assert!(
+        store
+            .update_group(ops.id, Some("Ops"), None, None)
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store.group_by_id(ops.id).await.unwrap().unwrap().name,
         "Ops"
@@ -404,7 +421,7 @@ async fn groups(store: &Store) {
     );
     assert!(
         store
-            .update_group(ops.id, None, Some(&["share_content"][..]))
+            .update_group(ops.id, None, Some(&["share_content"][..]), None)
             .await
             .unwrap()
     );
@@ -415,7 +432,7 @@ async fn groups(store: &Store) {
     );
 
     let clash = store
-        .update_group(ops.id, Some("alpha"), Some(&["operator"][..]))
+        .update_group(ops.id, Some("alpha"), Some(&["operator"][..]), None)
         .await;
     assert!(
         matches!(clash, Err(StorageError::Conflict("groups_name_key"))),
@@ -432,7 +449,7 @@ async fn groups(store: &Store) {
     );
     assert!(
         !store
-            .update_group(999_999, Some("Ghost"), Some(&["operator"][..]))
+            .update_group(999_999, Some("Ghost"), Some(&["operator"][..]), None)
             .await
             .unwrap()
     );
@@ -440,7 +457,7 @@ async fn groups(store: &Store) {
     // Built-ins: rights may be set, deletion is refused.
     assert!(
         store
-            .update_group(federated.id, None, Some(&["show_slides"][..]))
+            .update_group(federated.id, None, Some(&["show_slides"][..]), None)
             .await
             .unwrap()
     );
@@ -455,7 +472,19 @@ async fn groups(store: &Store) {
         .collect();
     assert!(all.contains(&(federated.id, "show_slides")));
     assert!(all.contains(&(ops.id, "share_content")));
-    assert_eq!(all.len(), 2);
+    assert_eq!(all.len(), 5, "and the three of “Users without a group”");
+    // "Members see each other": on for a new group, switched alone.
+    assert!(store.group_by_id(ops.id).await.unwrap().unwrap().members_see_each_other);
+    assert!(
+        store
+            .update_group(ops.id, None, None, Some(false))
+            .await
+            .unwrap()
+    );
+    let switched = store.group_by_id(ops.id).await.unwrap().unwrap();
+    assert!(!switched.members_see_each_other);
+    assert_eq!(switched.name, "Ops");
+    assert_eq!(store.group_rights(ops.id).await.unwrap(), ["share_content"]);
     assert!(!store.delete_group(no_group.id).await.unwrap());
     assert!(!store.delete_group(federated.id).await.unwrap());
     assert!(store.group_by_id(federated.id).await.unwrap().is_some());
@@ -464,7 +493,7 @@ async fn groups(store: &Store) {
     assert!(!store.delete_group(alpha.id).await.unwrap());
     // Rights may be taken away again.
     store
-        .update_group(federated.id, None, Some(&[][..]))
+        .update_group(federated.id, None, Some(&[][..]), None)
         .await
         .unwrap();
     assert!(store.group_rights(federated.id).await.unwrap().is_empty());
@@ -489,16 +518,16 @@ async fn memberships(store: &Store) {
         .unwrap()
         .id;
     let sales = store
-        .create_group("Sales", &["edit_address_book", "send_files"], 20)
+        .create_group("Sales", &["edit_address_book", "send_files"], true, 20)
         .await
         .unwrap()
         .id;
     store
-        .update_group(ops, None, Some(&["send_files", "share_content"][..]))
+        .update_group(ops, None, Some(&["send_files", "share_content"][..]), None)
         .await
         .unwrap();
     store
-        .update_group(no_group, None, Some(&["download_files"][..]))
+        .update_group(no_group, None, Some(&["download_files"][..]), None)
         .await
         .unwrap();
     let alice = store.user_by_login("alice").await.unwrap().unwrap().id;
@@ -689,7 +718,16 @@ async fn address_books(store: &Store) {
         .unwrap();
     assert_eq!(store.group_address_book(ops).await.unwrap().len(), 2);
 
-    // Personal: refused without the right, and nothing is written.
+    // Personal: refused without the right, and nothing is written. (A new
+    // server grants it to "Users without a group"; this administrator took it
+    // away.)
+    assert!(store.has_right(carol, "edit_address_book").await.unwrap());
+    assert!(
+        store
+            .update_group(no_group, None, Some(&[][..]), None)
+            .await
+            .unwrap()
+    );
     assert!(!store.has_right(carol, "edit_address_book").await.unwrap());
     let mine = [entry("dave@localhost", "Dave D."), entry("x@guest", "")];
     assert!(
@@ -700,7 +738,7 @@ async fn address_books(store: &Store) {
 
     // With the right, through a group.
     let editors = store
-        .create_group("Editors", &["edit_address_book"], 30)
+        .create_group("Editors", &["edit_address_book"], true, 30)
         .await
         .unwrap()
         .id;
@@ -1182,7 +1220,7 @@ async fn last_administrator(store: &Store) {
     let carol = store.user_by_login("carol").await.unwrap().unwrap().id;
     // Carol wrote a personal book while a group let her.
     let editors = store
-        .create_group("Editors", &["edit_address_book"], 30)
+        .create_group("Editors", &["edit_address_book"], true, 30)
         .await
         .unwrap()
         .id;

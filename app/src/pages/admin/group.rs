@@ -5,9 +5,11 @@ use leptos_meta::Title;
 
 use super::route_id;
 use crate::api::{self, ApiFailure};
-use crate::components::{AdminLayout, DeleteCard, ErrorNotice, Frame, Loading, Section, outcome};
+use crate::components::{
+    AdminLayout, DeleteCard, ErrorNotice, Frame, Loading, PeoplePicker, Section, outcome,
+};
 use crate::types::{
-    AddressBook, AddressBookEntry, BuiltinGroup, CausewayId, ErrorCode, GroupDetail, IdList, Right,
+    AddressBook, AddressBookEntry, BuiltinGroup, ErrorCode, GroupDetail, IdList, Person, Right,
     UpdateGroup, UserSummary,
 };
 
@@ -73,6 +75,7 @@ fn GroupBody(
             <p class="muted">{intro}</p>
         </div>
         {builtin.is_none().then(|| view! { <RenameGroup id name=group.name.clone() reload=reload.clone() /> }.into_any())}
+        {(builtin != Some(BuiltinGroup::Federated)).then(|| view! { <SeeEachOther id on=group.members_see_each_other /> }.into_any())}
         {view! { <RightsForm id rights=group.rights.clone() /> }.into_any()}
         {view! { <Members id builtin members=group.members.clone() users reload=reload.clone() /> }.into_any()}
         {view! { <AddressBookEditor id entries=group.address_book.clone() reload=reload.clone() /> }.into_any()}
@@ -107,7 +110,7 @@ fn RenameGroup(
     view! {
         <form class="inline-form card" on:submit=move |ev| {
             ev.prevent_default();
-            save.dispatch(UpdateGroup { name: Some(name.get_untracked()), rights: None });
+            save.dispatch(UpdateGroup { name: Some(name.get_untracked()), ..UpdateGroup::default() });
         }>
             <div class="field">
                 <label for="rename-group">"Group name"</label>
@@ -116,6 +119,58 @@ fn RenameGroup(
             <button class="button subtle" type="submit" disabled=move || save.pending().get()>"Rename"</button>
             {move || save.value().get().and_then(Result::err).map(|failure| view! { <ErrorNotice failure /> })}
         </form>
+    }
+}
+
+/// "Members see each other": saved as soon as it is switched, and the switch
+/// goes back if the save fails.
+#[component]
+fn SeeEachOther(id: i64, on: bool) -> impl IntoView {
+    let on = RwSignal::new(on);
+    let save = Action::new_local(move |see: &bool| {
+        let request = UpdateGroup {
+            members_see_each_other: Some(*see),
+            ..UpdateGroup::default()
+        };
+        async move { api::admin::update_group(id, &request).await }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = save.value().get() {
+            match result {
+                Ok(group) => on.set(group.members_see_each_other),
+                Err(_) => on.update(|v| *v = !*v),
+            }
+        }
+    });
+    let state_text = move || {
+        if save.pending().get() {
+            "Saving…"
+        } else if on.get() {
+            "Members find each other in their address books."
+        } else {
+            "Members see only the address book below."
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="seeing-heading">
+            <h2 id="seeing-heading">"Visibility"</h2>
+            <label class="switch">
+                <input
+                    type="checkbox"
+                    role="switch"
+                    prop:checked=move || on.get()
+                    disabled=move || save.pending().get()
+                    on:change=move |ev| {
+                        let see = event_target_checked(&ev);
+                        on.set(see);
+                        save.dispatch(see);
+                    }
+                />
+                <span>"Members see each other"</span>
+            </label>
+            <p class="muted" role="status">{state_text}</p>
+            {move || save.value().get().and_then(Result::err).map(|failure| view! { <ErrorNotice failure /> })}
+        </section>
     }
 }
 
@@ -141,8 +196,8 @@ fn RightsForm(id: i64, rights: Vec<Right>) -> impl IntoView {
             .map(|(r, _)| *r)
             .collect();
         save.dispatch(UpdateGroup {
-            name: None,
             rights: Some(rights),
+            ..UpdateGroup::default()
         });
     };
     view! {
@@ -257,7 +312,9 @@ fn Members(
     }
 }
 
-/// The group address book: shown as a list; "Customize" opens the editor.
+/// The group address book: shown as a list; "Customize" opens the editor, where
+/// people are found with the picker (by name here, by ID elsewhere) and each
+/// may get a name to show instead of their own.
 #[component]
 fn AddressBookEditor(
     id: i64,
@@ -266,9 +323,6 @@ fn AddressBookEditor(
 ) -> impl IntoView {
     let editing = RwSignal::new(false);
     let draft = RwSignal::new(entries.clone());
-    let new_id = RwSignal::new(String::new());
-    let new_name = RwSignal::new(String::new());
-    let input_error = RwSignal::new(None::<String>);
     let save = Action::new_local(move |book: &AddressBook| {
         let book = book.clone();
         async move { api::admin::set_group_address_book(id, &book).await }
@@ -279,25 +333,17 @@ fn AddressBookEditor(
             reload();
         }
     });
-    let add = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        match CausewayId::parse(new_id.get_untracked().trim()) {
-            Ok(causeway_id) => {
-                input_error.set(None);
-                draft.update(|d| {
-                    d.push(AddressBookEntry {
-                        causeway_id,
-                        display_name: new_name.get_untracked(),
-                    })
-                });
-                new_id.set(String::new());
-                new_name.set(String::new());
-            }
-            Err(e) => input_error.set(Some(format!(
-                "Enter a Causeway ID such as wolf@corp.example ({e})."
-            ))),
-        }
-    };
+    let taken =
+        Signal::derive(move || draft.with(|d| d.iter().map(|e| e.causeway_id.clone()).collect()));
+    let on_pick = Callback::new(move |person: Person| {
+        draft.update(|d| {
+            d.push(AddressBookEntry {
+                causeway_id: person.causeway_id,
+                display_name: String::new(),
+                person_name: person.display_name,
+            })
+        });
+    });
     let move_entry = move |from: usize, to: usize| {
         draft.update(|d| {
             if from < d.len() && to < d.len() {
@@ -327,7 +373,7 @@ fn AddressBookEditor(
                         view! {
                             <ul class="plain-list" aria-label="Group address book">
                                 {list.into_iter().map(|e| view! {
-                                    <li class="row"><span><strong>{e.display_name.clone()}</strong> " " <span class="muted">{e.causeway_id.to_string()}</span></span></li>
+                                    <li class="row"><span><strong>{e.shown_name()}</strong> " " <span class="muted">{e.causeway_id.to_string()}</span></span></li>
                                 }).collect_view()}
                             </ul>
                         }.into_any()
@@ -340,9 +386,22 @@ fn AddressBookEditor(
                         let last = list.len().saturating_sub(1);
                         list.into_iter().enumerate().map(|(i, e)| {
                             let who = e.causeway_id.to_string();
+                            let shown = e.display_name.clone();
                             view! {
                                 <li class="row">
-                                    <span><strong>{e.display_name.clone()}</strong> " " <span class="muted">{who.clone()}</span></span>
+                                    <span class="entry-who"><strong>{e.shown_name()}</strong> " " <span class="muted">{who.clone()}</span></span>
+                                    <input
+                                        class="entry-name"
+                                        type="text"
+                                        maxlength="128"
+                                        placeholder="Name to show (optional)"
+                                        aria-label=format!("Name to show for {who}")
+                                        prop:value=shown
+                                        on:change=move |ev| {
+                                            let name = event_target_value(&ev);
+                                            draft.update(|d| if let Some(entry) = d.get_mut(i) { entry.display_name = name; });
+                                        }
+                                    />
                                     <span class="row-actions">
                                         <button type="button" class="button subtle small" aria-label=format!("Move {who} up") disabled=i == 0 on:click=move |_| move_entry(i, i.saturating_sub(1))>"↑"</button>
                                         <button type="button" class="button subtle small" aria-label=format!("Move {who} down") disabled=i == last on:click=move |_| move_entry(i, i + 1)>"↓"</button>
@@ -353,18 +412,7 @@ fn AddressBookEditor(
                         }).collect_view()
                     }}
                 </ul>
-                <form class="inline-form" on:submit=add>
-                    <div class="field">
-                        <label for="entry-id">"Causeway ID"</label>
-                        <input id="entry-id" type="text" required placeholder="moore@guest.example" bind:value=new_id />
-                    </div>
-                    <div class="field">
-                        <label for="entry-name">"Display name"</label>
-                        <input id="entry-name" type="text" maxlength="128" placeholder="optional" bind:value=new_name />
-                    </div>
-                    <button class="button subtle" type="submit">"Add"</button>
-                </form>
-                {move || input_error.get().map(|m| view! { <div class="notice error" role="alert">{m}</div> })}
+                <PeoplePicker id="book-person" label="Add a person" by_name=true taken on_pick />
                 {move || save.value().get().and_then(Result::err).map(|failure| view! { <ErrorNotice failure /> })}
                 <div class="actions">
                     <button class="button primary" type="button" disabled=move || save.pending().get() on:click=move |_| {

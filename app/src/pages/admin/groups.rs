@@ -35,7 +35,7 @@ pub fn GroupsPage() -> impl IntoView {
                 </div>
                 <form class="inline-form card" on:submit=move |ev| {
                     ev.prevent_default();
-                    create.dispatch(CreateGroup { name: name.get_untracked(), rights: Vec::new() });
+                    create.dispatch(CreateGroup { name: name.get_untracked(), rights: Vec::new(), members_see_each_other: true });
                 }>
                     <div class="field">
                         <label for="group-name">"New group name"</label>

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api;
 use crate::components::{AdminLayout, ErrorNotice, Frame, Loading, Section, format_time};
-use crate::types::{CreateUser, Profile, UserPage as Page};
+use crate::types::{CreateUser, GroupSummary, Profile, UserPage as Page};
 
 const PER_PAGE: u32 = 25;
 
@@ -132,6 +132,8 @@ fn NewUserForm(on_cancel: impl Fn() + Clone + Send + Sync + 'static) -> impl Int
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let is_admin = RwSignal::new(false);
+    let chosen_groups = RwSignal::new(Vec::<i64>::new());
+    let groups = LocalResource::new(api::admin::groups);
     let navigate = use_navigate();
     let create = Action::new_local(|request: &CreateUser| {
         let request = request.clone();
@@ -153,7 +155,7 @@ fn NewUserForm(on_cancel: impl Fn() + Clone + Send + Sync + 'static) -> impl Int
                 ..Profile::default()
             },
             is_admin: is_admin.get_untracked(),
-            group_ids: Vec::new(),
+            group_ids: chosen_groups.get_untracked(),
         });
     };
     view! {
@@ -176,6 +178,38 @@ fn NewUserForm(on_cancel: impl Fn() + Clone + Send + Sync + 'static) -> impl Int
                     <label for="new-password">"Password"</label>
                     <input id="new-password" type="password" autocomplete="new-password" required bind:value=password />
                 </div>
+                <fieldset class="span-2 choices">
+                    <legend>"Groups"</legend>
+                    {move || groups.get().map(|result| match result {
+                        Ok(list) => {
+                            let ordinary: Vec<GroupSummary> = list.into_iter().filter(|g| g.builtin.is_none()).collect();
+                            if ordinary.is_empty() {
+                                view! { <p class="muted">"No groups yet: the user gets the rights of “Users without a group”."</p> }.into_any()
+                            } else {
+                                ordinary.into_iter().map(|g| {
+                                    let id = g.id;
+                                    view! {
+                                        <label class="checkbox">
+                                            <input
+                                                type="checkbox"
+                                                prop:checked=move || chosen_groups.with(|c| c.contains(&id))
+                                                on:change=move |ev| {
+                                                    let on = event_target_checked(&ev);
+                                                    chosen_groups.update(|c| {
+                                                        c.retain(|g| *g != id);
+                                                        if on { c.push(id); }
+                                                    });
+                                                }
+                                            />
+                                            <span>{g.name}</span>
+                                        </label>
+                                    }
+                                }).collect_view().into_any()
+                            }
+                        }
+                        Err(failure) => view! { <ErrorNotice failure /> }.into_any(),
+                    })}
+                </fieldset>
                 <label class="checkbox span-2">
                     <input type="checkbox" bind:checked=is_admin />
                     <span>"Administrator (may use the control panel)"</span>

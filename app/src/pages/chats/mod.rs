@@ -2,6 +2,7 @@
 //! of the two shows at a time.
 
 mod members;
+mod setup;
 mod state;
 mod view;
 
@@ -28,24 +29,18 @@ pub fn ChatsPage() -> impl IntoView {
             .get("id")
             .and_then(|id| id.parse::<i64>().ok())
     });
+    let chats = RwSignal::new(None::<Result<Vec<ChatSummary>, ApiFailure>>);
     view! {
         <Title text="Chats" />
         <Frame section=Section::Chats>
             <div class="chats-layout" class:chat-open=move || selected.get().is_some()>
                 <aside class="chat-list-pane" aria-labelledby="chats-heading">
-                    <ChatList selected />
+                    <ChatList selected chats />
                 </aside>
                 <main class="chat-pane">
                     {move || match selected.get() {
                         Some(id) => view! { <ChatView id /> }.into_any(),
-                        None => {
-                            view! {
-                                <div class="chat-placeholder">
-                                    <p class="muted">"Choose a chat, or start one from Contacts."</p>
-                                </div>
-                            }
-                                .into_any()
-                        }
+                        None => view! { <NoChatOpen chats /> }.into_any(),
                     }}
                 </main>
             </div>
@@ -53,12 +48,37 @@ pub fn ChatsPage() -> impl IntoView {
     }
 }
 
+/// The main pane when no chat is open. An administrator with no chat yet (a
+/// new server) sees the set-up checklist there.
+#[component]
+fn NoChatOpen(chats: RwSignal<Option<Result<Vec<ChatSummary>, ApiFailure>>>) -> impl IntoView {
+    let Me(me) = expect_context::<Me>();
+    let first_visit = move || {
+        let no_chats = matches!(chats.get(), Some(Ok(list)) if list.is_empty());
+        no_chats && me.get().and_then(Result::ok).is_some_and(|u| u.is_admin)
+    };
+    move || {
+        if first_visit() {
+            view! { <setup::SetupChecklist /> }.into_any()
+        } else {
+            view! {
+                <div class="chat-placeholder">
+                    <p class="muted">"Choose a chat, or start one from Contacts."</p>
+                </div>
+            }
+            .into_any()
+        }
+    }
+}
+
 /// The person's chats, newest first, with unread counts; refreshed by pushes.
 #[component]
-fn ChatList(selected: Memo<Option<i64>>) -> impl IntoView {
+fn ChatList(
+    selected: Memo<Option<i64>>,
+    chats: RwSignal<Option<Result<Vec<ChatSummary>, ApiFailure>>>,
+) -> impl IntoView {
     let live = Live::get();
     let Me(me) = expect_context::<Me>();
-    let chats = RwSignal::new(None::<Result<Vec<ChatSummary>, ApiFailure>>);
     let load = move || {
         leptos::task::spawn_local(async move { chats.set(Some(api::chats().await)) });
     };

@@ -32,6 +32,14 @@ fn rights_text(rights: &[Right]) -> String {
     }
 }
 
+fn seeing_text(on: bool) -> &'static str {
+    if on {
+        "members see each other"
+    } else {
+        "members see only the address book"
+    }
+}
+
 fn sorted_rights(mut rights: Vec<Right>) -> Vec<Right> {
     rights.sort();
     rights.dedup();
@@ -53,6 +61,7 @@ pub(crate) fn entries(rows: Vec<EntryRow>) -> Vec<AddressBookEntry> {
             Ok(causeway_id) => Some(AddressBookEntry {
                 causeway_id,
                 display_name: row.display_name,
+                person_name: String::new(),
             }),
             Err(error) => {
                 tracing::warn!(id = row.causeway_id, %error, "unparsable address-book entry skipped");
@@ -60,6 +69,34 @@ pub(crate) fn entries(rows: Vec<EntryRow>) -> Vec<AddressBookEntry> {
             }
         })
         .collect()
+}
+
+/// Stored entries with each person's own name filled in (`person_name`): a
+/// local user's display name, or the name another server last told us.
+pub(crate) async fn named_entries(
+    state: &AppState,
+    rows: Vec<EntryRow>,
+) -> Result<Vec<AddressBookEntry>, ApiError> {
+    let mut list = entries(rows);
+    for entry in &mut list {
+        let id = &entry.causeway_id;
+        entry.person_name = if id.server == state.config.server_name {
+            state
+                .store
+                .user_by_login(id.login.as_str())
+                .await?
+                .map(|u| u.display_name)
+                .unwrap_or_default()
+        } else {
+            state
+                .store
+                .remote_profile(&id.to_string())
+                .await?
+                .map(|p| p.display_name)
+                .unwrap_or_default()
+        };
+    }
+    Ok(list)
 }
 
 async fn group_or_404(state: &AppState, id: i64) -> Result<GroupRow, ApiError> {
@@ -84,8 +121,10 @@ async fn detail(state: &AppState, group: GroupRow) -> Result<GroupDetail, ApiErr
         Some(BuiltinGroup::Federated) => Vec::new(),
         None => state.store.group_members(group.id).await?,
     };
-    let address_book = entries(state.store.group_address_book(group.id).await?);
+    let address_book =
+        named_entries(state, state.store.group_address_book(group.id).await?).await?;
     Ok(GroupDetail {
+        members_see_each_other: group.members_see_each_other,
         builtin: group.builtin(),
         id: group.id,
         name: group.name,
@@ -129,6 +168,7 @@ pub async fn list(
                         .map_or(0, |(_, n)| *n),
                 )
             },
+            members_see_each_other: g.members_see_each_other,
             builtin: g.builtin(),
             id: g.id,
             name: g.name,
@@ -156,15 +196,20 @@ pub async fn create(
     let names: Vec<&str> = rights.iter().map(|r| r.as_str()).collect();
     let group = state
         .store
-        .create_group(&name, &names, now_millis())
+        .create_group(&name, &names, request.members_see_each_other, now_millis())
         .await?;
+    let detail_text = format!(
+        "{}; {}",
+        rights_text(&rights),
+        seeing_text(request.members_see_each_other)
+    );
     state
         .audit
         .record(
             &admin.actor(),
             "group.create",
             Some(&name),
-            Some(&rights_text(&rights)),
+            Some(&detail_text),
         )
         .await;
     Ok((StatusCode::CREATED, Json(detail(&state, group).await?)))
@@ -216,13 +261,21 @@ pub async fn update(
     if name.is_some() && group.builtin.is_some() {
         return Err(builtin_refusal("Built-in groups cannot be renamed."));
     }
+    let seeing = request
+        .members_see_each_other
+        .filter(|on| *on != group.members_see_each_other);
+    if seeing == Some(true) && group.builtin() == Some(BuiltinGroup::Federated) {
+        return Err(builtin_refusal(
+            "Federated Users are people of other servers, not members here: they cannot be made to see each other.",
+        ));
+    }
     let rights = request.rights.map(sorted_rights);
     let names: Option<Vec<&str>> = rights
         .as_ref()
         .map(|r| r.iter().map(|r| r.as_str()).collect());
     state
         .store
-        .update_group(id, name.as_deref(), names.as_deref())
+        .update_group(id, name.as_deref(), names.as_deref(), seeing)
         .await?;
     let actor = admin.actor();
     if let Some(name) = &name {
@@ -232,8 +285,19 @@ pub async fn update(
             .record(&actor, "group.rename", Some(name), Some(&detail_text))
             .await;
     }
+    let target = name.as_deref().unwrap_or(&group.name);
+    if let Some(on) = seeing {
+        state
+            .audit
+            .record(
+                &actor,
+                "group.visibility",
+                Some(target),
+                Some(seeing_text(on)),
+            )
+            .await;
+    }
     if let Some(rights) = &rights {
-        let target = name.as_deref().unwrap_or(&group.name);
         state
             .audit
             .record(

@@ -10,9 +10,10 @@ use crate::http::state::AppState;
 pub(crate) mod audit_log;
 pub(crate) mod groups;
 pub(crate) mod settings;
+pub(crate) mod setup;
 pub(crate) mod users;
 
-pub(crate) use groups::entries;
+pub(crate) use groups::{entries, named_entries};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -55,4 +56,5 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/federation/status", get(settings::federation_status))
         .route("/audit", get(audit_log::list))
+        .route("/setup", get(setup::status))
 }

@@ -4,6 +4,7 @@
 #
 #   rustup target wasm32-unknown-unknown
 #   wasm-opt from npm's binaryen (tools/), never Debian's (it breaks the module)
+#   terser from npm (tools/), which minifies the JavaScript glue
 #   --for-tests: Debian's chromium, and the Playwright packages in end2end/
 #
 # Nothing else: the browser client is built by site-build, a binary of this

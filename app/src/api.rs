@@ -11,8 +11,8 @@ use crate::types::ApiErrorBody;
 use crate::types::{
     AddMembers, AddressBook, CausewayId, ChangePassword, ChatDetail, ChatEvent, ChatRole,
     ChatSummary, Contacts, CreateGroupChat, CurrentUser, EditMessage, ErrorCode, LoginRequest,
-    Message, MyAccount, OpenDirectChat, Person, ReadUpTo, SendMessage, SetChatRole, SetupStatus,
-    UpdateOwnProfile,
+    Message, MuteChat, MyAccount, OpenDirectChat, Person, ReadUpTo, SendMessage, SetChatRole,
+    SetupStatus, UpdateOwnProfile,
 };
 
 /// Why an API call failed, ready to show to the person.
@@ -90,6 +90,16 @@ pub async fn remove_avatar() -> ApiResult<MyAccount> {
 /// `GET /api/v1/contacts`
 pub async fn contacts() -> ApiResult<Contacts> {
     get("/api/v1/contacts").await
+}
+
+/// `PUT /api/v1/chats/{id}/mute`
+pub async fn mute_chat(id: i64, muted: bool) -> ApiResult<MuteChat> {
+    send(
+        Method::Put,
+        &format!("/api/v1/chats/{id}/mute"),
+        Some(&MuteChat { muted }),
+    )
+    .await
 }
 
 /// `GET /api/v1/admin/setup` (administrators; in the chat bundle, for the
@@ -471,11 +481,33 @@ async fn send<B: Serialize, T: DeserializeOwned>(
     }
     .header("Accept", "application/json");
     let request = match body {
-        Some(body) => builder.json(body),
+        Some(body) => builder
+            .header("Content-Type", "application/json")
+            .body(to_json(body).map_err(ApiFailure::network)?),
         None => builder.build(),
     }
     .map_err(ApiFailure::network)?;
     read(request.send().await.map_err(ApiFailure::network)?).await
+}
+
+/// JSON text of a value, made by the browser's `JSON.stringify`: the client
+/// carries no JSON parser or printer of its own (serde_json is a large part of
+/// a wasm module; see ADR 050).
+#[cfg(feature = "hydrate")]
+pub(crate) fn to_json<B: Serialize>(value: &B) -> Result<String, String> {
+    let value = value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| e.to_string())?;
+    js_sys::JSON::stringify(&value)
+        .map(String::from)
+        .map_err(|_| "the value has no JSON form".to_owned())
+}
+
+/// A value from JSON text, read by the browser's `JSON.parse`.
+#[cfg(feature = "hydrate")]
+pub(crate) fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    let value = js_sys::JSON::parse(text).map_err(|_| "not JSON".to_owned())?;
+    serde_wasm_bindgen::from_value(value).map_err(|e| e.to_string())
 }
 
 /// A response as the typed result: the body on success, the API error otherwise.
@@ -492,13 +524,13 @@ fn interpret<T: DeserializeOwned>(status: u16, text: &str) -> ApiResult<T> {
     if (200..300).contains(&status) {
         // An empty success body (204) reads as an empty object.
         let text = if text.is_empty() { "{}" } else { text };
-        return serde_json::from_str(text).map_err(|e| ApiFailure {
+        return from_json(text).map_err(|e| ApiFailure {
             status,
             code: ErrorCode::Internal,
             message: format!("The server sent an answer this page does not understand: {e}"),
         });
     }
-    let failure = match serde_json::from_str::<ApiErrorBody>(text) {
+    let failure = match from_json::<ApiErrorBody>(text) {
         Ok(body) => ApiFailure {
             status,
             code: body.error.code,

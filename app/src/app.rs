@@ -5,6 +5,7 @@ use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::path;
 
+use crate::inbox::{Inbox, show_in_icon};
 use crate::live::Live;
 #[cfg(feature = "panel")]
 use crate::pages::AccountPage;
@@ -137,11 +138,23 @@ fn content_security_policy() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    Live::provide();
+    let live = Live::provide();
+    let inbox = Inbox::provide(live);
+    show_in_icon(inbox);
+    // The unread count leads the tab title on every page, as "(3) Chats · Causeway".
+    let title = move |title: String| {
+        let name = if title.is_empty() {
+            "Causeway".to_owned()
+        } else {
+            format!("{title} · Causeway")
+        };
+        match inbox.unread() {
+            0 => name,
+            n => format!("({n}) {name}"),
+        }
+    };
     view! {
-        <Title formatter=|title: String| {
-            if title.is_empty() { "Causeway".to_owned() } else { format!("{title} · Causeway") }
-        } />
+        <Title formatter=title />
         <Router>
             <FlatRoutes fallback=NotFound>
                 <Route path=path!("/") view=ChatsPage />

@@ -13,6 +13,7 @@
 pub mod api;
 pub mod app;
 pub mod components;
+pub mod inbox;
 pub mod live;
 pub mod notify;
 pub mod pages;

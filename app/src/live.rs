@@ -170,7 +170,7 @@ mod imp {
     }
 
     pub fn send(frame: &ClientFrame) {
-        let Ok(text) = serde_json::to_string(frame) else {
+        let Ok(text) = crate::api::to_json(frame) else {
             return;
         };
         STATE.with_borrow(|s| {
@@ -232,7 +232,7 @@ mod imp {
         };
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             if let Some(text) = event.data().as_string()
-                && let Ok(push) = serde_json::from_str::<Push>(&text)
+                && let Ok(push) = crate::api::from_json::<Push>(&text)
             {
                 dispatch(live, push);
             }

@@ -2,11 +2,13 @@ use leptos::prelude::*;
 
 /// Up to two initials of a name, for people without a photo.
 pub fn initials(name: &str) -> String {
-    name.split_whitespace()
-        .filter_map(|w| w.chars().next())
-        .take(2)
-        .collect::<String>()
-        .to_uppercase()
+    super::upper(
+        &name
+            .split_whitespace()
+            .filter_map(|w| w.chars().next())
+            .take(2)
+            .collect::<String>(),
+    )
 }
 
 /// A person's photo, or their initials when they have none. Decorative: the name

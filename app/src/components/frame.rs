@@ -6,6 +6,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api::{self, ApiFailure};
 use crate::components::{Avatar, Brand, hydrated};
+use crate::inbox::Inbox;
 use crate::live::Live;
 use crate::notify::Notifier;
 use crate::types::{CurrentUser, ErrorCode};
@@ -32,6 +33,12 @@ pub fn Frame(section: Section, children: Children) -> impl IntoView {
     // The tab's realtime connection lives as long as the tab; signed-in pages open it.
     Effect::new(move |_| live.start());
     let my_id = Signal::derive(move || me.get().and_then(Result::ok).map(|u| u.causeway_id));
+    let inbox = Inbox::get();
+    Effect::new(move |_| {
+        if let Some(id) = my_id.get() {
+            inbox.start(id);
+        }
+    });
 
     // A session that ended (expired, signed out elsewhere) sends the person back to sign in.
     Effect::new({
@@ -43,6 +50,7 @@ pub fn Frame(section: Section, children: Children) -> impl IntoView {
             })) = me.get()
             {
                 live.stop();
+                inbox.stop();
                 navigate("/login", Default::default());
             }
         }
@@ -55,6 +63,7 @@ pub fn Frame(section: Section, children: Children) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_out.value().get() {
             live.stop();
+            inbox.stop();
             navigate("/login", Default::default());
         }
     });
@@ -68,7 +77,17 @@ pub fn Frame(section: Section, children: Children) -> impl IntoView {
                     <Brand />
                 </a>
                 <nav class="topnav" aria-label="Main">
-                    <a href="/" aria-current=current(Section::Chats)>"Chats"</a>
+                    <a href="/" aria-current=current(Section::Chats)>
+                        "Chats"
+                        {move || match inbox.unread() {
+                            0 => None,
+                            n => Some(view! {
+                                <span class="nav-count" aria-label=format!("{n} unread")>
+                                    {if n > 99 { "99+".to_owned() } else { n.to_string() }}
+                                </span>
+                            }),
+                        }}
+                    </a>
                     <a href="/contacts" aria-current=current(Section::Contacts)>"Contacts"</a>
                     <a href="/account" aria-current=current(Section::Account)>"My account"</a>
                     <Show when=is_admin>

@@ -14,4 +14,4 @@ pub use delete_card::DeleteCard;
 pub use feedback::{ErrorNotice, Loading, format_time, hydrated, outcome, typed_before_hydration};
 pub use frame::{AdminLayout, Frame, Me, Section};
 pub use people_picker::PeoplePicker;
-pub use rich_text::{RichText, human_size, short_time};
+pub use rich_text::{MentionNames, RichText, human_size, lower, short_time, upper};

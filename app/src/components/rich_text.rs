@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::types::{CausewayId, mentions};
+
 /// A piece of a message: text, or a link to show as itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piece<'a> {
@@ -49,20 +51,78 @@ fn find_link(text: &str) -> Option<usize> {
         .min()
 }
 
-/// A message body: text nodes and links; line breaks kept by CSS.
+/// The people a chat's messages may mention, for showing each mention as the
+/// person's name (provided by the open chat).
+#[derive(Debug, Clone, Copy)]
+pub struct MentionNames {
+    /// Member IDs and names.
+    pub people: Signal<Vec<(CausewayId, String)>>,
+    pub me: Signal<Option<CausewayId>>,
+}
+
+/// A message body: text nodes, links, and mentions highlighted (by name when
+/// the person is in the chat); line breaks kept by CSS.
 #[component]
 pub fn RichText(#[prop(into)] text: String) -> impl IntoView {
+    let names = use_context::<MentionNames>();
+    let mention = move |at: &str, who: CausewayId| {
+        let name = names.and_then(|n| {
+            n.people.with_untracked(|p| {
+                p.iter()
+                    .find(|(id, _)| *id == who)
+                    .map(|(_, name)| name.clone())
+            })
+        });
+        let me = names.is_some_and(|n| n.me.with_untracked(|me| me.as_ref() == Some(&who)));
+        let shown = name.map_or_else(|| at.to_owned(), |name| format!("@{name}"));
+        view! { <span class="mention" class:me=me title=who.to_string()>{shown}</span> }.into_any()
+    };
     let views = pieces(&text)
         .into_iter()
-        .map(|piece| match piece {
-            Piece::Text(t) => t.to_owned().into_any(),
-            Piece::Link(url) => view! {
+        .flat_map(|piece| match piece {
+            Piece::Text(t) => {
+                let mut out = Vec::new();
+                let mut from = 0;
+                for m in mentions(t) {
+                    if m.start > from {
+                        out.push(t[from..m.start].to_owned().into_any());
+                    }
+                    out.push(mention(&t[m.start..m.end], m.who));
+                    from = m.end;
+                }
+                if from < t.len() {
+                    out.push(t[from..].to_owned().into_any());
+                }
+                out
+            }
+            Piece::Link(url) => vec![view! {
                 <a href=url.to_owned() target="_blank" rel="noopener noreferrer nofollow">{url.to_owned()}</a>
             }
-            .into_any(),
+            .into_any()],
         })
         .collect_view();
     view! { <span class="rich-text">{views}</span> }
+}
+
+/// `text` in lower case, by the browser's Unicode tables in the browser (the
+/// client then carries none of its own) and by Rust's on the server.
+pub fn lower(text: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::JsString::from(text).to_lower_case().into()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    text.to_lowercase()
+}
+
+/// `text` in upper case, as [`lower`].
+pub fn upper(text: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::JsString::from(text).to_upper_case().into()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    text.to_uppercase()
 }
 
 /// Unix milliseconds as the reader's local time: `14:05` today, else the date too.

@@ -195,7 +195,22 @@ pub struct ChatSummary {
     pub last_at: i64,
     pub read_seq: i64,
     pub unread: i64,
+    /// Of the unread messages, those that mention the person (`@login@server`).
+    #[serde(default)]
+    pub mentions: i64,
+    /// The person muted the chat: no notifications and no place in the unread
+    /// total, except for mentions.
+    #[serde(default)]
+    pub muted: bool,
     pub last_message: Option<Message>,
+}
+
+/// `PUT /api/v1/chats/{id}/mute`
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MuteChat {
+    pub muted: bool,
 }
 
 /// One chat with its members and the person's place in it.

@@ -50,7 +50,13 @@ pub fn essence(media_type: &str) -> String {
 /// `None` when the name has none (`README`, `.profile`).
 pub fn extension(name: &str) -> Option<String> {
     match name.rsplit_once('.') {
+        // The server folds all of Unicode (the Kelvin sign is a `k` to its
+        // blocked-extension check); the browser, which only shows the
+        // extension, folds ASCII and carries no case tables.
+        #[cfg(not(feature = "hydrate"))]
         Some((stem, ext)) if !stem.is_empty() && !ext.is_empty() => Some(ext.to_lowercase()),
+        #[cfg(feature = "hydrate")]
+        Some((stem, ext)) if !stem.is_empty() && !ext.is_empty() => Some(ext.to_ascii_lowercase()),
         _ => None,
     }
 }

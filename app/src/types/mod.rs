@@ -56,18 +56,20 @@ pub mod directory;
 pub mod error;
 pub mod files;
 pub mod ids;
+pub mod mention;
 pub mod rights;
 pub mod settings;
 
 pub use auth::{CurrentUser, LoginRequest};
 pub use chats::{
     AddMembers, ChatDetail, ChatEvent, ChatKind, ChatMember, ChatRole, ChatSummary, ClientFrame,
-    CreateGroupChat, EditMessage, EventKind, Message, OpenDirectChat, Push, ReadUpTo, SendMessage,
-    SetChatRole, SocketEnd,
+    CreateGroupChat, EditMessage, EventKind, Message, MuteChat, OpenDirectChat, Push, ReadUpTo,
+    SendMessage, SetChatRole, SocketEnd,
 };
 pub use directory::*;
 pub use error::{ApiErrorBody, ErrorCode};
 pub use files::FileInfo;
 pub use ids::{CausewayId, IdError, Login, LoginOrId, ServerName};
+pub use mention::{Mention, mentions, mentions_of};
 pub use rights::Right;
 pub use settings::*;

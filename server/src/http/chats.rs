@@ -4,7 +4,7 @@
 
 use app::types::{
     AddMembers, ApiErrorBody, ChatDetail, ChatEvent, ChatSummary, CreateGroupChat, EditMessage,
-    ErrorCode, Message, OpenDirectChat, ReadUpTo, SendMessage, SetChatRole,
+    ErrorCode, Message, MuteChat, OpenDirectChat, ReadUpTo, SendMessage, SetChatRole,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -215,6 +215,26 @@ pub async fn read(
         .read(&actor(&state, &user), id, Seq(request.seq))
         .await?;
     Ok(Json(ReadUpTo { seq: seq.0 }))
+}
+
+/// `PUT /api/v1/chats/{id}/mute` — a member. Mutes or unmutes the chat for
+/// them alone: no notifications and no place in the unread total, except for
+/// messages that mention them. A chat of another server is muted here, where
+/// the person's account is; that server is not told.
+#[utoipa::path(put, path = "/api/v1/chats/{id}/mute", params(("id" = i64, Path)), request_body = MuteChat,
+    responses((status = 200, body = MuteChat), (status = "4XX", body = ApiErrorBody)), tag = "chats",
+    extensions(("x-causeway-access" = json!("member"))))]
+pub async fn mute(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<ChatId>,
+    Json(request): Json<MuteChat>,
+) -> Result<Json<MuteChat>, ApiError> {
+    state
+        .chats
+        .mute(&actor(&state, &user), id, request.muted)
+        .await?;
+    Ok(Json(request))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -94,6 +94,7 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
             patch(chats::edit).delete(chats::delete),
         )
         .route("/chats/{id}/read", put(chats::read))
+        .route("/chats/{id}/mute", put(chats::mute))
         .route("/chats/{id}/members", post(chats::add_members))
         .route("/chats/{id}/members/{member}", delete(chats::remove_member))
         .route("/chats/{id}/members/{member}/role", put(chats::set_role))

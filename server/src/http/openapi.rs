@@ -72,6 +72,7 @@ use crate::error::Json;
         crate::http::chats::edit,
         crate::http::chats::delete,
         crate::http::chats::read,
+        crate::http::chats::mute,
         crate::http::chats::events,
         crate::http::chats::search,
         crate::http::chats::add_members,

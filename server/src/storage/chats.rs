@@ -49,6 +49,8 @@ pub struct ChatListRow {
     pub joined_seq: Seq,
     /// Messages of others after `read_seq` that are not deleted.
     pub unread: i64,
+    /// The member muted the chat.
+    pub muted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -294,7 +296,9 @@ impl Store {
                    m.joined_seq, \
                    (select count(*) from messages g where g.chat_id = c.id \
                     and g.seq > m.read_seq and g.seq >= m.joined_seq \
-                    and g.sender <> m.member and g.deleted_at is null) as unread \
+                    and g.sender <> m.member and g.deleted_at is null) as unread, \
+                   exists (select 1 from chat_mutes u where u.chat_id = c.id \
+                    and u.member = m.member) as muted \
                    from chat_members m join chats c on c.id = m.chat_id \
                    join chat_events e on e.chat_id = c.id and e.seq = c.last_seq \
                    where m.member = $1 order by e.at desc, c.id desc";
@@ -302,6 +306,56 @@ impl Store {
             .bind(member)
             .fetch_all(pool)
             .await)?)
+    }
+
+    /// The unread messages of others in a chat whose text names `member`
+    /// (candidates: the caller checks each with the mention parser).
+    pub async fn unread_mention_candidates(
+        &self,
+        chat_id: ChatId,
+        member: &str,
+        after: Seq,
+        from: Seq,
+    ) -> Result<Vec<String>> {
+        let sql = "select body from messages where chat_id = $1 and seq > $2 and seq >= $3 \
+                   and sender <> $4 and deleted_at is null and body like $5 escape '\\'";
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql)
+            .bind(chat_id)
+            .bind(after)
+            .bind(from)
+            .bind(member)
+            .bind(super::like_pattern(&format!("@{member}")))
+            .fetch_all(pool)
+            .await)?)
+    }
+
+    /// Mutes or unmutes a chat for a member. `false`: not a member.
+    pub async fn set_muted(&self, chat_id: ChatId, member: &str, muted: bool) -> Result<bool> {
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let is_member: i64 = sqlx::query_scalar(
+                "select count(*) from chat_members where chat_id = $1 and member = $2",
+            )
+            .bind(chat_id)
+            .bind(member)
+            .fetch_one(&mut *tx)
+            .await?;
+            if is_member == 0 {
+                return Ok(false);
+            }
+            let sql = if muted {
+                "insert into chat_mutes (chat_id, member) values ($1, $2) on conflict do nothing"
+            } else {
+                "delete from chat_mutes where chat_id = $1 and member = $2"
+            };
+            sqlx::query(sql)
+                .bind(chat_id)
+                .bind(member)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     /// Stores a message as the chat's next event. A retry with the same sender and

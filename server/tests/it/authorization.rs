@@ -473,6 +473,7 @@ fn json_body(method: &Method, path: &str, scene: &Scene, fixture: &Fixture) -> O
         ("POST", "/api/v1/chats/{id}/messages") => json!({ "client_id": "matrix", "body": "Hi" }),
         ("PATCH", "/api/v1/chats/{id}/messages/{seq}") => json!({ "body": "Edited" }),
         ("PUT", "/api/v1/chats/{id}/read") => json!({ "seq": 1 }),
+        ("PUT", "/api/v1/chats/{id}/mute") => json!({ "muted": false }),
         ("POST", "/api/v1/chats/{id}/members") => json!({ "members": [scene.member] }),
         ("PUT", "/api/v1/chats/{id}/members/{member}/role") => json!({ "role": "admin" }),
         _ => return None,

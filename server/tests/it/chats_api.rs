@@ -1063,3 +1063,134 @@ async fn a_deleted_user_leaves_nothing_to_inherit_on_postgres() {
     a_deleted_user_leaves_nothing_to_inherit(Some(db.url.clone())).await;
     db.drop_now().await;
 }
+
+/// Never miss a message: unread mentions are counted apart, a mute is the
+/// muter's alone, and a chat one is not in cannot be muted.
+async fn mentions_and_mutes(database: Option<String>) {
+    let People {
+        server,
+        wolf,
+        moore,
+        eve,
+        ..
+    } = people_on(database).await;
+    let chat: ChatDetail = expect(
+        wolf.post_json(
+            "/api/v1/chats",
+            &json!({ "title": "Plans", "members": ["moore@localhost"] }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let summary = |list: Vec<ChatSummary>| list.into_iter().find(|c| c.id == chat.id).unwrap();
+    say(&wolf, chat.id, "m1", "morning all").await;
+    say(&wolf, chat.id, "m2", "@moore@localhost can you look?").await;
+    say(&wolf, chat.id, "m3", "thanks @moore@localhost!").await;
+    // Not mentions of Moore: someone else, an address, a longer login.
+    say(
+        &wolf,
+        chat.id,
+        "m4",
+        "mail moore@localhost or @moorea@localhost",
+    )
+    .await;
+    let deleted = say(&wolf, chat.id, "m5", "@moore@localhost never mind").await;
+    let response = wolf
+        .delete(&format!(
+            "/api/v1/chats/{}/messages/{}",
+            chat.id, deleted.seq
+        ))
+        .await;
+    assert_eq!(response.status(), 204);
+    let mine = summary(moore.get_ok("/api/v1/chats").await);
+    assert_eq!((mine.unread, mine.mentions, mine.muted), (4, 2, false));
+    let wolfs = summary(wolf.get_ok("/api/v1/chats").await);
+    assert_eq!(
+        (wolfs.unread, wolfs.mentions),
+        (0, 0),
+        "one's own mentions do not count"
+    );
+
+    // Muted, for Moore alone.
+    let muted: Value = expect(
+        moore
+            .put_json(
+                &format!("/api/v1/chats/{}/mute", chat.id),
+                &json!({ "muted": true }),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(muted, json!({ "muted": true }));
+    let mine = summary(moore.get_ok("/api/v1/chats").await);
+    assert_eq!((mine.unread, mine.mentions, mine.muted), (4, 2, true));
+    assert!(!summary(wolf.get_ok("/api/v1/chats").await).muted);
+
+    // Reading clears the mentions with the rest.
+    let last = say(&wolf, chat.id, "m6", "@moore@localhost one more").await;
+    let mine = summary(moore.get_ok("/api/v1/chats").await);
+    assert_eq!(mine.mentions, 3);
+    expect::<ReadUpTo>(
+        moore
+            .put_json(
+                &format!("/api/v1/chats/{}/read", chat.id),
+                &json!({ "seq": last.seq }),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let mine = summary(moore.get_ok("/api/v1/chats").await);
+    assert_eq!((mine.unread, mine.mentions, mine.muted), (0, 0, true));
+
+    // Someone not in the chat is told it does not exist; bad bodies change nothing.
+    refused(
+        eve.put_json(
+            &format!("/api/v1/chats/{}/mute", chat.id),
+            &json!({ "muted": true }),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    for body in [
+        json!({ "muted": "yes" }),
+        json!({}),
+        json!({ "muted": true, "x": 1 }),
+    ] {
+        let response = moore
+            .put_json(&format!("/api/v1/chats/{}/mute", chat.id), &body)
+            .await;
+        assert_eq!(response.status().as_u16() / 100, 4, "{body}");
+    }
+    let unmuted: Value = expect(
+        moore
+            .put_json(
+                &format!("/api/v1/chats/{}/mute", chat.id),
+                &json!({ "muted": false }),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(unmuted["muted"], false);
+    assert!(!summary(moore.get_ok("/api/v1/chats").await).muted);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn mentions_and_mutes_on_sqlite() {
+    mentions_and_mutes(None).await;
+}
+
+#[tokio::test]
+async fn mentions_and_mutes_on_postgres() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    mentions_and_mutes(Some(db.url.clone())).await;
+    db.drop_now().await;
+}

@@ -63,6 +63,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/federation/status"),
     ("get", "/api/v1/people/lookup"),
     ("get", "/api/v1/admin/setup"),
+    ("put", "/api/v1/chats/{id}/mute"),
 ];
 
 #[tokio::test]

@@ -474,7 +474,14 @@ async fn groups(store: &Store) {
     assert!(all.contains(&(ops.id, "share_content")));
     assert_eq!(all.len(), 5, "and the three of “Users without a group”");
     // "Members see each other": on for a new group, switched alone.
-    assert!(store.group_by_id(ops.id).await.unwrap().unwrap().members_see_each_other);
+    assert!(
+        store
+            .group_by_id(ops.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .members_see_each_other
+    );
     assert!(
         store
             .update_group(ops.id, None, None, Some(false))

@@ -12,12 +12,10 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::api::{self, ApiFailure};
 use crate::components::{ErrorNotice, Frame, Loading, Me, Section, short_time};
-use crate::live::Live;
-use crate::types::{
-    CausewayId, ChatEvent, ChatKind, ChatSummary, Contact, CreateGroupChat, EventKind, Message,
-    Push, Right,
-};
+use crate::inbox::Inbox;
+use crate::types::{CausewayId, ChatKind, ChatSummary, Contact, CreateGroupChat, Message, Right};
 
+use setup::SetupChecklist;
 pub use view::ChatView;
 
 #[component]
@@ -29,7 +27,7 @@ pub fn ChatsPage() -> impl IntoView {
             .get("id")
             .and_then(|id| id.parse::<i64>().ok())
     });
-    let chats = RwSignal::new(None::<Result<Vec<ChatSummary>, ApiFailure>>);
+    let chats = Inbox::get().chats;
     view! {
         <Title text="Chats" />
         <Frame section=Section::Chats>
@@ -59,16 +57,20 @@ fn NoChatOpen(chats: RwSignal<Option<Result<Vec<ChatSummary>, ApiFailure>>>) -> 
     };
     move || {
         if first_visit() {
-            view! { <setup::SetupChecklist /> }.into_any()
+            view! { <SetupChecklist done=placeholder /> }.into_any()
         } else {
-            view! {
-                <div class="chat-placeholder">
-                    <p class="muted">"Choose a chat, or start one from Contacts."</p>
-                </div>
-            }
-            .into_any()
+            placeholder()
         }
     }
+}
+
+fn placeholder() -> AnyView {
+    view! {
+        <div class="chat-placeholder">
+            <p class="muted">"Choose a chat, or start one from Contacts."</p>
+        </div>
+    }
+    .into_any()
 }
 
 /// The person's chats, newest first, with unread counts; refreshed by pushes.
@@ -77,45 +79,6 @@ fn ChatList(
     selected: Memo<Option<i64>>,
     chats: RwSignal<Option<Result<Vec<ChatSummary>, ApiFailure>>>,
 ) -> impl IntoView {
-    let live = Live::get();
-    let Me(me) = expect_context::<Me>();
-    let load = move || {
-        leptos::task::spawn_local(async move { chats.set(Some(api::chats().await)) });
-    };
-    // Loaded in the browser, and again after each reconnection (pushes may be missed).
-    Effect::new(move |_| {
-        live.ready.track();
-        load();
-    });
-    // A new message or an edit is applied to the list as it arrives; anything
-    // else that changes the list (a new chat, membership, a deletion, the
-    // person's own reading) is fetched again.
-    live.on(move |push| match push {
-        Push::ChatEvent { chat_id, event } => {
-            let mine = me
-                .get_untracked()
-                .and_then(Result::ok)
-                .map(|u| u.causeway_id);
-            let mut applied = false;
-            chats.update(|list| {
-                if let Some(Ok(list)) = list {
-                    applied = apply_to_list(list, *chat_id, event, mine.as_ref());
-                }
-            });
-            if !applied {
-                load();
-            }
-        }
-        Push::Read { member, .. }
-            if me
-                .get_untracked()
-                .and_then(Result::ok)
-                .is_some_and(|u| &u.causeway_id == member) =>
-        {
-            load()
-        }
-        _ => {}
-    });
     let creating = RwSignal::new(false);
 
     view! {
@@ -165,49 +128,6 @@ fn ChatList(
     }
 }
 
-/// Applies a new message or an edit to the chat's row and moves the row to the
-/// top, as the server orders the list; `false` when the list must be fetched
-/// instead (an unknown chat, or another kind of event).
-fn apply_to_list(
-    list: &mut Vec<ChatSummary>,
-    chat_id: i64,
-    event: &ChatEvent,
-    me: Option<&CausewayId>,
-) -> bool {
-    let (Some(message), Some(index)) = (
-        event.message.as_ref(),
-        list.iter().position(|c| c.id == chat_id),
-    ) else {
-        return false;
-    };
-    let mut chat = list.remove(index);
-    match event.kind {
-        EventKind::Message => {
-            if Some(&message.sender) != me {
-                chat.unread += 1;
-            }
-            chat.last_message = Some(message.clone());
-        }
-        EventKind::Edit => {
-            if chat
-                .last_message
-                .as_ref()
-                .is_some_and(|m| m.seq == message.seq)
-            {
-                chat.last_message = Some(message.clone());
-            }
-        }
-        _ => {
-            list.insert(index, chat);
-            return false;
-        }
-    }
-    chat.last_seq = event.seq;
-    chat.last_at = event.at;
-    list.insert(0, chat);
-    true
-}
-
 /// What the list shows of a message.
 fn preview(message: &Message) -> String {
     if message.deleted_at.is_some() {
@@ -224,10 +144,12 @@ fn preview(message: &Message) -> String {
 fn ChatItem(chat: ChatSummary, selected: Memo<Option<i64>>) -> impl IntoView {
     let id = chat.id;
     let unread = chat.unread;
-    let label = if unread > 0 {
-        format!("{} unread", unread)
-    } else {
-        String::new()
+    let mentions = chat.mentions;
+    let muted = chat.muted;
+    let label = match (unread, mentions) {
+        (0, _) => String::new(),
+        (n, 0) => format!("{n} unread"),
+        (n, m) => format!("{n} unread, {m} mentioning you"),
     };
     let last = chat
         .last_message
@@ -246,7 +168,10 @@ fn ChatItem(chat: ChatSummary, selected: Memo<Option<i64>>) -> impl IntoView {
                 aria-current=move || (selected.get() == Some(id)).then_some("page")
             >
                 <span class="chat-item-top">
-                    <span class="chat-item-title">{chat.title.clone()}</span>
+                    <span class="chat-item-title">
+                        {chat.title.clone()}
+                        {muted.then(|| view! { <span class="muted-mark" title="Muted">" (muted)"</span> })}
+                    </span>
                     <time class="chat-item-time muted">{short_time(chat.last_at)}</time>
                 </span>
                 <span class="chat-item-bottom">
@@ -254,7 +179,14 @@ fn ChatItem(chat: ChatSummary, selected: Memo<Option<i64>>) -> impl IntoView {
                     {(unread > 0)
                         .then(|| {
                             view! {
-                                <span class="unread-badge" aria-label=label.clone() title=label>
+                                <span
+                                    class="unread-badge"
+                                    class:quiet=muted
+                                    class:mention={mentions > 0}
+                                    aria-label=label.clone()
+                                    title=label
+                                >
+                                    {if mentions > 0 { "@ " } else { "" }}
                                     {if unread > 99 { "99+".to_owned() } else { unread.to_string() }}
                                 </span>
                             }
@@ -391,6 +323,16 @@ fn NotificationPrompt() -> impl IntoView {
                     }
                 >
                     "Turn on notifications"
+                </button>
+                <button
+                    type="button"
+                    class="button subtle small"
+                    on:click=move |_| {
+                        crate::notify::decline();
+                        ask.set(false);
+                    }
+                >
+                    "Not now"
                 </button>
             </div>
         </Show>

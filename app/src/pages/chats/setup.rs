@@ -9,15 +9,14 @@ use leptos::prelude::*;
 use crate::api;
 use crate::types::SetupStatus;
 
+/// The checklist while steps are left, else what `done` shows.
 #[component]
-pub fn SetupChecklist() -> impl IntoView {
+pub fn SetupChecklist(done: fn() -> AnyView) -> impl IntoView {
     let status = LocalResource::new(api::setup_status);
-    move || {
-        status
-            .get()
-            .and_then(Result::ok)
-            .filter(|s| !s.complete())
-            .map(|s| view! { <Steps status=s /> })
+    move || match status.get() {
+        None => None,
+        Some(Ok(s)) if !s.complete() => Some(view! { <Steps status=s /> }.into_any()),
+        Some(_) => Some(done()),
     }
 }
 

@@ -9,8 +9,10 @@ use super::members::{MembersPanel, PanelState};
 use super::state::{self, Followup, Pending, Pushed, Timeline, Typing};
 use crate::api;
 use crate::components::{
-    ErrorNotice, Loading, Me, RichText, human_size, short_time, typed_before_hydration,
+    ErrorNotice, Loading, Me, MentionNames, RichText, human_size, lower, short_time,
+    typed_before_hydration,
 };
+use crate::inbox::Inbox;
 use crate::live::Live;
 use crate::types::{
     CausewayId, ChatDetail, ChatEvent, ChatKind, ChatRole, ClientFrame, FileInfo, Message, Push,
@@ -280,6 +282,17 @@ pub fn ChatView(id: i64) -> impl IntoView {
         typing: RwSignal::new(Typing::default()),
         list: NodeRef::new(),
     };
+    provide_context(MentionNames {
+        people: Signal::derive(move || {
+            state.detail.with(|d| {
+                d.iter()
+                    .flat_map(|d| &d.members)
+                    .map(|m| (m.causeway_id.clone(), m.display_name.clone()))
+                    .collect()
+            })
+        }),
+        me,
+    });
     let loaded = RwSignal::new(false);
     let show_members = RwSignal::new(false);
     let members_panel = PanelState::new();
@@ -434,6 +447,22 @@ fn ChatHeader(state: ChatState, show_members: RwSignal<bool>) -> impl IntoView {
         })
     };
     let search = RwSignal::new(false);
+    let inbox = Inbox::get();
+    let muted = move || {
+        inbox.chats.with(|list| match list {
+            Some(Ok(list)) => list.iter().any(|c| c.id == state.id && c.muted),
+            _ => false,
+        })
+    };
+    let mute = Action::new_local(move |muted: &bool| {
+        let muted = *muted;
+        async move { api::mute_chat(state.id, muted).await.map(|m| m.muted) }
+    });
+    Effect::new(move |_| match mute.value().get() {
+        Some(Ok(muted)) => inbox.set_muted(state.id, muted),
+        Some(Err(failure)) => state.error.set(Some(failure.message)),
+        None => {}
+    });
     view! {
         <header class="chat-header">
             <a href="/" class="back-link" aria-label="Back to chats">"‹"</a>
@@ -442,6 +471,18 @@ fn ChatHeader(state: ChatState, show_members: RwSignal<bool>) -> impl IntoView {
                 <p class="muted chat-subtitle">{subtitle}</p>
             </div>
             <div class="chat-header-actions">
+                <button
+                    type="button"
+                    class="button subtle small"
+                    aria-pressed=move || muted().to_string()
+                    title="A muted chat sends no notifications and adds nothing to the unread count, except when someone mentions you."
+                    disabled=move || mute.pending().get()
+                    on:click=move |_| {
+                        mute.dispatch(!muted());
+                    }
+                >
+                    "Mute"
+                </button>
                 <button
                     type="button"
                     class="button subtle small"
@@ -957,7 +998,78 @@ fn Composer(
             failed: None,
         });
     };
+    // @mentions: typing "@" and part of a name offers the chat's members.
+    let mention = RwSignal::new(None::<Typed>);
+    let mention_active = RwSignal::new(0_usize);
+    let candidates = Memo::new(move |_| {
+        let Some(typed) = mention.get() else {
+            return Vec::new();
+        };
+        let me = state.me.get();
+        state.detail.with(|d| {
+            d.iter()
+                .flat_map(|d| &d.members)
+                .filter(|m| Some(&m.causeway_id) != me.as_ref())
+                .filter(|m| typed.matches(&m.causeway_id, &m.display_name))
+                .take(6)
+                .map(|m| (m.causeway_id.clone(), m.display_name.clone()))
+                .collect::<Vec<_>>()
+        })
+    });
+    let look_for_mention = move || {
+        let Some(el) = input.get_untracked() else {
+            return;
+        };
+        let value = el.value();
+        let caret = el.selection_start().ok().flatten().unwrap_or(0) as usize;
+        mention.set(Typed::before(&value, caret));
+        mention_active.set(0);
+    };
+    let insert_mention = move |who: CausewayId| {
+        let (Some(el), Some(typed)) = (input.get_untracked(), mention.get_untracked()) else {
+            return;
+        };
+        let value = el.value();
+        let inserted = format!("@{who} ");
+        let new_value = format!("{}{inserted}{}", &value[..typed.at], &value[typed.end..]);
+        let caret =
+            (value[..typed.at].encode_utf16().count() + inserted.encode_utf16().count()) as u32;
+        el.set_value(&new_value);
+        text.set(new_value);
+        let _ = el.set_selection_range(caret, caret);
+        mention.set(None);
+    };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let offered = candidates.with_untracked(Vec::len);
+        if offered > 0 {
+            match ev.key().as_str() {
+                "ArrowDown" => {
+                    ev.prevent_default();
+                    mention_active.update(|a| *a = (*a + 1).min(offered - 1));
+                    return;
+                }
+                "ArrowUp" => {
+                    ev.prevent_default();
+                    mention_active.update(|a| *a = a.saturating_sub(1));
+                    return;
+                }
+                "Enter" | "Tab" if !ev.is_composing() => {
+                    ev.prevent_default();
+                    let chosen = candidates
+                        .with_untracked(|c| c.get(mention_active.get_untracked()).cloned());
+                    if let Some((who, _)) = chosen {
+                        insert_mention(who);
+                    }
+                    return;
+                }
+                "Escape" => {
+                    ev.prevent_default();
+                    mention.set(None);
+                    return;
+                }
+                _ => {}
+            }
+        }
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
             submit();
@@ -971,6 +1083,7 @@ fn Composer(
     };
     let on_input = move |ev| {
         text.set(event_target_value(&ev));
+        look_for_mention();
         let now = now_ms();
         if now - last_typing.get_value() > 3000.0 {
             last_typing.set_value(now);
@@ -1039,20 +1152,106 @@ fn Composer(
                 />
             </label>
             <label for="composer-input" class="visually-hidden">"Message"</label>
+            <ul
+                class="mention-list"
+                id="mention-list"
+                role="listbox"
+                aria-label="People to mention"
+                hidden=move || candidates.with(Vec::is_empty)
+            >
+                {move || {
+                    candidates
+                        .get()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, (who, name))| {
+                            let label = format!("{name} — {who}");
+                            view! {
+                                <li
+                                    role="option"
+                                    id=format!("mention-{i}")
+                                    class:active=move || mention_active.get() == i
+                                    aria-selected=move || (mention_active.get() == i).to_string()
+                                    on:mousedown=move |ev| {
+                                        ev.prevent_default();
+                                        insert_mention(who.clone());
+                                    }
+                                >
+                                    {label}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
             <textarea
                 id="composer-input"
                 node_ref=input
                 rows="1"
-                placeholder="Write a message…"
-                title="Enter sends; Shift+Enter starts a new line"
+                placeholder="Write a message… (@ mentions someone)"
+                title="Enter sends; Shift+Enter starts a new line; @ mentions someone"
+                aria-autocomplete="list"
+                aria-controls="mention-list"
+                aria-activedescendant=move || {
+                    (!candidates.with(Vec::is_empty)).then(|| format!("mention-{}", mention_active.get()))
+                }
                 prop:value=move || text.get()
                 on:input=on_input
                 on:keydown=on_keydown
+                on:blur=move |_| mention.set(None)
             ></textarea>
             <button type="submit" class="button primary" disabled=move || text.read().trim().is_empty() && !may_be_empty()>
                 {move || if state.editing.get().is_some() { "Save" } else { "Send" }}
             </button>
         </form>
+    }
+}
+
+/// A mention being typed: `@` at byte `at`, the text after it up to the
+/// caret at byte `end`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Typed {
+    at: usize,
+    end: usize,
+    query: String,
+}
+
+impl Typed {
+    /// The mention being typed before the caret (`caret` in UTF-16 units, as
+    /// the browser counts): an `@` at the start or after a space, followed by
+    /// up to 40 characters without a space.
+    fn before(text: &str, caret: usize) -> Option<Typed> {
+        let mut units = 0;
+        let end = text
+            .char_indices()
+            .find(|(_, c)| {
+                units += c.len_utf16();
+                units > caret
+            })
+            .map_or(text.len(), |(i, _)| i);
+        let head = &text[..end];
+        // The word the caret is in must start with the `@`.
+        let at = head
+            .char_indices()
+            .rev()
+            .find(|(_, c)| c.is_whitespace())
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let query = head[at..].strip_prefix('@')?;
+        (query.chars().count() <= 40).then(|| Typed {
+            at,
+            end,
+            query: lower(query),
+        })
+    }
+
+    /// Does the person fit what was typed (a login, or the start of a word of
+    /// their name)?
+    fn matches(&self, id: &CausewayId, name: &str) -> bool {
+        let q = self.query.as_str();
+        let name = lower(name);
+        id.to_string().starts_with(q)
+            || name.split_whitespace().any(|word| word.starts_with(q))
+            || name.starts_with(q)
     }
 }
 
@@ -1070,5 +1269,47 @@ fn FileIcon() -> impl IntoView {
                 stroke-linejoin="round"
             />
         </svg>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Typed;
+    use crate::types::CausewayId;
+
+    #[test]
+    fn a_mention_is_being_typed_after_an_at_sign() {
+        let typed = Typed::before("hi @Mo", 6).unwrap();
+        assert_eq!((typed.at, typed.end, typed.query.as_str()), (3, 6, "mo"));
+        assert_eq!(Typed::before("@", 1).unwrap().query, "");
+        // The caret counts UTF-16 units, as the browser does.
+        let text = "😀 @al";
+        let caret = text.encode_utf16().count();
+        assert_eq!(Typed::before(text, caret).unwrap().query, "al");
+        // Only up to the caret.
+        assert_eq!(Typed::before("@al and more", 3).unwrap().query, "al");
+    }
+
+    #[test]
+    fn no_mention_is_being_typed() {
+        assert_eq!(Typed::before("mail bob@corp", 13), None, "an address");
+        assert_eq!(Typed::before("@al done", 8), None, "a space since");
+        assert_eq!(Typed::before("plain", 5), None);
+    }
+
+    #[test]
+    fn people_match_by_login_or_the_start_of_a_name() {
+        let moore = CausewayId::parse("moore@guest").unwrap();
+        let fits = |q: &str| {
+            Typed::before(&format!("@{q}"), q.len() + 1)
+                .unwrap()
+                .matches(&moore, "Albert Moore")
+        };
+        assert!(fits("moo"));
+        assert!(fits("alb"));
+        assert!(fits("Mo"));
+        assert!(fits("moore@g"));
+        assert!(!fits("bert"));
+        assert!(!fits("guest"));
     }
 }

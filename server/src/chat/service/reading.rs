@@ -71,7 +71,26 @@ impl ChatService {
                 Some(m) => Some(message_out(self.store(), row.id, m).await?),
                 None => None,
             };
+            let mentions = if row.unread == 0 {
+                0
+            } else {
+                let candidates = self
+                    .store()
+                    .unread_mention_candidates(
+                        row.id,
+                        &me.to_string(),
+                        row.read_seq,
+                        row.joined_seq,
+                    )
+                    .await?;
+                candidates
+                    .iter()
+                    .filter(|body| app::types::mentions_of(body, me))
+                    .count() as i64
+            };
             chats.push(ChatSummary {
+                mentions,
+                muted: row.muted,
                 id: row.id.0,
                 kind: detail.kind,
                 title: detail.title,
@@ -83,6 +102,19 @@ impl ChatService {
             });
         }
         Ok(chats)
+    }
+
+    /// Mutes or unmutes chat `id` for a member, for them alone.
+    pub async fn mute(&self, actor: &Actor, id: ChatId, muted: bool) -> Result<(), ChatError> {
+        self.membership(id, actor).await?;
+        if !self
+            .store()
+            .set_muted(id, &actor.id().to_string(), muted)
+            .await?
+        {
+            return Err(ChatError::Missing("chat"));
+        }
+        Ok(())
     }
 
     /// Chat `id`, its members and roles, for a member.

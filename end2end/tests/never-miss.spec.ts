@@ -1,0 +1,130 @@
+// Never miss a message (issue 13): the unread count in the tab title, the tab
+// icon and the Chats link on every page; @mentions offered from the chat's
+// members, highlighted and counted apart; a muted chat that still speaks up
+// for a mention; notifications that name the sender and open the chat in the
+// same page; an offer of notifications that can be dismissed.
+
+import { expect, test, type Page } from '@playwright/test';
+import { interactive, newGroupChat, open, screenshot, signIn } from '../harness/pages';
+import { createUser } from '../harness/api';
+import { useServers } from '../harness/server';
+
+const server = useServers('corp');
+
+/**
+ * Replaces the browser's notifications with a recorder, and lets the test say
+ * whether the tab is hidden (a headless tab never is).
+ */
+async function recordNotifications(page: Page, permission: 'granted' | 'default'): Promise<void> {
+  await page.addInitScript((permission) => {
+    const w = window as unknown as Record<string, unknown>;
+    w.__notes = [];
+    w.__hidden = false;
+    class Recorded {
+      static permission = permission;
+      static requestPermission() {
+        return Promise.resolve(permission);
+      }
+      onclick: (() => void) | null = null;
+      constructor(title: string, options: { body?: string }) {
+        (w.__notes as unknown[]).push({ title, body: options?.body ?? '' });
+        w.__last = this;
+      }
+    }
+    w.Notification = Recorded;
+    Object.defineProperty(document, 'hidden', { get: () => w.__hidden === true });
+  }, permission);
+}
+
+function chatsLink(page: Page) {
+  return page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /^Chats/ });
+}
+
+test('unread counts, mentions, a muted chat and notifications', async ({ browser }) => {
+  const corp = server('corp');
+  await createUser(corp, 'wolf', 'wolf-password-1', 'Wolf');
+  await createUser(corp, 'moore', 'moore-password-1', 'Albert Moore');
+  const wolfContext = await browser.newContext();
+  const mooreContext = await browser.newContext();
+  const wolf = await wolfContext.newPage();
+  const moore = await mooreContext.newPage();
+  await recordNotifications(moore, 'granted');
+  await signIn(wolf, corp.url, 'wolf', 'wolf-password-1');
+  await signIn(moore, corp.url, 'moore', 'moore-password-1');
+
+  // Wolf and Moore are in no group: they see each other with no address book typed.
+  await newGroupChat(wolf, 'Plans', /Albert Moore/);
+  const box = wolf.getByRole('textbox', { name: 'Message' });
+  await box.fill('morning');
+  await box.press('Enter');
+
+  // Moore is on another page: the count shows in the title, the icon and the link.
+  await moore.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Contacts' }).click();
+  await expect(moore).toHaveTitle('(1) Contacts · Causeway');
+  await expect(chatsLink(moore)).toHaveAccessibleName('Chats 1 unread');
+  await expect(moore.locator('link[rel=icon]')).toHaveAttribute('href', '/favicon-unread.svg');
+
+  // Wolf mentions Moore through the list the composer offers.
+  await box.pressSequentially('@alb');
+  const offered = wolf.getByRole('listbox', { name: 'People to mention' });
+  await expect(offered.getByRole('option')).toHaveText(['Albert Moore — moore@corp']);
+  await screenshot(wolf, 'mention-offered');
+  await box.press('Enter');
+  await expect(box).toHaveValue('@moore@corp ');
+  await box.pressSequentially('can you look?');
+  await box.press('Enter');
+  await expect(wolf.getByRole('list', { name: 'Messages' }).locator('.mention')).toHaveText('@Albert Moore');
+
+  await expect(moore).toHaveTitle('(2) Contacts · Causeway');
+  await chatsLink(moore).click();
+  const row = moore.getByRole('list', { name: 'Your chats' }).getByRole('link', { name: /Plans/ });
+  await expect(row.getByLabel('2 unread, 1 mentioning you')).toBeVisible();
+  await row.click();
+  const mine = moore.getByRole('list', { name: 'Messages' }).locator('.mention.me');
+  await expect(mine).toHaveText('@Albert Moore');
+  await expect(moore).toHaveTitle('Chats · Causeway');
+  await screenshot(moore, 'mention-highlighted');
+
+  // Muted: chatter neither counts nor notifies; a mention still does both.
+  await moore.getByRole('button', { name: 'Mute' }).click();
+  await expect(moore.getByRole('button', { name: 'Mute' })).toHaveAttribute('aria-pressed', 'true');
+  await moore.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Contacts' }).click();
+  await moore.evaluate(() => ((window as unknown as Record<string, unknown>).__hidden = true));
+  await box.fill('just chatter');
+  await box.press('Enter');
+  await box.fill('@moore@corp this one matters');
+  await box.press('Enter');
+  await expect(moore).toHaveTitle('(1) Contacts · Causeway');
+  const notes = () => moore.evaluate(() => (window as unknown as { __notes: { title: string; body: string }[] }).__notes);
+  await expect.poll(notes).toEqual([{ title: 'Wolf in Plans mentioned you', body: '@moore@corp this one matters' }]);
+
+  // Clicking the notification opens the chat in the same page (no reload).
+  await moore.evaluate(() => ((window as unknown as Record<string, unknown>).__marker = 'same page'));
+  await moore.evaluate(() => (window as unknown as { __last: { onclick: () => void } }).__last.onclick());
+  await expect(moore.getByRole('heading', { name: 'Plans' })).toBeVisible();
+  expect(await moore.evaluate(() => (window as unknown as Record<string, unknown>).__marker)).toBe('same page');
+
+  // Unmuted, an ordinary message notifies again, under the sender's name.
+  await moore.getByRole('button', { name: 'Mute' }).click();
+  await expect(moore.getByRole('button', { name: 'Mute' })).toHaveAttribute('aria-pressed', 'false');
+  await box.fill('back to normal');
+  await box.press('Enter');
+  await expect.poll(async () => (await notes()).length).toBe(2);
+  expect((await notes())[1]).toEqual({ title: 'Wolf in Plans', body: 'back to normal' });
+  await Promise.all([wolfContext.close(), mooreContext.close()]);
+});
+
+test('the offer of notifications can be dismissed for good', async ({ page }) => {
+  const corp = server('corp');
+  await createUser(corp, 'nell', 'nell-password-1', 'Nell');
+  await recordNotifications(page, 'default');
+  await signIn(page, corp.url, 'nell', 'nell-password-1');
+  const offer = page.getByText('Get a notification when a message arrives');
+  await expect(offer).toBeVisible();
+  await page.getByRole('button', { name: 'Not now' }).click();
+  await expect(offer).toHaveCount(0);
+  await open(page, `${corp.url}/`);
+  await interactive(page);
+  await expect(page.getByRole('heading', { name: 'Chats' })).toBeVisible();
+  await expect(offer).toHaveCount(0);
+});

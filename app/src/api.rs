@@ -492,7 +492,7 @@ async fn send<B: Serialize, T: DeserializeOwned>(
 
 /// JSON text of a value, made by the browser's `JSON.stringify`: the client
 /// carries no JSON parser or printer of its own (serde_json is a large part of
-/// a wasm module; see ADR 050).
+/// a wasm module; see ADR 052).
 #[cfg(feature = "hydrate")]
 pub(crate) fn to_json<B: Serialize>(value: &B) -> Result<String, String> {
     let value = value

@@ -9,7 +9,7 @@ import { useServers } from '../harness/server';
 
 /**
  * The chat page's first load over the network (brotli wasm + JS + CSS, with
- * headers). The goal is 300 KB; the build is at 303 KB (README, "Size of the
+ * headers). The goal is 300 KB; the build is at 308 KB (README, "Size of the
  * browser client"), so this is the ceiling that keeps it from growing.
  */
 const BUDGET = 310_000;

@@ -24,14 +24,25 @@ pub struct ApiFailure {
 }
 
 impl ApiFailure {
+    /// The request never got an answer. What the browser says about it
+    /// ("TypeError: Failed to fetch") means nothing to a person: it goes to
+    /// the console, and the page says what happened and what to do.
     fn network(detail: impl std::fmt::Display) -> Self {
+        #[cfg(feature = "hydrate")]
+        web_sys::console::warn_1(&format!("request failed: {detail}").into());
+        #[cfg(not(feature = "hydrate"))]
+        let _ = detail;
         Self {
             status: 0,
             code: ErrorCode::Unavailable,
-            message: format!(
-                "The server could not be reached ({detail}). Check your connection and try again."
-            ),
+            message: "The server could not be reached. Check your connection; Causeway tries again when it is back.".to_owned(),
         }
+    }
+
+    /// No answer, or a proxy's "the server is not there" (502–504): worth
+    /// trying again once the connection is back, unlike a refusal.
+    pub fn unreachable(&self) -> bool {
+        self.status == 0 || matches!(self.status, 502..=504)
     }
 }
 

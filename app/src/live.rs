@@ -19,6 +19,8 @@ pub struct Live {
     pub ready: RwSignal<u64>,
     /// The socket is open and live.
     pub connected: RwSignal<bool>,
+    /// The connection dropped and is being made again: the frame says so.
+    pub lost: RwSignal<bool>,
     /// The server now serves another client than this tab runs (it was
     /// upgraded): the frame offers to reload.
     pub updated: RwSignal<bool>,
@@ -29,6 +31,7 @@ impl Live {
         let live = Self {
             ready: RwSignal::new(0),
             connected: RwSignal::new(false),
+            lost: RwSignal::new(false),
             updated: RwSignal::new(false),
         };
         provide_context(live);
@@ -127,6 +130,11 @@ mod imp {
         waiting: bool,
         /// Failed attempts since the last `ready`, for the backoff.
         failures: u32,
+        /// Counts connection attempts: a scheduled retry that another attempt
+        /// overtook (the browser came back online) does nothing.
+        attempt: u64,
+        /// The browser's `online` event is being listened to.
+        watching_network: bool,
     }
 
     thread_local! {
@@ -146,14 +154,49 @@ mod imp {
     }
 
     pub fn start(live: Live) {
-        let open_now = STATE.with_borrow_mut(|s| {
+        let (open_now, watch) = STATE.with_borrow_mut(|s| {
             let idle = !s.wanted;
             s.wanted = true;
-            idle && s.socket.is_none() && !s.waiting
+            let watch = !s.watching_network;
+            s.watching_network = true;
+            (idle && s.socket.is_none() && !s.waiting, watch)
         });
+        if watch {
+            watch_network(live);
+        }
         if open_now {
             open(live);
         }
+    }
+
+    /// When the browser is back online, try at once instead of waiting out
+    /// the backoff.
+    fn watch_network(live: Live) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let on_online = Closure::<dyn FnMut()>::new(move || {
+            let retry = STATE.with_borrow_mut(|s| {
+                let down = s
+                    .socket
+                    .as_ref()
+                    .is_none_or(|socket| socket.ws.ready_state() != WebSocket::OPEN);
+                if s.wanted && down {
+                    s.waiting = false;
+                    s.failures = 0;
+                    true
+                } else {
+                    false
+                }
+            });
+            if retry {
+                open(live);
+            }
+        });
+        let _ =
+            window.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
+        // Listens for the life of the tab.
+        on_online.forget();
     }
 
     pub fn stop(live: Live) {
@@ -167,6 +210,7 @@ mod imp {
             let _ = socket.ws.close();
         }
         live.connected.set(false);
+        live.lost.set(false);
     }
 
     pub fn send(frame: &ClientFrame) {
@@ -186,6 +230,7 @@ mod imp {
         if let Push::Ready { client } = &push {
             STATE.with_borrow_mut(|s| s.failures = 0);
             live.connected.set(true);
+            live.lost.set(false);
             live.ready.update(|n| *n += 1);
             if !client.is_empty() && page_client_version().is_some_and(|mine| mine != *client) {
                 live.updated.set(true);
@@ -223,9 +268,11 @@ mod imp {
         let Ok(host) = location.host() else {
             return;
         };
+        STATE.with_borrow_mut(|s| s.attempt += 1);
         let ws = match WebSocket::new(&format!("{scheme}://{host}/api/v1/events")) {
             Ok(ws) => ws,
             Err(_) => {
+                live.lost.set(true);
                 retry_later(live);
                 return;
             }
@@ -249,6 +296,7 @@ mod imp {
             // The socket (and this closure) is replaced by the next attempt, from
             // the timer: never dropped while it runs.
             if STATE.with_borrow(|s| s.wanted) {
+                live.lost.set(true);
                 retry_later(live);
             }
         });
@@ -267,20 +315,24 @@ mod imp {
     /// Schedules the next attempt: 0.5 s doubling to 30 s, with jitter so a
     /// restarted server is not hit by every tab at once.
     fn retry_later(live: Live) {
-        let delay = STATE.with_borrow_mut(|s| {
+        let scheduled = STATE.with_borrow_mut(|s| {
             if s.waiting {
                 return None;
             }
             s.waiting = true;
             s.failures = s.failures.saturating_add(1);
             let base = (500.0 * 2f64.powi(s.failures.min(6) as i32)).min(30_000.0);
-            Some(base * (0.5 + js_sys::Math::random() / 2.0))
+            Some((base * (0.5 + js_sys::Math::random() / 2.0), s.attempt))
         });
-        let Some(delay) = delay else {
+        let Some((delay, attempt)) = scheduled else {
             return;
         };
         let retry = Closure::once_into_js(move || {
             let go = STATE.with_borrow_mut(|s| {
+                if s.attempt != attempt {
+                    // Overtaken by an attempt made when the browser came back online.
+                    return false;
+                }
                 s.waiting = false;
                 s.wanted
             });

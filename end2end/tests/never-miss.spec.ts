@@ -4,7 +4,7 @@
 // for a mention; notifications that name the sender and open the chat in the
 // same page; an offer of notifications that can be dismissed.
 
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page, type WebSocketRoute } from '@playwright/test';
 import { interactive, newGroupChat, open, screenshot, signIn } from '../harness/pages';
 import { createUser } from '../harness/api';
 import { useServers } from '../harness/server';
@@ -127,4 +127,83 @@ test('the offer of notifications can be dismissed for good', async ({ page }) =>
   await interactive(page);
   await expect(page.getByRole('heading', { name: 'Chats' })).toBeVisible();
   await expect(offer).toHaveCount(0);
+});
+
+test('typing shows again when someone types right after sending', async ({ browser }) => {
+  const corp = server('corp');
+  await createUser(corp, 'tess', 'tess-password-1', 'Tess');
+  await createUser(corp, 'uli', 'uli-password-1', 'Uli');
+  const tessContext = await browser.newContext();
+  const uliContext = await browser.newContext();
+  const tess = await tessContext.newPage();
+  const uli = await uliContext.newPage();
+  await signIn(tess, corp.url, 'tess', 'tess-password-1');
+  await signIn(uli, corp.url, 'uli', 'uli-password-1');
+  await newGroupChat(tess, 'Typing', /Uli/);
+  await uli.getByRole('list', { name: 'Your chats' }).getByRole('link', { name: /Typing/ }).click();
+  await expect(uli.getByRole('heading', { name: 'Typing' })).toBeVisible();
+
+  const box = tess.getByRole('textbox', { name: 'Message' });
+  await box.pressSequentially('first');
+  await expect(uli.getByText('Tess is typing…')).toBeVisible();
+  await box.press('Enter');
+  await expect(uli.getByRole('list', { name: 'Messages' }).getByText('first')).toBeVisible();
+  await expect(uli.getByText('Tess is typing…')).toHaveCount(0);
+  // Typing again at once, for a little over a second, then stopping.
+  await box.pressSequentially('and a second thought', { delay: 70 });
+  await expect(uli.getByText('Tess is typing…')).toBeVisible();
+  await Promise.all([tessContext.close(), uliContext.close()]);
+});
+
+test('a lost connection shows, and what was sent meanwhile goes out by itself, once', async ({ browser }) => {
+  const corp = server('corp');
+  await createUser(corp, 'vic', 'vic-password-1', 'Vic');
+  await createUser(corp, 'wren', 'wren-password-1', 'Wren');
+  const vicContext = await browser.newContext();
+  const wrenContext = await browser.newContext();
+  // Vic's realtime connection runs through the test, which can cut it: a
+  // browser told it is offline still keeps an open WebSocket.
+  let down = false;
+  let socket: WebSocketRoute | undefined;
+  await vicContext.routeWebSocket(/\/api\/v1\/events$/, (ws) => {
+    if (down) {
+      ws.close({ code: 1012, reason: 'network down' });
+      return;
+    }
+    ws.connectToServer();
+    socket = ws;
+  });
+  const vic = await vicContext.newPage();
+  const wren = await wrenContext.newPage();
+  await signIn(vic, corp.url, 'vic', 'vic-password-1');
+  await signIn(wren, corp.url, 'wren', 'wren-password-1');
+  await newGroupChat(vic, 'Offline', /Wren/);
+  await wren.getByRole('list', { name: 'Your chats' }).getByRole('link', { name: /Offline/ }).click();
+  await expect(wren.getByRole('heading', { name: 'Offline' })).toBeVisible();
+
+  down = true;
+  await vicContext.setOffline(true);
+  await socket?.close({ code: 1012, reason: 'network down' });
+  const lost = vic.getByRole('status').filter({ hasText: 'The connection to the server was lost' });
+  await expect(lost).toBeVisible();
+  const box = vic.getByRole('textbox', { name: 'Message' });
+  for (const text of ['written offline', 'and again']) {
+    await box.fill(text);
+    await box.press('Enter');
+  }
+  const mine = vic.getByRole('list', { name: 'Messages' });
+  await expect(mine.getByText('Waiting for the connection…')).toHaveCount(2);
+  await expect(vic.getByRole('alert')).toHaveCount(0);
+  await screenshot(vic, 'connection-lost');
+
+  down = false;
+  await vicContext.setOffline(false);
+  await expect(lost).toHaveCount(0);
+  await expect(mine.getByText('Waiting for the connection…')).toHaveCount(0);
+  const theirs = wren.getByRole('list', { name: 'Messages' });
+  await expect(theirs.getByText('written offline')).toHaveCount(1);
+  await expect(theirs.getByText('and again')).toHaveCount(1);
+  // In the order they were written.
+  await expect(theirs.getByRole('listitem').filter({ hasText: /written offline|and again/ })).toHaveText([/written offline/, /and again/]);
+  await Promise.all([vicContext.close(), wrenContext.close()]);
 });

@@ -124,6 +124,11 @@ pub fn Frame(section: Section, children: Children) -> impl IntoView {
                     .and_then(Result::err)
                     .map(|failure| view! { <div class="notice error banner" role="alert">{failure.message}</div> })
             }}
+            <Show when=move || live.lost.get()>
+                <div class="notice warn banner" role="status">
+                    "The connection to the server was lost. Reconnecting… What you send meanwhile goes out when it is back."
+                </div>
+            </Show>
             <Show when=move || live.updated.get()>
                 <UpdatedBar />
             </Show>

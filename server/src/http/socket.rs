@@ -61,8 +61,10 @@ async fn announce_presence(state: &AppState, who: &str, online: bool) {
     }
 }
 
-/// Least time between two typing notices of one socket for one chat.
-const TYPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+/// Least time between two typing notices of one socket for one chat. Short
+/// enough that the notice of someone who types again right after sending
+/// (which the client sends 1.1 s after its last one) goes through.
+const TYPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Relays "typing" to the chat's other members, if `who` is a member, at most
 /// once per [`TYPING_INTERVAL`] per chat.

@@ -31,8 +31,11 @@ pub struct Pending {
     pub body: String,
     pub reply_to: Option<i64>,
     pub file: Option<FileInfo>,
-    /// Why it failed; `None` while it is on its way.
+    /// Why the server refused it; `None` while it is on its way or waiting.
     pub failed: Option<String>,
+    /// The server could not be reached: it goes again by itself when the
+    /// connection is back.
+    pub waiting: bool,
 }
 
 /// What applying a message or an event asks of the page, besides the timeline's
@@ -276,9 +279,25 @@ impl Timeline {
             .iter_mut()
             .find(|p| p.client_id == pending.client_id)
         {
-            Some(existing) => existing.failed = None,
+            Some(existing) => {
+                existing.failed = None;
+                existing.waiting = false;
+            }
             None => self.pending.push(pending),
         }
+    }
+
+    /// A send could not reach the server: it waits for the connection.
+    pub fn send_waiting(&mut self, client_id: &str) {
+        if let Some(p) = self.pending.iter_mut().find(|p| p.client_id == client_id) {
+            p.waiting = true;
+            p.failed = None;
+        }
+    }
+
+    /// The sends waiting for the connection, oldest first.
+    pub fn waiting(&self) -> Vec<Pending> {
+        self.pending.iter().filter(|p| p.waiting).cloned().collect()
     }
 
     /// A send failed: it stays, with the reason, for a retry or a discard. Nothing
@@ -286,6 +305,7 @@ impl Timeline {
     pub fn send_failed(&mut self, client_id: &str, reason: String) {
         if let Some(p) = self.pending.iter_mut().find(|p| p.client_id == client_id) {
             p.failed = Some(reason);
+            p.waiting = false;
         }
     }
 
@@ -435,6 +455,7 @@ mod tests {
             reply_to: None,
             file: None,
             failed: None,
+            waiting: false,
         }
     }
 

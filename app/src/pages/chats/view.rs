@@ -245,23 +245,43 @@ impl ChatState {
     fn send(self, pending: Pending) {
         self.timeline.update(|t| t.send(pending.clone()));
         self.scroll_to_bottom();
+        leptos::task::spawn_local(self.deliver(pending));
+    }
+
+    /// Sends what waited for the connection, in the order it was written (the
+    /// idempotency key makes a send that did arrive after all a no-op).
+    fn send_waiting(self) {
+        let waiting = self.timeline.with_untracked(Timeline::waiting);
+        if waiting.is_empty() {
+            return;
+        }
         leptos::task::spawn_local(async move {
-            let request = SendMessage {
-                client_id: pending.client_id.clone(),
-                body: pending.body.clone(),
-                reply_to: pending.reply_to,
-                file: pending.file.as_ref().map(|f| f.id),
-            };
-            match api::send_message(self.id, &request).await {
-                Ok(message) => {
-                    self.store(message);
-                    self.mark_read();
-                }
-                Err(failure) => self
-                    .timeline
-                    .update(|t| t.send_failed(&pending.client_id, failure.message)),
+            for pending in waiting {
+                self.timeline.update(|t| t.send(pending.clone()));
+                self.deliver(pending).await;
             }
         });
+    }
+
+    async fn deliver(self, pending: Pending) {
+        let request = SendMessage {
+            client_id: pending.client_id.clone(),
+            body: pending.body.clone(),
+            reply_to: pending.reply_to,
+            file: pending.file.as_ref().map(|f| f.id),
+        };
+        match api::send_message(self.id, &request).await {
+            Ok(message) => {
+                self.store(message);
+                self.mark_read();
+            }
+            Err(failure) if failure.unreachable() => {
+                self.timeline.update(|t| t.send_waiting(&pending.client_id))
+            }
+            Err(failure) => self
+                .timeline
+                .update(|t| t.send_failed(&pending.client_id, failure.message)),
+        }
     }
 }
 
@@ -355,6 +375,7 @@ pub fn ChatView(id: i64) -> impl IntoView {
         let now = live.ready.get();
         if previous.is_some_and(|p| p != now) && loaded.get_untracked() {
             state.catch_up();
+            state.send_waiting();
         }
         now
     });
@@ -587,7 +608,7 @@ fn MessageList(state: ChatState) -> impl IntoView {
             </For>
             <For
                 each=move || state.timeline.with(|t| t.pending().to_vec())
-                key=|p| (p.client_id.clone(), p.failed.clone())
+                key=|p| (p.client_id.clone(), p.failed.clone(), p.waiting)
                 let(pending)
             >
                 <PendingItem state pending />
@@ -729,14 +750,22 @@ fn MessageItem(state: ChatState, message: Message) -> impl IntoView {
 fn PendingItem(state: ChatState, pending: Pending) -> impl IntoView {
     let failed = pending.failed.clone();
     let is_failed = failed.is_some();
+    let waiting = pending.waiting;
     let retry = StoredValue::new(pending.clone());
-    let client_id = pending.client_id.clone();
+    let client_id = StoredValue::new(pending.client_id.clone());
+    let discard = move || state.timeline.update(|t| t.discard(&client_id.get_value()));
     view! {
         <li class="message mine pending" class:failed=is_failed>
             <div class="message-body"><RichText text=pending.body.clone() /></div>
             {pending.file.as_ref().map(|f| view! { <p class="attachment-name"><FileIcon /> {f.name.clone()}</p> })}
             <div class="message-foot">
                 {match failed {
+                    None if waiting => view! {
+                        <span class="message-status muted" role="status">"Waiting for the connection…"</span>
+                        <span class="message-actions">
+                            <button type="button" class="link-button" on:click=move |_| discard()>"Discard"</button>
+                        </span>
+                    }.into_any(),
                     None => view! { <span class="message-status muted" role="status">"Sending…"</span> }.into_any(),
                     Some(reason) => view! {
                         <span class="message-status error" role="alert">"Not sent: " {reason}</span>
@@ -744,14 +773,7 @@ fn PendingItem(state: ChatState, pending: Pending) -> impl IntoView {
                             <button type="button" class="link-button" on:click=move |_| state.send(retry.get_value())>
                                 "Retry"
                             </button>
-                            <button
-                                type="button"
-                                class="link-button"
-                                on:click=move |_| {
-                                    let id = client_id.clone();
-                                    state.timeline.update(|t| t.discard(&id));
-                                }
-                            >
+                            <button type="button" class="link-button" on:click=move |_| discard()>
                                 "Discard"
                             </button>
                         </span>
@@ -876,6 +898,7 @@ impl Uploader {
                             reply_to,
                             file: Some(info),
                             failed: None,
+                            waiting: false,
                         });
                     }
                     Err(failure) => state.error.set(Some(failure.message)),
@@ -990,12 +1013,16 @@ fn Composer(
         let reply_to = state.reply_to.get_untracked().map(|m| m.seq);
         state.reply_to.set(None);
         text.set(String::new());
+        // The others' pages stop showing "typing" when the message arrives: the
+        // next keystroke says so again, as soon as the server lets it through.
+        last_typing.update_value(|at| *at -= TYPING_EVERY_MS - TYPING_AFTER_SEND_MS);
         state.send(Pending {
             client_id: new_client_id(),
             body,
             reply_to,
             file: None,
             failed: None,
+            waiting: false,
         });
     };
     // @mentions: typing "@" and part of a name offers the chat's members.
@@ -1085,7 +1112,7 @@ fn Composer(
         text.set(event_target_value(&ev));
         look_for_mention();
         let now = now_ms();
-        if now - last_typing.get_value() > 3000.0 {
+        if now - last_typing.get_value() > TYPING_EVERY_MS {
             last_typing.set_value(now);
             live.send(&ClientFrame::Typing { chat_id: state.id });
         }
@@ -1206,6 +1233,12 @@ fn Composer(
         </form>
     }
 }
+
+/// How often the composer tells the others that the person is typing.
+const TYPING_EVERY_MS: f64 = 3000.0;
+/// The soonest after its last notice the composer sends the next one once a
+/// message went out (the server relays one a second per chat at most).
+const TYPING_AFTER_SEND_MS: f64 = 1100.0;
 
 /// A mention being typed: `@` at byte `at`, the text after it up to the
 /// caret at byte `end`.

@@ -11,8 +11,8 @@ use crate::types::ApiErrorBody;
 use crate::types::{
     AddMembers, AddressBook, CausewayId, ChangePassword, ChatDetail, ChatEvent, ChatRole,
     ChatSummary, Contacts, CreateGroupChat, CurrentUser, EditMessage, ErrorCode, LoginRequest,
-    Message, MuteChat, MyAccount, OpenDirectChat, Person, ReadUpTo, SendMessage, SetChatRole,
-    SetupStatus, UpdateOwnProfile,
+    Message, MuteChat, MyAccount, OpenDirectChat, Person, ReadUpTo, SearchResults, SendMessage,
+    SetChatRole, SetupStatus, UpdateOwnProfile,
 };
 
 /// Why an API call failed, ready to show to the person.
@@ -101,6 +101,15 @@ pub async fn remove_avatar() -> ApiResult<MyAccount> {
 /// `GET /api/v1/contacts`
 pub async fn contacts() -> ApiResult<Contacts> {
     get("/api/v1/contacts").await
+}
+
+/// `GET /api/v1/search?q=&before=`
+pub async fn search(q: &str, before: Option<&str>) -> ApiResult<SearchResults> {
+    let mut params = vec![("q", q.to_owned())];
+    if let Some(before) = before {
+        params.push(("before", before.to_owned()));
+    }
+    get(&format!("/api/v1/search?{}", encode_query(&params))).await
 }
 
 /// `PUT /api/v1/chats/{id}/mute`

@@ -21,7 +21,7 @@ use crate::pages::panel_elsewhere::{
     PanelElsewhere as GroupsPage, PanelElsewhere as SettingsPage, PanelElsewhere as UserPage,
     PanelElsewhere as UsersPage,
 };
-use crate::pages::{ChatsPage, ContactsPage, LoginPage, NotFound};
+use crate::pages::{ChatsPage, ContactsPage, LoginPage, NotFound, SearchPage};
 
 /// The browser client the server found in its site folder: what the shell
 /// links to, and the version an open tab compares with its own to know that
@@ -160,6 +160,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=ChatsPage />
                 <Route path=path!("/chats/:id") view=ChatsPage />
                 <Route path=path!("/contacts") view=ContactsPage />
+                <Route path=path!("/search") view=SearchPage />
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/account") view=AccountPage />
                 <Route path=path!("/admin") view=UsersPage />

@@ -9,10 +9,11 @@ import { useServers } from '../harness/server';
 
 /**
  * The chat page's first load over the network (brotli wasm + JS + CSS, with
- * headers). The goal is 300 KB; the build is at 308 KB (README, "Size of the
- * browser client"), so this is the ceiling that keeps it from growing.
+ * headers). The goal is 300 KB; with search, mentions and the inbox the build
+ * is at 317 KB (README, "Size of the browser client"), so this is the ceiling
+ * that keeps it from growing unnoticed until routes load their code lazily.
  */
-const BUDGET = 310_000;
+const BUDGET = 320_000;
 
 const server = useServers('corp');
 

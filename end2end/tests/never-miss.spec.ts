@@ -207,3 +207,54 @@ test('a lost connection shows, and what was sent meanwhile goes out by itself, o
   await expect(theirs.getByRole('listitem').filter({ hasText: /written offline|and again/ })).toHaveText([/written offline/, /and again/]);
   await Promise.all([vicContext.close(), wrenContext.close()]);
 });
+
+test('search finds messages and file names in all of one’s chats and opens one at its place', async ({ browser }) => {
+  const corp = server('corp');
+  await createUser(corp, 'xena', 'xena-password-1', 'Xena Xu');
+  await createUser(corp, 'yann', 'yann-password-1', 'Yann Young');
+  const xenaContext = await browser.newContext();
+  const xena = await xenaContext.newPage();
+  await signIn(xena, corp.url, 'xena', 'xena-password-1');
+  await newGroupChat(xena, 'Roadmap', /Yann Young/);
+  const box = xena.getByRole('textbox', { name: 'Message' });
+  await box.fill('The quarterly ROADMAP review is on Friday');
+  await box.press('Enter');
+  // Enough newer messages that the match is not on the chat's first page.
+  for (let i = 1; i <= 60; i++) {
+    await box.fill(`filler ${i}`);
+    await box.press('Enter');
+  }
+  await expect(xena.getByRole('list', { name: 'Messages' }).getByText('filler 60')).toBeVisible();
+  await xena.getByLabel('Attach a file').setInputFiles({ name: 'Roadmap-2027.txt', mimeType: 'text/plain', buffer: Buffer.from('plan') });
+  await expect(xena.getByRole('list', { name: 'Messages' }).getByRole('link', { name: 'Download Roadmap-2027.txt' })).toBeVisible();
+
+  await xena.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Search' }).click();
+  await xena.getByRole('searchbox', { name: 'Search for' }).fill('roadmap review');
+  await xena.getByRole('searchbox', { name: 'Search for' }).press('Enter');
+  const results = xena.getByRole('list', { name: 'Search results' });
+  await expect(results.getByRole('listitem')).toHaveCount(1);
+  await expect(results.getByRole('listitem')).toContainText('Roadmap');
+  await expect(results.getByRole('listitem')).toContainText('Xena Xu');
+  await expect(results.locator('mark')).toHaveText('ROADMAP review');
+
+  await xena.getByRole('searchbox', { name: 'Search for' }).fill('roadmap-2027');
+  await xena.getByRole('searchbox', { name: 'Search for' }).press('Enter');
+  await expect(results.getByRole('listitem')).toHaveCount(1);
+  await expect(results.getByRole('listitem')).toContainText('File: Roadmap-2027.txt');
+  await screenshot(xena, 'search');
+
+  await xena.getByRole('searchbox', { name: 'Search for' }).fill('nothing like this');
+  await xena.getByRole('searchbox', { name: 'Search for' }).press('Enter');
+  await expect(xena.getByText('Nothing in your chats matches “nothing like this”.')).toBeVisible();
+
+  // A result opens its chat at the message, loading the history before it.
+  await xena.getByRole('searchbox', { name: 'Search for' }).fill('quarterly');
+  await xena.getByRole('searchbox', { name: 'Search for' }).press('Enter');
+  await results.getByRole('link').first().click();
+  await expect(xena.getByRole('heading', { name: 'Roadmap' })).toBeVisible();
+  const reached = xena.getByRole('list', { name: 'Messages' }).locator('.message.reached');
+  await expect(reached).toContainText('The quarterly ROADMAP review is on Friday');
+  await expect(reached).toBeFocused();
+  await expect(reached).toBeInViewport();
+  await xenaContext.close();
+});

@@ -15,6 +15,7 @@ use crate::types::{CurrentUser, ErrorCode};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Chats,
+    Search,
     Contacts,
     Account,
     Admin,
@@ -88,6 +89,7 @@ pub fn Frame(section: Section, children: Children) -> impl IntoView {
                             }),
                         }}
                     </a>
+                    <a href="/search" aria-current=current(Section::Search)>"Search"</a>
                     <a href="/contacts" aria-current=current(Section::Contacts)>"Contacts"</a>
                     <a href="/account" aria-current=current(Section::Account)>"My account"</a>
                     <Show when=is_admin>

@@ -205,6 +205,27 @@ pub struct ChatSummary {
     pub last_message: Option<Message>,
 }
 
+/// A message found by `GET /api/v1/search`, with where it is.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub chat_id: i64,
+    pub chat_kind: ChatKind,
+    /// The group's title, or the other person's name for a direct chat.
+    pub chat_title: String,
+    pub sender_name: String,
+    pub message: Message,
+}
+
+/// `GET /api/v1/search?q=`: the newest matches first.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchResults {
+    pub hits: Vec<SearchHit>,
+    /// Pass as `before` for the next page; absent after the last one.
+    pub next: Option<String>,
+}
+
 /// `PUT /api/v1/chats/{id}/mute`
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -64,7 +64,7 @@ pub use auth::{CurrentUser, LoginRequest};
 pub use chats::{
     AddMembers, ChatDetail, ChatEvent, ChatKind, ChatMember, ChatRole, ChatSummary, ClientFrame,
     CreateGroupChat, EditMessage, EventKind, Message, MuteChat, OpenDirectChat, Push, ReadUpTo,
-    SendMessage, SetChatRole, SocketEnd,
+    SearchHit, SearchResults, SendMessage, SetChatRole, SocketEnd,
 };
 pub use directory::*;
 pub use error::{ApiErrorBody, ErrorCode};

@@ -4,7 +4,8 @@
 
 use app::types::{
     AddMembers, ApiErrorBody, ChatDetail, ChatEvent, ChatSummary, CreateGroupChat, EditMessage,
-    ErrorCode, Message, MuteChat, OpenDirectChat, ReadUpTo, SendMessage, SetChatRole,
+    ErrorCode, Message, MuteChat, OpenDirectChat, ReadUpTo, SearchResults, SendMessage,
+    SetChatRole,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -293,6 +294,42 @@ pub async fn search(
     let found = state
         .chats
         .search(&actor, id, &query.q, query.limit)
+        .await?;
+    Ok(Json(found))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchEverywhereQuery {
+    /// Text to find, 1 to 100 characters, any case.
+    q: String,
+    /// The `next` of the page before.
+    before: Option<String>,
+    /// 1 to 200; 50 when left out.
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/search?q=` — a signed-in user. Messages of all their chats
+/// whose text or file name contains the text, newest first, each with its
+/// chat and sender.
+#[utoipa::path(get, path = "/api/v1/search", params(SearchEverywhereQuery),
+    responses((status = 200, body = SearchResults), (status = "4XX", body = ApiErrorBody)), tag = "chats",
+    extensions(("x-causeway-access" = json!("user"))))]
+pub async fn search_everywhere(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(query): Query<SearchEverywhereQuery>,
+) -> Result<Json<SearchResults>, ApiError> {
+    let me = user.causeway_id(&state);
+    if query.before.as_ref().is_some_and(|b| b.len() > 64) {
+        return Err(ApiError::invalid_input(
+            "before is the `next` of a page of search results.",
+        ));
+    }
+    let found = state
+        .chats
+        .search_everywhere(&me, &query.q, query.before.as_deref(), query.limit)
         .await?;
     Ok(Json(found))
 }

@@ -100,6 +100,7 @@ pub fn router(state: AppState, tasks: &CancellationToken) -> Router {
         .route("/chats/{id}/members/{member}/role", put(chats::set_role))
         .route("/chats/{id}/events", get(chats::events))
         .route("/chats/{id}/search", get(chats::search))
+        .route("/search", get(chats::search_everywhere))
         .route(
             "/chats/{id}/files",
             // The upload streams its body and enforces the panel's limit itself.

@@ -73,6 +73,7 @@ use crate::error::Json;
         crate::http::chats::delete,
         crate::http::chats::read,
         crate::http::chats::mute,
+        crate::http::chats::search_everywhere,
         crate::http::chats::events,
         crate::http::chats::search,
         crate::http::chats::add_members,

@@ -53,6 +53,14 @@ pub struct ChatListRow {
     pub muted: bool,
 }
 
+/// A message found by [`Store::search_everywhere`], with its chat.
+#[derive(Debug, sqlx::FromRow)]
+struct SearchRow {
+    chat_id: ChatId,
+    #[sqlx(flatten)]
+    message: MessageRow,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct MessageRow {
     pub seq: Seq,
@@ -979,6 +987,46 @@ impl Store {
             .bind(since)
             .fetch_all(pool)
             .await)?)
+    }
+
+    /// Messages of every chat `member` is in (those since they joined each,
+    /// not deleted) whose text or file name contains `text`, newest first,
+    /// before the position `before` (`(created_at, chat, seq)`) if given.
+    pub async fn search_everywhere(
+        &self,
+        member: &str,
+        text: &str,
+        before: Option<(i64, ChatId, Seq)>,
+        limit: i64,
+    ) -> Result<Vec<(ChatId, MessageRow)>> {
+        let columns = MESSAGE_COLUMNS
+            .split(", ")
+            .map(|c| format!("g.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "select g.chat_id, {columns} from messages g \
+             join chat_members m on m.chat_id = g.chat_id and m.member = $1 \
+             where g.deleted_at is null and g.seq >= m.joined_seq \
+             and (g.search_text like $2 escape '\\' or exists (select 1 from files f \
+                  where f.id = g.file_id and f.search_name like $2 escape '\\')) \
+             and ($4 or g.created_at < $5 or (g.created_at = $5 and (g.chat_id < $6 \
+                  or (g.chat_id = $6 and g.seq < $7)))) \
+             order by g.created_at desc, g.chat_id desc, g.seq desc limit $3"
+        );
+        let pattern = super::like_pattern(text);
+        let (at, chat, seq) = before.unwrap_or((0, ChatId(0), Seq(0)));
+        let rows: Vec<SearchRow> = on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(member)
+            .bind(&pattern)
+            .bind(limit)
+            .bind(before.is_none())
+            .bind(at)
+            .bind(chat)
+            .bind(seq)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows.into_iter().map(|r| (r.chat_id, r.message)).collect())
     }
 
     /// Everyone who shares a chat with `member` (not `member`): whom their

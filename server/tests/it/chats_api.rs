@@ -1,6 +1,8 @@
 //! Chats between users of one server, through the API.
 
-use app::types::{ChatDetail, ChatEvent, ChatKind, ChatRole, ChatSummary, Message, ReadUpTo};
+use app::types::{
+    ChatDetail, ChatEvent, ChatKind, ChatRole, ChatSummary, Message, ReadUpTo, SearchResults,
+};
 use serde_json::{Value, json};
 
 use crate::common::{self, Client, PgDatabase, TestServer, error_of};
@@ -1192,5 +1194,165 @@ async fn mentions_and_mutes_on_postgres() {
         return;
     };
     mentions_and_mutes(Some(db.url.clone())).await;
+    db.drop_now().await;
+}
+
+/// Search across all of one's chats: only chats one is in, only what one could
+/// see there, newest first, paged, with the chat and the sender named.
+async fn searching_everywhere(database: Option<String>) {
+    let People {
+        server,
+        wolf,
+        moore,
+        eve,
+        ..
+    } = people_on(database).await;
+    let group = |title: &str, members: &[&str]| json!({ "title": title, "members": members.iter().map(|m| format!("{m}@localhost")).collect::<Vec<_>>() });
+    let plans: ChatDetail = expect(
+        wolf.post_json("/api/v1/chats", &group("Plans", &["moore"]))
+            .await,
+        201,
+    )
+    .await;
+    let secret: ChatDetail = expect(
+        moore
+            .post_json("/api/v1/chats", &group("Secret", &["eve"]))
+            .await,
+        201,
+    )
+    .await;
+    let direct: ChatDetail = expect(
+        wolf.post_json("/api/v1/chats/direct", &json!({ "with": "eve@localhost" }))
+            .await,
+        201,
+    )
+    .await;
+    say(&moore, plans.id, "s1", "The LAUNCH plan is ready").await;
+    say(&wolf, plans.id, "s2", "lunch?").await;
+    say(&moore, secret.id, "s3", "launch secret").await;
+    say(&eve, direct.id, "s4", "launch date: Friday").await;
+    // A file whose name matches, sent without text.
+    let query = app::api::encode_query(&[("name", "Launch-deck.pdf".to_owned())]);
+    let uploaded: Value = expect(
+        wolf.http
+            .post(format!(
+                "{}/api/v1/chats/{}/files?{query}",
+                wolf.base, plans.id
+            ))
+            .body(b"%PDF-1.4 deck".to_vec())
+            .send()
+            .await
+            .unwrap(),
+        201,
+    )
+    .await;
+    expect::<Message>(
+        wolf.post_json(
+            &format!("/api/v1/chats/{}/messages", plans.id),
+            &json!({ "client_id": "s5", "body": "", "file": uploaded["id"] }),
+        )
+        .await,
+        201,
+    )
+    .await;
+
+    let found: SearchResults = wolf.get_ok("/api/v1/search?q=launch").await;
+    let seen: Vec<(&str, &str, String)> = found
+        .hits
+        .iter()
+        .map(|h| {
+            let what = h
+                .message
+                .file
+                .as_ref()
+                .map_or_else(|| h.message.body.clone(), |f| f.name.clone());
+            (h.chat_title.as_str(), h.sender_name.as_str(), what)
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("Plans", "Wolf", "Launch-deck.pdf".to_owned()),
+            ("Eve", "Eve", "launch date: Friday".to_owned()),
+            (
+                "Plans",
+                "Albert Moore",
+                "The LAUNCH plan is ready".to_owned()
+            ),
+        ],
+        "newest first; not the chat Wolf is not in; a direct chat titled with the other person"
+    );
+    assert_eq!(found.next, None);
+
+    // Paged: one at a time gives the same, in the same order.
+    let mut paged = Vec::new();
+    let mut before: Option<String> = None;
+    for _ in 0..5 {
+        let mut path = "/api/v1/search?q=launch&limit=1".to_owned();
+        if let Some(cursor) = &before {
+            path.push_str(&format!("&before={cursor}"));
+        }
+        let page: SearchResults = wolf.get_ok(&path).await;
+        paged.extend(page.hits.into_iter().map(|h| (h.chat_id, h.message.seq)));
+        before = page.next;
+        if before.is_none() {
+            break;
+        }
+    }
+    let all: Vec<(i64, i64)> = found
+        .hits
+        .iter()
+        .map(|h| (h.chat_id, h.message.seq))
+        .collect();
+    assert_eq!(paged, all);
+
+    // Eve, added to Plans now, does not find what was said there before.
+    expect::<ChatDetail>(
+        wolf.post_json(
+            &format!("/api/v1/chats/{}/members", plans.id),
+            &json!({ "members": ["eve@localhost"] }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let eves: SearchResults = eve.get_ok("/api/v1/search?q=launch").await;
+    let chats: Vec<&str> = eves.hits.iter().map(|h| h.chat_title.as_str()).collect();
+    assert_eq!(chats, ["Wolf", "Secret"]);
+
+    // Bad input: a clear 4xx, never a 500.
+    for path in [
+        "/api/v1/search?q=",
+        "/api/v1/search?q=%20%20",
+        &format!("/api/v1/search?q={}", "x".repeat(101)),
+        "/api/v1/search?q=a&before=garbage",
+        "/api/v1/search?q=a&before=1.2",
+        &format!("/api/v1/search?q=a&before={}", "9".repeat(80)),
+        "/api/v1/search?q=a&limit=0",
+        "/api/v1/search?q=a&limit=201",
+    ] {
+        refused(wolf.get(path).await, 422, "invalid_input").await;
+    }
+    assert_eq!(wolf.get("/api/v1/search").await.status(), 400, "no q");
+    refused(
+        server.client().get("/api/v1/search?q=launch").await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn searching_everywhere_on_sqlite() {
+    searching_everywhere(None).await;
+}
+
+#[tokio::test]
+async fn searching_everywhere_on_postgres() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    searching_everywhere(Some(db.url.clone())).await;
     db.drop_now().await;
 }

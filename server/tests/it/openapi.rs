@@ -64,6 +64,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/people/lookup"),
     ("get", "/api/v1/admin/setup"),
     ("put", "/api/v1/chats/{id}/mute"),
+    ("get", "/api/v1/search"),
 ];
 
 #[tokio::test]

@@ -8,7 +8,7 @@ mod view;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::api::{self, ApiFailure};
 use crate::components::{ErrorNotice, Frame, Loading, Me, Section, short_time};
@@ -28,6 +28,9 @@ pub fn ChatsPage() -> impl IntoView {
             .and_then(|id| id.parse::<i64>().ok())
     });
     let chats = Inbox::get().chats;
+    // `?at=12`: open the chat at message 12 (a search result).
+    let query = use_query_map();
+    let at = Memo::new(move |_| query.read().get("at").and_then(|at| at.parse::<i64>().ok()));
     view! {
         <Title text="Chats" />
         <Frame section=Section::Chats>
@@ -37,7 +40,7 @@ pub fn ChatsPage() -> impl IntoView {
                 </aside>
                 <main class="chat-pane">
                     {move || match selected.get() {
-                        Some(id) => view! { <ChatView id /> }.into_any(),
+                        Some(id) => view! { <ChatView id at=at.get_untracked() /> }.into_any(),
                         None => view! { <NoChatOpen chats /> }.into_any(),
                     }}
                 </main>

@@ -217,6 +217,33 @@ impl ChatState {
         });
     }
 
+    /// Loads older pages until message `seq` is shown (or the chat's start),
+    /// then brings it into view, marked for a moment and focused.
+    async fn reach(self, seq: i64) {
+        for _ in 0..PAGES_TO_REACH {
+            let shown = self
+                .timeline
+                .with_untracked(|t| t.messages().contains_key(&seq));
+            if shown || self.timeline.with_untracked(Timeline::at_start) {
+                break;
+            }
+            self.load_older().await;
+        }
+        request_animation_frame(move || {
+            #[cfg(feature = "hydrate")]
+            if let Some(el) = document().get_element_by_id(&format!("message-{seq}")) {
+                let options = web_sys::ScrollIntoViewOptions::new();
+                options.set_block(web_sys::ScrollLogicalPosition::Center);
+                el.scroll_into_view_with_scroll_into_view_options(&options);
+                let _ = el.class_list().add_1("reached");
+                let _ = el.set_attribute("tabindex", "-1");
+                if let Ok(el) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el) {
+                    let _ = el.focus();
+                }
+            }
+        });
+    }
+
     async fn load_older(self) {
         let Some(Some(oldest)) = self.timeline.try_maybe_update(|t| {
             let oldest = t.begin_older();
@@ -285,8 +312,15 @@ impl ChatState {
     }
 }
 
+/// The most pages of history loaded to reach a message asked for.
+const PAGES_TO_REACH: usize = 40;
+
 #[component]
-pub fn ChatView(id: i64) -> impl IntoView {
+pub fn ChatView(
+    id: i64,
+    /// Open at this message (from a search result) instead of the newest.
+    at: Option<i64>,
+) -> impl IntoView {
     let me_resource = expect_context::<Me>();
     let Me(me_user) = me_resource;
     let me = Signal::derive(move || me_user.get().and_then(Result::ok).map(|u| u.causeway_id));
@@ -339,7 +373,10 @@ pub fn ChatView(id: i64) -> impl IntoView {
                 Err(failure) => state.error.set(Some(failure.message)),
             }
             loaded.set(true);
-            state.scroll_to_bottom();
+            match at {
+                Some(seq) => state.reach(seq).await,
+                None => state.scroll_to_bottom(),
+            }
             state.catch_up();
         })
     });

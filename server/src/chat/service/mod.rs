@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use app::types::{
     CausewayId, ChatDetail, ChatEvent, ChatKind, ChatMember, ChatRole, ChatSummary, EventKind,
-    Message, OutsiderReach, Right, SendMessage, ServerName,
+    Message, OutsiderReach, Right, SearchHit, SearchResults, SendMessage, ServerName,
 };
 
 use super::events::{Event, EventBus};

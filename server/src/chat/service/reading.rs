@@ -104,6 +104,67 @@ impl ChatService {
         Ok(chats)
     }
 
+    /// Messages of every chat `me` is in whose text or file name contains
+    /// `text`, newest first, each with its chat and sender's name; `before` is
+    /// the `next` of the page before.
+    pub async fn search_everywhere(
+        &self,
+        me: &CausewayId,
+        text: &str,
+        before: Option<&str>,
+        limit: Option<i64>,
+    ) -> Result<SearchResults, ChatError> {
+        let limit = self::limit(limit)?;
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > 100 {
+            return Err(invalid("Search for 1 to 100 characters."));
+        }
+        crate::validate::line_text("The search text", text)
+            .map_err(|e| ChatError::Invalid(e.message))?;
+        let before = before.map(parse_cursor).transpose()?;
+        let rows = self
+            .store()
+            .search_everywhere(&me.to_string(), text, before, limit)
+            .await?;
+        let next = (rows.len() as i64 == limit)
+            .then(|| rows.last())
+            .flatten()
+            .map(|(chat, m)| format!("{}.{}.{}", m.created_at, chat.0, m.seq.0));
+        let mut chats: HashMap<ChatId, ChatDetail> = HashMap::new();
+        let mut hits = Vec::with_capacity(rows.len());
+        for (chat_id, row) in rows {
+            if !chats.contains_key(&chat_id) {
+                // A chat left (or deleted) since the search ran is not shown.
+                let Some(chat) = self.store().chat(chat_id).await? else {
+                    continue;
+                };
+                match self.detail(chat, me).await {
+                    Ok(detail) => chats.insert(chat_id, detail),
+                    Err(ChatError::Missing(_)) => continue,
+                    Err(error) => return Err(error),
+                };
+            }
+            let detail = &chats[&chat_id];
+            let message = message_out(self.store(), chat_id, row).await?;
+            let sender_name = detail
+                .members
+                .iter()
+                .find(|m| m.causeway_id == message.sender)
+                .map_or_else(
+                    || message.sender.login.to_string(),
+                    |m| m.display_name.clone(),
+                );
+            hits.push(SearchHit {
+                chat_id: chat_id.0,
+                chat_kind: detail.kind,
+                chat_title: detail.title.clone(),
+                sender_name,
+                message,
+            });
+        }
+        Ok(SearchResults { hits, next })
+    }
+
     /// Mutes or unmutes chat `id` for a member, for them alone.
     pub async fn mute(&self, actor: &Actor, id: ChatId, muted: bool) -> Result<(), ChatError> {
         self.membership(id, actor).await?;
@@ -188,5 +249,16 @@ impl ChatService {
             .search_messages(id, m.member.joined_seq, text, limit)
             .await?;
         self.visible(id, &m.member, rows).await
+    }
+}
+
+/// A search cursor, `created_at.chat.seq` as [`ChatService::search_everywhere`]
+/// hands it out.
+fn parse_cursor(text: &str) -> Result<(i64, ChatId, Seq), ChatError> {
+    let bad = || invalid("before is the `next` of a page of search results.");
+    let mut parts = text.splitn(3, '.').map(str::parse::<i64>);
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(Ok(at)), Some(Ok(chat)), Some(Ok(seq))) => Ok((at, ChatId(chat), Seq(seq))),
+        _ => Err(bad()),
     }
 }

@@ -133,13 +133,13 @@ impl ChatService {
         let mut chats: HashMap<ChatId, ChatDetail> = HashMap::new();
         let mut hits = Vec::with_capacity(rows.len());
         for (chat_id, row) in rows {
-            if !chats.contains_key(&chat_id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = chats.entry(chat_id) {
                 // A chat left (or deleted) since the search ran is not shown.
                 let Some(chat) = self.store().chat(chat_id).await? else {
                     continue;
                 };
                 match self.detail(chat, me).await {
-                    Ok(detail) => chats.insert(chat_id, detail),
+                    Ok(detail) => slot.insert(detail),
                     Err(ChatError::Missing(_)) => continue,
                     Err(error) => return Err(error),
                 };

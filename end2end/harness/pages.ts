@@ -1,6 +1,6 @@
 // What a person does on the pages, found by role and label.
 
-import { expect, type Page } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
 import path from 'node:path';
 
 export const screenshotDir = path.resolve(__dirname, '..', 'screenshots');
@@ -51,6 +51,12 @@ export async function newGroupChat(page: Page, title: string, ...people: RegExp[
   for (const person of people) await form.getByLabel(person).check();
   await form.getByRole('button', { name: 'Create' }).click();
   await expect(page.getByRole('heading', { name: title })).toBeVisible();
+}
+
+/** Chooses `action` from the one menu a message has (its only tab stop). */
+export async function messageAction(message: Locator, action: 'Reply' | 'Edit' | 'Delete'): Promise<void> {
+  await message.getByRole('button', { name: /^Actions for the message of/ }).click();
+  await message.getByRole('menuitem', { name: action }).click();
 }
 
 /** Follows a link of the control panel's side navigation. */

@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { expect, request, test, type APIRequestContext, type Page } from '@playwright/test';
-import { cspRefusals, screenshot, signIn } from '../harness/pages';
+import { cspRefusals, messageAction, screenshot, signIn } from '../harness/pages';
 import { useServersOn, type Backend, type RunningServer } from '../harness/server';
 
 const PASSWORD = 'chat-password-1';
@@ -111,7 +111,7 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await screenshot(moore, `${prefix}-view-phone`);
 
       // Wolf edits his message; Moore sees the new text, marked edited.
-      await wolf.getByRole('button', { name: /^Edit message/ }).first().click();
+      await messageAction(first, 'Edit');
       await expect(wolf.getByText('Editing your message')).toBeVisible();
       await box.fill('Hello Albert, the plan is at https://example.com/plan-v2');
       await box.press('Enter');
@@ -119,24 +119,39 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await expect(edited).toBeVisible();
       await expect(edited.getByText('(edited)')).toBeVisible();
 
-      // A send that fails shows why and can be retried, without a duplicate.
+      // A send that gets no answer waits and goes again by itself, without a duplicate.
       await wolf.route('**/api/v1/chats/*/messages', (route) => route.abort('connectionrefused'), { times: 1 });
       await box.fill('One more thing');
       await box.press('Enter');
-      const failed = messages(wolf).getByRole('listitem').filter({ hasText: 'One more thing' });
-      await expect(failed.getByRole('alert')).toContainText('Not sent');
-      await screenshot(wolf, `${prefix}-failed-send`);
-      await failed.getByRole('button', { name: 'Retry' }).click();
+      const waiting = messages(wolf).getByRole('listitem').filter({ hasText: 'One more thing' });
+      await expect(waiting.getByText('Waiting for the connection…')).toBeVisible();
       await expect(messages(moore).getByText('One more thing')).toBeVisible();
       await expect(messages(wolf).getByText('One more thing')).toHaveCount(1);
+      await expect(messages(wolf).getByText('Waiting for the connection…')).toHaveCount(0);
+
+      // A send the server refuses shows why and can be retried, without a duplicate.
+      await wolf.route(
+        '**/api/v1/chats/*/messages',
+        (route) =>
+          route.fulfill({
+            status: 422,
+            contentType: 'application/json',
+            body: JSON.stringify({ error: { code: 'invalid_input', message: 'The message is too long.' } }),
+          }),
+        { times: 1 },
+      );
+      await box.fill('Second thing');
+      await box.press('Enter');
+      const failed = messages(wolf).getByRole('listitem').filter({ hasText: 'Second thing' });
+      await expect(failed.getByRole('alert')).toContainText('Not sent: The message is too long.');
+      await screenshot(wolf, `${prefix}-failed-send`);
+      await failed.getByRole('button', { name: 'Retry' }).click();
+      await expect(messages(moore).getByText('Second thing')).toBeVisible();
+      await expect(messages(wolf).getByText('Second thing')).toHaveCount(1);
 
       // Wolf deletes it again; Moore sees that it was deleted.
       wolf.once('dialog', (dialog) => dialog.accept());
-      await messages(wolf)
-        .getByRole('listitem')
-        .filter({ hasText: 'One more thing' })
-        .getByRole('button', { name: /^Delete message/ })
-        .click();
+      await messageAction(messages(wolf).getByRole('listitem').filter({ hasText: 'One more thing' }), 'Delete');
       await expect(messages(moore).getByText('One more thing')).toHaveCount(0);
       await expect(messages(moore).getByText('This message was deleted.')).toBeVisible();
 
@@ -169,11 +184,11 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       // Wolf captions the file's message, then takes the caption away: the file stays.
       const fileMessage = messages(wolf).getByRole('listitem').filter({ hasText: 'plan.bin' });
       const mooresFile = messages(moore).getByRole('listitem').filter({ hasText: 'plan.bin' });
-      await fileMessage.getByRole('button', { name: /^Edit message/ }).click();
+      await messageAction(fileMessage, 'Edit');
       await box.fill('The launch plan');
       await box.press('Enter');
       await expect(mooresFile.getByText('The launch plan')).toBeVisible();
-      await fileMessage.getByRole('button', { name: /^Edit message/ }).click();
+      await messageAction(fileMessage, 'Edit');
       await box.fill('');
       await wolf.getByRole('button', { name: 'Save' }).click();
       await expect(mooresFile.getByText('The launch plan')).toHaveCount(0);

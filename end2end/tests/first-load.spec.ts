@@ -9,11 +9,12 @@ import { useServers } from '../harness/server';
 
 /**
  * The chat page's first load over the network (brotli wasm + JS + CSS, with
- * headers). The goal is 300 KB; with search, mentions and the inbox the build
- * is at 317 KB (README, "Size of the browser client"), so this is the ceiling
- * that keeps it from growing unnoticed until routes load their code lazily.
+ * headers). The goal is 300 KB; with issue 13's search, mentions, inbox,
+ * message menus and connection handling the build is at 321 KB (README, "Size
+ * of the browser client"), so this is the ceiling that keeps it from growing
+ * unnoticed until routes load their code lazily.
  */
-const BUDGET = 320_000;
+const BUDGET = 330_000;
 
 const server = useServers('corp');
 

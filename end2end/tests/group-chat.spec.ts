@@ -3,7 +3,7 @@
 // leave), each seen live by the others.
 
 import { expect, request, test, type Page } from '@playwright/test';
-import { newGroupChat, open, screenshot, signIn } from '../harness/pages';
+import { messageAction, newGroupChat, open, screenshot, signIn } from '../harness/pages';
 import { useServers, type RunningServer } from '../harness/server';
 
 const PASSWORD = 'group-password-1';
@@ -78,11 +78,7 @@ test('a group chat: made from contacts, replies, history on scroll, members mana
   await expect(messages(moore).getByText('This is the beginning of the chat.')).toBeVisible();
 
   // Moore replies to line 60; Wolf sees the quote.
-  await messages(moore)
-    .getByRole('listitem')
-    .filter({ hasText: 'Status line 60' })
-    .getByRole('button', { name: /^Reply to message/ })
-    .click();
+  await messageAction(messages(moore).getByRole('listitem').filter({ hasText: 'Status line 60' }), 'Reply');
   await expect(moore.getByText('Replying to')).toBeVisible();
   const box = moore.getByRole('textbox', { name: 'Message' });
   await box.fill('Line 60 looks good');

@@ -73,6 +73,7 @@ pub fn Frame(section: Section, children: Children) -> impl IntoView {
 
     view! {
         <div class="app-frame">
+            <a class="skip-link" href="#main" on:click=skip_to_main>"Skip to content"</a>
             <header class="topbar">
                 <a href="/" class="brand-link" aria-label="Causeway home">
                     <Brand />
@@ -140,6 +141,22 @@ pub fn Frame(section: Section, children: Children) -> impl IntoView {
     }
 }
 
+/// Moves the focus to the page's main content (the router would otherwise
+/// take the click as a navigation and leave the focus where it was).
+fn skip_to_main(ev: leptos::ev::MouseEvent) {
+    ev.prevent_default();
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(main) = document()
+            .get_element_by_id("main")
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = main.focus();
+        }
+    }
+}
+
 /// Says that the server was upgraded under this tab and offers to load the
 /// new client. Nothing is lost by waiting: the old client keeps working
 /// against the server's stable API until the person chooses.
@@ -186,7 +203,7 @@ pub fn AdminLayout(children: Children) -> impl IntoView {
                 <a href="/admin/federation" aria-current=move || current("/admin/federation")>"Federation"</a>
                 <a href="/admin/audit" aria-current=move || current("/admin/audit")>"Audit log"</a>
             </nav>
-            <main class="content wide">{children()}</main>
+            <main id="main" tabindex="-1" class="content wide">{children()}</main>
         </div>
     }
 }

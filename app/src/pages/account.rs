@@ -14,7 +14,7 @@ pub fn AccountPage() -> impl IntoView {
     view! {
         <Title text="My account" />
         <Frame section=Section::Account>
-            <main class="content">
+            <main id="main" tabindex="-1" class="content">
                 <div class="page-head">
                     <h1>"My account"</h1>
                 </div>

@@ -15,7 +15,7 @@ pub fn ContactsPage() -> impl IntoView {
     view! {
         <Title text="Contacts" />
         <Frame section=Section::Contacts>
-            <main class="content">
+            <main id="main" tabindex="-1" class="content">
                 <ContactsBody />
             </main>
         </Frame>

@@ -29,7 +29,7 @@ pub fn PanelElsewhere() -> impl IntoView {
         let _ = target;
     });
     view! {
-        <main class="content">
+        <main id="main" tabindex="-1" class="content">
             <p class="muted" role="status">"Opening…"</p>
         </main>
     }

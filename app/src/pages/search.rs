@@ -55,7 +55,7 @@ pub fn SearchPage() -> impl IntoView {
     view! {
         <Title text="Search" />
         <Frame section=Section::Search>
-            <main class="content">
+            <main id="main" tabindex="-1" class="content">
                 <div class="page-head">
                     <h1>"Search"</h1>
                     <p class="muted">"Messages and file names in all your chats."</p>

@@ -38,7 +38,7 @@ pub fn ChatsPage() -> impl IntoView {
                 <aside class="chat-list-pane" aria-labelledby="chats-heading">
                     <ChatList selected chats />
                 </aside>
-                <main class="chat-pane">
+                <main id="main" tabindex="-1" class="chat-pane">
                     {move || match selected.get() {
                         Some(id) => view! { <ChatView id at=at.get_untracked() /> }.into_any(),
                         None => view! { <NoChatOpen chats /> }.into_any(),

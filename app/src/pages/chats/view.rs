@@ -43,6 +43,9 @@ struct ChatState {
     editing: RwSignal<Option<Message>>,
     typing: RwSignal<Typing>,
     list: NodeRef<leptos::html::Ol>,
+    /// A new try of the sends waiting for the connection is scheduled.
+    retry_scheduled: StoredValue<bool>,
+    live: Live,
 }
 
 /// A share (0 to 1) as whole percent.
@@ -290,6 +293,24 @@ impl ChatState {
         });
     }
 
+    /// The socket may still be up while a request got no answer: the waiting
+    /// sends go again in a few seconds as well as at the next reconnection.
+    fn retry_later(self) {
+        if self.retry_scheduled.get_value() {
+            return;
+        }
+        self.retry_scheduled.set_value(true);
+        set_timeout(
+            move || {
+                self.retry_scheduled.set_value(false);
+                if self.live.connected.get_untracked() {
+                    self.send_waiting();
+                }
+            },
+            std::time::Duration::from_millis(RETRY_WAITING_MS),
+        );
+    }
+
     async fn deliver(self, pending: Pending) {
         let request = SendMessage {
             client_id: pending.client_id.clone(),
@@ -303,7 +324,8 @@ impl ChatState {
                 self.mark_read();
             }
             Err(failure) if failure.unreachable() => {
-                self.timeline.update(|t| t.send_waiting(&pending.client_id))
+                self.timeline.update(|t| t.send_waiting(&pending.client_id));
+                self.retry_later();
             }
             Err(failure) => self
                 .timeline
@@ -311,6 +333,31 @@ impl ChatState {
         }
     }
 }
+
+/// Puts the caret in the message box, as opening a chat should; not on a
+/// phone-sized screen, where it would cover the chat with the keyboard.
+fn focus_composer() {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(|| {
+        use wasm_bindgen::JsCast;
+        let wide = window()
+            .inner_width()
+            .ok()
+            .and_then(|w| w.as_f64())
+            .is_some_and(|w| w > 700.0);
+        if wide
+            && let Some(el) = document()
+                .get_element_by_id("composer-input")
+                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
+}
+
+/// How long sends that got no answer wait before trying again while the
+/// socket is still up.
+const RETRY_WAITING_MS: u64 = 3000;
 
 /// The most pages of history loaded to reach a message asked for.
 const PAGES_TO_REACH: usize = 40;
@@ -335,6 +382,8 @@ pub fn ChatView(
         editing: RwSignal::new(None),
         typing: RwSignal::new(Typing::default()),
         list: NodeRef::new(),
+        retry_scheduled: StoredValue::new(false),
+        live: Live::get(),
     };
     provide_context(MentionNames {
         people: Signal::derive(move || {
@@ -375,7 +424,10 @@ pub fn ChatView(
             loaded.set(true);
             match at {
                 Some(seq) => state.reach(seq).await,
-                None => state.scroll_to_bottom(),
+                None => {
+                    state.scroll_to_bottom();
+                    focus_composer();
+                }
             }
             state.catch_up();
         })
@@ -719,6 +771,12 @@ fn MessageItem(state: ChatState, message: Message) -> impl IntoView {
         });
     };
     let file = (!deleted).then(|| message.file.clone()).flatten();
+    let sender_label = if mine {
+        "you".to_owned()
+    } else {
+        sender.clone()
+    };
+    let time_label = short_time(message.created_at);
     view! {
         <li class="message" class:mine=mine class:deleted=deleted id=format!("message-{seq}")>
             <div class="message-meta">
@@ -741,45 +799,160 @@ fn MessageItem(state: ChatState, message: Message) -> impl IntoView {
             <div class="message-foot">
                 <span class="message-status muted">{read_label}</span>
                 <Show when=move || !deleted && !state.removed.get()>
-                    <span class="message-actions">
-                        <button
-                            type="button"
-                            class="link-button"
-                            aria-label=format!("Reply to message {seq}")
-                            on:click=move |_| {
-                                state.editing.set(None);
-                                state.reply_to.set(Some(for_reply.get_value()));
-                            }
-                        >
-                            "Reply"
-                        </button>
-                        {editable.then(|| view! {
-                            <button
-                                type="button"
-                                class="link-button"
-                                aria-label=format!("Edit message {seq}")
-                                on:click=move |_| {
-                                    state.reply_to.set(None);
-                                    state.editing.set(Some(for_reply.get_value()));
-                                }
-                            >
-                                "Edit"
-                            </button>
-                        })}
-                        <Show when=may_delete>
-                            <button
-                                type="button"
-                                class="link-button danger"
-                                aria-label=format!("Delete message {seq}")
-                                on:click=delete
-                            >
-                                "Delete"
-                            </button>
-                        </Show>
-                    </span>
+                    <MessageMenu
+                        label=format!("Actions for the message of {sender_label}, {time_label}")
+                        editable
+                        may_delete
+                        reply=move || {
+                            state.editing.set(None);
+                            state.reply_to.set(Some(for_reply.get_value()));
+                        }
+                        edit=move || {
+                            state.reply_to.set(None);
+                            state.editing.set(Some(for_reply.get_value()));
+                        }
+                        delete=move || delete(())
+                    />
                 </Show>
             </div>
         </li>
+    }
+}
+
+/// A message's actions behind one button (one tab stop per message): a menu
+/// of Reply, Edit and Delete, moved through with the arrow keys; Escape closes
+/// it and gives the focus back to its button.
+#[component]
+fn MessageMenu(
+    label: String,
+    editable: bool,
+    may_delete: impl Fn() -> bool + Copy + Send + Sync + 'static,
+    reply: impl Fn() + Copy + Send + Sync + 'static,
+    edit: impl Fn() + Copy + Send + Sync + 'static,
+    delete: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let trigger = NodeRef::<leptos::html::Button>::new();
+    let menu = NodeRef::<leptos::html::Div>::new();
+    let items = move || -> Vec<leptos::web_sys::HtmlElement> {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(menu) = menu.get_untracked() else {
+                return Vec::new();
+            };
+            let Ok(list) = menu.query_selector_all("[role=menuitem]") else {
+                return Vec::new();
+            };
+            (0..list.length())
+                .filter_map(|i| list.item(i))
+                .filter_map(|node| node.dyn_into::<web_sys::HtmlElement>().ok())
+                .collect()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        Vec::new()
+    };
+    let close = move |refocus: bool| {
+        open.set(false);
+        if refocus && let Some(button) = trigger.get_untracked() {
+            let _ = button.focus();
+        }
+    };
+    let toggle = move |_| {
+        let now = !open.get_untracked();
+        open.set(now);
+        if now {
+            request_animation_frame(move || {
+                if let Some(first) = items().first() {
+                    let _ = first.focus();
+                }
+            });
+        }
+    };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let key = ev.key();
+        if key == "Escape" {
+            ev.prevent_default();
+            close(true);
+            return;
+        }
+        if key == "Tab" {
+            close(false);
+            return;
+        }
+        let step: isize = match key.as_str() {
+            "ArrowDown" => 1,
+            "ArrowUp" => -1,
+            _ => return,
+        };
+        ev.prevent_default();
+        let items = items();
+        if items.is_empty() {
+            return;
+        }
+        #[cfg(feature = "hydrate")]
+        let current = document()
+            .active_element()
+            .and_then(|active| items.iter().position(|i| **i == active));
+        #[cfg(not(feature = "hydrate"))]
+        let current: Option<usize> = None;
+        let len = items.len() as isize;
+        let next = current.map_or(0, |c| (c as isize + step).rem_euclid(len)) as usize;
+        let _ = items[next].focus();
+    };
+    // Leaving the menu (a click elsewhere, the focus moved on) closes it.
+    let on_focusout = move |ev: leptos::ev::FocusEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let inside = ev
+                .related_target()
+                .and_then(|t| t.dyn_into::<web_sys::Node>().ok())
+                .zip(menu.get_untracked())
+                .is_some_and(|(target, menu)| menu.contains(Some(&target)));
+            if !inside {
+                open.set(false);
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    let choose = move |action: &dyn Fn()| {
+        close(true);
+        action();
+    };
+    view! {
+        <span class="message-actions">
+            <button
+                node_ref=trigger
+                type="button"
+                class="link-button menu-trigger"
+                aria-haspopup="menu"
+                aria-expanded=move || open.get().to_string()
+                aria-label=label
+                title="Actions"
+                on:click=toggle
+            >
+                "⋯"
+            </button>
+            <Show when=move || open.get()>
+                <div class="menu" role="menu" node_ref=menu on:keydown=on_keydown on:focusout=on_focusout>
+                    <button type="button" role="menuitem" tabindex="-1" on:click=move |_| choose(&reply)>
+                        "Reply"
+                    </button>
+                    {editable.then(|| view! {
+                        <button type="button" role="menuitem" tabindex="-1" on:click=move |_| choose(&edit)>
+                            "Edit"
+                        </button>
+                    })}
+                    <Show when=may_delete>
+                        <button type="button" role="menuitem" tabindex="-1" class="danger" on:click=move |_| choose(&delete)>
+                            "Delete"
+                        </button>
+                    </Show>
+                </div>
+            </Show>
+        </span>
     }
 }
 

@@ -60,7 +60,14 @@ impl Inbox {
     pub fn load(self) {
         leptos::task::spawn_local(async move {
             let list = api::chats().await;
-            if self.me.get_untracked().is_some() {
+            if self.me.get_untracked().is_none() {
+                return;
+            }
+            // Offline, the list shown stays (the reconnection loads it again)
+            // rather than turning into an error.
+            let keep = matches!(&list, Err(failure) if failure.unreachable())
+                && self.chats.with_untracked(|c| matches!(c, Some(Ok(_))));
+            if !keep {
                 self.chats.set(Some(list));
             }
         });

@@ -117,6 +117,7 @@ test('the keyboard alone: skip link, the caret in the message box, a message men
   await expect(menuButton).toBeFocused();
   // Enter on Reply starts a reply.
   await page.keyboard.press('Enter');
+  await expect(menu.getByRole('menuitem', { name: 'Reply' })).toBeFocused();
   await page.keyboard.press('Enter');
   await expect(page.getByText('Replying to')).toBeVisible();
 });

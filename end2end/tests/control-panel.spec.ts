@@ -180,6 +180,9 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await expect(page.getByRole('link', { name: 'bob' })).toBeVisible();
       await expect(page.getByRole('link', { name: 'wolf' })).toHaveCount(0);
       await page.getByRole('searchbox', { name: 'Search users' }).fill('');
+      // The whole list again, before a click can land on a row that moves.
+      await expect(page.getByText('Page 1 of 1 · 3 users')).toBeVisible();
+      await expect(page.getByRole('link', { name: 'wolf' })).toBeVisible();
       await screenshot(page, `${prefix}panel-users`);
 
       // Deleting asks once more, then the user is gone.

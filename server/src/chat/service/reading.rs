@@ -115,12 +115,7 @@ impl ChatService {
         limit: Option<i64>,
     ) -> Result<SearchResults, ChatError> {
         let limit = self::limit(limit)?;
-        let text = text.trim();
-        if text.is_empty() || text.chars().count() > 100 {
-            return Err(invalid("Search for 1 to 100 characters."));
-        }
-        crate::validate::line_text("The search text", text)
-            .map_err(|e| ChatError::Invalid(e.message))?;
+        let text = search_text(text)?;
         let before = before.map(parse_cursor).transpose()?;
         let rows = self
             .store()
@@ -237,12 +232,7 @@ impl ChatService {
         limit: Option<i64>,
     ) -> Result<Vec<Message>, ChatError> {
         let limit = self::limit(limit)?;
-        let text = text.trim();
-        if text.is_empty() || text.chars().count() > 100 {
-            return Err(invalid("Search for 1 to 100 characters."));
-        }
-        crate::validate::line_text("The search text", text)
-            .map_err(|e| ChatError::Invalid(e.message))?;
+        let text = search_text(text)?;
         let m = self.membership(id, actor).await?;
         let rows = self
             .store()
@@ -261,4 +251,15 @@ fn parse_cursor(text: &str) -> Result<(i64, ChatId, Seq), ChatError> {
         (Some(Ok(at)), Some(Ok(chat)), Some(Ok(seq))) => Ok((at, ChatId(chat), Seq(seq))),
         _ => Err(bad()),
     }
+}
+
+/// What a search looks for: 1 to 100 characters on one line, trimmed.
+fn search_text(text: &str) -> Result<&str, ChatError> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > 100 {
+        return Err(invalid("Search for 1 to 100 characters."));
+    }
+    crate::validate::line_text("The search text", text)
+        .map_err(|e| ChatError::Invalid(e.message))?;
+    Ok(text)
 }

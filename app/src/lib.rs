@@ -6,7 +6,8 @@
 //! - [`app`]: the HTML shell, the router and the page list.
 //! - [`pages`]: one component per screen.
 //! - [`components`]: pieces shared by several pages.
-//! - [`live`]: the tab's realtime connection; [`notify`]: browser notifications.
+//! - [`live`]: the tab's realtime connection; [`inbox`]: the tab's chat list and
+//!   what is unread in it; [`notify`]: browser notifications.
 
 #![recursion_limit = "256"]
 

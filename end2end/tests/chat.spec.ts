@@ -150,8 +150,13 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await expect(messages(wolf).getByText('Second thing')).toHaveCount(1);
 
       // Wolf deletes it again; Moore sees that it was deleted.
-      wolf.once('dialog', (dialog) => dialog.accept());
-      await messageAction(messages(wolf).getByRole('listitem').filter({ hasText: 'One more thing' }), 'Delete');
+      const doomed = messages(wolf).getByRole('listitem').filter({ hasText: 'One more thing' });
+      await messageAction(doomed, 'Delete');
+      // It asks first, in the message; Keep it changes nothing.
+      await doomed.getByRole('alertdialog').getByRole('button', { name: 'Keep it' }).click();
+      await expect(doomed.getByRole('alertdialog')).toHaveCount(0);
+      await messageAction(doomed, 'Delete');
+      await doomed.getByRole('alertdialog').getByRole('button', { name: 'Yes, delete' }).click();
       await expect(messages(moore).getByText('One more thing')).toHaveCount(0);
       await expect(messages(moore).getByText('This message was deleted.')).toBeVisible();
 

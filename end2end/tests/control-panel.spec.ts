@@ -154,7 +154,15 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       // A deactivated user cannot sign in.
       await open(page, `${corp.url}/admin/users`);
       await page.getByRole('link', { name: 'bob' }).click();
+      // It asks first, in the page; backing out changes nothing.
       await page.getByRole('button', { name: 'Deactivate' }).click();
+      const asking = page.getByRole('alertdialog');
+      await expect(asking).toContainText('Deactivate Bob Builder? They are signed out everywhere at once');
+      await asking.getByRole('button', { name: 'Keep active' }).click();
+      await expect(asking).toHaveCount(0);
+      await expect(page.getByRole('region', { name: 'Status' }).getByText('Active', { exact: true })).toBeVisible();
+      await page.getByRole('button', { name: 'Deactivate' }).click();
+      await asking.getByRole('button', { name: 'Yes, deactivate' }).click();
       await expect(page.getByRole('region', { name: 'Status' }).getByText('Deactivated')).toBeVisible();
       const bobContext = await browser.newContext();
       const bob = await bobContext.newPage();

@@ -80,6 +80,8 @@ fn UserBody(
     let active = user.is_active;
     let admin = user.is_admin;
     let title = format!("{} ({})", user.profile.display_name, user.login);
+    let name = StoredValue::new(user.profile.display_name.clone());
+    let asking = RwSignal::new(None::<Asked>);
 
     view! {
         <div class="page-head">
@@ -101,12 +103,37 @@ fn UserBody(
                 {admin.then(|| view! { <span class="pill">"Administrator"</span> })}
                 {user.locked_until.map(|t| view! { <span class="pill warn">{format!("Locked until {}", format_time(t))}</span> })}
             </p>
+            // Deactivating and revoking administrator ask first, here on the page.
+            <Show when=move || asking.get().is_some()>
+                <div class="notice warn confirm" role="alertdialog" aria-labelledby="confirm-question">
+                    <p id="confirm-question">{move || asking.get().map(|a| a.question(&name.get_value()))}</p>
+                    <div class="actions">
+                        <button class="button danger" type="button" on:click=move |_| {
+                            if let Some(asked) = asking.get_untracked() {
+                                asking.set(None);
+                                update.dispatch(asked.change());
+                            }
+                        }>{move || asking.get().map(Asked::yes)}</button>
+                        <button class="button subtle" type="button" on:click=move |_| asking.set(None)>
+                            {move || asking.get().map(Asked::no)}
+                        </button>
+                    </div>
+                </div>
+            </Show>
             <div class="actions">
                 <button class="button subtle" type="button" on:click=move |_| {
-                    update.dispatch(UpdateUser { is_active: Some(!active), ..UpdateUser::default() });
+                    if active {
+                        asking.set(Some(Asked::Deactivate));
+                    } else {
+                        update.dispatch(UpdateUser { is_active: Some(true), ..UpdateUser::default() });
+                    }
                 }>{if active { "Deactivate" } else { "Activate" }}</button>
                 <button class="button subtle" type="button" on:click=move |_| {
-                    update.dispatch(UpdateUser { is_admin: Some(!admin), ..UpdateUser::default() });
+                    if admin {
+                        asking.set(Some(Asked::RevokeAdmin));
+                    } else {
+                        update.dispatch(UpdateUser { is_admin: Some(true), ..UpdateUser::default() });
+                    }
                 }>{if admin { "Revoke administrator" } else { "Make administrator" }}</button>
                 {user.locked_until.map(|_| view! {
                     <button class="button subtle" type="button" on:click=move |_| { unlock.dispatch(()); }>"Unlock"</button>
@@ -292,5 +319,52 @@ fn GroupsForm(
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// A change that asks before it is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asked {
+    Deactivate,
+    RevokeAdmin,
+}
+
+impl Asked {
+    fn question(self, name: &str) -> String {
+        match self {
+            Asked::Deactivate => format!(
+                "Deactivate {name}? They are signed out everywhere at once and cannot sign in until you activate them again. Their chats and messages stay."
+            ),
+            Asked::RevokeAdmin => {
+                format!("Revoke administrator from {name}? They lose the control panel at once.")
+            }
+        }
+    }
+
+    fn yes(self) -> &'static str {
+        match self {
+            Asked::Deactivate => "Yes, deactivate",
+            Asked::RevokeAdmin => "Yes, revoke",
+        }
+    }
+
+    fn no(self) -> &'static str {
+        match self {
+            Asked::Deactivate => "Keep active",
+            Asked::RevokeAdmin => "Keep administrator",
+        }
+    }
+
+    fn change(self) -> UpdateUser {
+        match self {
+            Asked::Deactivate => UpdateUser {
+                is_active: Some(false),
+                ..UpdateUser::default()
+            },
+            Asked::RevokeAdmin => UpdateUser {
+                is_admin: Some(false),
+                ..UpdateUser::default()
+            },
+        }
     }
 }

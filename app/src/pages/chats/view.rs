@@ -756,14 +756,10 @@ fn MessageItem(state: ChatState, message: Message) -> impl IntoView {
     let operator = has_right(expect_context::<Me>(), Right::Operator);
     let may_delete = move || !deleted && (mine || my_role() >= ChatRole::Admin || operator());
     let for_reply = StoredValue::new(message.clone());
-    let delete = move |_| {
-        #[cfg(feature = "hydrate")]
-        if !window()
-            .confirm_with_message("Delete this message for everyone?")
-            .unwrap_or(false)
-        {
-            return;
-        }
+    // Deleting asks first, in the message itself.
+    let confirming = RwSignal::new(false);
+    let delete = move || {
+        confirming.set(false);
         leptos::task::spawn_local(async move {
             if let Err(failure) = api::delete_message(state.id, seq).await {
                 state.error.set(Some(failure.message));
@@ -796,6 +792,13 @@ fn MessageItem(state: ChatState, message: Message) -> impl IntoView {
                     .into_any()
             }}
             {file.map(|file| view! { <Attachment chat_id=state.id file /> })}
+            <Show when=move || confirming.get()>
+                <div class="confirm" role="alertdialog" aria-label="Delete this message?">
+                    <span>"Delete this message for everyone?"</span>
+                    <button class="button danger small" type="button" on:click=move |_| delete()>"Yes, delete"</button>
+                    <button class="button subtle small" type="button" on:click=move |_| confirming.set(false)>"Keep it"</button>
+                </div>
+            </Show>
             <div class="message-foot">
                 <span class="message-status muted">{read_label}</span>
                 <Show when=move || !deleted && !state.removed.get()>
@@ -811,7 +814,7 @@ fn MessageItem(state: ChatState, message: Message) -> impl IntoView {
                             state.reply_to.set(None);
                             state.editing.set(Some(for_reply.get_value()));
                         }
-                        delete=move || delete(())
+                        delete=move || confirming.set(true)
                     />
                 </Show>
             </div>

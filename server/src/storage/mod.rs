@@ -198,7 +198,11 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(5));
+                // A writer waits for the one before it. With full sync, one
+                // commit's fsync took over 5 s once on a loaded 2-core machine,
+                // and the writer behind it answered 500 ("database is locked"):
+                // waiting longer is better than failing.
+                .busy_timeout(Duration::from_secs(20));
             if let Some(parent) = options.get_filename().parent()
                 && !parent.as_os_str().is_empty()
             {

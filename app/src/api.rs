@@ -99,8 +99,14 @@ pub async fn remove_avatar() -> ApiResult<MyAccount> {
 }
 
 /// `GET /api/v1/contacts`
-pub async fn contacts() -> ApiResult<Contacts> {
-    get("/api/v1/contacts").await
+/// `GET /api/v1/contacts?search=&page=&per_page=`
+pub async fn contacts(search: &str, page: u32, per_page: u32) -> ApiResult<Contacts> {
+    let query = encode_query(&[
+        ("search", search.to_owned()),
+        ("page", page.to_string()),
+        ("per_page", per_page.to_string()),
+    ]);
+    get(&format!("/api/v1/contacts?{query}")).await
 }
 
 /// `GET /api/v1/search?q=&before=`

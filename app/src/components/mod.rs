@@ -13,5 +13,5 @@ pub use brand::Brand;
 pub use delete_card::DeleteCard;
 pub use feedback::{ErrorNotice, Loading, format_time, hydrated, outcome, typed_before_hydration};
 pub use frame::{AdminLayout, Frame, Me, Section};
-pub use people_picker::PeoplePicker;
+pub use people_picker::{Find, PeoplePicker, PickPeople, Picked, later};
 pub use rich_text::{MentionNames, RichText, human_size, lower, short_time, upper};

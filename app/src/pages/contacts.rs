@@ -5,10 +5,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
 use crate::api::{self, ApiFailure};
-use crate::components::{Avatar, ErrorNotice, Frame, Loading, Me, PeoplePicker, Section};
-use crate::types::{
-    AddressBook, AddressBookEntry, CausewayId, Contact, ContactSource, Contacts, Person,
+use crate::components::{
+    Avatar, ErrorNotice, Find, Frame, Loading, Me, PeoplePicker, Picked, Section, later,
 };
+use crate::types::{AddressBook, AddressBookEntry, CausewayId, Contact, ContactSource, Contacts};
 
 #[component]
 pub fn ContactsPage() -> impl IntoView {
@@ -22,10 +22,23 @@ pub fn ContactsPage() -> impl IntoView {
     }
 }
 
+/// How many contacts a page shows.
+const PER_PAGE: u32 = 50;
+
+/// Waits this long after the last key before searching.
+const PAUSE_MS: i32 = 250;
+
 #[component]
 fn ContactsBody() -> impl IntoView {
     let Me(me) = expect_context::<Me>();
-    let contacts = LocalResource::new(api::contacts);
+    // What is typed, and what was asked for once typing paused.
+    let typed = RwSignal::new(String::new());
+    let search = RwSignal::new(String::new());
+    let page = RwSignal::new(1_u32);
+    let contacts = LocalResource::new(move || {
+        let (text, page) = (search.get(), page.get());
+        async move { api::contacts(&text, page, PER_PAGE).await }
+    });
     let save = Action::new_local(|book: &AddressBook| {
         let book = book.clone();
         async move { api::set_personal_address_book(&book).await }
@@ -35,6 +48,16 @@ fn ContactsBody() -> impl IntoView {
             contacts.refetch();
         }
     });
+    let on_input = move |ev: leptos::ev::Event| {
+        let text = event_target_value(&ev);
+        typed.set(text.clone());
+        later(PAUSE_MS, move || {
+            if typed.get_untracked() == text {
+                page.set(1);
+                search.set(text.trim().to_owned());
+            }
+        });
+    };
 
     view! {
         <div class="page-head">
@@ -51,12 +74,16 @@ fn ContactsBody() -> impl IntoView {
                     })
             }}
         </div>
+        <div class="field contacts-search">
+            <label for="contacts-search">"Find a contact"</label>
+            <input id="contacts-search" type="search" placeholder="Name or ID" maxlength="100" prop:value=move || typed.get() on:input=on_input />
+        </div>
         <Transition fallback=|| view! { <Loading what="contacts" /> }>
             {move || {
                 contacts
                     .get()
                     .map(|result| match result {
-                        Ok(data) => view! { <ContactList data save /> }.into_any(),
+                        Ok(data) => view! { <ContactList data save search page /> }.into_any(),
                         Err(failure) => view! { <ErrorNotice failure /> }.into_any(),
                     })
             }}
@@ -68,17 +95,36 @@ fn ContactsBody() -> impl IntoView {
 fn ContactList(
     data: Contacts,
     save: Action<AddressBook, Result<Contacts, ApiFailure>>,
+    search: RwSignal<String>,
+    page: RwSignal<u32>,
 ) -> impl IntoView {
     let Contacts {
         contacts,
+        total,
+        page: shown_page,
+        per_page,
         can_edit_personal,
         personal,
     } = data;
-    let empty = contacts.is_empty();
+    let searching = !search.get_untracked().is_empty();
+    let first = (shown_page - 1) * per_page + 1;
+    let last = first + u32::try_from(contacts.len()).unwrap_or(0) - 1;
+    let more = last < total;
     view! {
         <section class="card" aria-labelledby="people-heading">
-            <h2 id="people-heading">"People"</h2>
-            {if empty {
+            <div class="card-head">
+                <h2 id="people-heading">"People"</h2>
+                {(total > 0).then(|| view! { <span class="muted" aria-live="polite">{format!("{first}–{last} of {total}")}</span> })}
+            </div>
+            {if contacts.is_empty() && searching {
+                view! {
+                    <p class="empty">
+                        {format!("No contact matches “{}”. ", search.get_untracked())}
+                        "Try part of a name or an ID."
+                    </p>
+                }
+                    .into_any()
+            } else if contacts.is_empty() {
                 view! {
                     <p class="empty">
                         "No contacts yet. Your administrator adds people to your group's address book"
@@ -94,6 +140,13 @@ fn ContactList(
                 }
                     .into_any()
             }}
+            {(shown_page > 1 || more).then(|| view! {
+                <nav class="pager" aria-label="Contact pages">
+                    <button type="button" class="button subtle" disabled=shown_page <= 1 on:click=move |_| page.set(shown_page - 1)>"Previous"</button>
+                    <span class="muted">{format!("Page {shown_page} of {}", total.div_ceil(per_page))}</span>
+                    <button type="button" class="button subtle" disabled=!more on:click=move |_| page.set(shown_page + 1)>"Next"</button>
+                </nav>
+            })}
         </section>
         <PersonalBook entries=personal can_edit=can_edit_personal save />
     }
@@ -171,12 +224,12 @@ fn PersonalBook(
     let taken = Signal::derive(move || {
         entries.with_value(|list| list.iter().map(|e| e.causeway_id.clone()).collect())
     });
-    let on_pick = Callback::new(move |person: Person| {
+    let on_pick = Callback::new(move |picked: Picked| {
         let mut list = entries.get_value();
         list.push(AddressBookEntry {
-            causeway_id: person.causeway_id,
+            causeway_id: picked.person.causeway_id,
             display_name: String::new(),
-            person_name: person.display_name,
+            person_name: picked.person.display_name,
         });
         save.dispatch(AddressBook { entries: list });
     });
@@ -221,7 +274,7 @@ fn PersonalBook(
                             })
                             .collect_view()}
                     </ul>
-                    <PeoplePicker id="personal-person" label="Add a person by ID" taken on_pick />
+                    <PeoplePicker id="personal-person" label="Add a person by ID" find=Find::Ids taken on_pick />
                     <div role="alert" class="form-error">
                         {move || save.value().get().and_then(Result::err).map(|f| view! { <p>{f.message}</p> })}
                     </div>

@@ -408,11 +408,16 @@ pub struct Contact {
     pub online: bool,
 }
 
-/// `GET /api/v1/contacts`
+/// `GET /api/v1/contacts?search=&page=&per_page=`: one page of the people
+/// whose name or ID contains `search`, by name.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contacts {
     pub contacts: Vec<Contact>,
+    /// How many people match, on all pages.
+    pub total: u32,
+    pub page: u32,
+    pub per_page: u32,
     /// May the user edit their personal address book?
     pub can_edit_personal: bool,
     pub personal: Vec<AddressBookEntry>,

@@ -15,11 +15,19 @@ use crate::error::{ApiError, Json, Query};
 use crate::http::admin::{entries as admin_entries, named_entries};
 use crate::http::avatars;
 use crate::http::extract::AuthUser;
+use crate::http::paging::{Page, PageQuery};
 use crate::http::state::AppState;
 use crate::rights;
 use crate::validate;
 
-async fn contacts(state: &AppState, user: &AuthUser) -> Result<Contacts, ApiError> {
+/// How many contacts a page holds unless the client asks for another number.
+const CONTACTS_PER_PAGE: u32 = 100;
+
+async fn contacts(
+    state: &AppState,
+    user: &AuthUser,
+    asked: Page<'_>,
+) -> Result<Contacts, ApiError> {
     let store = &state.store;
     let groups = store.effective_groups(user.user.id).await?;
     let group_rows = store.effective_group_address_books(user.user.id).await?;
@@ -126,19 +134,30 @@ async fn contacts(state: &AppState, user: &AuthUser) -> Result<Contacts, ApiErro
             }
         }
     }
+    let needle = asked.search.to_lowercase();
+    merged.retain(|c| {
+        needle.is_empty()
+            || c.display_name.to_lowercase().contains(&needle)
+            || c.causeway_id.to_string().contains(&needle)
+    });
     merged.sort_by_key(|c| (c.display_name.to_lowercase(), c.causeway_id.to_string()));
     Ok(Contacts {
-        contacts: merged,
+        total: u32::try_from(merged.len()).unwrap_or(u32::MAX),
+        page: asked.page,
+        per_page: asked.per_page,
+        contacts: asked.of(merged),
         can_edit_personal: rights::has(store, user.user.id, Right::EditAddressBook).await?,
         personal,
     })
 }
 
-/// `GET /api/v1/contacts` — a signed-in user. Group and personal address books
-/// merged, each person once, sorted by name.
+/// `GET /api/v1/contacts?search=&page=&per_page=` — a signed-in user. Group and
+/// personal address books merged, each person once, sorted by name; those whose
+/// name or ID contains `search`, `per_page` (1–100, default 100) at a time.
 #[utoipa::path(
     get,
     path = "/api/v1/contacts",
+    params(PageQuery),
     responses((status = 200, body = Contacts), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
     tag = "account",
     extensions(("x-causeway-access" = json!("user"))),
@@ -146,8 +165,10 @@ async fn contacts(state: &AppState, user: &AuthUser) -> Result<Contacts, ApiErro
 pub async fn list(
     State(state): State<AppState>,
     user: AuthUser,
+    Query(query): Query<PageQuery>,
 ) -> Result<Json<Contacts>, ApiError> {
-    Ok(Json(contacts(&state, &user).await?))
+    let asked = query.checked(CONTACTS_PER_PAGE)?;
+    Ok(Json(contacts(&state, &user, asked).await?))
 }
 
 /// `PUT /api/v1/me/address-book` — a user with *Edit the address book*. Replaces
@@ -192,7 +213,9 @@ pub async fn set_personal(
             Some(&detail_text),
         )
         .await;
-    Ok(Json(contacts(&state, &user).await?))
+    Ok(Json(
+        contacts(&state, &user, Page::first(CONTACTS_PER_PAGE)).await?,
+    ))
 }
 
 /// An address book: bounded, no one twice, names trimmed, and every entry of this

@@ -36,6 +36,7 @@ pub mod contacts;
 pub mod extract;
 pub mod files;
 pub mod openapi;
+pub mod paging;
 pub mod peers;
 pub mod site;
 pub mod socket;

@@ -390,3 +390,97 @@ async fn the_set_up_checklist_follows_the_server() {
     assert!(status.complete());
     server.stop().await;
 }
+
+/// A company-size address book: contacts come a page at a time and are found
+/// by any part of a name or ID, on both databases; bad paging changes nothing.
+async fn many_colleagues_come_by_page_and_search(database: Option<String>) {
+    let server = start(database).await;
+    let admin = server.admin().await;
+    for i in 1..=24 {
+        let name = if i % 4 == 0 {
+            format!("Erin Frost {i:02}")
+        } else {
+            format!("Colleague {i:02}")
+        };
+        create_user(&admin, &format!("user{i:02}"), &name, &[]).await;
+    }
+    let ann = {
+        create_user(&admin, "ann", "Ann Archer", &[]).await;
+        server.sign_in("ann", PASSWORD).await
+    };
+    let all: Contacts = ann.get_ok(CONTACTS).await;
+    assert_eq!(
+        (all.total, all.page, all.per_page),
+        (25, 1, 100),
+        "everyone but Ann, on one page by default"
+    );
+    let names = |c: &Contacts| -> Vec<String> {
+        c.contacts
+            .iter()
+            .map(|c| c.causeway_id.login.to_string())
+            .collect()
+    };
+
+    // Pages of 10 hold everyone once, in the order of the whole list.
+    let mut paged = Vec::new();
+    for page in 1..=3 {
+        let got: Contacts = ann
+            .get_ok(&format!("{CONTACTS}?page={page}&per_page=10"))
+            .await;
+        assert_eq!((got.total, got.page, got.per_page), (25, page, 10));
+        paged.extend(names(&got));
+    }
+    assert_eq!(paged, names(&all));
+    let beyond: Contacts = ann.get_ok(&format!("{CONTACTS}?page=4&per_page=10")).await;
+    assert!(beyond.contacts.is_empty());
+    assert_eq!(beyond.total, 25);
+
+    // Any part of a name, in any case, or of an ID.
+    let frost: Contacts = ann.get_ok(&format!("{CONTACTS}?search=%20fROST%20")).await;
+    assert_eq!(
+        names(&frost),
+        ["user04", "user08", "user12", "user16", "user20", "user24"]
+    );
+    assert_eq!(frost.total, 6);
+    let by_id: Contacts = ann.get_ok(&format!("{CONTACTS}?search=user1")).await;
+    assert_eq!(by_id.total, 10, "user10 to user19");
+    let second: Contacts = ann
+        .get_ok(&format!("{CONTACTS}?search=frost&page=2&per_page=4"))
+        .await;
+    assert_eq!(names(&second), ["user20", "user24"]);
+    let nobody: Contacts = ann.get_ok(&format!("{CONTACTS}?search=zebra")).await;
+    assert_eq!((nobody.total, nobody.contacts.len()), (0, 0));
+
+    // Bad paging or search text: a 4xx that says why (422 for a value out of
+    // range, 400 for a query that does not parse).
+    let long = "x".repeat(101);
+    for (query, status, code) in [
+        ("page=0".to_owned(), 422, "invalid_input"),
+        ("per_page=0".to_owned(), 422, "invalid_input"),
+        ("per_page=101".to_owned(), 422, "invalid_input"),
+        (format!("search={long}"), 422, "invalid_input"),
+        ("search=a%00b".to_owned(), 422, "invalid_input"),
+        ("page=-1".to_owned(), 400, "bad_request"),
+        ("page=ten".to_owned(), 400, "bad_request"),
+        ("colour=blue".to_owned(), 400, "bad_request"),
+    ] {
+        refused(ann.get(&format!("{CONTACTS}?{query}")).await, status, code).await;
+    }
+    let after: Contacts = ann.get_ok(CONTACTS).await;
+    assert_eq!(after, all, "refusals change nothing");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn many_colleagues_come_by_page_and_search_on_sqlite() {
+    many_colleagues_come_by_page_and_search(None).await;
+}
+
+#[tokio::test]
+async fn many_colleagues_come_by_page_and_search_on_postgres() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    many_colleagues_come_by_page_and_search(Some(db.url.clone())).await;
+    db.drop_now().await;
+}

@@ -6,14 +6,13 @@ use leptos_meta::Title;
 use super::route_id;
 use crate::api::{self, ApiFailure};
 use crate::components::{
-    AdminLayout, DeleteCard, ErrorNotice, Frame, Loading, PeoplePicker, Section, outcome,
+    AdminLayout, DeleteCard, ErrorNotice, Find, Frame, Loading, Me, PeoplePicker, Picked, Section,
+    lower, outcome,
 };
 use crate::types::{
-    AddressBook, AddressBookEntry, BuiltinGroup, ErrorCode, GroupDetail, IdList, Person, Right,
-    UpdateGroup, UserSummary,
+    AddressBook, AddressBookEntry, BuiltinGroup, CausewayId, ErrorCode, GroupDetail, IdList, Right,
+    UpdateGroup,
 };
-
-type Loaded = Result<(GroupDetail, Vec<UserSummary>), ApiFailure>;
 
 #[component]
 pub fn GroupPage() -> impl IntoView {
@@ -26,9 +25,7 @@ pub fn GroupPage() -> impl IntoView {
                 code: ErrorCode::NotFound,
                 message: "No such group.".to_owned(),
             })?;
-            let group = api::admin::group(id).await?;
-            let users = api::admin::users("", 1, 100).await?.items;
-            Ok::<_, ApiFailure>((group, users))
+            api::admin::group(id).await
         }
     });
     view! {
@@ -39,9 +36,9 @@ pub fn GroupPage() -> impl IntoView {
                 <Transition fallback=|| view! { <Loading what="the group" /> }>
                     {move || {
                         data.get()
-                            .map(|result: Loaded| match result {
-                                Ok((group, users)) => {
-                                    view! { <GroupBody group users reload=move || data.refetch() /> }.into_any()
+                            .map(|result: Result<GroupDetail, ApiFailure>| match result {
+                                Ok(group) => {
+                                    view! { <GroupBody group reload=move || data.refetch() /> }.into_any()
                                 }
                                 Err(failure) => view! { <ErrorNotice failure /> }.into_any(),
                             })
@@ -55,7 +52,6 @@ pub fn GroupPage() -> impl IntoView {
 #[component]
 fn GroupBody(
     group: GroupDetail,
-    users: Vec<UserSummary>,
     reload: impl Fn() + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let id = group.id;
@@ -77,7 +73,7 @@ fn GroupBody(
         {builtin.is_none().then(|| view! { <RenameGroup id name=group.name.clone() reload=reload.clone() /> }.into_any())}
         {(builtin != Some(BuiltinGroup::Federated)).then(|| view! { <SeeEachOther id on=group.members_see_each_other /> }.into_any())}
         {view! { <RightsForm id rights=group.rights.clone() /> }.into_any()}
-        {view! { <Members id builtin members=group.members.clone() users reload=reload.clone() /> }.into_any()}
+        {view! { <Members id builtin members=group.members.clone() reload=reload.clone() /> }.into_any()}
         {view! { <AddressBookEditor id entries=group.address_book.clone() reload=reload.clone() /> }.into_any()}
         {builtin.is_none().then(|| view! {
             <DeleteCard
@@ -222,21 +218,24 @@ fn RightsForm(id: i64, rights: Vec<Right>) -> impl IntoView {
     }
 }
 
+/// How many members the list shows before "Show more".
+const MEMBERS_SHOWN: usize = 50;
+
+/// The group's members: found by name in the list, and added with the people
+/// picker (this server's users, searched on the server).
 #[component]
 fn Members(
     id: i64,
     builtin: Option<BuiltinGroup>,
     members: Vec<crate::types::MemberRef>,
-    users: Vec<UserSummary>,
     reload: impl Fn() + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let member_ids: Vec<i64> = members.iter().map(|m| m.id).collect();
-    let current = StoredValue::new(member_ids.clone());
-    let candidates: Vec<UserSummary> = users
-        .into_iter()
-        .filter(|u| !member_ids.contains(&u.id))
-        .collect();
-    let chosen = RwSignal::new(String::new());
+    let current = StoredValue::new(member_ids);
+    let total = members.len();
+    let members = StoredValue::new(members);
+    let filter = RwSignal::new(String::new());
+    let shown = RwSignal::new(MEMBERS_SHOWN);
     let save = Action::new_local(move |ids: &IdList| {
         let ids = ids.clone();
         async move { api::admin::set_group_members(id, &ids).await }
@@ -254,13 +253,38 @@ fn Members(
             .collect();
         save.dispatch(IdList { ids });
     };
-    let add = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if let Ok(user) = chosen.get_untracked().parse::<i64>() {
+    // Members are not offered again (the picker knows people by their IDs).
+    let Me(me) = expect_context::<Me>();
+    let taken = Signal::derive(move || {
+        let Some(server) = me.get().and_then(Result::ok).map(|u| u.causeway_id.server) else {
+            return Vec::new();
+        };
+        members.with_value(|list| {
+            list.iter()
+                .filter_map(|m| CausewayId::parse(&format!("{}@{server}", m.login)).ok())
+                .collect()
+        })
+    });
+    let on_pick = Callback::new(move |picked: Picked| {
+        if let Some(user) = picked.user_id {
             let mut ids = current.get_value();
             ids.push(user);
             save.dispatch(IdList { ids });
         }
+    });
+    // The members whose name or login contains the filter, as many as shown.
+    let matching = move || {
+        let needle = lower(filter.get().trim());
+        members.with_value(|list| {
+            list.iter()
+                .filter(|m| {
+                    needle.is_empty()
+                        || lower(&m.display_name).contains(&needle)
+                        || m.login.contains(&needle)
+                })
+                .cloned()
+                .collect::<Vec<_>>()
+        })
     };
     let editable = builtin.is_none();
     let empty_text = match builtin {
@@ -268,44 +292,55 @@ fn Members(
             "Users of other servers belong here implicitly; they are not listed."
         }
         Some(BuiltinGroup::NoGroup) => "Every user is in some group.",
-        None => "No members yet.",
+        None => "No members yet. Add people by name below.",
     };
     view! {
         <section class="card" aria-labelledby="members-heading">
-            <h2 id="members-heading">"Members"</h2>
-            {if members.is_empty() {
+            <div class="card-head">
+                <h2 id="members-heading">"Members"</h2>
+                {(total > 0).then(|| view! { <span class="muted">{format!("{total} in all")}</span> })}
+            </div>
+            {if total == 0 {
                 view! { <p class="empty">{empty_text}</p> }.into_any()
             } else {
                 view! {
-                    <ul class="plain-list" aria-label="Members">
-                        {members.into_iter().map(|m| {
-                            let label = format!("Remove {}", m.login);
-                            let href = format!("/admin/users/{}", m.id);
-                            view! {
-                                <li class="row">
-                                    <span><a href=href>{m.display_name.clone()}</a> " " <span class="muted">{m.login.clone()}</span></span>
-                                    {editable.then(|| view! {
-                                        <button type="button" class="button subtle small" aria-label=label on:click=move |_| remove(m.id)>"Remove"</button>
-                                    })}
-                                </li>
-                            }
-                        }).collect_view()}
-                    </ul>
+                    {(total > 10).then(|| view! {
+                        <div class="field">
+                            <label for="member-filter">"Find a member"</label>
+                            <input id="member-filter" type="search" placeholder="Name or login" bind:value=filter on:input=move |_| shown.set(MEMBERS_SHOWN) />
+                        </div>
+                    })}
+                    {move || {
+                        let list = matching();
+                        let count = list.len();
+                        let limit = shown.get();
+                        view! {
+                            {(count == 0).then(|| view! { <p class="empty">"No member matches."</p> })}
+                            <ul class="plain-list" aria-label="Members">
+                                {list.into_iter().take(limit).map(|m| {
+                                    let label = format!("Remove {}", m.login);
+                                    let href = format!("/admin/users/{}", m.id);
+                                    view! {
+                                        <li class="row">
+                                            <span><a href=href>{m.display_name.clone()}</a> " " <span class="muted">{m.login.clone()}</span></span>
+                                            {editable.then(|| view! {
+                                                <button type="button" class="button subtle small" aria-label=label on:click=move |_| remove(m.id)>"Remove"</button>
+                                            })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                            {(count > limit).then(|| view! {
+                                <button type="button" class="button subtle" on:click=move |_| shown.update(|n| *n += MEMBERS_SHOWN)>
+                                    {format!("Show more ({} of {count} shown)", limit)}
+                                </button>
+                            })}
+                        }
+                    }}
                 }.into_any()
             }}
             {editable.then(|| view! {
-                <form class="inline-form" on:submit=add>
-                    <div class="field">
-                        <label for="add-member">"Add a member"</label>
-                        <select id="add-member" on:change=move |ev| chosen.set(event_target_value(&ev))>
-                            <option value="">"Choose a user…"</option>
-                            {candidates.iter().map(|u| view! {
-                                <option value=u.id.to_string()>{format!("{} ({})", u.display_name, u.login)}</option>
-                            }).collect_view()}
-                        </select>
-                    </div>
-                    <button class="button primary" type="submit" disabled=move || save.pending().get()>"Add member"</button>
-                </form>
+                <PeoplePicker id="add-member" label="Add a member" find=Find::Users taken on_pick />
             })}
             {move || save.value().get().and_then(Result::err).map(|failure| view! { <ErrorNotice failure /> })}
         </section>
@@ -335,12 +370,12 @@ fn AddressBookEditor(
     });
     let taken =
         Signal::derive(move || draft.with(|d| d.iter().map(|e| e.causeway_id.clone()).collect()));
-    let on_pick = Callback::new(move |person: Person| {
+    let on_pick = Callback::new(move |picked: Picked| {
         draft.update(|d| {
             d.push(AddressBookEntry {
-                causeway_id: person.causeway_id,
+                causeway_id: picked.person.causeway_id,
                 display_name: String::new(),
-                person_name: person.display_name,
+                person_name: picked.person.display_name,
             })
         });
     });
@@ -412,7 +447,7 @@ fn AddressBookEditor(
                         }).collect_view()
                     }}
                 </ul>
-                <PeoplePicker id="book-person" label="Add a person" by_name=true taken on_pick />
+                <PeoplePicker id="book-person" label="Add a person" find=Find::UsersAndIds taken on_pick />
                 {move || save.value().get().and_then(Result::err).map(|failure| view! { <ErrorNotice failure /> })}
                 <div class="actions">
                     <button class="button primary" type="button" disabled=move || save.pending().get() on:click=move |_| {

@@ -5,19 +5,18 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use super::PeoplePicker;
 use crate::api::{self, ApiFailure};
-use crate::components::{ErrorNotice, Loading, Me};
-use crate::types::{CausewayId, ChatDetail, ChatKind, ChatMember, ChatRole};
+use crate::components::{ErrorNotice, Me, PickPeople};
+use crate::types::{CausewayId, ChatDetail, ChatKind, ChatMember, ChatRole, Person};
 
 /// What the person is doing in the panel, kept by the chat view: the panel is
 /// drawn anew whenever the chat's detail changes (someone comes online, a
-/// member is added), and an open "Add people" with its ticked names must
+/// member is added), and an open "Add people" with the people chosen must
 /// survive that.
 #[derive(Clone, Copy)]
 pub struct PanelState {
     adding: RwSignal<bool>,
-    chosen: RwSignal<Vec<CausewayId>>,
+    chosen: RwSignal<Vec<Person>>,
 }
 
 impl PanelState {
@@ -189,15 +188,14 @@ fn MemberRow(
 fn AddPeople(
     chat_id: i64,
     existing: Vec<CausewayId>,
-    chosen: RwSignal<Vec<CausewayId>>,
+    chosen: RwSignal<Vec<Person>>,
     on_change: impl Fn(ChatDetail) + Copy + Send + Sync + 'static,
     error: RwSignal<Option<ApiFailure>>,
 ) -> impl IntoView {
-    let contacts = LocalResource::new(api::contacts);
-    let existing = StoredValue::new(existing);
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let members = chosen.get_untracked();
+        let members: Vec<CausewayId> =
+            chosen.with_untracked(|c| c.iter().map(|p| p.causeway_id.clone()).collect());
         if members.is_empty() {
             return;
         }
@@ -212,24 +210,10 @@ fn AddPeople(
             }
         });
     };
+    let exclude = Signal::stored(existing);
     view! {
         <form class="add-people" on:submit=add>
-            <fieldset class="people-picker">
-                <legend>"People to add"</legend>
-                <Transition fallback=|| view! { <Loading what="contacts" /> }>
-                    {move || contacts.get().map(|result| match result {
-                        Ok(data) => {
-                            let people = data
-                                .contacts
-                                .into_iter()
-                                .filter(|c| !existing.get_value().contains(&c.causeway_id))
-                                .collect();
-                            view! { <PeoplePicker people chosen /> }.into_any()
-                        }
-                        Err(failure) => view! { <ErrorNotice failure /> }.into_any(),
-                    })}
-                </Transition>
-            </fieldset>
+            <PickPeople id="add-people" label="People to add" chosen exclude />
             <button type="submit" class="button primary small" disabled=move || chosen.read().is_empty()>"Add"</button>
         </form>
     }

@@ -11,9 +11,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::api::{self, ApiFailure};
-use crate::components::{ErrorNotice, Frame, Loading, Me, Section, short_time};
+use crate::components::{ErrorNotice, Frame, Loading, Me, PickPeople, Section, short_time};
 use crate::inbox::Inbox;
-use crate::types::{CausewayId, ChatKind, ChatSummary, Contact, CreateGroupChat, Message, Right};
+use crate::types::{ChatKind, ChatSummary, CreateGroupChat, Message, Person, Right};
 
 use setup::SetupChecklist;
 pub use view::ChatView;
@@ -31,17 +31,24 @@ pub fn ChatsPage() -> impl IntoView {
     // `?at=12`: open the chat at message 12 (a search result).
     let query = use_query_map();
     let at = Memo::new(move |_| query.read().get("at").and_then(|at| at.parse::<i64>().ok()));
+    // "New group chat" opens its dialog in the main pane; opening a chat closes it.
+    let creating = RwSignal::new(false);
+    Effect::new(move |_| {
+        selected.track();
+        creating.set(false);
+    });
     view! {
         <Title text="Chats" />
         <Frame section=Section::Chats>
-            <div class="chats-layout" class:chat-open=move || selected.get().is_some()>
+            <div class="chats-layout" class:chat-open=move || selected.get().is_some() || creating.get()>
                 <aside class="chat-list-pane" aria-labelledby="chats-heading">
-                    <ChatList selected chats />
+                    <ChatList selected chats creating />
                 </aside>
                 <main id="main" tabindex="-1" class="chat-pane">
-                    {move || match selected.get() {
-                        Some(id) => view! { <ChatView id at=at.get_untracked() /> }.into_any(),
-                        None => view! { <NoChatOpen chats /> }.into_any(),
+                    {move || match (creating.get(), selected.get()) {
+                        (true, _) => view! { <NewGroupChat on_done=move || creating.set(false) /> }.into_any(),
+                        (false, Some(id)) => view! { <ChatView id at=at.get_untracked() /> }.into_any(),
+                        (false, None) => view! { <NoChatOpen chats /> }.into_any(),
                     }}
                 </main>
             </div>
@@ -81,15 +88,15 @@ fn placeholder() -> AnyView {
 fn ChatList(
     selected: Memo<Option<i64>>,
     chats: RwSignal<Option<Result<Vec<ChatSummary>, ApiFailure>>>,
+    creating: RwSignal<bool>,
 ) -> impl IntoView {
-    let creating = RwSignal::new(false);
-
     view! {
         <div class="chat-list-head">
             <h1 id="chats-heading">"Chats"</h1>
             <button
                 type="button"
                 class="button small"
+                aria-haspopup="dialog"
                 aria-expanded=move || creating.get().to_string()
                 on:click=move |_| creating.update(|c| *c = !*c)
             >
@@ -97,9 +104,6 @@ fn ChatList(
             </button>
         </div>
         <NotificationPrompt />
-        <Show when=move || creating.get()>
-            <NewGroupChat on_done=move || creating.set(false) />
-        </Show>
         {move || {
                 match chats.get() {
                         None => view! { <Loading what="chats" /> }.into_any(),
@@ -200,13 +204,13 @@ fn ChatItem(chat: ChatSummary, selected: Memo<Option<i64>>) -> impl IntoView {
     }
 }
 
-/// A form to create a group chat with people from the address book.
+/// The dialog, in the main pane, that creates a group chat with people from
+/// one's contacts. Escape or Cancel closes it.
 #[component]
 fn NewGroupChat(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let navigate = use_navigate();
-    let contacts = LocalResource::new(api::contacts);
     let title = RwSignal::new(String::new());
-    let chosen = RwSignal::new(Vec::<CausewayId>::new());
+    let chosen = RwSignal::new(Vec::<Person>::new());
     let create = Action::new_local(|request: &CreateGroupChat| {
         let request = request.clone();
         async move { api::create_group_chat(&request).await }
@@ -221,91 +225,54 @@ fn NewGroupChat(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoV
         ev.prevent_default();
         create.dispatch(CreateGroupChat {
             title: title.get_untracked().trim().to_owned(),
-            members: chosen.get_untracked(),
+            members: chosen.with_untracked(|c| c.iter().map(|p| p.causeway_id.clone()).collect()),
         });
     };
-    view! {
-        <form class="card new-chat" on:submit=submit aria-labelledby="new-chat-heading">
-            <h2 id="new-chat-heading">"New group chat"</h2>
-            <div class="field">
-                <label for="new-chat-title">"Title"</label>
-                <input id="new-chat-title" type="text" required maxlength="100" bind:value=title />
-            </div>
-            <fieldset class="people-picker">
-                <legend>"People"</legend>
-                <Transition fallback=|| view! { <Loading what="contacts" /> }>
-                    {move || {
-                        contacts
-                            .get()
-                            .map(|result| match result {
-                                Ok(data) => view! { <PeoplePicker people=data.contacts chosen /> }.into_any(),
-                                Err(failure) => view! { <ErrorNotice failure /> }.into_any(),
-                            })
-                    }}
-                </Transition>
-            </fieldset>
-            <div class="form-actions">
-                <button class="button primary" type="submit" disabled=move || create.pending().get()>
-                    "Create"
-                </button>
-                <button class="button subtle" type="button" on:click=move |_| on_done()>
-                    "Cancel"
-                </button>
-            </div>
-            {move || {
-                create
-                    .value()
-                    .get()
-                    .and_then(Result::err)
-                    .map(|failure: ApiFailure| view! { <ErrorNotice failure /> })
-            }}
-        </form>
-    }
-}
-
-/// Checkboxes for people from the address book (of this server and of others).
-#[component]
-pub(crate) fn PeoplePicker(
-    people: Vec<Contact>,
-    chosen: RwSignal<Vec<CausewayId>>,
-) -> impl IntoView {
-    if people.is_empty() {
-        return view! {
-            <p class="muted">"Your address book has no one to add yet."</p>
+    let title_input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = title_input.get() {
+            let _ = input.focus();
         }
-        .into_any();
-    }
-    people
-        .into_iter()
-        .map(|person| {
-            let id = person.causeway_id.clone();
-            let checked_id = id.clone();
-            let input_id = format!("pick-{}", id.to_string().replace(['@', '.'], "-"));
-            view! {
-                <div class="check">
-                    <input
-                        type="checkbox"
-                        id=input_id.clone()
-                        prop:checked=move || chosen.read().contains(&checked_id)
-                        on:change=move |ev| {
-                            let on = event_target_checked(&ev);
-                            chosen
-                                .update(|list| {
-                                    list.retain(|x| x != &id);
-                                    if on {
-                                        list.push(id.clone());
-                                    }
-                                });
-                        }
-                    />
-                    <label for=input_id>
-                        {person.display_name.clone()} " " <span class="muted">{person.causeway_id.to_string()}</span>
-                    </label>
+    });
+    view! {
+        <div class="dialog-pane">
+            <form
+                class="card new-chat"
+                role="dialog"
+                aria-labelledby="new-chat-heading"
+                on:submit=submit
+                on:keydown=move |ev| {
+                    // An open list of names closes first (the picker handles that Escape).
+                    if ev.key() == "Escape" && !ev.default_prevented() {
+                        ev.prevent_default();
+                        on_done();
+                    }
+                }
+            >
+                <h2 id="new-chat-heading">"New group chat"</h2>
+                <div class="field">
+                    <label for="new-chat-title">"Title"</label>
+                    <input id="new-chat-title" type="text" required maxlength="100" bind:value=title node_ref=title_input />
                 </div>
-            }
-        })
-        .collect_view()
-        .into_any()
+                <PickPeople id="new-chat-people" label="People" chosen />
+                <div class="form-actions">
+                    <button class="button primary" type="submit" disabled=move || create.pending().get()>
+                        "Create"
+                    </button>
+                    <button class="button subtle" type="button" on:click=move |_| on_done()>
+                        "Cancel"
+                    </button>
+                </div>
+                {move || {
+                    create
+                        .value()
+                        .get()
+                        .and_then(Result::err)
+                        .map(|failure: ApiFailure| view! { <ErrorNotice failure /> })
+                }}
+            </form>
+        </div>
+    }
 }
 
 /// Offers browser notifications until the person answers the browser's question.

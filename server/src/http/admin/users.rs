@@ -7,28 +7,18 @@ use app::types::{
 };
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
 
 use crate::auth::password;
 use crate::auth::throttle::{self, account_key};
 use crate::chat::{Actor, UserId};
 use crate::error::{ApiError, Json, Path, Query};
 use crate::http::extract::AdminUser;
+use crate::http::paging::PageQuery;
 use crate::http::state::AppState;
 use crate::rights;
 use crate::storage::{NewUser, StorageError, UserChange, UserRecord};
 use crate::time::now_millis;
 use crate::validate;
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    #[serde(default)]
-    search: String,
-    page: Option<u32>,
-    per_page: Option<u32>,
-}
 
 /// `GET /api/v1/admin/users?search=&page=&per_page=` — administrators. Users whose
 /// login, names or email contain `search`, by login, `per_page` (1–100, default
@@ -36,7 +26,7 @@ pub struct ListQuery {
 #[utoipa::path(
     get,
     path = "/api/v1/admin/users",
-    params(ListQuery),
+    params(PageQuery),
     responses((status = 200, body = UserPage), (status = "4XX", description = "Refused: the body names the reason (`error.code`)", body = ApiErrorBody)),
     tag = "admin",
     extensions(("x-causeway-access" = json!("admin"))),
@@ -44,25 +34,16 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<PageQuery>,
 ) -> Result<Json<UserPage>, ApiError> {
-    let page = query.page.unwrap_or(1);
-    let per_page = query.per_page.unwrap_or(25);
-    if page == 0 || !(1..=100).contains(&per_page) {
-        return Err(ApiError::invalid_input(
-            "page starts at 1; per_page is from 1 to 100.",
-        ));
-    }
-    if query.search.chars().count() > 100 {
-        return Err(ApiError::invalid_input(
-            "The search text is longer than 100 characters.",
-        ));
-    }
-    validate::line_text("The search text", &query.search)?;
-    let offset = i64::from(page - 1) * i64::from(per_page);
+    let asked = query.checked(25)?;
     let (users, total) = state
         .store
-        .list_users(query.search.trim(), i64::from(per_page), offset)
+        .list_users(
+            asked.search,
+            i64::from(asked.per_page),
+            i64::try_from(asked.offset()).unwrap_or(i64::MAX),
+        )
         .await?;
     let locks = state.store.account_locks(now_millis()).await?;
     let items = users
@@ -84,8 +65,8 @@ pub async fn list(
     Ok(Json(UserPage {
         items,
         total,
-        page,
-        per_page,
+        page: asked.page,
+        per_page: asked.per_page,
     }))
 }
 

@@ -121,6 +121,7 @@ test('120 colleagues: contacts by page and search, pickers that search', async (
     await expect(admin.getByRole('list', { name: 'Members' }).getByRole('link', { name })).toBeVisible();
   }
   await expect(admin.getByText('11 in all')).toBeVisible();
+  await expect(admin.getByRole('status').filter({ hasText: 'Cleo Nash added.' })).toBeVisible();
   await addMember.fill('cleo marsh');
   await expect(admin.getByText('Everyone matching “cleo marsh” is already in the list.')).toBeVisible();
   const filter = admin.getByRole('searchbox', { name: 'Find a member' });

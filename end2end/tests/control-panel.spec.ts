@@ -2,8 +2,9 @@
 // acceptance story does on the corporate side, and a user sees the result.
 
 import { expect, test, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import { interactive, open, panel, screenshot, signIn, openSignIn } from '../harness/pages';
-import { allow, createUser as createUserByApi } from '../harness/api';
+import { allow, asAdmin, createUser as createUserByApi } from '../harness/api';
 import { useServersOn, type Backend } from '../harness/server';
 
 /** A 1×1 PNG. */
@@ -27,6 +28,8 @@ async function createUser(page: Page, login: string, name: string, password: str
 // Both storage backends play the same story in the browser.
 for (const backend of ['sqlite', 'postgres'] as Backend[]) {
   test.describe(backend, () => {
+    // Times in the panel are the reader's: a browser away from UTC shows it.
+    test.use({ timezoneId: 'Asia/Kolkata' });
     const server = useServersOn(backend, 'corp', 'guest');
     const prefix = backend === 'sqlite' ? '' : 'postgres-';
 
@@ -57,6 +60,12 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await expect(page.getByLabel('Federation mode')).toHaveValue('whitelist');
       await expect(page.getByRole('region', { name: 'White list' }).getByRole('cell', { name: 'guest', exact: true })).toBeVisible();
       await expect(page.getByRole('region', { name: 'Servers' }).getByRole('cell', { name: 'guest', exact: true })).toBeVisible();
+      // The states follow real traffic, and the page keeps them current: a
+      // look-up of Moore makes guest reachable here without a reload.
+      const guestRow = page.getByRole('region', { name: 'Servers' }).getByRole('row', { name: /^guest/ });
+      await expect(guestRow).toContainText('Not contacted yet');
+      await asAdmin(corp, 'GET', '/api/v1/people/lookup?id=moore%40guest');
+      await expect(guestRow).toContainText('Reachable', { timeout: 20_000 });
       await screenshot(page, `${prefix}panel-federation`);
 
       // A group with some rights.
@@ -68,8 +77,14 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await page.getByRole('switch', { name: 'Send files to chats' }).check();
       await page.getByRole('switch', { name: 'Download files in chats' }).check();
       await page.getByRole('switch', { name: 'Edit the address book' }).check();
-      await page.getByRole('button', { name: 'Save rights' }).click();
       await expect(page.getByText('Rights saved.')).toBeVisible();
+      // Each switch saved at once: a reload shows all three.
+      await page.reload();
+      await interactive(page);
+      for (const right of ['Send files to chats', 'Download files in chats', 'Edit the address book']) {
+        await expect(page.getByRole('switch', { name: right })).toBeChecked();
+      }
+      await expect(page.getByRole('switch', { name: 'Share content' })).not.toBeChecked();
 
       // Users: one in the group, one in no group.
       await createUser(page, 'wolf', 'Wolf', 'wolf-password-1');
@@ -113,10 +128,11 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await panel(page, 'Groups');
       await page.getByRole('link', { name: 'Federated Users' }).click();
       await expect(page.getByRole('button', { name: 'Rename' })).toHaveCount(0);
+      // A new server's defaults already: download, not send (nothing to save).
       await page.getByRole('switch', { name: 'Send files to chats' }).uncheck();
       await page.getByRole('switch', { name: 'Download files in chats' }).check();
-      await page.getByRole('button', { name: 'Save rights' }).click();
-      await expect(page.getByText('Rights saved.')).toBeVisible();
+      await expect(page.getByRole('switch', { name: 'Send files to chats' })).not.toBeChecked();
+      await expect(page.getByRole('switch', { name: 'Download files in chats' })).toBeChecked();
       await panel(page, 'Groups');
       await expect(page.getByRole('row', { name: /Federated Users.*implicit\s+Download files in chats$/ })).toBeVisible();
       await screenshot(page, `${prefix}panel-groups`);
@@ -163,7 +179,9 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await expect(page.getByRole('region', { name: 'Status' }).getByText('Active', { exact: true })).toBeVisible();
       await page.getByRole('button', { name: 'Deactivate' }).click();
       await asking.getByRole('button', { name: 'Yes, deactivate' }).click();
-      await expect(page.getByRole('region', { name: 'Status' }).getByText('Deactivated')).toBeVisible();
+      await expect(page.getByRole('region', { name: 'Status' }).getByText('Deactivated', { exact: true })).toBeVisible();
+      // The page is drawn anew from the server's answer; what was saved stays said.
+      await expect(page.getByRole('status').filter({ hasText: 'Deactivated: they are signed out everywhere.' })).toBeVisible();
       const bobContext = await browser.newContext();
       const bob = await bobContext.newPage();
       await openSignIn(bob, `${corp.url}/login`);
@@ -173,12 +191,25 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       await expect(bob.getByRole('alert')).toHaveText('This account is deactivated. Contact your administrator.');
 
       // Everything above is in the audit log.
+      // Actions read as words; times are the reader's (this browser is in
+      // Kolkata, UTC+5:30), with UTC on hover.
       await open(page, `${corp.url}/admin/audit`);
-      await expect(page.getByRole('cell', { name: 'user.deactivate' })).toBeVisible();
+      await expect(page.getByRole('cell', { name: 'User deactivated' })).toBeVisible();
+      const when = page.getByRole('row').nth(1).locator('time');
+      const utc = (await when.getAttribute('title')) ?? '';
+      const local = new Date(Date.parse(utc.replace(' UTC', 'Z').replace(' ', 'T')) + 330 * 60_000);
+      await expect(when).toHaveText(local.toISOString().slice(0, 16).replace('T', ' '));
       await page.getByLabel('Show').selectOption({ label: 'Sign-ins' });
-      await expect(page.getByRole('cell', { name: 'sign_in.failure' }).first()).toBeVisible();
-      await expect(page.getByRole('cell', { name: 'user.create' })).toHaveCount(0);
+      await expect(page.getByRole('cell', { name: 'Sign-in failed' }).first()).toBeVisible();
+      await expect(page.getByRole('cell', { name: 'User created' })).toHaveCount(0);
       await screenshot(page, `${prefix}panel-audit`);
+      // The export gives the lines the filter shows, as CSV.
+      const download = page.waitForEvent('download');
+      await page.getByRole('link', { name: 'Export CSV' }).click();
+      const csv = readFileSync(await (await download).path(), 'utf8').split('\r\n').filter(Boolean);
+      expect(csv[0]).toBe('time_utc,actor,action,action_name,target,detail,address');
+      expect(csv.some((line) => line.includes(',sign_in.failure,Sign-in failed,bob,'))).toBe(true);
+      expect(csv.every((line, i) => i === 0 || line.includes(',sign_in.'))).toBe(true);
 
       await panel(page, 'Users');
       await expect(page.getByText('Page 1 of 1 · 3 users')).toBeVisible();

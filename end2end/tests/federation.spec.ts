@@ -97,9 +97,11 @@ test('corp and guest federate, and their users chat and exchange files', async (
   // 6. Corp decides what Federated Users may do, and which fields others see.
   await panel(corpAdmin, 'Groups');
   await corpAdmin.getByRole('link', { name: 'Federated Users' }).click();
-  await corpAdmin.getByRole('switch', { name: 'Send files to chats' }).uncheck();
-  await corpAdmin.getByRole('switch', { name: 'Download files in chats' }).check();
-  await corpAdmin.getByRole('button', { name: 'Save rights' }).click();
+  // Sending files is off and downloading on already (a new server's
+  // defaults); Share content is switched on and saved at once.
+  await expect(corpAdmin.getByRole('switch', { name: 'Send files to chats' })).not.toBeChecked();
+  await expect(corpAdmin.getByRole('switch', { name: 'Download files in chats' })).toBeChecked();
+  await corpAdmin.getByRole('switch', { name: 'Share content' }).check();
   await expect(corpAdmin.getByText('Rights saved.')).toBeVisible();
   await screenshot(corpAdmin, 'federation-federated-users');
   await panel(corpAdmin, 'Settings');

@@ -119,10 +119,20 @@ test('a group chat: made from contacts, replies, history on scroll, members mana
   await expect(eve.getByRole('textbox', { name: 'Message' })).toHaveCount(0);
   await expect(eve.getByRole('link', { name: /Launch/ })).toHaveCount(0);
 
-  // Moore leaves; Wolf's panel shows one member left.
-  moore.once('dialog', (dialog) => dialog.accept());
+  // Moore leaves, asked first in the panel (not the browser's confirm); Wolf's
+  // panel shows one member left.
+  moore.on('dialog', (dialog) => {
+    throw new Error(`a browser dialog: ${dialog.message()}`);
+  });
   await moore.getByRole('button', { name: 'Members' }).click();
   await moore.getByRole('button', { name: 'Leave chat' }).click();
+  const asked = moore.getByRole('alertdialog', { name: /^Leave this chat\?/ });
+  await expect(asked.getByRole('button', { name: 'Stay' })).toBeFocused();
+  await asked.getByRole('button', { name: 'Stay' }).click();
+  await expect(asked).toHaveCount(0);
+  await expect(moore.getByRole('heading', { name: 'Launch' })).toBeVisible();
+  await moore.getByRole('button', { name: 'Leave chat' }).click();
+  await asked.getByRole('button', { name: 'Yes, leave' }).click();
   await expect(moore).toHaveURL(`${corp.url}/`);
   await expect(moore.getByRole('link', { name: /Launch/ })).toHaveCount(0);
   await expect(wolf.getByText(/^1 member, /)).toBeVisible();

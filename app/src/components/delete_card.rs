@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::api::ApiResult;
-use crate::components::ErrorNotice;
+use crate::components::{Confirm, ErrorNotice};
 
 /// The "Delete …" card of a user or group page: asks once more in words, deletes,
 /// then goes to `back`.
@@ -41,11 +41,13 @@ where
                     <button class="button danger" type="button" on:click=move |_| confirming.set(true)>{title}</button>
                 }
             >
-                <p>{question.clone()}</p>
-                <div class="actions">
-                    <button class="button danger" type="button" on:click=move |_| { delete.dispatch(()); }>"Delete for good"</button>
-                    <button class="button subtle" type="button" on:click=move |_| confirming.set(false)>{keep}</button>
-                </div>
+                <Confirm
+                    question=question.clone()
+                    yes="Delete for good"
+                    no=keep
+                    on_yes=Callback::new(move |()| { delete.dispatch(()); })
+                    on_no=Callback::new(move |()| confirming.set(false))
+                />
             </Show>
             {move || delete.value().get().and_then(Result::err).map(|failure| view! { <ErrorNotice failure /> })}
         </section>

@@ -16,6 +16,41 @@ pub fn Loading(#[prop(into)] what: String) -> impl IntoView {
     view! { <p class="muted" role="status">{format!("Loading {what}…")}</p> }
 }
 
+/// Asks before what cannot be undone, in the page: an alert dialog with the
+/// question, the action and the way back. The way back has the focus, so a
+/// keyboard user lands in the question and Enter does no harm.
+#[component]
+pub fn Confirm(
+    #[prop(into)] question: String,
+    /// The button that does it, e.g. "Yes, delete".
+    yes: &'static str,
+    /// The button that backs out, e.g. "Keep it".
+    no: &'static str,
+    on_yes: Callback<()>,
+    on_no: Callback<()>,
+    /// Small buttons, for a question inside a message or a side panel.
+    #[prop(optional)]
+    small: bool,
+) -> impl IntoView {
+    let back = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(button) = back.get() {
+            let _ = button.focus();
+        }
+    });
+    let size = if small { " small" } else { "" };
+    let label = question.clone();
+    view! {
+        <div class="notice warn confirm" role="alertdialog" aria-label=label>
+            <p>{question}</p>
+            <div class="actions">
+                <button class=format!("button danger{size}") type="button" on:click=move |_| on_yes.run(())>{yes}</button>
+                <button class=format!("button subtle{size}") type="button" node_ref=back on:click=move |_| on_no.run(())>{no}</button>
+            </div>
+        </div>
+    }
+}
+
 /// The outcome of a save: an error, or a short confirmation.
 pub fn outcome<T: Clone + Send + Sync + 'static>(
     value: Option<Result<T, ApiFailure>>,

@@ -178,9 +178,29 @@ fn UpdatedBar() -> impl IntoView {
     }
 }
 
+/// What the panel last saved, said in a notice that outlives the page's
+/// reload after the save (the page is drawn anew from the server's answer);
+/// it stays until the next save, the close button or another page.
+#[derive(Clone, Copy)]
+pub struct Saved(RwSignal<Option<String>>);
+
+impl Saved {
+    /// The panel page's notice (outside the panel, one nobody sees).
+    pub fn here() -> Saved {
+        use_context::<Saved>().unwrap_or_else(|| Saved(RwSignal::new(None)))
+    }
+
+    /// Says `what` was saved.
+    pub fn say(self, what: impl Into<String>) {
+        self.0.set(Some(what.into()));
+    }
+}
+
 /// The control panel's own navigation, beside its pages.
 #[component]
 pub fn AdminLayout(children: Children) -> impl IntoView {
+    let notice = RwSignal::new(None::<String>);
+    provide_context(Saved(notice));
     let location = use_location();
     let current = move |prefix: &'static str| {
         let path = location.pathname.get();
@@ -204,6 +224,14 @@ pub fn AdminLayout(children: Children) -> impl IntoView {
                 <a href="/admin/audit" aria-current=move || current("/admin/audit")>"Audit log"</a>
             </nav>
             <main id="main" tabindex="-1" class="content wide">{children()}</main>
+            <div class="saved-notice" role="status" aria-live="polite">
+                {move || notice.get().map(|text| view! {
+                    <p class="notice success">
+                        <span>{text}</span>
+                        <button type="button" class="button subtle small" aria-label="Close the notice" on:click=move |_| notice.set(None)>"×"</button>
+                    </p>
+                })}
+            </div>
         </div>
     }
 }

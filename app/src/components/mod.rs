@@ -11,7 +11,9 @@ mod rich_text;
 pub use avatar::{Avatar, initials};
 pub use brand::Brand;
 pub use delete_card::DeleteCard;
-pub use feedback::{ErrorNotice, Loading, format_time, hydrated, outcome, typed_before_hydration};
-pub use frame::{AdminLayout, Frame, Me, Section};
+pub use feedback::{
+    Confirm, ErrorNotice, Loading, format_time, hydrated, outcome, typed_before_hydration,
+};
+pub use frame::{AdminLayout, Frame, Me, Saved, Section};
 pub use people_picker::{Find, PeoplePicker, PickPeople, Picked, later};
-pub use rich_text::{MentionNames, RichText, human_size, lower, short_time, upper};
+pub use rich_text::{MentionNames, RichText, human_size, local_time, lower, short_time, upper};

@@ -131,17 +131,30 @@ pub fn short_time(ms: i64) -> String {
     {
         let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
         let now = js_sys::Date::new_0();
-        let time = format!("{:02}:{:02}", date.get_hours(), date.get_minutes());
         if date.to_date_string() == now.to_date_string() {
-            time
+            format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
         } else {
-            format!(
-                "{}-{:02}-{:02} {time}",
-                date.get_full_year(),
-                date.get_month() + 1,
-                date.get_date()
-            )
+            local_time(ms)
         }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    super::format_time(ms)
+}
+
+/// Unix milliseconds as the reader's local date and time, `2026-11-28 14:05`
+/// (UTC, said so, where there is no browser).
+pub fn local_time(ms: i64) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+        format!(
+            "{}-{:02}-{:02} {:02}:{:02}",
+            date.get_full_year(),
+            date.get_month() + 1,
+            date.get_date(),
+            date.get_hours(),
+            date.get_minutes()
+        )
     }
     #[cfg(not(feature = "hydrate"))]
     super::format_time(ms)

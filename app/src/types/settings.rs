@@ -250,14 +250,21 @@ pub struct PeerStatus {
     pub server_name: ServerName,
     /// Does this server's federation setting allow it?
     pub allowed: bool,
-    /// Did the last delivery attempt work? `None` before the first.
+    /// Did the last request to it get an answer (a delivery, a look-up, a
+    /// file, typing)? `None` before the first.
     pub reachable: Option<bool>,
     /// Chat events waiting to be delivered there.
     pub queue: i64,
+    /// Deliveries that failed in a row.
     pub failures: i64,
+    /// Why the last request that got no answer failed, and when.
     pub last_error: Option<String>,
     pub last_error_at: Option<i64>,
+    /// When it last answered a request of this server.
     pub last_success_at: Option<i64>,
+    /// When a signed request from it last arrived here.
+    #[serde(default)]
+    pub last_heard_at: Option<i64>,
 }
 
 /// One line of the audit log.
@@ -277,6 +284,53 @@ pub struct AuditEntry {
     pub target: Option<String>,
     /// More about it, for people.
     pub detail: Option<String>,
+}
+
+impl AuditEntry {
+    /// What happened, as an administrator reads it ("User deactivated"); an
+    /// action this client does not know shows as it is stored.
+    pub fn action_name(&self) -> &str {
+        audit_action_name(&self.action)
+    }
+}
+
+/// The audit log's actions, as an administrator reads them.
+pub fn audit_action_name(action: &str) -> &str {
+    match action {
+        "sign_in.success" => "Signed in",
+        "sign_in.failure" => "Sign-in failed",
+        "sign_in.blocked" => "Sign-in blocked after repeated failures",
+        "user.create" => "User created",
+        "user.profile" => "User's profile changed",
+        "user.password" => "User's password set",
+        "user.groups" => "User's groups changed",
+        "user.activate" => "User activated",
+        "user.deactivate" => "User deactivated",
+        "user.grant_admin" => "Made administrator",
+        "user.revoke_admin" => "Administrator revoked",
+        "user.unlock" => "User unlocked",
+        "user.delete" => "User deleted",
+        "group.create" => "Group created",
+        "group.rename" => "Group renamed",
+        "group.rights" => "Group's rights changed",
+        "group.members" => "Group's members changed",
+        "group.address_book" => "Group's address book changed",
+        "group.visibility" => "Group's visibility changed",
+        "group.delete" => "Group deleted",
+        "settings.display_fields" => "Display fields changed",
+        "settings.federation" => "Federation settings changed",
+        "settings.security" => "Security settings changed",
+        "settings.chats" => "Chat settings changed",
+        "settings.files" => "File settings changed",
+        "account.profile" => "Own profile changed",
+        "account.password" => "Own password changed",
+        "account.password_failure" => "Own password change refused",
+        "account.avatar" => "Own photo changed",
+        "account.address_book" => "Own address book changed",
+        "federation.refused" => "Refused a request from another server",
+        "audit.export" => "Audit log exported",
+        other => other,
+    }
 }
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -27,6 +27,7 @@ pub mod outbox;
 pub mod profiles;
 pub mod protocol;
 pub mod signing;
+pub mod traffic;
 pub mod trust;
 
 use std::collections::HashMap;
@@ -205,6 +206,8 @@ pub struct Federation {
     remote_online: Mutex<std::collections::HashSet<String>>,
     /// Wakes the outbox when there is something to deliver.
     pub outbox: outbox::Outbox,
+    /// What this process saw of other servers lately.
+    pub traffic: traffic::Traffic,
 }
 
 impl std::fmt::Debug for Federation {
@@ -239,6 +242,7 @@ impl Federation {
             key_cache: Mutex::default(),
             remote_online: Mutex::default(),
             outbox: outbox::Outbox::default(),
+            traffic: traffic::Traffic::default(),
         }
     }
 
@@ -431,10 +435,17 @@ impl Federation {
             server: destination.to_string(),
             reason,
         };
-        let response = request
-            .send()
-            .await
-            .map_err(|e| unreachable(e.without_url().to_string()))?;
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => {
+                let reason = error.without_url().to_string();
+                self.traffic
+                    .failed(destination.as_str(), now_millis(), &reason);
+                return Err(unreachable(reason));
+            }
+        };
+        // Any answer, a refusal too, says the server is there.
+        self.traffic.answered(destination.as_str(), now_millis());
         let status = response.status();
         if status.is_success() || status == StatusCode::NOT_MODIFIED {
             return Ok(response);

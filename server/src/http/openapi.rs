@@ -63,6 +63,7 @@ use crate::error::Json;
         crate::http::admin::settings::set_federation,
         crate::http::admin::settings::federation_status,
         crate::http::admin::audit_log::list,
+        crate::http::admin::audit_log::export,
         crate::http::chats::list,
         crate::http::chats::open_direct,
         crate::http::chats::create_group,

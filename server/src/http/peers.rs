@@ -144,6 +144,7 @@ pub async fn verify(State(state): State<AppState>, request: Request, next: Next)
     let cx = state.peers();
     match check(&cx, request).await {
         Ok((peer, request)) => {
+            cx.federation.traffic.heard(peer.0.as_str(), now_millis());
             let mut request = request;
             request.extensions_mut().insert(peer);
             next.run(request).await

@@ -2192,3 +2192,76 @@ async fn a_deleted_guest_leaves_the_direct_chat_its_host_keeps() {
     corp.stop().await;
     guest.stop().await;
 }
+
+/// The Federation page's states follow real traffic, not only the outbox's
+/// deliveries: a look-up that gets an answer makes a server reachable, a
+/// signed request from it is "heard from", and a look-up that gets none makes
+/// it unreachable, with the reason.
+#[tokio::test]
+async fn the_federation_page_follows_real_traffic() {
+    let Pair {
+        corp,
+        guest,
+        corp_admin,
+        guest_admin,
+        ..
+    } = pair().await;
+    // Corp asks guest about Moore (no chat, so no delivery of the outbox).
+    let found: Value = corp_admin
+        .get_ok("/api/v1/people/lookup?id=moore%40guest")
+        .await;
+    assert_eq!(found["display_name"], "Albert Moore");
+    let status = guest_status(&corp_admin, "an answer from guest", |p| {
+        p["reachable"] == true && p["last_success_at"].is_i64()
+    })
+    .await;
+    assert_eq!(status["queue"], 0, "{status}");
+    // Guest heard a signed request from corp.
+    let heard = eventually(PATIENCE, "guest hears corp", || async {
+        let status: Value = guest_admin.get_ok("/api/v1/admin/federation/status").await;
+        status["peers"]
+            .as_array()?
+            .iter()
+            .find(|p| p["server_name"] == "corp" && p["last_heard_at"].is_i64())
+            .cloned()
+    })
+    .await;
+    assert_eq!(heard["allowed"], true, "{heard}");
+
+    // Guest goes away: the next look-up gets no answer, and the page says so.
+    let stopped = guest.stop_keeping_data().await;
+    let response = corp_admin
+        .get("/api/v1/people/lookup?id=moore%40guest")
+        .await;
+    assert!(
+        response.status().is_client_error()
+            || response.status().as_u16() == 502
+            || response.status().as_u16() == 503,
+        "{}",
+        response.status()
+    );
+    let status = guest_status(&corp_admin, "guest unreachable", |p| {
+        p["reachable"] == false
+    })
+    .await;
+    assert!(
+        status["last_error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{status}"
+    );
+    assert!(
+        status["last_error_at"].as_i64() > status["last_success_at"].as_i64(),
+        "{status}"
+    );
+
+    // Back: the next answer makes it reachable again.
+    let guest = stopped.start().await;
+    let _: Value = corp_admin
+        .get_ok("/api/v1/people/lookup?id=moore%40guest")
+        .await;
+    guest_status(&corp_admin, "guest reachable again", |p| {
+        p["reachable"] == true
+    })
+    .await;
+    corp.stop().await;
+    guest.stop().await;
+}

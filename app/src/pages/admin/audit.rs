@@ -4,16 +4,20 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api;
-use crate::components::{AdminLayout, ErrorNotice, Frame, Loading, Section, format_time};
+use crate::components::{
+    AdminLayout, ErrorNotice, Frame, Loading, Section, format_time, local_time,
+};
 use crate::types::AuditEntry;
 
-const ACTIONS: [(&str, &str); 6] = [
+const ACTIONS: [(&str, &str); 8] = [
     ("", "All events"),
     ("sign_in.", "Sign-ins"),
     ("user.", "User changes"),
     ("group.", "Group changes"),
     ("settings.", "Settings changes"),
     ("account.", "Users' own changes"),
+    ("federation.", "Refused requests of other servers"),
+    ("audit.", "Audit log exports"),
 ];
 
 #[component]
@@ -54,7 +58,18 @@ pub fn AuditPage() -> impl IntoView {
                                 before.set(None);
                             } />
                     </div>
+                    <a
+                        class="button subtle"
+                        download
+                        href=move || format!(
+                            "/api/v1/admin/audit.csv?{}",
+                            api::encode_query(&[("action", action.get()), ("q", text.get())]),
+                        )
+                    >
+                        "Export CSV"
+                    </a>
                 </div>
+                <p class="field-note">"Times are in your time zone; the CSV export gives them in UTC."</p>
                 <Transition fallback=|| view! { <Loading what="the audit log" /> }>
                     {move || {
                         page.get()
@@ -99,9 +114,9 @@ fn AuditTable(items: Vec<AuditEntry>) -> impl IntoView {
                 <tbody>
                     {items.into_iter().map(|e| view! {
                         <tr>
-                            <td class="nowrap">{format_time(e.at)}</td>
-                            <td>{e.actor.unwrap_or_else(|| "—".to_owned())}</td>
-                            <td><code>{e.action}</code></td>
+                            <td class="nowrap"><time title=format_time(e.at)>{local_time(e.at)}</time></td>
+                            <td>{e.actor.clone().unwrap_or_else(|| "—".to_owned())}</td>
+                            <td title=e.action.clone()>{e.action_name().to_owned()}</td>
                             <td>{e.target.unwrap_or_default()}</td>
                             <td class="hide-narrow muted">{e.detail.unwrap_or_default()}</td>
                             <td class="hide-narrow">{e.address.unwrap_or_default()}</td>

@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api;
-use crate::components::{AdminLayout, ErrorNotice, Frame, Loading, Section, format_time, outcome};
+use crate::components::{
+    AdminLayout, ErrorNotice, Frame, Loading, Section, format_time, local_time, outcome,
+};
 use crate::types::{
     FederationMode, FederationSettings, FederationStatus, PeerStatus, ServerName, WhitelistEntry,
 };
@@ -39,10 +41,22 @@ pub fn FederationPage() -> impl IntoView {
     }
 }
 
-/// This server's key, and how delivery to each other server goes.
+/// How often the server states refresh while the page is open.
+const REFRESH_MS: u64 = 10_000;
+
+/// This server's key, and how traffic with each other server goes: refreshed
+/// every few seconds while the page is open.
 #[component]
 fn PeersCard() -> impl IntoView {
     let status = LocalResource::new(api::admin::federation_status);
+    Effect::new(move |_| {
+        if let Ok(timer) = set_interval_with_handle(
+            move || status.refetch(),
+            std::time::Duration::from_millis(REFRESH_MS),
+        ) {
+            on_cleanup(move || timer.clear());
+        }
+    });
     view! {
         <section class="card" aria-labelledby="peers-heading">
             <div class="card-head">
@@ -64,11 +78,20 @@ fn PeersCard() -> impl IntoView {
 }
 
 fn peer_state(peer: &PeerStatus) -> (&'static str, &'static str) {
-    match (peer.allowed, peer.reachable) {
-        (false, _) => ("Not allowed", "pill off"),
-        (true, None) => ("Not contacted yet", "pill off"),
-        (true, Some(true)) => ("Reachable", "pill ok"),
-        (true, Some(false)) => ("Unreachable", "pill warn"),
+    match (peer.allowed, peer.reachable, peer.last_heard_at) {
+        (false, _, _) => ("Not allowed", "pill off"),
+        (true, None, None) => ("Not contacted yet", "pill off"),
+        (true, None, Some(_)) => ("Heard from", "pill ok"),
+        (true, Some(true), _) => ("Reachable", "pill ok"),
+        (true, Some(false), _) => ("Unreachable", "pill warn"),
+    }
+}
+
+/// A time in the table: the reader's local time, UTC on hover; a dash for never.
+fn when(at: Option<i64>) -> AnyView {
+    match at {
+        Some(at) => view! { <time title=format_time(at)>{local_time(at)}</time> }.into_any(),
+        None => "—".into_any(),
     }
 }
 
@@ -90,15 +113,16 @@ fn PeersTable(status: FederationStatus) -> impl IntoView {
                         <th scope="col">"Server"</th>
                         <th scope="col">"State"</th>
                         <th scope="col">"Waiting"</th>
-                        <th scope="col" class="hide-narrow">"Last delivery"</th>
+                        <th scope="col" class="hide-narrow">"Last answer"</th>
+                        <th scope="col" class="hide-narrow">"Last heard from"</th>
                         <th scope="col" class="hide-narrow">"Last error"</th>
                     </tr></thead>
                     <tbody>
                         {status.peers.into_iter().map(|peer| {
                             let (state, class) = peer_state(&peer);
                             let error = match (&peer.last_error, peer.last_error_at, peer.reachable) {
-                                (Some(error), Some(at), Some(false)) => format!("{} — {error}", format_time(at)),
-                                (Some(error), Some(at), _) => format!("{} — {error} (since recovered)", format_time(at)),
+                                (Some(error), Some(at), Some(false)) => format!("{} — {error}", local_time(at)),
+                                (Some(error), Some(at), _) => format!("{} — {error} (since recovered)", local_time(at)),
                                 _ => "—".to_owned(),
                             };
                             view! {
@@ -106,9 +130,8 @@ fn PeersTable(status: FederationStatus) -> impl IntoView {
                                     <td>{peer.server_name.to_string()}</td>
                                     <td><span class=class>{state}</span></td>
                                     <td>{format!("{} events", peer.queue)}</td>
-                                    <td class="hide-narrow nowrap">
-                                        {peer.last_success_at.map_or_else(|| "—".to_owned(), format_time)}
-                                    </td>
+                                    <td class="hide-narrow nowrap">{when(peer.last_success_at)}</td>
+                                    <td class="hide-narrow nowrap">{when(peer.last_heard_at)}</td>
                                     <td class="hide-narrow muted">{error}</td>
                                 </tr>
                             }

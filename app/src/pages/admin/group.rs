@@ -6,8 +6,8 @@ use leptos_meta::Title;
 use super::route_id;
 use crate::api::{self, ApiFailure};
 use crate::components::{
-    AdminLayout, DeleteCard, ErrorNotice, Find, Frame, Loading, Me, PeoplePicker, Picked, Section,
-    lower, outcome,
+    AdminLayout, DeleteCard, ErrorNotice, Find, Frame, Loading, Me, PeoplePicker, Picked, Saved,
+    Section, lower, outcome,
 };
 use crate::types::{
     AddressBook, AddressBookEntry, BuiltinGroup, CausewayId, ErrorCode, GroupDetail, IdList, Right,
@@ -98,8 +98,10 @@ fn RenameGroup(
         let request = request.clone();
         async move { api::admin::update_group(id, &request).await }
     });
+    let saved = Saved::here();
     Effect::new(move |_| {
-        if let Some(Ok(_)) = save.value().get() {
+        if let Some(Ok(group)) = save.value().get() {
+            saved.say(format!("Group renamed to {}.", group.name));
             reload();
         }
     });
@@ -170,8 +172,8 @@ fn SeeEachOther(id: i64, on: bool) -> impl IntoView {
     }
 }
 
-/// The fields already show what was saved, so a save does not reload the page
-/// (which would also wipe its confirmation).
+/// The group's rights: each switch saves at once. The switches wait while a
+/// save is under way, and a save that fails puts them back as last saved.
 #[component]
 fn RightsForm(id: i64, rights: Vec<Right>) -> impl IntoView {
     let toggles: Vec<(Right, RwSignal<bool>)> = Right::ALL
@@ -179,12 +181,25 @@ fn RightsForm(id: i64, rights: Vec<Right>) -> impl IntoView {
         .map(|r| (r, RwSignal::new(rights.contains(&r))))
         .collect();
     let toggles = StoredValue::new(toggles);
+    let saved = StoredValue::new(rights);
+    let show = move |rights: &[Right]| {
+        for (right, on) in toggles.get_value() {
+            on.set(rights.contains(&right));
+        }
+    };
     let save = Action::new_local(move |request: &UpdateGroup| {
         let request = request.clone();
         async move { api::admin::update_group(id, &request).await }
     });
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(group)) => {
+            show(&group.rights);
+            saved.set_value(group.rights);
+        }
+        Some(Err(_)) => show(&saved.get_value()),
+        None => {}
+    });
+    let switched = move || {
         let rights = toggles
             .get_value()
             .iter()
@@ -199,21 +214,32 @@ fn RightsForm(id: i64, rights: Vec<Right>) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="rights-heading">
             <h2 id="rights-heading">"Rights"</h2>
-            <form on:submit=on_submit>
-                <fieldset class="toggles">
-                    <legend class="visually-hidden">"Rights of this group"</legend>
-                    {toggles.get_value().into_iter().map(|(right, on)| view! {
-                        <label class="switch">
-                            <input type="checkbox" role="switch" bind:checked=on />
-                            <span>{right.label()}</span>
-                        </label>
-                    }).collect_view()}
-                </fieldset>
-                {move || outcome(save.value().get(), "Rights saved.")}
-                <div class="actions">
-                    <button class="button primary" type="submit" disabled=move || save.pending().get()>"Save rights"</button>
-                </div>
-            </form>
+            <fieldset class="toggles">
+                <legend class="visually-hidden">"Rights of this group"</legend>
+                {toggles.get_value().into_iter().map(|(right, on)| view! {
+                    <label class="switch">
+                        <input
+                            type="checkbox"
+                            role="switch"
+                            prop:checked=move || on.get()
+                            disabled=move || save.pending().get()
+                            on:change=move |ev| {
+                                on.set(event_target_checked(&ev));
+                                switched();
+                            }
+                        />
+                        <span>{right.label()}</span>
+                    </label>
+                }).collect_view()}
+            </fieldset>
+            <div aria-live="polite">
+                {move || if save.pending().get() {
+                    view! { <p class="muted" role="status">"Saving…"</p> }.into_any()
+                } else {
+                    outcome(save.value().get(), "Rights saved.")
+                }}
+            </div>
+            <p class="field-note">"Each switch saves at once."</p>
         </section>
     }
 }
@@ -240,12 +266,17 @@ fn Members(
         let ids = ids.clone();
         async move { api::admin::set_group_members(id, &ids).await }
     });
+    // What the notice says once the change is saved.
+    let said = StoredValue::new(String::new());
+    let saved = Saved::here();
     Effect::new(move |_| {
         if let Some(Ok(_)) = save.value().get() {
+            saved.say(said.get_value());
             reload();
         }
     });
-    let remove = move |user: i64| {
+    let remove = move |user: i64, name: &str| {
+        said.set_value(format!("{name} is no longer a member."));
         let ids = current
             .get_value()
             .into_iter()
@@ -267,6 +298,7 @@ fn Members(
     });
     let on_pick = Callback::new(move |picked: Picked| {
         if let Some(user) = picked.user_id {
+            said.set_value(format!("{} added.", picked.person.display_name));
             let mut ids = current.get_value();
             ids.push(user);
             save.dispatch(IdList { ids });
@@ -324,7 +356,7 @@ fn Members(
                                         <li class="row">
                                             <span><a href=href>{m.display_name.clone()}</a> " " <span class="muted">{m.login.clone()}</span></span>
                                             {editable.then(|| view! {
-                                                <button type="button" class="button subtle small" aria-label=label on:click=move |_| remove(m.id)>"Remove"</button>
+                                                <button type="button" class="button subtle small" aria-label=label on:click=move |_| remove(m.id, &m.display_name)>"Remove"</button>
                                             })}
                                         </li>
                                     }
@@ -362,9 +394,11 @@ fn AddressBookEditor(
         let book = book.clone();
         async move { api::admin::set_group_address_book(id, &book).await }
     });
+    let saved = Saved::here();
     Effect::new(move |_| {
         if let Some(Ok(_)) = save.value().get() {
             editing.set(false);
+            saved.say("Address book saved.");
             reload();
         }
     });

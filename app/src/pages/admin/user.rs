@@ -6,7 +6,8 @@ use leptos_meta::Title;
 use super::route_id;
 use crate::api::{self, ApiFailure};
 use crate::components::{
-    AdminLayout, DeleteCard, ErrorNotice, Frame, Loading, Section, format_time, outcome,
+    AdminLayout, Confirm, DeleteCard, ErrorNotice, Frame, Loading, Saved, Section, format_time,
+    outcome,
 };
 use crate::types::{
     GroupSummary, IdList, Profile, ProfileField, SetPassword, UpdateUser, UserDetail,
@@ -67,17 +68,33 @@ fn UserBody(
         async move { api::admin::update_user(id, &request).await }
     });
     let unlock = Action::new_local(move |_: &()| api::admin::unlock_user(id));
+    let active = user.is_active;
+    let saved = Saved::here();
     Effect::new({
         let reload = reload.clone();
         move |_| {
-            if update.value().get().is_some_and(|r| r.is_ok())
-                || unlock.value().get().is_some_and(|r| r.is_ok())
-            {
+            if let Some(Ok(now)) = update.value().get() {
+                saved.say(
+                    match (now.is_active != active, now.is_active, now.is_admin) {
+                        (true, true, _) => "Activated: they may sign in again.",
+                        (true, false, _) => "Deactivated: they are signed out everywhere.",
+                        (false, _, true) => "Now an administrator.",
+                        (false, _, false) => "No longer an administrator.",
+                    },
+                );
                 reload();
             }
         }
     });
-    let active = user.is_active;
+    Effect::new({
+        let reload = reload.clone();
+        move |_| {
+            if let Some(Ok(_)) = unlock.value().get() {
+                saved.say("Unlocked: they may sign in again.");
+                reload();
+            }
+        }
+    });
     let admin = user.is_admin;
     let title = format!("{} ({})", user.profile.display_name, user.login);
     let name = StoredValue::new(user.profile.display_name.clone());
@@ -104,22 +121,18 @@ fn UserBody(
                 {user.locked_until.map(|t| view! { <span class="pill warn">{format!("Locked until {}", format_time(t))}</span> })}
             </p>
             // Deactivating and revoking administrator ask first, here on the page.
-            <Show when=move || asking.get().is_some()>
-                <div class="notice warn confirm" role="alertdialog" aria-labelledby="confirm-question">
-                    <p id="confirm-question">{move || asking.get().map(|a| a.question(&name.get_value()))}</p>
-                    <div class="actions">
-                        <button class="button danger" type="button" on:click=move |_| {
-                            if let Some(asked) = asking.get_untracked() {
-                                asking.set(None);
-                                update.dispatch(asked.change());
-                            }
-                        }>{move || asking.get().map(Asked::yes)}</button>
-                        <button class="button subtle" type="button" on:click=move |_| asking.set(None)>
-                            {move || asking.get().map(Asked::no)}
-                        </button>
-                    </div>
-                </div>
-            </Show>
+            {move || asking.get().map(|asked| view! {
+                    <Confirm
+                        question=asked.question(&name.get_value())
+                        yes=asked.yes()
+                        no=asked.no()
+                        on_yes=Callback::new(move |()| {
+                            asking.set(None);
+                            update.dispatch(asked.change());
+                        })
+                        on_no=Callback::new(move |()| asking.set(None))
+                    />
+                })}
             <div class="actions">
                 <button class="button subtle" type="button" on:click=move |_| {
                     if active {
@@ -279,8 +292,10 @@ fn GroupsForm(
         let ids = ids.clone();
         async move { api::admin::set_user_groups(id, &ids).await }
     });
+    let saved = Saved::here();
     Effect::new(move |_| {
         if let Some(Ok(_)) = save.value().get() {
+            saved.say("Groups saved.");
             reload();
         }
     });

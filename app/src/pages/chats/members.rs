@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::api::{self, ApiFailure};
-use crate::components::{ErrorNotice, Me, PickPeople};
+use crate::components::{Confirm, ErrorNotice, Me, PickPeople};
 use crate::types::{CausewayId, ChatDetail, ChatKind, ChatMember, ChatRole, Person};
 
 /// What the person is doing in the panel, kept by the chat view: the panel is
@@ -17,6 +17,7 @@ use crate::types::{CausewayId, ChatDetail, ChatKind, ChatMember, ChatRole, Perso
 pub struct PanelState {
     adding: RwSignal<bool>,
     chosen: RwSignal<Vec<Person>>,
+    leaving: RwSignal<bool>,
 }
 
 impl PanelState {
@@ -24,6 +25,7 @@ impl PanelState {
         Self {
             adding: RwSignal::new(false),
             chosen: RwSignal::new(Vec::new()),
+            leaving: RwSignal::new(false),
         }
     }
 }
@@ -41,7 +43,11 @@ pub fn MembersPanel(
     let my_role = detail.my_role;
     let is_group = detail.kind == ChatKind::Group;
     let error = RwSignal::new(None::<ApiFailure>);
-    let PanelState { adding, chosen } = panel;
+    let PanelState {
+        adding,
+        chosen,
+        leaving,
+    } = panel;
     let navigate = use_navigate();
 
     let refresh = move || {
@@ -68,14 +74,8 @@ pub fn MembersPanel(
             }
         })
     };
-    let leave = move |_| {
-        #[cfg(feature = "hydrate")]
-        if !window()
-            .confirm_with_message("Leave this chat? You will no longer see its messages.")
-            .unwrap_or(false)
-        {
-            return;
-        }
+    let leave = move || {
+        leaving.set(false);
         let Some(mine) = me() else { return };
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
@@ -116,7 +116,24 @@ pub fn MembersPanel(
                 </Show>
             })}
             {is_group.then(|| view! {
-                <button type="button" class="button danger small leave" on:click=leave>"Leave chat"</button>
+                <Show
+                    when=move || leaving.get()
+                    fallback=move || view! {
+                        <button type="button" class="button danger small leave" on:click=move |_| leaving.set(true)>"Leave chat"</button>
+                    }
+                >
+                    <Confirm
+                        question="Leave this chat? You will no longer see its messages, and someone in it must add you again."
+                        yes="Yes, leave"
+                        no="Stay"
+                        on_yes=Callback::new({
+                            let leave = leave.clone();
+                            move |()| leave()
+                        })
+                        on_no=Callback::new(move |()| leaving.set(false))
+                        small=true
+                    />
+                </Show>
             })}
             {move || error.get().map(|failure| view! { <ErrorNotice failure /> })}
         </aside>

@@ -9,7 +9,7 @@ use super::members::{MembersPanel, PanelState};
 use super::state::{self, Followup, Pending, Pushed, Timeline, Typing};
 use crate::api;
 use crate::components::{
-    ErrorNotice, Loading, Me, MentionNames, RichText, human_size, lower, short_time,
+    Confirm, ErrorNotice, Loading, Me, MentionNames, RichText, human_size, lower, short_time,
     typed_before_hydration,
 };
 use crate::inbox::Inbox;
@@ -793,11 +793,14 @@ fn MessageItem(state: ChatState, message: Message) -> impl IntoView {
             }}
             {file.map(|file| view! { <Attachment chat_id=state.id file /> })}
             <Show when=move || confirming.get()>
-                <div class="confirm" role="alertdialog" aria-label="Delete this message?">
-                    <span>"Delete this message for everyone?"</span>
-                    <button class="button danger small" type="button" on:click=move |_| delete()>"Yes, delete"</button>
-                    <button class="button subtle small" type="button" on:click=move |_| confirming.set(false)>"Keep it"</button>
-                </div>
+                <Confirm
+                    question="Delete this message for everyone?"
+                    yes="Yes, delete"
+                    no="Keep it"
+                    on_yes=Callback::new(move |()| delete())
+                    on_no=Callback::new(move |()| confirming.set(false))
+                    small=true
+                />
             </Show>
             <div class="message-foot">
                 <span class="message-status muted">{read_label}</span>

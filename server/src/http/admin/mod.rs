@@ -56,5 +56,6 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/federation/status", get(settings::federation_status))
         .route("/audit", get(audit_log::list))
+        .route("/audit.csv", get(audit_log::export))
         .route("/setup", get(setup::status))
 }

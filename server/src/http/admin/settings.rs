@@ -194,6 +194,7 @@ pub async fn federation_status(
         .map(|e| e.server_name.to_string())
         .chain(rows.iter().map(|r| r.server_name.clone()))
         .chain(queues.iter().map(|(d, _)| d.clone()))
+        .chain(state.federation.traffic.servers())
         .collect();
     names.sort();
     names.dedup();
@@ -204,19 +205,32 @@ pub async fn federation_status(
             continue;
         };
         let row = rows.iter().find(|r| r.server_name == name);
+        let seen = state.federation.traffic.seen(&name);
+        // The newest of what the outbox noted (kept in the database) and what
+        // this process saw of every other request.
+        let last_success_at = row.and_then(|r| r.last_success_at).max(seen.answered_at);
+        let stored_error = row.and_then(|r| Some((r.last_error_at?, r.last_error.clone()?)));
+        let (last_error_at, last_error) = match (stored_error, seen.failed) {
+            (Some(stored), Some(live)) => Some(if live.0 >= stored.0 { live } else { stored }),
+            (one, other) => one.or(other),
+        }
+        .unzip();
+        let reachable = match (last_success_at, last_error_at) {
+            (None, None) => None,
+            (success, error) => Some(success > error),
+        };
         peers.push(PeerStatus {
             allowed: crate::federation::allowed(&settings, own, &server_name).is_ok(),
-            reachable: row
-                .filter(|r| r.last_attempt_at.is_some())
-                .map(|r| r.failures == 0),
+            reachable,
             queue: queues
                 .iter()
                 .find(|(d, _)| *d == name)
                 .map_or(0, |(_, n)| *n),
             failures: row.map_or(0, |r| r.failures),
-            last_error: row.and_then(|r| r.last_error.clone()),
-            last_error_at: row.and_then(|r| r.last_error_at),
-            last_success_at: row.and_then(|r| r.last_success_at),
+            last_error,
+            last_error_at,
+            last_success_at,
+            last_heard_at: seen.heard_at,
             server_name,
         });
     }

@@ -174,10 +174,17 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       const progress = wolf.getByRole('progressbar');
       await expect(progress).toBeVisible();
       await expect(wolf.getByText(/Uploading plan\.bin/)).toBeVisible();
+      // Send during the upload: the caption waits with it, and both go when it is done.
+      await box.fill('Here is the plan');
+      await box.press('Enter');
+      await expect(wolf.getByText('Sends when the upload is done.')).toBeVisible();
+      await expect(box).toHaveValue('');
       await screenshot(wolf, `${prefix}-upload-progress`);
       await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
       await expect(progress).toHaveCount(0, { timeout: 30_000 });
-      await expect(messages(wolf).getByText('plan.bin')).toBeVisible();
+      const sent = messages(wolf).getByRole('listitem').filter({ hasText: 'plan.bin' });
+      await expect(sent.getByText('Here is the plan')).toBeVisible();
+      await expect(messages(moore).getByRole('listitem').filter({ hasText: 'plan.bin' }).getByText('Here is the plan')).toBeVisible();
 
       // Moore downloads it and gets the same bytes.
       const download = moore.waitForEvent('download');

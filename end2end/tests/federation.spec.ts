@@ -145,6 +145,7 @@ test('corp and guest federate, and their users chat and exchange files', async (
   // Wolf sends a file; Moore downloads it through his own server.
   const bytes = randomBytes(256 * 1024);
   await wolf.getByLabel('Attach a file').setInputFiles({ name: 'plan.bin', mimeType: 'application/octet-stream', buffer: bytes });
+  await wolf.getByRole('button', { name: 'Send' }).click();
   await expect(messages(wolf).getByText('plan.bin')).toBeVisible();
   const link = messages(moore).getByRole('link', { name: 'Download plan.bin' });
   await expect(link).toBeVisible();

@@ -10,11 +10,12 @@ import { useServers } from '../harness/server';
 /**
  * The chat page's first load over the network (brotli wasm + JS + CSS, with
  * headers). The goal is 300 KB; with issue 13's search, mentions, inbox,
- * message menus and connection handling the build is at 321 KB (README, "Size
+ * message menus, connection handling, people pickers, the staged file,
+ * image viewer and history landmarks the build is at 336 KB (README, "Size
  * of the browser client"), so this is the ceiling that keeps it from growing
  * unnoticed until routes load their code lazily.
  */
-const BUDGET = 330_000;
+const BUDGET = 340_000;
 
 const server = useServers('corp');
 

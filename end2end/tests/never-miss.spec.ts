@@ -226,6 +226,7 @@ test('search finds messages and file names in all of one’s chats and opens one
   }
   await expect(xena.getByRole('list', { name: 'Messages' }).getByText('filler 60')).toBeVisible();
   await xena.getByLabel('Attach a file').setInputFiles({ name: 'Roadmap-2027.txt', mimeType: 'text/plain', buffer: Buffer.from('plan') });
+  await xena.getByRole('button', { name: 'Send' }).click();
   await expect(xena.getByRole('list', { name: 'Messages' }).getByRole('link', { name: 'Download Roadmap-2027.txt' })).toBeVisible();
 
   await xena.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Search' }).click();

@@ -123,6 +123,7 @@ test('a new server lets its people send and download files without the administr
   await fay.getByRole('button', { name: /Message/ }).click();
   await expect(page.getByRole('heading', { name: 'Fay Ford' })).toBeVisible();
   await page.getByLabel('Attach a file').setInputFiles({ name: 'plan.txt', mimeType: 'text/plain', buffer: Buffer.from('the plan') });
+  await page.getByRole('button', { name: 'Send' }).click();
   const link = page.getByRole('list', { name: 'Messages' }).getByRole('link', { name: 'Download plan.txt' });
   await expect(link).toBeVisible();
   const download = page.waitForEvent('download');

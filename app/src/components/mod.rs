@@ -16,4 +16,6 @@ pub use feedback::{
 };
 pub use frame::{AdminLayout, Frame, Me, Saved, Section};
 pub use people_picker::{Find, PeoplePicker, PickPeople, Picked, later};
-pub use rich_text::{MentionNames, RichText, human_size, local_time, lower, short_time, upper};
+pub use rich_text::{
+    MentionNames, RichText, day_label, day_of, human_size, local_time, lower, short_time, upper,
+};

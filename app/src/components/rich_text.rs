@@ -160,6 +160,68 @@ pub fn local_time(ms: i64) -> String {
     super::format_time(ms)
 }
 
+/// The reader's local calendar day of Unix milliseconds, as `yyyymmdd`.
+pub fn day_of(ms: i64) -> i64 {
+    #[cfg(feature = "hydrate")]
+    {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+        i64::from(date.get_full_year()) * 10_000
+            + i64::from(date.get_month() + 1) * 100
+            + i64::from(date.get_date())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    ms.div_euclid(86_400_000)
+}
+
+/// A day as a date separator names it: "Today", "Yesterday", else "Monday,
+/// 30 November 2026" (the reader's local calendar).
+pub fn day_label(ms: i64) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        const WEEKDAYS: [&str; 7] = [
+            "Sunday",
+            "Monday",
+            "Tuesday",
+            "Wednesday",
+            "Thursday",
+            "Friday",
+            "Saturday",
+        ];
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        let now = js_sys::Date::now() as i64;
+        let day = day_of(ms);
+        if day == day_of(now) {
+            return "Today".to_owned();
+        }
+        if day == day_of(now - 86_400_000) {
+            return "Yesterday".to_owned();
+        }
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+        format!(
+            "{}, {} {} {}",
+            WEEKDAYS[date.get_day() as usize % 7],
+            date.get_date(),
+            MONTHS[date.get_month() as usize % 12],
+            date.get_full_year()
+        )
+    }
+    #[cfg(not(feature = "hydrate"))]
+    super::format_time(ms)
+}
+
 /// A size in bytes as people read it: `820 B`, `14.2 KB`, `3.1 MB`.
 pub fn human_size(bytes: i64) -> String {
     const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];

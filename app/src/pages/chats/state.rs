@@ -96,6 +96,9 @@ pub struct Timeline {
     loading_older: bool,
     /// The read position last sent to the server (or the server's, at opening).
     read_sent: i64,
+    /// The read position when the chat was opened: the "new messages" line
+    /// stays before the first message after it while the chat is open.
+    read_at_open: i64,
 }
 
 impl Timeline {
@@ -132,6 +135,36 @@ impl Timeline {
     pub fn open(&mut self, last_seq: i64, read_seq: i64) {
         self.last_seq = last_seq;
         self.read_sent = read_seq;
+        self.read_at_open = read_seq;
+    }
+
+    /// The first message someone else sent after the read position the chat
+    /// was opened with (the "new messages" line goes before it), if loaded.
+    pub fn first_unread(&self, me: Option<&CausewayId>) -> Option<i64> {
+        self.messages
+            .range(self.read_at_open + 1..)
+            .find(|(_, m)| Some(&m.sender) != me && m.deleted_at.is_none())
+            .map(|(seq, _)| *seq)
+    }
+
+    /// Called once the first page is in: with nothing unread at the opening,
+    /// no line is drawn later either (messages that arrive while the chat is
+    /// open are read as they come).
+    pub fn settle_unread(&mut self, me: Option<&CausewayId>) {
+        if self.unread_loaded() && self.first_unread(me).is_none() {
+            self.read_at_open = i64::MAX - 1;
+        }
+    }
+
+    /// Is all history after the opening's read position loaded (so the first
+    /// unread message, if any, is among the messages)?
+    pub fn unread_loaded(&self) -> bool {
+        self.at_start
+            || self
+                .messages
+                .keys()
+                .next()
+                .is_some_and(|first| *first <= self.read_at_open + 1)
     }
 
     /// The latest history page, fetched at opening: its copies replace any already
@@ -329,13 +362,28 @@ pub fn note_presence(detail: &mut ChatDetail, member: &CausewayId, online: bool)
     }
 }
 
-/// How many members other than the person have read message `seq`.
-pub fn readers(detail: &ChatDetail, me: Option<&CausewayId>, seq: i64) -> usize {
+/// The names of the members other than the person who have read message
+/// `seq`, in the chat's order.
+pub fn reader_names(detail: &ChatDetail, me: Option<&CausewayId>, seq: i64) -> Vec<String> {
     detail
         .members
         .iter()
         .filter(|m| Some(&m.causeway_id) != me && m.read_seq >= seq)
-        .count()
+        .map(|m| m.display_name.clone())
+        .collect()
+}
+
+/// "Read by Ann", "Read by Ann and Ben", "Read by Ann, Ben and Cleo", "Read by
+/// Ann, Ben and 3 more".
+pub fn read_by(names: &[String]) -> String {
+    match names {
+        [] => "Sent".to_owned(),
+        [one] => format!("Read by {one}"),
+        [first @ .., last] if names.len() <= 3 => {
+            format!("Read by {} and {last}", first.join(", "))
+        }
+        [a, b, rest @ ..] => format!("Read by {a}, {b} and {} more", rest.len()),
+    }
 }
 
 /// Who is typing, each until a time in milliseconds.
@@ -943,6 +991,77 @@ mod tests {
     }
 
     #[test]
+    fn read_by_names_the_readers_and_counts_the_rest() {
+        let names = |list: &[&str]| list.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        assert_eq!(read_by(&names(&[])), "Sent");
+        assert_eq!(read_by(&names(&["Ann"])), "Read by Ann");
+        assert_eq!(read_by(&names(&["Ann", "Ben"])), "Read by Ann and Ben");
+        assert_eq!(
+            read_by(&names(&["Ann", "Ben", "Cleo"])),
+            "Read by Ann, Ben and Cleo"
+        );
+        assert_eq!(
+            read_by(&names(&["Ann", "Ben", "Cleo", "Dev", "Eve"])),
+            "Read by Ann, Ben and 3 more"
+        );
+        let mut d = detail();
+        note_read(&mut d, &moore(), 7);
+        note_read(&mut d, &wolf(), 9);
+        assert_eq!(
+            reader_names(&d, me().as_ref(), 7),
+            ["Moore"],
+            "the person is no reader"
+        );
+        assert!(reader_names(&d, me().as_ref(), 8).is_empty());
+    }
+
+    #[test]
+    fn the_new_messages_line_stays_before_the_first_unread_of_the_opening() {
+        let mut t = Timeline::new();
+        t.open(6, 3);
+        t.first_page(vec![
+            message(2, &moore(), "a", "old"),
+            message(3, &moore(), "b", "read"),
+            message(4, &wolf(), "c", "mine, after the read position"),
+            message(5, &moore(), "d", "new"),
+            message(6, &eve(), "e", "new too"),
+        ]);
+        assert!(t.unread_loaded());
+        assert_eq!(
+            t.first_unread(me().as_ref()),
+            Some(5),
+            "one's own messages are not unread"
+        );
+        // Reading moves the read position, not the line.
+        t.mark_read(true);
+        assert_eq!(t.first_unread(me().as_ref()), Some(5));
+
+        // More unread than one page: the line is not loaded yet.
+        let mut t = Timeline::new();
+        t.open(200, 10);
+        t.first_page(
+            (101..=200)
+                .map(|seq| message(seq, &moore(), &seq.to_string(), "m"))
+                .collect(),
+        );
+        assert!(!t.unread_loaded());
+        assert_eq!(
+            t.first_unread(me().as_ref()),
+            Some(101),
+            "the first loaded, until older pages come"
+        );
+
+        // Nothing unread at the opening: what arrives while open draws no line.
+        let mut t = Timeline::new();
+        t.open(5, 5);
+        t.first_page(vec![message(5, &moore(), "a", "read")]);
+        t.settle_unread(me().as_ref());
+        assert_eq!(t.first_unread(me().as_ref()), None);
+        t.store(message(6, &moore(), "b", "while open"), me().as_ref());
+        assert_eq!(t.first_unread(me().as_ref()), None);
+    }
+
+    #[test]
     fn members_read_positions_only_move_forward_and_count_readers_but_me() {
         let mut d = detail();
         note_read(&mut d, &moore(), 7);
@@ -954,13 +1073,17 @@ mod tests {
             expected.members[1].read_seq = 7;
             expected
         });
-        assert_eq!(readers(&d, me().as_ref(), 7), 1);
+        assert_eq!(reader_names(&d, me().as_ref(), 7).len(), 1);
         note_read(&mut d, &wolf(), 9);
-        assert_eq!(readers(&d, me().as_ref(), 7), 1, "the person is no reader");
+        assert_eq!(
+            reader_names(&d, me().as_ref(), 7).len(),
+            1,
+            "the person is no reader"
+        );
         note_read(&mut d, &eve(), 8);
-        assert_eq!(readers(&d, me().as_ref(), 7), 2);
-        assert_eq!(readers(&d, me().as_ref(), 8), 1);
-        assert_eq!(readers(&d, me().as_ref(), 9), 0);
+        assert_eq!(reader_names(&d, me().as_ref(), 7).len(), 2);
+        assert_eq!(reader_names(&d, me().as_ref(), 8).len(), 1);
+        assert_eq!(reader_names(&d, me().as_ref(), 9).len(), 0);
     }
 
     #[test]

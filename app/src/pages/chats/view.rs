@@ -4,13 +4,15 @@
 
 use leptos::prelude::*;
 
+mod upload;
+
 use super::has_right;
 use super::members::{MembersPanel, PanelState};
 use super::state::{self, Followup, Pending, Pushed, Timeline, Typing};
 use crate::api;
 use crate::components::{
-    Confirm, ErrorNotice, Loading, Me, MentionNames, RichText, human_size, lower, short_time,
-    typed_before_hydration,
+    Confirm, ErrorNotice, Loading, Me, MentionNames, RichText, day_label, day_of, human_size,
+    lower, short_time, typed_before_hydration,
 };
 use crate::inbox::Inbox;
 use crate::live::Live;
@@ -18,15 +20,7 @@ use crate::types::{
     CausewayId, ChatDetail, ChatEvent, ChatKind, ChatRole, ClientFrame, FileInfo, Message, Push,
     Right, SendMessage,
 };
-
-/// A file being uploaded.
-#[derive(Debug, Clone, PartialEq)]
-struct Uploading {
-    name: String,
-    size: i64,
-    /// 0 to 1.
-    progress: f64,
-}
+use upload::{Staged, Uploader};
 
 /// Everything the open chat shows, as signals; the timeline's rules are in
 /// `state.rs`, the fetching and the DOM here.
@@ -46,11 +40,6 @@ struct ChatState {
     /// A new try of the sends waiting for the connection is scheduled.
     retry_scheduled: StoredValue<bool>,
     live: Live,
-}
-
-/// A share (0 to 1) as whole percent.
-fn percent(share: f64) -> u32 {
-    (share.clamp(0.0, 1.0) * 100.0 + 0.5) as u32
 }
 
 fn now_ms() -> f64 {
@@ -247,6 +236,45 @@ impl ChatState {
         });
     }
 
+    /// Brings the "new messages" line to the top of the view; `false` when
+    /// it is not shown (nothing unread, or not loaded yet).
+    fn show_first_unread(self, focus: bool) -> bool {
+        let me = self.me.get_untracked();
+        let shown = self
+            .timeline
+            .with_untracked(|t| t.unread_loaded() && t.first_unread(me.as_ref()).is_some());
+        if shown {
+            request_animation_frame(move || {
+                #[cfg(feature = "hydrate")]
+                if let Some(el) = document().get_element_by_id("new-messages") {
+                    let options = web_sys::ScrollIntoViewOptions::new();
+                    options.set_block(web_sys::ScrollLogicalPosition::Start);
+                    el.scroll_into_view_with_scroll_into_view_options(&options);
+                    if focus
+                        && let Ok(el) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el)
+                    {
+                        let _ = el.focus();
+                    }
+                }
+                #[cfg(not(feature = "hydrate"))]
+                let _ = focus;
+            });
+        }
+        shown
+    }
+
+    /// Loads older pages until the first unread message of the opening is
+    /// there, then brings it into view.
+    async fn jump_to_first_unread(self) {
+        for _ in 0..PAGES_TO_REACH {
+            if self.timeline.with_untracked(Timeline::unread_loaded) {
+                break;
+            }
+            self.load_older().await;
+        }
+        self.show_first_unread(true);
+    }
+
     async fn load_older(self) {
         let Some(Some(oldest)) = self.timeline.try_maybe_update(|t| {
             let oldest = t.begin_older();
@@ -418,14 +446,23 @@ pub fn ChatView(
                 }
             }
             match api::history(id, None).await {
-                Ok(page) => state.timeline.update(|t| t.first_page(page)),
+                Ok(page) => {
+                    let me = state.me.get_untracked();
+                    state.timeline.update(|t| {
+                        t.first_page(page);
+                        t.settle_unread(me.as_ref());
+                    })
+                }
                 Err(failure) => state.error.set(Some(failure.message)),
             }
             loaded.set(true);
             match at {
                 Some(seq) => state.reach(seq).await,
                 None => {
-                    state.scroll_to_bottom();
+                    // Open at the first unread message, else at the newest.
+                    if !state.show_first_unread(false) {
+                        state.scroll_to_bottom();
+                    }
                     focus_composer();
                 }
             }
@@ -672,7 +709,22 @@ fn MessageList(state: ChatState) -> impl IntoView {
         }
     };
     let empty = move || state.timeline.with(Timeline::is_empty);
+    // More unread messages than the first page holds: a way up to the first.
+    let unread_above = move || {
+        let me = state.me.get();
+        state
+            .timeline
+            .with(|t| !t.unread_loaded() && t.first_unread(me.as_ref()).is_some())
+    };
     view! {
+        <Show when=unread_above>
+            <div class="unread-above notice info compact">
+                <span>"New messages start further up."</span>
+                <button type="button" class="button small" on:click=move |_| leptos::task::spawn_local(state.jump_to_first_unread())>
+                    "Jump to the first unread"
+                </button>
+            </div>
+        </Show>
         <ol class="messages" node_ref=state.list on:scroll=on_scroll aria-label="Messages" tabindex="0">
             <li class="history-edge muted" aria-hidden=move || (!state.timeline.with(Timeline::loading_older)).to_string()>
                 {move || {
@@ -732,19 +784,42 @@ fn MessageItem(state: ChatState, message: Message) -> impl IntoView {
         };
         view! { <blockquote class="reply-quote">{text}</blockquote> }
     });
-    let read_label = move || {
+    // "Read by Ann, Ben and 3 more", every name on hover.
+    let readers = move || {
         if !mine {
             return None;
         }
         let detail = state.detail.get()?;
         let me = state.me.get();
-        Some(
-            match (detail.kind, state::readers(&detail, me.as_ref(), seq)) {
-                (_, 0) => "Sent".to_owned(),
-                (ChatKind::Direct, _) => "Read".to_owned(),
-                (ChatKind::Group, n) => format!("Read by {n}"),
-            },
-        )
+        let names = state::reader_names(&detail, me.as_ref(), seq);
+        Some(match (detail.kind, names.is_empty()) {
+            (_, true) => ("Sent".to_owned(), String::new()),
+            (ChatKind::Direct, false) => ("Read".to_owned(), String::new()),
+            (ChatKind::Group, false) => (state::read_by(&names), names.join(", ")),
+        })
+    };
+    let read_label = move || readers().map(|(label, _)| label);
+    let read_names = move || readers().map(|(_, names)| names).filter(|n| !n.is_empty());
+    // A date separator before the first message of a day (and before the
+    // first one loaded, which moves up as older pages come), and the "new
+    // messages" line before the first unread one of the opening.
+    let created_at = message.created_at;
+    let separators = move || {
+        let (day_starts, first_unread) = state.timeline.with(|t| {
+            let previous = t
+                .messages()
+                .range(..seq)
+                .next_back()
+                .map(|(_, m)| m.created_at);
+            let day_starts = previous.is_none_or(|p| day_of(p) != day_of(created_at));
+            let first_unread =
+                t.unread_loaded() && t.first_unread(state.me.get().as_ref()) == Some(seq);
+            (day_starts, first_unread)
+        });
+        view! {
+            {day_starts.then(|| view! { <li class="day-separator"><span>{day_label(created_at)}</span></li> })}
+            {first_unread.then(|| view! { <li class="new-messages" id="new-messages" tabindex="-1"><span>"New messages"</span></li> })}
+        }
     };
     let my_role = move || {
         state
@@ -774,6 +849,7 @@ fn MessageItem(state: ChatState, message: Message) -> impl IntoView {
     };
     let time_label = short_time(message.created_at);
     view! {
+        {separators}
         <li class="message" class:mine=mine class:deleted=deleted id=format!("message-{seq}")>
             <div class="message-meta">
                 <span class="message-sender">{sender}</span>
@@ -803,7 +879,7 @@ fn MessageItem(state: ChatState, message: Message) -> impl IntoView {
                 />
             </Show>
             <div class="message-foot">
-                <span class="message-status muted">{read_label}</span>
+                <span class="message-status muted" title=read_names>{read_label}</span>
                 <Show when=move || !deleted && !state.removed.get()>
                     <MessageMenu
                         label=format!("Actions for the message of {sender_label}, {time_label}")
@@ -1000,7 +1076,8 @@ fn PendingItem(state: ChatState, pending: Pending) -> impl IntoView {
     }
 }
 
-/// A file in a message: a preview for images, and a download link.
+/// A file in a message: a preview for images (opening the full image), and a
+/// download link.
 #[component]
 fn Attachment(chat_id: i64, file: FileInfo) -> impl IntoView {
     let may_download = has_right(expect_context::<Me>(), Right::DownloadFiles);
@@ -1008,16 +1085,35 @@ fn Attachment(chat_id: i64, file: FileInfo) -> impl IntoView {
     let preview = file.has_preview().then(|| format!("{url}/preview"));
     let name = file.name.clone();
     let size = human_size(file.size);
+    let viewing = RwSignal::new(false);
+    let opener = NodeRef::<leptos::html::Button>::new();
+    let close = Callback::new(move |()| {
+        viewing.set(false);
+        if let Some(button) = opener.get_untracked() {
+            let _ = button.focus();
+        }
+    });
     view! {
         <div class="attachment">
-            {move || {
-                match (may_download(), preview.clone()) {
-                    (true, Some(src)) => view! {
-                        <img class="attachment-preview" src=src alt=format!("Preview of {}", name) loading="lazy" />
-                    }.into_any(),
-                    _ => ().into_any(),
+            {
+                let full = StoredValue::new((url.clone(), name.clone()));
+                move || {
+                    match (may_download(), preview.clone()) {
+                        (true, Some(src)) => view! {
+                            <button type="button" class="attachment-open" node_ref=opener aria-label=format!("Open {} full size", name) on:click=move |_| viewing.set(true)>
+                                <img class="attachment-preview" src=src alt=format!("Preview of {}", name) loading="lazy" />
+                            </button>
+                            <Show when=move || viewing.get()>
+                                {move || {
+                                    let (src, name) = full.get_value();
+                                    view! { <ImageViewer src name close /> }
+                                }}
+                            </Show>
+                        }.into_any(),
+                        _ => ().into_any(),
+                    }
                 }
-            }}
+            }
             <div class="attachment-line">
                 <span class="attachment-name"><FileIcon /> {file.name.clone()}</span>
                 <span class="muted">{size}</span>
@@ -1031,6 +1127,49 @@ fn Attachment(chat_id: i64, file: FileInfo) -> impl IntoView {
                     }
                 }
             </div>
+        </div>
+    }
+}
+
+/// An image at full size over the page: Escape, Close or a click beside it
+/// closes it; the keyboard stays in it while it is open.
+#[component]
+fn ImageViewer(src: String, name: String, close: Callback<()>) -> impl IntoView {
+    let close_button = NodeRef::<leptos::html::Button>::new();
+    let download = NodeRef::<leptos::html::A>::new();
+    let on_close = RwSignal::new(true);
+    Effect::new(move |_| {
+        if let Some(button) = close_button.get() {
+            let _ = button.focus();
+        }
+    });
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "Escape" => {
+            ev.prevent_default();
+            close.run(());
+        }
+        // Two controls: Tab goes from one to the other, never out.
+        "Tab" => {
+            ev.prevent_default();
+            if on_close.get_untracked() {
+                if let Some(link) = download.get_untracked() {
+                    let _ = link.focus();
+                }
+            } else if let Some(button) = close_button.get_untracked() {
+                let _ = button.focus();
+            }
+        }
+        _ => {}
+    };
+    let label = name.clone();
+    view! {
+        <div class="viewer" role="dialog" aria-modal="true" aria-label=label on:keydown=on_keydown on:click=move |_| close.run(())>
+            <div class="viewer-bar" on:click=|ev| ev.stop_propagation()>
+                <span class="viewer-name">{name.clone()}</span>
+                <a class="button small" href=src.clone() download="" node_ref=download on:focus=move |_| on_close.set(false)>"Download"</a>
+                <button type="button" class="button small" node_ref=close_button on:focus=move |_| on_close.set(true) on:click=move |_| close.run(())>"Close"</button>
+            </div>
+            <img class="viewer-image" src=src alt=name on:click=|ev| ev.stop_propagation() />
         </div>
     }
 }
@@ -1050,124 +1189,6 @@ fn TypingLine(state: ChatState) -> impl IntoView {
         }
     };
     view! { <p class="typing muted" aria-live="polite">{text}</p> }
-}
-
-/// Uploads files into the chat and sends each as a message when it is stored.
-#[derive(Clone, Copy)]
-struct Uploader {
-    #[cfg(feature = "hydrate")]
-    state: ChatState,
-    current: RwSignal<Option<Uploading>>,
-    #[cfg(feature = "hydrate")]
-    handle: StoredValue<Option<std::rc::Rc<api::Upload>>, LocalStorage>,
-}
-
-impl Uploader {
-    fn new(state: ChatState) -> Self {
-        #[cfg(not(feature = "hydrate"))]
-        let _ = state;
-        Self {
-            #[cfg(feature = "hydrate")]
-            state,
-            current: RwSignal::new(None),
-            #[cfg(feature = "hydrate")]
-            handle: StoredValue::new_local(None),
-        }
-    }
-
-    #[cfg(feature = "hydrate")]
-    fn start(self, file: web_sys::File) {
-        if self.current.with_untracked(Option::is_some) {
-            self.state
-                .error
-                .set(Some("Wait for the current upload to finish.".to_owned()));
-            return;
-        }
-        self.current.set(Some(Uploading {
-            name: file.name(),
-            size: file.size() as i64,
-            progress: 0.0,
-        }));
-        let current = self.current;
-        let state = self.state;
-        let handle = self.handle;
-        let started = api::Upload::start(
-            state.id,
-            &file,
-            move |p| {
-                current.update(|c| {
-                    if let Some(c) = c {
-                        c.progress = p;
-                    }
-                })
-            },
-            move |result| {
-                current.set(None);
-                handle.set_value(None);
-                match result {
-                    Ok(info) => {
-                        let reply_to = state.reply_to.get_untracked().map(|m| m.seq);
-                        state.reply_to.set(None);
-                        state.send(Pending {
-                            client_id: new_client_id(),
-                            body: String::new(),
-                            reply_to,
-                            file: Some(info),
-                            failed: None,
-                            waiting: false,
-                        });
-                    }
-                    Err(failure) => state.error.set(Some(failure.message)),
-                }
-            },
-        );
-        match started {
-            Ok(upload) => handle.set_value(Some(std::rc::Rc::new(upload))),
-            Err(failure) => {
-                current.set(None);
-                state.error.set(Some(failure.message));
-            }
-        }
-    }
-
-    fn cancel(self) {
-        #[cfg(feature = "hydrate")]
-        if let Some(upload) = self.handle.get_value() {
-            upload.cancel();
-        }
-    }
-
-    fn send_chosen(self, ev: &leptos::ev::Event) {
-        #[cfg(feature = "hydrate")]
-        {
-            use wasm_bindgen::JsCast;
-            let Some(input) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-            else {
-                return;
-            };
-            if let Some(file) = input.files().and_then(|f| f.get(0)) {
-                self.start(file);
-            }
-            input.set_value("");
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = ev;
-    }
-
-    fn send_dropped(self, ev: &leptos::ev::DragEvent) {
-        #[cfg(feature = "hydrate")]
-        if let Some(file) = ev
-            .data_transfer()
-            .and_then(|d| d.files())
-            .and_then(|f| f.get(0))
-        {
-            self.start(file);
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = ev;
-    }
 }
 
 #[component]
@@ -1212,7 +1233,7 @@ fn Composer(
         let with_file = state
             .editing
             .with_untracked(|m| m.as_ref().is_some_and(|m| m.file.is_some()));
-        if body.trim().is_empty() && !with_file {
+        if body.trim().is_empty() && !with_file && !upload.holds_file() {
             return;
         }
         if let Some(message) = state.editing.get_untracked() {
@@ -1232,6 +1253,10 @@ fn Composer(
         // The others' pages stop showing "typing" when the message arrives: the
         // next keystroke says so again, as soon as the server lets it through.
         last_typing.update_value(|at| *at -= TYPING_EVERY_MS - TYPING_AFTER_SEND_MS);
+        // A file in the composer goes with the text as its caption.
+        if upload.send_with(body.clone(), reply_to) {
+            return;
+        }
         state.send(Pending {
             client_id: new_client_id(),
             body,
@@ -1366,13 +1391,7 @@ fn Composer(
                 </button>
             </div>
         })}
-        {move || upload.current.get().map(|u| view! {
-            <div class="upload-progress">
-                <label for="upload-bar">{format!("Uploading {} ({})", u.name, human_size(u.size))}</label>
-                <progress id="upload-bar" max="100" value=percent(u.progress)>{format!("{}%", percent(u.progress))}</progress>
-                <button type="button" class="button subtle small" on:click=move |_| upload.cancel()>"Cancel upload"</button>
-            </div>
-        })}
+        <Staged upload />
         <form
             class="composer"
             on:submit=move |ev| {
@@ -1390,7 +1409,7 @@ fn Composer(
                 <input
                     type="file"
                     class="visually-hidden"
-                    disabled=move || !may_send_files() || upload.current.get().is_some()
+                    disabled=move || !may_send_files() || upload.holds_file()
                     on:change=move |ev| upload.send_chosen(&ev)
                 />
             </label>
@@ -1441,9 +1460,14 @@ fn Composer(
                 prop:value=move || text.get()
                 on:input=on_input
                 on:keydown=on_keydown
+                on:paste=move |ev| {
+                    if upload.take_pasted(&ev) {
+                        ev.prevent_default();
+                    }
+                }
                 on:blur=move |_| mention.set(None)
             ></textarea>
-            <button type="submit" class="button primary" disabled=move || text.read().trim().is_empty() && !may_be_empty()>
+            <button type="submit" class="button primary" disabled=move || text.read().trim().is_empty() && !may_be_empty() && !upload.holds_file()>
                 {move || if state.editing.get().is_some() { "Save" } else { "Send" }}
             </button>
         </form>

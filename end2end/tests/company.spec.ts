@@ -129,5 +129,23 @@ test('120 colleagues: contacts by page and search, pickers that search', async (
   await expect(admin.getByRole('list', { name: 'Members' }).getByRole('listitem')).toHaveCount(1);
   await expect(admin.getByRole('list', { name: 'Members' })).toContainText('Cleo Nash');
   await screenshot(admin, 'company-group-members');
+
+  // Many groups: a user's groups are found by name, and the chosen ones stay.
+  for (let i = 1; i <= 9; i++) {
+    await asAdmin(corp, 'POST', '/api/v1/admin/groups', { name: `Team ${String(i).padStart(2, '0')}` });
+  }
+  const users = (await asAdmin(corp, 'GET', '/api/v1/admin/users?search=cleonash')) as { items: { id: number }[] };
+  await open(admin, `${corp.url}/admin/users/${users.items[0].id}`);
+  const groups = admin.getByRole('region', { name: 'Groups' });
+  await expect(groups.getByRole('checkbox', { name: 'Design' })).toBeChecked();
+  await groups.getByRole('searchbox', { name: 'Find a group' }).fill('team 0');
+  await expect(groups.getByRole('checkbox', { name: 'Team 03' })).toBeVisible();
+  await expect(groups.getByRole('checkbox', { name: 'Design' })).toBeVisible();
+  await groups.getByRole('searchbox', { name: 'Find a group' }).fill('team 03');
+  await expect(groups.getByRole('checkbox', { name: 'Team 04' })).toBeHidden();
+  await groups.getByRole('checkbox', { name: 'Team 03' }).check();
+  await groups.getByRole('button', { name: 'Save groups' }).click();
+  await expect(admin.getByRole('status').filter({ hasText: 'Groups saved.' })).toBeVisible();
+  await expect(groups.getByRole('checkbox', { name: 'Team 03' })).toBeChecked();
   await adminContext.close();
 });

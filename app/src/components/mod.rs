@@ -5,6 +5,7 @@ mod brand;
 mod delete_card;
 mod feedback;
 mod frame;
+mod group_choices;
 mod people_picker;
 mod rich_text;
 
@@ -15,6 +16,7 @@ pub use feedback::{
     Confirm, ErrorNotice, Loading, format_time, hydrated, outcome, typed_before_hydration,
 };
 pub use frame::{AdminLayout, Frame, Me, Saved, Section};
+pub use group_choices::GroupChoices;
 pub use people_picker::{Find, PeoplePicker, PickPeople, Picked, later};
 pub use rich_text::{
     MentionNames, RichText, day_label, day_of, human_size, local_time, lower, short_time, upper,

@@ -6,8 +6,8 @@ use leptos_meta::Title;
 use super::route_id;
 use crate::api::{self, ApiFailure};
 use crate::components::{
-    AdminLayout, Confirm, DeleteCard, ErrorNotice, Frame, Loading, Saved, Section, format_time,
-    outcome,
+    AdminLayout, Confirm, DeleteCard, ErrorNotice, Frame, GroupChoices, Loading, Saved, Section,
+    format_time, outcome,
 };
 use crate::types::{
     GroupSummary, IdList, Profile, ProfileField, SetPassword, UpdateUser, UserDetail,
@@ -279,15 +279,14 @@ fn GroupsForm(
     groups: Vec<GroupSummary>,
     reload: impl Fn() + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
-    let choices: Vec<(GroupSummary, RwSignal<bool>)> = groups
-        .into_iter()
-        .filter(|g| g.builtin.is_none())
-        .map(|g| {
-            let checked = current.contains(&g.id);
-            (g, RwSignal::new(checked))
-        })
-        .collect();
-    let choices = StoredValue::new(choices);
+    let ordinary: Vec<GroupSummary> = groups.into_iter().filter(|g| g.builtin.is_none()).collect();
+    // The built-in groups' membership is implicit: never sent.
+    let chosen = RwSignal::new(
+        current
+            .into_iter()
+            .filter(|id| ordinary.iter().any(|g| g.id == *id))
+            .collect::<Vec<_>>(),
+    );
     let save = Action::new_local(move |ids: &IdList| {
         let ids = ids.clone();
         async move { api::admin::set_user_groups(id, &ids).await }
@@ -301,32 +300,23 @@ fn GroupsForm(
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let ids = choices
-            .get_value()
-            .iter()
-            .filter(|(_, c)| c.get_untracked())
-            .map(|(g, _)| g.id)
-            .collect();
-        save.dispatch(IdList { ids });
+        save.dispatch(IdList {
+            ids: chosen.get_untracked(),
+        });
     };
     view! {
         <section class="card" aria-labelledby="groups-heading">
             <h2 id="groups-heading">"Groups"</h2>
-            {if choices.with_value(|c| c.is_empty()) {
+            {if ordinary.is_empty() {
                 view! { <p class="empty">"There are no groups yet. Create one under Groups."</p> }.into_any()
             } else {
                 view! {
                     <form on:submit=on_submit>
                         <fieldset class="checks">
                             <legend class="muted">"A user in no group belongs to “Users without a group”."</legend>
-                            {choices.get_value().into_iter().map(|(g, checked)| view! {
-                                <label class="checkbox">
-                                    <input type="checkbox" bind:checked=checked />
-                                    <span>{g.name}</span>
-                                </label>
-                            }).collect_view()}
+                            <GroupChoices groups=ordinary chosen id="user-group-filter" />
                         </fieldset>
-                        {move || outcome(save.value().get(), "Groups saved.")}
+                        {move || save.value().get().and_then(Result::err).map(|failure| view! { <ErrorNotice failure /> })}
                         <div class="actions">
                             <button class="button primary" type="submit" disabled=move || save.pending().get()>"Save groups"</button>
                         </div>

@@ -5,7 +5,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
 use crate::api;
-use crate::components::{AdminLayout, ErrorNotice, Frame, Loading, Section, format_time};
+use crate::components::{
+    AdminLayout, ErrorNotice, Frame, GroupChoices, Loading, Section, format_time,
+};
 use crate::types::{CreateUser, GroupSummary, Profile, UserPage as Page};
 
 const PER_PAGE: u32 = 25;
@@ -186,25 +188,7 @@ fn NewUserForm(on_cancel: impl Fn() + Clone + Send + Sync + 'static) -> impl Int
                             if ordinary.is_empty() {
                                 view! { <p class="muted">"No groups yet: the user gets the rights of “Users without a group”."</p> }.into_any()
                             } else {
-                                ordinary.into_iter().map(|g| {
-                                    let id = g.id;
-                                    view! {
-                                        <label class="checkbox">
-                                            <input
-                                                type="checkbox"
-                                                prop:checked=move || chosen_groups.with(|c| c.contains(&id))
-                                                on:change=move |ev| {
-                                                    let on = event_target_checked(&ev);
-                                                    chosen_groups.update(|c| {
-                                                        c.retain(|g| *g != id);
-                                                        if on { c.push(id); }
-                                                    });
-                                                }
-                                            />
-                                            <span>{g.name}</span>
-                                        </label>
-                                    }
-                                }).collect_view().into_any()
+                                view! { <GroupChoices groups=ordinary chosen=chosen_groups id="new-user-group-filter" /> }.into_any()
                             }
                         }
                         Err(failure) => view! { <ErrorNotice failure /> }.into_any(),

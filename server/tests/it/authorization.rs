@@ -359,7 +359,13 @@ async fn fixture(corp: &TestServer, guest: &TestServer, doc: &Value) -> Fixture 
 
     let mut current = BTreeMap::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
-        if path.starts_with("/api/v1/admin/") && !path.contains('{') && item.get("get").is_some() {
+        // What a PUT sends back unchanged: the JSON of the GET beside it (the
+        // CSV export has no PUT).
+        if path.starts_with("/api/v1/admin/")
+            && !path.contains('{')
+            && !path.ends_with(".csv")
+            && item.get("get").is_some()
+        {
             current.insert(path.clone(), admin.get_ok::<Value>(path).await);
         }
     }

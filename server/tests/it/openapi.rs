@@ -65,6 +65,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/setup"),
     ("put", "/api/v1/chats/{id}/mute"),
     ("get", "/api/v1/search"),
+    ("get", "/api/v1/admin/audit.csv"),
 ];
 
 #[tokio::test]

@@ -33,9 +33,13 @@ pub fn ChatsPage() -> impl IntoView {
     let at = Memo::new(move |_| query.read().get("at").and_then(|at| at.parse::<i64>().ok()));
     // "New group chat" opens its dialog in the main pane; opening a chat closes it.
     let creating = RwSignal::new(false);
+    // (Set only when open: setting it redraws the main pane, which during
+    // hydration would drop what was typed in the composer.)
     Effect::new(move |_| {
         selected.track();
-        creating.set(false);
+        if creating.get_untracked() {
+            creating.set(false);
+        }
     });
     view! {
         <Title text="Chats" />

@@ -25,6 +25,7 @@ pub mod error;
 pub mod federation;
 pub mod files;
 pub mod http;
+pub mod media;
 pub mod metrics;
 pub mod realtime;
 pub mod rights;

@@ -16,6 +16,7 @@ mod durability;
 mod federation;
 mod files_api;
 mod input_api;
+mod media;
 mod onboarding;
 mod openapi;
 mod realtime;

@@ -17,6 +17,7 @@
 //! rest by, the disk's fsync latency.
 
 mod api;
+mod conference;
 mod federation;
 mod server;
 
@@ -42,7 +43,9 @@ causeway-bench [OPTIONS]
   --fanout N           fan-out messages measured (default 20)
   --idle N             idle WebSockets for the memory figure (default 10000)
   --backlog N          messages queued while the guest server is down (default 10000)
-  --only PHASES        run only these of a, b, c, d, e, f (e.g. --only ab)";
+  --conference N,N     listeners per conference size for (g) (default 10,50,100,200,400)
+  --only PHASES        run only these of a, b, c, d, e, f, g (e.g. --only ab); g needs no
+                       server binary (the forwarding unit runs in the benchmark's process)";
 
 struct Options {
     binary: PathBuf,
@@ -53,6 +56,7 @@ struct Options {
     fanout_messages: usize,
     idle: usize,
     backlog: usize,
+    conference: Vec<usize>,
     phases: String,
 }
 
@@ -66,7 +70,8 @@ fn options() -> anyhow::Result<Options> {
         fanout_messages: 20,
         idle: 10_000,
         backlog: 10_000,
-        phases: "abcdef".to_owned(),
+        conference: vec![10, 50, 100, 200, 400],
+        phases: "abcdefg".to_owned(),
     };
     let mut args = std::env::args().skip(1).peekable();
     while let Some(arg) = args.next() {
@@ -82,6 +87,12 @@ fn options() -> anyhow::Result<Options> {
             "--fanout" => options.fanout_messages = value()?.parse()?,
             "--idle" => options.idle = value()?.parse()?,
             "--backlog" => options.backlog = value()?.parse()?,
+            "--conference" => {
+                options.conference = value()?
+                    .split(',')
+                    .map(|n| n.trim().parse::<usize>())
+                    .collect::<Result<_, _>>()?;
+            }
             "--only" => options.phases = value()?,
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -177,6 +188,17 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(mut options: Options, files: u64) -> anyhow::Result<()> {
+    // (g) needs no server binary: the forwarding unit runs in this process.
+    if options.phases.contains('g') {
+        println!("Machine: {}", machine());
+        let mut report = Report::default();
+        conference::run(&options.conference, &mut report).await?;
+        report.print();
+        options.phases = options.phases.replace('g', "");
+        if options.phases.is_empty() {
+            return Ok(());
+        }
+    }
     if !options.binary.exists() {
         bail!(
             "{} does not exist: build it first with `cargo build --release -p server`",

@@ -167,18 +167,7 @@ impl Server {
 
     /// CPU time the server has used so far (user + system), in seconds.
     pub fn cpu_seconds(&self) -> anyhow::Result<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))?;
-        // The fields after the command name, which is in parentheses.
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .context("/proc/<pid>/stat")?
-            .1
-            .split_whitespace()
-            .collect();
-        let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
-        // SAFETY: sysconf has no preconditions.
-        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-        Ok(ticks as f64 / per_second.max(1) as f64)
+        cpu_seconds_in(&format!("/proc/{}/stat", self.pid()))
     }
 
     pub fn stop(mut self) -> anyhow::Result<()> {
@@ -282,4 +271,21 @@ pub fn fsync_latencies(dir: &Path, rounds: usize, append: bool) -> anyhow::Resul
     drop(file);
     std::fs::remove_file(path)?;
     Ok(samples)
+}
+
+/// The CPU time (user + system, in seconds) of the process or thread whose
+/// `stat` file is at `path` (`/proc/<pid>/stat`, `/proc/self/task/<tid>/stat`).
+pub fn cpu_seconds_in(path: &str) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(path)?;
+    // The fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("the stat file")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    Ok(ticks as f64 / per_second.max(1) as f64)
 }

@@ -14,9 +14,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{
-    Command, Joined, MAX_PARTICIPANTS, MediaError, ParticipantId, RoomId, SIGNALS_QUEUED, Signal,
-};
+use super::{Command, Joined, MediaError, ParticipantId, RoomId, SIGNALS_QUEUED, Signal};
 
 /// The largest datagram read (WebRTC keeps under the path MTU, ~1200 bytes).
 const DATAGRAM: usize = 2000;
@@ -75,15 +73,17 @@ pub(super) struct Forwarder {
     address: SocketAddr,
     participants: Vec<Participant>,
     next_id: u64,
+    max_participants: usize,
 }
 
 impl Forwarder {
-    pub(super) fn new(socket: UdpSocket, address: SocketAddr) -> Self {
+    pub(super) fn new(socket: UdpSocket, address: SocketAddr, max_participants: usize) -> Self {
         Forwarder {
             socket,
             address,
             participants: Vec::new(),
             next_id: 1,
+            max_participants,
         }
     }
 
@@ -166,8 +166,8 @@ impl Forwarder {
 
     fn join(&mut self, room: RoomId, offer: SdpOffer) -> Result<Joined, MediaError> {
         let in_room = self.participants.iter().filter(|p| p.room == room).count();
-        if in_room >= MAX_PARTICIPANTS {
-            return Err(MediaError::Full(MAX_PARTICIPANTS));
+        if in_room >= self.max_participants {
+            return Err(MediaError::Full(self.max_participants));
         }
         let mut rtc = Rtc::builder().set_ice_lite(true).build(Instant::now());
         let candidate =

@@ -11,6 +11,7 @@
 //! [`Signal`], and [`Sfu::answer`] brings the answer back.
 
 mod forward;
+pub mod synthetic;
 
 use std::net::SocketAddr;
 
@@ -47,8 +48,30 @@ pub enum MediaError {
     Stopped,
 }
 
-/// The most participants of one room.
+/// The most participants of one room unless [`Setup::max_participants`] says.
 pub const MAX_PARTICIPANTS: usize = 100;
+
+/// Where the unit listens and how large a room may grow.
+#[derive(Debug, Clone, Copy)]
+pub struct Setup {
+    /// The UDP address the media socket binds.
+    pub bind: SocketAddr,
+    /// The address browsers are told to send media to (the bound one unless
+    /// the server is behind NAT).
+    pub announce: Option<std::net::IpAddr>,
+    pub max_participants: usize,
+}
+
+impl Setup {
+    /// The unit on `bind`, announced as bound, rooms of [`MAX_PARTICIPANTS`].
+    pub fn at(bind: SocketAddr) -> Setup {
+        Setup {
+            bind,
+            announce: None,
+            max_participants: MAX_PARTICIPANTS,
+        }
+    }
+}
 
 /// Signals waiting for a participant's side before it counts as gone.
 const SIGNALS_QUEUED: usize = 16;
@@ -100,19 +123,14 @@ impl std::fmt::Debug for Command {
 }
 
 impl Sfu {
-    /// Binds the media socket at `bind` and starts the unit. `announce` is the
-    /// address browsers are told to send media to (the bound one unless the
-    /// server is behind NAT). Stops when `tasks` is cancelled.
-    pub async fn start(
-        bind: SocketAddr,
-        announce: Option<std::net::IpAddr>,
-        tasks: CancellationToken,
-    ) -> std::io::Result<Sfu> {
-        let socket = UdpSocket::bind(bind).await?;
+    /// Binds the media socket and starts the unit; it stops when `tasks` is
+    /// cancelled.
+    pub async fn start(setup: Setup, tasks: CancellationToken) -> std::io::Result<Sfu> {
+        let socket = UdpSocket::bind(setup.bind).await?;
         let bound = socket.local_addr()?;
-        let address = SocketAddr::new(announce.unwrap_or(bound.ip()), bound.port());
+        let address = SocketAddr::new(setup.announce.unwrap_or(bound.ip()), bound.port());
         let (commands, inbox) = mpsc::channel(256);
-        let unit = forward::Forwarder::new(socket, address);
+        let unit = forward::Forwarder::new(socket, address, setup.max_participants);
         tokio::spawn(unit.run(inbox, tasks));
         Ok(Sfu { commands, address })
     }

@@ -35,6 +35,7 @@ pub struct Config {
     pub files: FilesConfig,
     pub sessions: SessionConfig,
     pub log: LogConfig,
+    pub media: MediaConfig,
 }
 
 /// `Debug` is written by hand: the URL's password is never printed.
@@ -93,6 +94,17 @@ pub struct FilesConfig {
     pub dir: Option<PathBuf>,
 }
 
+/// Calls' media: one UDP port for every connection of the forwarding unit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaConfig {
+    /// Address and port of the media socket. Port 0 picks a free one.
+    pub udp: SocketAddr,
+    /// The address browsers send media to, when it is not the bound one (a
+    /// server behind NAT, or bound to `0.0.0.0`).
+    pub announce: Option<std::net::IpAddr>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionConfig {
@@ -143,6 +155,10 @@ impl Default for Config {
             log: LogConfig {
                 format: LogFormat::Pretty,
                 level: "info".to_owned(),
+            },
+            media: MediaConfig {
+                udp: SocketAddr::from(([127, 0, 0, 1], 0)),
+                announce: None,
             },
         }
     }

@@ -123,7 +123,13 @@ pub async fn prepare_on(store: Store, config: Config) -> anyhow::Result<Prepared
             federation: federation.clone(),
         }),
     );
+    let mut media = crate::media::Setup::at(config.media.udp);
+    media.announce = config.media.announce;
+    let media = crate::media::Sfu::start(media, tasks.clone())
+        .await
+        .with_context(|| format!("binding the media socket at {}", config.media.udp))?;
     let state = AppState {
+        media,
         federation,
         tasks,
         blobs,

@@ -361,6 +361,19 @@ pub enum Push {
     /// Someone the person shares a chat with opened their first tab or closed
     /// their last one.
     Presence { member: CausewayId, online: bool },
+    /// The server's answer to this socket's [`ClientFrame::CallOffer`]: the
+    /// tab is in the chat's call.
+    CallAnswer { chat_id: i64, sdp: String },
+    /// Tracks came or went in the chat's call: apply this offer and answer
+    /// with [`ClientFrame::CallAnswer`].
+    CallOffer { chat_id: i64, sdp: String },
+    /// The call refused this socket (not a member, no right, a malformed
+    /// description, a full conference), or ended its part.
+    CallRefused {
+        chat_id: i64,
+        code: crate::types::ErrorCode,
+        message: String,
+    },
 }
 
 /// Why the server closed a WebSocket `/api/v1/events` for good: the close
@@ -411,4 +424,10 @@ impl SocketEnd {
 pub enum ClientFrame {
     /// The person is typing in this chat.
     Typing { chat_id: i64 },
+    /// Join (or start) the chat's call with this WebRTC offer.
+    CallOffer { chat_id: i64, sdp: String },
+    /// The answer to the server's [`Push::CallOffer`].
+    CallAnswer { chat_id: i64, sdp: String },
+    /// Leave the chat's call.
+    CallLeave { chat_id: i64 },
 }

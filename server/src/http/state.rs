@@ -44,6 +44,8 @@ pub struct AppState {
     pub chats: ChatService,
     /// What federation's work needs, made once at start-up.
     pub peers: federation::Context,
+    /// Calls' forwarding unit.
+    pub media: crate::media::Sfu,
 }
 
 impl AppState {

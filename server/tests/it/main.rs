@@ -9,6 +9,7 @@ mod admin_api;
 mod auth_api;
 mod authorization;
 mod avatars;
+mod calls;
 mod chats_api;
 mod cli;
 mod client_files;

@@ -31,6 +31,7 @@ use crate::storage::{
 };
 use crate::time::now_millis;
 
+mod calls;
 mod members;
 mod messages;
 mod opening;

@@ -55,16 +55,7 @@ async fn next_call(socket: &mut Socket) -> Push {
 }
 
 async fn next(socket: &mut Socket) -> Push {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())
-            .await
-            .expect("a push within five seconds")
-            .expect("the socket is open")
-            .expect("a frame");
-        if let Ws::Text(text) = frame {
-            return serde_json::from_str(&text).expect("a Push");
-        }
-    }
+    common::next_push(socket, Duration::from_secs(5)).await
 }
 
 async fn send(socket: &mut Socket, frame: &ClientFrame) {

@@ -33,16 +33,7 @@ async fn connect(server: &TestServer, cookie: &str) -> Socket {
 
 /// The next push, or a failure after two seconds.
 async fn next(socket: &mut Socket) -> Push {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(2), socket.next())
-            .await
-            .expect("a push within two seconds")
-            .expect("the socket is open")
-            .expect("a frame");
-        if let Ws::Text(text) = frame {
-            return serde_json::from_str(&text).expect("a Push");
-        }
-    }
+    common::next_push(socket, Duration::from_secs(2)).await
 }
 
 /// Nothing arrives within a quarter second.

@@ -152,23 +152,44 @@ fn SeeEachOther(id: i64, on: bool) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="seeing-heading">
             <h2 id="seeing-heading">"Visibility"</h2>
-            <label class="switch">
-                <input
-                    type="checkbox"
-                    role="switch"
-                    prop:checked=move || on.get()
-                    disabled=move || save.pending().get()
-                    on:change=move |ev| {
-                        let see = event_target_checked(&ev);
-                        on.set(see);
-                        save.dispatch(see);
-                    }
-                />
-                <span>"Members see each other"</span>
-            </label>
+            <SavingSwitch
+                label="Members see each other"
+                on
+                busy=save.pending().into()
+                flipped=move |see| {
+                    save.dispatch(see);
+                }
+            />
             <p class="muted" role="status">{state_text}</p>
             {move || save.value().get().and_then(Result::err).map(|failure| view! { <ErrorNotice failure /> })}
         </section>
+    }
+}
+
+/// A switch that saves when flipped: it shows the new state at once and waits
+/// (disabled) while `busy`; `flipped` gets the new state.
+#[component]
+fn SavingSwitch(
+    label: &'static str,
+    on: RwSignal<bool>,
+    busy: Signal<bool>,
+    flipped: impl Fn(bool) + 'static,
+) -> impl IntoView {
+    view! {
+        <label class="switch">
+            <input
+                type="checkbox"
+                role="switch"
+                prop:checked=move || on.get()
+                disabled=move || busy.get()
+                on:change=move |ev| {
+                    let now = event_target_checked(&ev);
+                    on.set(now);
+                    flipped(now);
+                }
+            />
+            <span>{label}</span>
+        </label>
     }
 }
 
@@ -217,19 +238,7 @@ fn RightsForm(id: i64, rights: Vec<Right>) -> impl IntoView {
             <fieldset class="toggles">
                 <legend class="visually-hidden">"Rights of this group"</legend>
                 {toggles.get_value().into_iter().map(|(right, on)| view! {
-                    <label class="switch">
-                        <input
-                            type="checkbox"
-                            role="switch"
-                            prop:checked=move || on.get()
-                            disabled=move || save.pending().get()
-                            on:change=move |ev| {
-                                on.set(event_target_checked(&ev));
-                                switched();
-                            }
-                        />
-                        <span>{right.label()}</span>
-                    </label>
+                    <SavingSwitch label=right.label() on busy=save.pending().into() flipped=move |_| switched() />
                 }).collect_view()}
             </fieldset>
             <div aria-live="polite">

@@ -27,6 +27,21 @@ pub async fn open_socket(server: &TestServer, cookie: &str) -> Socket {
     socket
 }
 
+/// The next push on `socket`, or a failure after `within`.
+pub async fn next_push(socket: &mut Socket, within: std::time::Duration) -> app::types::Push {
+    use futures_util::StreamExt;
+    loop {
+        let frame = tokio::time::timeout(within, socket.next())
+            .await
+            .expect("a push in time")
+            .expect("the socket is open")
+            .expect("a frame");
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = frame {
+            return serde_json::from_str(&text).expect("a Push");
+        }
+    }
+}
+
 pub struct TestServer {
     pub base: String,
     pub addr: SocketAddr,

@@ -98,15 +98,19 @@ pub async fn remove_avatar() -> ApiResult<MyAccount> {
     send::<(), _>(Method::Delete, "/api/v1/me/avatar", None).await
 }
 
-/// `GET /api/v1/contacts`
 /// `GET /api/v1/contacts?search=&page=&per_page=`
 pub async fn contacts(search: &str, page: u32, per_page: u32) -> ApiResult<Contacts> {
+    get(&paged("/api/v1/contacts", search, page, per_page)).await
+}
+
+/// `path?search=&page=&per_page=`: a page of a list the server searches and pages.
+fn paged(path: &str, search: &str, page: u32, per_page: u32) -> String {
     let query = encode_query(&[
         ("search", search.to_owned()),
         ("page", page.to_string()),
         ("per_page", per_page.to_string()),
     ]);
-    get(&format!("/api/v1/contacts?{query}")).await
+    format!("{path}?{query}")
 }
 
 /// `GET /api/v1/search?q=&before=`
@@ -287,12 +291,7 @@ pub mod admin {
     };
 
     pub async fn users(search: &str, page: u32, per_page: u32) -> ApiResult<UserPage> {
-        let query = encode_query(&[
-            ("search", search.to_owned()),
-            ("page", page.to_string()),
-            ("per_page", per_page.to_string()),
-        ]);
-        get(&format!("/api/v1/admin/users?{query}")).await
+        get(&super::paged("/api/v1/admin/users", search, page, per_page)).await
     }
 
     pub async fn create_user(request: &CreateUser) -> ApiResult<UserDetail> {

@@ -34,10 +34,12 @@ pub struct Traffic {
 impl Traffic {
     fn note(&self, server: &str, change: impl FnOnce(&mut Seen)) {
         let mut peers = self.peers.lock().expect("traffic lock");
-        if !peers.contains_key(server) && peers.len() >= MAX_PEERS {
-            return;
+        // A known server (every request but the first) costs no allocation.
+        if let Some(seen) = peers.get_mut(server) {
+            change(seen);
+        } else if peers.len() < MAX_PEERS {
+            change(peers.entry(server.to_owned()).or_default());
         }
-        change(peers.entry(server.to_owned()).or_default());
     }
 
     pub fn answered(&self, server: &str, at: i64) {

@@ -95,6 +95,12 @@ impl Forwarder {
         let mut buf = vec![0_u8; DATAGRAM];
         loop {
             self.participants.retain(|p| p.rtc.is_alive());
+            // Tracks of participants who left are not sent down any more: their
+            // entries go, so a long conference with people coming and going
+            // does not grow every connection's list.
+            for p in &mut self.participants {
+                p.tracks_out.retain(|t| t.source.strong_count() > 0);
+            }
             let wake = self.drive();
             let sleep = wake
                 .saturating_duration_since(Instant::now())

@@ -165,13 +165,7 @@ impl Uploader {
 
     pub(super) fn send_dropped(self, ev: &leptos::ev::DragEvent) {
         #[cfg(feature = "hydrate")]
-        if let Some(file) = ev
-            .data_transfer()
-            .and_then(|d| d.files())
-            .and_then(|f| f.get(0))
-        {
-            self.start(file);
-        }
+        self.start_first(ev.data_transfer());
         #[cfg(not(feature = "hydrate"))]
         let _ = ev;
     }
@@ -180,16 +174,25 @@ impl Uploader {
     /// elsewhere) is taken like a chosen one; pasted text stays text.
     pub(super) fn take_pasted(self, ev: &leptos::ev::ClipboardEvent) -> bool {
         #[cfg(feature = "hydrate")]
-        if let Some(file) = ev
-            .clipboard_data()
-            .and_then(|d| d.files())
-            .and_then(|f| f.get(0))
+        return self.start_first(ev.clipboard_data());
+        #[cfg(not(feature = "hydrate"))]
         {
-            self.start(file);
-            return true;
+            let _ = ev;
+            false
         }
-        let _ = ev;
-        false
+    }
+
+    /// Starts the first file a drop or a paste carries; `false` when it
+    /// carries none.
+    #[cfg(feature = "hydrate")]
+    fn start_first(self, carried: Option<web_sys::DataTransfer>) -> bool {
+        match carried.and_then(|d| d.files()).and_then(|f| f.get(0)) {
+            Some(file) => {
+                self.start(file);
+                true
+            }
+            None => false,
+        }
     }
 }
 

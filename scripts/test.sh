@@ -23,9 +23,8 @@ cargo clippy -p server --all-targets -- -D warnings
 say "clippy, benchmark (built and linted here, run by hand: see BENCHMARKS.md) and site-build"
 cargo clippy -p causeway-bench -p site-build --all-targets -- -D warnings
 
-say "clippy, browser build (hydrate, wasm32): the panel bundle and the chat bundle"
+say "clippy, browser build (hydrate, wasm32)"
 cargo clippy -p frontend --target wasm32-unknown-unknown --all-targets -- -D warnings
-cargo clippy -p frontend --no-default-features --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 say "the wasm pulls in no sqlx, tokio or argon2"
 forbidden=$(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none \

@@ -281,7 +281,6 @@ pub async fn set_chat_role(id: i64, member: &CausewayId, role: ChatRole) -> ApiR
 }
 
 /// The control panel's calls, `/api/v1/admin/*`.
-#[cfg(feature = "panel")]
 pub mod admin {
     use super::*;
     use crate::types::{

@@ -4,24 +4,14 @@ use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::path;
+use leptos_router::{Lazy, LazyRoute, lazy_route};
 
 use crate::inbox::{Inbox, show_in_icon};
 use crate::live::Live;
-#[cfg(feature = "panel")]
-use crate::pages::AccountPage;
-#[cfg(feature = "panel")]
 use crate::pages::admin::{
     AuditPage, FederationPage, GroupPage, GroupsPage, SettingsPage, UserPage, UsersPage,
 };
-#[cfg(not(feature = "panel"))]
-use crate::pages::panel_elsewhere::PanelElsewhere as AccountPage;
-#[cfg(not(feature = "panel"))]
-use crate::pages::panel_elsewhere::{
-    PanelElsewhere as AuditPage, PanelElsewhere as FederationPage, PanelElsewhere as GroupPage,
-    PanelElsewhere as GroupsPage, PanelElsewhere as SettingsPage, PanelElsewhere as UserPage,
-    PanelElsewhere as UsersPage,
-};
-use crate::pages::{ChatsPage, ContactsPage, LoginPage, NotFound, SearchPage};
+use crate::pages::{AccountPage, ChatsPage, ContactsPage, LoginPage, NotFound, SearchPage};
 
 /// The browser client the server found in its site folder: what the shell
 /// links to, and the version an open tab compares with its own to know that
@@ -31,21 +21,25 @@ pub struct ClientBuild {
     /// The stylesheet's file name in `/pkg`: `causeway.<hash>.css`, or
     /// `causeway.css` for a build with plain names (`cargo leptos watch`).
     pub stylesheet: String,
-    /// What every page but the control panel's loads.
-    pub chat: Bundle,
-    /// What the control panel's pages and My account load (every page is in
-    /// it).
-    pub panel: Bundle,
+    /// What every page loads.
+    pub bundle: Bundle,
+    /// For each lazy route (leptos's name for its view), the files of the
+    /// modules it needs, without `.wasm`: a page that shows one has the
+    /// browser fetch them along with the main module.
+    pub lazy: std::collections::HashMap<String, Vec<String>>,
     /// Changes whenever any file of the build does; empty for a build with
     /// plain names.
     pub version: String,
 }
 
-/// One bundle of the client: its JS module and its wasm, file names in `/pkg`.
+/// The client's main files, names in `/pkg`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Bundle {
     pub js: String,
     pub wasm: String,
+    /// The JS module that fetches and links the lazy routes' modules, which
+    /// `js` imports; empty if the build has none by a name the server knows.
+    pub link: String,
 }
 
 /// The `<meta>` naming the client version a page was served with.
@@ -56,11 +50,16 @@ pub fn shell(options: LeptosOptions, build: ClientBuild) -> impl IntoView {
     #[cfg(feature = "ssr")]
     content_security_policy();
     #[cfg(feature = "ssr")]
-    let in_panel = use_context::<http::request::Parts>()
-        .is_some_and(|parts| crate::pages::in_panel_bundle(parts.uri.path()));
-    #[cfg(not(feature = "ssr"))]
-    let in_panel = false;
-    let bundle = if in_panel { build.panel } else { build.chat };
+    if !build.lazy.is_empty() {
+        // leptos notes the lazy routes a page renders and adds a preload of
+        // their modules to its head, from this list.
+        provide_context(leptos::WasmSplitManifest(ArcStoredValue::new((
+            "/pkg".to_owned(),
+            build.lazy.clone(),
+            build.bundle.link.clone(),
+        ))));
+    }
+    let bundle = build.bundle;
     let stylesheet = format!("/pkg/{}", build.stylesheet);
     view! {
         <!DOCTYPE html>
@@ -83,8 +82,9 @@ pub fn shell(options: LeptosOptions, build: ClientBuild) -> impl IntoView {
     }
 }
 
-/// Loads the bundle's JS module and wasm (both fetched at once) and hydrates
-/// the page with it, as leptos's own `HydrationScripts` does for one bundle.
+/// Loads the client's JS module, its link module and wasm (all fetched at
+/// once) and hydrates the page with them, as leptos's own `HydrationScripts`
+/// does.
 #[component]
 fn Hydration(bundle: Bundle) -> impl IntoView {
     let nonce = leptos::nonce::use_nonce();
@@ -95,8 +95,10 @@ fn Hydration(bundle: Bundle) -> impl IntoView {
         "import init, {{ hydrate }} from \"{js}\";\n\
          init({{ module_or_path: \"{wasm}\" }}).then(() => hydrate());"
     );
+    let link = (!bundle.link.is_empty()).then(|| format!("/pkg/{}", bundle.link));
     view! {
         <link rel="modulepreload" href=js />
+        {link.map(|link| view! { <link rel="modulepreload" href=link /> })}
         <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin="" />
         <script type="module" nonce=nonce>
             {script}
@@ -159,19 +161,54 @@ pub fn App() -> impl IntoView {
             <FlatRoutes fallback=NotFound>
                 <Route path=path!("/") view=ChatsPage />
                 <Route path=path!("/chats/:id") view=ChatsPage />
-                <Route path=path!("/contacts") view=ContactsPage />
-                <Route path=path!("/search") view=SearchPage />
-                <Route path=path!("/login") view=LoginPage />
-                <Route path=path!("/account") view=AccountPage />
-                <Route path=path!("/admin") view=UsersPage />
-                <Route path=path!("/admin/users") view=UsersPage />
-                <Route path=path!("/admin/users/:id") view=UserPage />
-                <Route path=path!("/admin/settings") view=SettingsPage />
-                <Route path=path!("/admin/groups") view=GroupsPage />
-                <Route path=path!("/admin/groups/:id") view=GroupPage />
-                <Route path=path!("/admin/federation") view=FederationPage />
-                <Route path=path!("/admin/audit") view=AuditPage />
+                <Route path=path!("/contacts") view={Lazy::<ContactsRoute>::new()} />
+                <Route path=path!("/search") view={Lazy::<SearchRoute>::new()} />
+                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
+                <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} />
+                <Route path=path!("/admin") view={Lazy::<UsersRoute>::new()} />
+                <Route path=path!("/admin/users") view={Lazy::<UsersRoute>::new()} />
+                <Route path=path!("/admin/users/:id") view={Lazy::<UserRoute>::new()} />
+                <Route path=path!("/admin/settings") view={Lazy::<SettingsRoute>::new()} />
+                <Route path=path!("/admin/groups") view={Lazy::<GroupsRoute>::new()} />
+                <Route path=path!("/admin/groups/:id") view={Lazy::<GroupRoute>::new()} />
+                <Route path=path!("/admin/federation") view={Lazy::<FederationRoute>::new()} />
+                <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} />
             </FlatRoutes>
         </Router>
     }
+}
+
+/// A page whose code the browser fetches the first time it shows it: the
+/// chats are in the module every page loads, everything else is cut out of it
+/// by site-build (ADR 058). The server renders these pages as any other, and
+/// tells the browser to fetch a page's module along with the main one.
+macro_rules! lazy_page {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_route: Self) -> AnyView {
+                view! { <$page /> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_page! {
+    ContactsRoute => ContactsPage,
+    SearchRoute => SearchPage,
+    LoginRoute => LoginPage,
+    AccountRoute => AccountPage,
+    UsersRoute => UsersPage,
+    UserRoute => UserPage,
+    SettingsRoute => SettingsPage,
+    GroupsRoute => GroupsPage,
+    GroupRoute => GroupPage,
+    FederationRoute => FederationPage,
+    AuditRoute => AuditPage,
 }

@@ -1,7 +1,8 @@
 // What a browser downloads: the chat page's first visit stays within its
-// budget and loads no control panel code, a repeat visit takes the client from
-// the browser's cache, the control panel loads its own bundle, and an open tab
-// learns that the server was upgraded under it.
+// budget and loads no other page's code, a repeat visit takes the client from
+// the browser's cache, another page fetches only its own module, the control
+// panel's code comes when it is opened, and an open tab learns that the server
+// was upgraded under it.
 
 import { expect, test, type Page } from '@playwright/test';
 import { interactive, open, screenshot, signIn } from '../harness/pages';
@@ -51,33 +52,46 @@ test('the chat page loads within its budget, and a repeat visit takes the client
     const named = new RegExp(`^/pkg/causeway\\.[0-9a-f]{16}\\.${kind}$`);
     expect(names.some((name) => named.test(name)), `a content-named ${kind} in ${names.join()}`).toBe(true);
   }
-  expect(names.filter((name) => name.includes('causeway-panel')), 'no control panel code on the chat page').toEqual([]);
+  expect(names.filter((name) => name.includes('causeway-lazy-')), 'no other page\'s code on the chat page').toEqual([]);
   const total = files.reduce((sum, file) => sum + file.transferred, 0);
   const listing = files.map((file) => `${file.name} ${file.transferred}`).join('\n');
   expect(total, listing).toBeLessThanOrEqual(BUDGET);
   expect(total, `the files came over the network: ${listing}`).toBeGreaterThan(50_000);
 
-  // A repeat visit (another page of the same site): nothing of the client
-  // crosses the network, not even to ask whether it changed.
-  await open(page, `${corp.url}/contacts`);
+  // A repeat visit: nothing of the client crosses the network, not even to
+  // ask whether it changed.
+  await open(page, `${corp.url}/`);
   const again = await clientFiles(page);
   expect(again.length).toBeGreaterThan(0);
   for (const file of again) expect(file.transferred, `${file.name} came from the cache`).toBe(0);
+
+  // Another page: its own modules come, the rest from the cache.
+  await open(page, `${corp.url}/contacts`);
+  const contacts = await clientFiles(page);
+  expect(contacts.some((file) => /^\/pkg\/causeway-lazy-split___contacts_route_view_\d+\.[0-9a-f]{16}\.wasm$/.test(file.name)), contacts.map((file) => file.name).join()).toBe(true);
+  for (const file of contacts.filter((file) => !file.name.includes('causeway-lazy-'))) {
+    expect(file.transferred, `${file.name} came from the cache`).toBe(0);
+  }
   await fresh.close();
 });
 
-test('the control panel loads its own bundle, also when reached from a chat', async ({ page }) => {
+test('the control panel\'s code comes when it is opened from a chat, without loading the page again', async ({ page }) => {
   const corp = server('corp');
   await signIn(page, corp.url, 'admin', corp.adminPassword);
+  await expect(page.getByRole('heading', { name: 'Chats' })).toBeVisible();
+  const panelCode = (names: string[]) => names.filter((name) => name.includes('users_route_view'));
+  expect(panelCode((await clientFiles(page)).map((file) => file.name))).toEqual([]);
+  // The same document throughout: the router shows the panel in place.
+  await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Control panel' }).click();
   await expect(page.getByRole('heading', { name: 'Users' })).toBeVisible();
-  await interactive(page);
   const names = (await clientFiles(page)).map((file) => file.name);
-  expect(names.some((name) => /^\/pkg\/causeway-panel\.[0-9a-f]{16}\.wasm$/.test(name)), names.join()).toBe(true);
+  expect(panelCode(names).length, names.join()).toBeGreaterThan(0);
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
   // The panel works: its search filters the users.
   await page.getByRole('searchbox', { name: 'Search users' }).fill('nobody-by-this-name');
   await expect(page.getByRole('link', { name: 'admin' })).toHaveCount(0);
-  // And the way back to the chats needs no other bundle.
+  // And the way back to the chats needs nothing more.
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Chats' }).click();
   await expect(page.getByRole('heading', { name: 'Chats' })).toBeVisible();
 });

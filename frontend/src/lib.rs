@@ -3,5 +3,7 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Pages other than the chats are lazy routes (their code comes in its own
+    // module): hydration waits for the module of the page being shown.
+    leptos::mount::hydrate_lazy(app::App);
 }

@@ -5,25 +5,33 @@
 //! cargo run --release -p site-build -- --dev   # quick: debug wasm, plain names
 //! ```
 //!
-//! A release build makes two bundles: `causeway` (every page but the control
-//! panel's) and `causeway-panel` (every page). For each, it
+//! A release build
 //! 1. compiles `frontend` for `wasm32-unknown-unknown` with the `wasm-release`
-//!    profile (sized for download, see the workspace `Cargo.toml`) and leptos's
-//!    erased view types (set for every build in `.cargo/config.toml`);
-//! 2. turns it into a JS module and its wasm with `wasm-bindgen` used as a
-//!    library, at the exact version in `Cargo.lock`;
-//! 3. tidies the wasm with `wasm-opt -O1` (npm's binaryen, in `tools/`): what
-//!    compresses best, not what is smallest raw (ADR 046), and minifies the JS
-//!    with npm's terser.
+//!    profile (sized for download, see the workspace `Cargo.toml`), leptos's
+//!    erased view types and the linker's relocations (both set for the wasm
+//!    target in `.cargo/config.toml`);
+//! 2. cuts the module at its lazy routes with `wasm_split_cli_support`
+//!    (ADR 058): a main module with the chats and what every page shares, one
+//!    module per lazy route and modules that several of them share, and a JS
+//!    link module that fetches and links those when a page first needs them;
+//! 3. turns the main module into a JS module and its wasm with `wasm-bindgen`
+//!    used as a library, at the exact version in `Cargo.lock`;
+//! 4. tidies every wasm with `wasm-opt -O1` (npm's binaryen, in `tools/`):
+//!    what compresses best, not what is smallest raw (ADR 046), and minifies
+//!    the JS with npm's terser.
 //!
-//! Then it names the wasm, JS and CSS by their content (`causeway.<hash>.wasm`),
-//! so the server may let browsers keep them for a year, lists the names in
-//! `target/site/hash.txt`, writes each file's brotli (`.br`) and gzip (`.gz`)
-//! form beside it for the server to send as the browser accepts, and copies
-//! `public/` to the site root.
+//! Then it names every file by its content (`causeway.<hash>.wasm`,
+//! `causeway-lazy-<module>.<hash>.wasm`; the main JS and the link module,
+//! which import each other, share one hash over both), so the server may let
+//! browsers keep them for a year, lists the main names in
+//! `target/site/hash.txt` and each lazy route's modules in
+//! `target/site/lazy.json`, writes each file's brotli (`.br`) and gzip
+//! (`.gz`) form beside it for the server to send as the browser accepts, and
+//! copies `public/` to the site root.
 //!
-//! `cargo leptos watch` still works for those who have cargo-leptos: it writes
-//! plain names and no `hash.txt`, and the server serves those as they are.
+//! `cargo leptos watch --split` still works for those who have cargo-leptos:
+//! it writes plain names and no `hash.txt`, and the server serves those as
+//! they are.
 
 use std::fs;
 use std::io::Write as _;
@@ -39,27 +47,6 @@ use sha2::{Digest as _, Sha256};
 const OUTPUT: &str = "causeway";
 /// The wasm target's profile for a release build (sized for download).
 const RELEASE_PROFILE: &str = "wasm-release";
-
-/// One of the client's bundles: a build of `frontend` with some features.
-struct Bundle {
-    /// The files' stem in `/pkg`.
-    name: &'static str,
-    cargo_args: &'static [&'static str],
-}
-
-/// The chat bundle, which every page but the control panel's loads, leaves the
-/// panel out; the panel bundle has every page. A development build makes only
-/// the second, under the plain name.
-const BUNDLES: [Bundle; 2] = [
-    Bundle {
-        name: "causeway",
-        cargo_args: &["--no-default-features"],
-    },
-    Bundle {
-        name: "causeway-panel",
-        cargo_args: &[],
-    },
-];
 
 fn main() -> anyhow::Result<()> {
     let workspace = workspace_root()?;
@@ -89,39 +76,51 @@ fn main() -> anyhow::Result<()> {
     if staging.exists() {
         fs::remove_dir_all(&staging).context("clearing the staging folder")?;
     }
-    // Each bundle is compiled and bound in turn (cargo writes both to the
-    // same artifact path); each one's wasm-opt runs while the next compiles.
-    let bundles = if dev { &BUNDLES[1..] } else { &BUNDLES[..] };
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut shrinking = Vec::new();
-    for bundle in bundles {
-        let out = staging.join(bundle.name);
-        let wasm = compile(&workspace, bundle, dev)?;
-        bindgen(&wasm, &out, dev)?;
-        // A development build has one bundle, under the plain name.
-        let name = if dev { OUTPUT } else { bundle.name };
-        let js = out.join(format!("{OUTPUT}.js"));
+    let out = staging.join(OUTPUT);
+    let wasm = compile(&workspace, dev)?;
+    let split = split(&wasm, &out.join("split"))?;
+    bindgen(&split.main, &out, dev)?;
+    let js = out.join(format!("{OUTPUT}.js"));
+    if !dev && optimize_wasm {
+        minify(&workspace, &js)?;
+        minify(&workspace, &split.link)?;
+    }
+    let shrink = |wasm: &Path| -> anyhow::Result<Shrinking> {
         if !dev && optimize_wasm {
-            minify(&workspace, &js)?;
-        }
-        files.push((format!("{name}.js"), fs::read(&js)?));
-        let wasm = out.join(format!("{OUTPUT}_bg.wasm"));
-        if !dev && optimize_wasm {
-            shrinking.push((format!("{name}.wasm"), Shrinking::start(&workspace, &wasm)?));
+            Shrinking::start(&workspace, wasm)
         } else {
-            files.push((format!("{name}.wasm"), fs::read(&wasm)?));
+            Ok(Shrinking::Done(wasm.to_path_buf()))
         }
-        let snippets = out.join("snippets");
-        if snippets.exists() {
-            copy_tree(&snippets, &staging.join("snippets"))?;
-        }
-    }
-    for (name, pending) in shrinking {
-        files.push((name, pending.finish()?));
-    }
+    };
+    let chunks = split
+        .chunks
+        .iter()
+        .map(|(stem, path)| Ok((stem.clone(), shrink(path)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let built = Built {
+        js: fs::read_to_string(&js)?,
+        link: fs::read_to_string(&split.link)?,
+        wasm: shrink(&out.join(format!("{OUTPUT}_bg.wasm")))?,
+        chunks,
+        prefetch: split.prefetch,
+    };
+    let named = built.name_files(dev)?;
+    let mut files = named.files;
+    let mut hashes: String = named
+        .hashes
+        .iter()
+        .map(|(key, hash)| format!("{key}: {hash}\n"))
+        .collect();
     let css =
         fs::read(workspace.join("style").join("main.css")).context("reading style/main.css")?;
-    files.push((format!("{OUTPUT}.css"), css));
+    let css_name = if dev {
+        format!("{OUTPUT}.css")
+    } else {
+        let hash = content_hash(&css);
+        hashes.push_str(&format!("css: {hash}\n"));
+        format!("{OUTPUT}.{hash}.css")
+    };
+    files.push((css_name, css));
 
     if pkg.exists() {
         fs::remove_dir_all(&pkg).context("clearing the site's pkg folder")?;
@@ -129,28 +128,16 @@ fn main() -> anyhow::Result<()> {
     fs::create_dir_all(&pkg)?;
     let hash_file = site.join("hash.txt");
     let mut written = Vec::new();
-    let mut hashes = String::new();
     for (name, bytes) in &files {
-        let name = if dev {
-            name.clone()
-        } else {
-            // `causeway-panel.js` → key `panel-js`, file `causeway-panel.<hash>.js`.
-            let (stem, kind) = name
-                .rsplit_once('.')
-                .context("a file name without extension")?;
-            let key = match stem.strip_prefix(OUTPUT).and_then(|s| s.strip_prefix('-')) {
-                Some(bundle) => format!("{bundle}-{kind}"),
-                None => kind.to_owned(),
-            };
-            let hash = content_hash(bytes);
-            hashes.push_str(&format!("{key}: {hash}\n"));
-            format!("{stem}.{hash}.{kind}")
-        };
         let path = pkg.join(name);
         fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
         written.push(path);
     }
-    let snippets = staging.join("snippets");
+    fs::write(
+        site.join(LAZY_FILE),
+        serde_json::to_vec_pretty(&serde_json::Value::Object(named.prefetch))?,
+    )?;
+    let snippets = out.join("snippets");
     if snippets.exists() {
         copy_tree(&snippets, &pkg.join("snippets"))?;
     }
@@ -213,14 +200,13 @@ fn workspace_root() -> anyhow::Result<PathBuf> {
 }
 
 /// Compiles the `frontend` crate to wasm and returns the artifact's path.
-fn compile(workspace: &Path, bundle: &Bundle, dev: bool) -> anyhow::Result<PathBuf> {
+fn compile(workspace: &Path, dev: bool) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let profile = if dev { "dev" } else { RELEASE_PROFILE };
     let status = Command::new(cargo)
         .current_dir(workspace)
         .args(["build", "-p", "frontend", "--lib"])
         .args(["--target", "wasm32-unknown-unknown", "--profile", profile])
-        .args(bundle.cargo_args)
         // leptos names the hydration files after this (and the server and
         // cargo-leptos set it too, so switching between them rebuilds nothing).
         .env("LEPTOS_OUTPUT_NAME", OUTPUT)
@@ -248,7 +234,11 @@ fn bindgen(wasm: &Path, out: &Path, dev: bool) -> anyhow::Result<()> {
         .typescript(false)
         .debug(dev)
         .remove_name_section(!dev)
-        .remove_producers_section(!dev);
+        .remove_producers_section(!dev)
+        // The split modules call the main module's own exports (its table,
+        // stack pointer and functions), which wasm-bindgen would otherwise
+        // remove.
+        .keep_lld_exports(true);
     bindgen.web(true)?;
     bindgen
         .generate(out)
@@ -275,12 +265,15 @@ fn minify(workspace: &Path, js: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `wasm-opt -O1 --converge` running on one bundle's wasm, from
+/// `wasm-opt -O1 --converge` running on one module of a bundle, from
 /// `tools/node_modules` (npm's binaryen; Debian's is too old for what rustc
-/// emits).
-struct Shrinking {
-    child: std::process::Child,
-    output: PathBuf,
+/// emits), or a module left as it is.
+enum Shrinking {
+    Running {
+        child: std::process::Child,
+        output: PathBuf,
+    },
+    Done(PathBuf),
 }
 
 impl Shrinking {
@@ -301,16 +294,212 @@ impl Shrinking {
             .arg(wasm)
             .arg("-o")
             .arg(&output)
+            // It warns about name subsections it does not know on every split
+            // module: shown only if it fails.
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .context("running wasm-opt")?;
-        Ok(Shrinking { child, output })
+        Ok(Shrinking::Running { child, output })
     }
 
-    fn finish(mut self) -> anyhow::Result<Vec<u8>> {
-        let status = self.child.wait().context("waiting for wasm-opt")?;
-        ensure!(status.success(), "wasm-opt failed");
-        Ok(fs::read(&self.output)?)
+    fn finish(self) -> anyhow::Result<Vec<u8>> {
+        let path = match self {
+            Shrinking::Running { child, output } => {
+                let done = child.wait_with_output().context("waiting for wasm-opt")?;
+                ensure!(
+                    done.status.success(),
+                    "wasm-opt failed: {}",
+                    String::from_utf8_lossy(&done.stderr)
+                );
+                output
+            }
+            Shrinking::Done(path) => path,
+        };
+        Ok(fs::read(&path)?)
     }
+}
+
+/// The linked wasm cut at its lazy points by `wasm_split_cli_support`.
+struct Split {
+    /// What wasm-bindgen binds: everything not only reached through a lazy
+    /// point.
+    main: PathBuf,
+    /// The JS module that fetches and links the other modules; it imports the
+    /// main module's JS as [`MAIN_JS_PLACEHOLDER`] and names each module as
+    /// `"./<stem>.wasm"`.
+    link: PathBuf,
+    /// Each module fetched on demand: its file stem and path.
+    chunks: Vec<(String, PathBuf)>,
+    /// For each lazy point (leptos's name for it), the stems of the modules it
+    /// needs.
+    prefetch: std::collections::HashMap<String, Vec<String>>,
+}
+
+/// What the split link module imports `initSync` from, until the main JS has
+/// its final name.
+const MAIN_JS_PLACEHOLDER: &str = "./main.js";
+/// What the main module imports the link module as, until it has its final
+/// name.
+const LINK_JS_PLACEHOLDER: &str = "./__wasm_split.js";
+/// Where the build lists, for each bundle, the modules each lazy point needs:
+/// the server tells the browser to fetch those a page will need at once.
+const LAZY_FILE: &str = "lazy.json";
+
+fn split(wasm: &Path, dir: &Path) -> anyhow::Result<Split> {
+    let input = fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
+    let main = dir.join("main.wasm");
+    let mut options = wasm_split_cli_support::Options::new(&input);
+    options.output_dir = dir;
+    options.main_out_path = &main;
+    options.link_name = LINK_JS_PLACEHOLDER;
+    options.main_module = MAIN_JS_PLACEHOLDER;
+    let split = wasm_split_cli_support::transform(options)
+        .map_err(|error| anyhow::anyhow!("splitting {}: {error:#}", wasm.display()))?;
+    let chunks = split
+        .split_modules
+        .into_iter()
+        .map(|path| {
+            let stem = path
+                .file_stem()
+                .context("a split module without a name")?
+                .to_string_lossy()
+                .into_owned();
+            Ok((stem, path))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(Split {
+        main,
+        link: dir.join(LINK_JS_PLACEHOLDER),
+        chunks,
+        prefetch: split.prefetch_map,
+    })
+}
+
+/// The client, bound and split, before its files have their names.
+struct Built {
+    js: String,
+    link: String,
+    wasm: Shrinking,
+    chunks: Vec<(String, Shrinking)>,
+    prefetch: std::collections::HashMap<String, Vec<String>>,
+}
+
+/// The client's files under their final names.
+struct Named {
+    files: Vec<(String, Vec<u8>)>,
+    /// `hash.txt` lines: the main JS's and wasm's.
+    hashes: Vec<(String, String)>,
+    /// Each lazy point's modules, by final name without `.wasm` (as leptos
+    /// wants them).
+    prefetch: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Built {
+    /// Names every file by its content (plain names in a development build)
+    /// and points the JS at those names. The main JS and the link module
+    /// import each other, so the two share one hash, taken over both.
+    fn name_files(self, dev: bool) -> anyhow::Result<Named> {
+        let name = OUTPUT;
+        let Built {
+            mut js,
+            mut link,
+            wasm,
+            chunks,
+            prefetch,
+        } = self;
+        let hashed = |stem: String, bytes: &[u8], kind: &str| {
+            if dev {
+                format!("{stem}.{kind}")
+            } else {
+                format!("{stem}.{}.{kind}", content_hash(bytes))
+            }
+        };
+        let mut files = Vec::new();
+        let mut renamed = std::collections::HashMap::new();
+        for (stem, module) in chunks {
+            let bytes = module.finish()?;
+            let file = hashed(format!("{name}-lazy-{stem}"), &bytes, "wasm");
+            replace_once(
+                &mut link,
+                &format!("\"./{stem}.wasm\""),
+                &format!("\"./{file}\""),
+            )?;
+            renamed.insert(stem, file.trim_end_matches(".wasm").to_owned());
+            files.push((file, bytes));
+        }
+        let both = [js.as_bytes(), link.as_bytes()].concat();
+        let js_name = hashed(name.to_owned(), &both, "js");
+        let link_name = hashed(format!("{name}-link"), &both, "js");
+        replace_once(
+            &mut link,
+            &format!("\"{MAIN_JS_PLACEHOLDER}\""),
+            &format!("\"./{js_name}\""),
+        )?;
+        // wasm-bindgen imports the link module once per function it provides,
+        // and keys the wasm's imports by the module name the wasm was linked
+        // with, which stays.
+        point_imports(&mut js, LINK_JS_PLACEHOLDER, &format!("./{link_name}"))?;
+        let wasm = wasm.finish()?;
+        let wasm_name = hashed(name.to_owned(), &wasm, "wasm");
+        let hash_of = |file: &str| file.split('.').nth(1).unwrap_or_default().to_owned();
+        let hashes = if dev {
+            Vec::new()
+        } else {
+            vec![
+                ("js".to_owned(), hash_of(&js_name)),
+                ("wasm".to_owned(), hash_of(&wasm_name)),
+            ]
+        };
+        files.push((js_name, js.into_bytes()));
+        files.push((link_name, link.into_bytes()));
+        files.push((wasm_name, wasm));
+        let prefetch = prefetch
+            .into_iter()
+            .map(|(point, stems)| {
+                let modules = stems
+                    .iter()
+                    .filter_map(|stem| renamed.get(stem).cloned())
+                    .map(serde_json::Value::from)
+                    .collect::<Vec<_>>();
+                (point, modules.into())
+            })
+            .collect();
+        Ok(Named {
+            files,
+            hashes,
+            prefetch,
+        })
+    }
+}
+
+/// Points every `import … from "<module>"` of `js` at `to` instead (minified
+/// or not), leaving other mentions of the name alone; there must be one.
+fn point_imports(js: &mut String, module: &str, to: &str) -> anyhow::Result<()> {
+    let mut found = 0;
+    for quote in ['"', '\''] {
+        for from in ["from", "from "] {
+            let old = format!("{from}{quote}{module}{quote}");
+            found += js.matches(&old).count();
+            *js = js.replace(&old, &format!("{from}{quote}{to}{quote}"));
+        }
+    }
+    ensure!(
+        found > 0,
+        "expected an import from {module:?} in generated JS"
+    );
+    Ok(())
+}
+
+/// Replaces the one occurrence of `from` in `text`; anything else means the
+/// generated code is not what this build expects.
+fn replace_once(text: &mut String, from: &str, to: &str) -> anyhow::Result<()> {
+    let found = text.matches(from).count();
+    ensure!(
+        found == 1,
+        "expected {from:?} once in generated JS, found it {found} times"
+    );
+    *text = text.replacen(from, to, 1);
+    Ok(())
 }
 
 /// The first 16 hex digits of the SHA-256 of `bytes`: a name that changes

@@ -357,7 +357,6 @@ async fn search_by_name(
 }
 
 /// This server's active users whose names match (administrators only).
-#[cfg(feature = "panel")]
 async fn users_by_name(
     text: &str,
     server: Option<crate::types::ServerName>,
@@ -379,16 +378,6 @@ async fn users_by_name(
             })
         })
         .collect())
-}
-
-/// The chat bundle has no search of users (only administrators have it, in the
-/// panel's bundle).
-#[cfg(not(feature = "panel"))]
-async fn users_by_name(
-    _text: &str,
-    _server: Option<crate::types::ServerName>,
-) -> api::ApiResult<Vec<Picked>> {
-    Ok(Vec::new())
 }
 
 /// Several people chosen from one's contacts: the picker, and below it the

@@ -64,16 +64,22 @@ impl Site {
             Some((_, Some(hash))) if complete => format!("{stem}.{hash}.{kind}"),
             _ => format!("{OUTPUT}.{kind}"),
         };
-        let panel = format!("{OUTPUT}-panel");
+        // The link module shares the main JS's hash (they import each other).
+        let link = match hashes.iter().find(|(key, _)| *key == "js") {
+            Some((_, Some(hash))) if complete => format!("{OUTPUT}-link.{hash}.js"),
+            _ => String::new(),
+        };
         let client = ClientBuild {
             stylesheet: name("css", OUTPUT, "css"),
-            chat: Bundle {
+            bundle: Bundle {
                 js: name("js", OUTPUT, "js"),
                 wasm: name("wasm", OUTPUT, "wasm"),
+                link,
             },
-            panel: Bundle {
-                js: name("panel-js", &panel, "js"),
-                wasm: name("panel-wasm", &panel, "wasm"),
+            lazy: if complete {
+                lazy_modules(&root.join(LAZY_FILE))
+            } else {
+                Default::default()
             },
             version: if complete {
                 digest(text.as_bytes())
@@ -103,8 +109,30 @@ pub fn client_files(options: &LeptosOptions) -> Router {
 }
 
 /// The names a release build writes into `hash.txt`: `kind: hash` lines
-/// (the format cargo-leptos writes for its single bundle, plus the panel's).
-const HASH_KEYS: [&str; 5] = ["js", "wasm", "css", "panel-js", "panel-wasm"];
+/// (the format cargo-leptos writes).
+const HASH_KEYS: [&str; 3] = ["js", "wasm", "css"];
+
+/// Where a release build lists the modules of each lazy route.
+const LAZY_FILE: &str = "lazy.json";
+
+/// The build's list of lazy routes and their modules (`{"route": ["file",
+/// …]}`), the names checked to be of the build's shape; none if the file is
+/// missing or not that.
+fn lazy_modules(path: &Path) -> std::collections::HashMap<String, Vec<String>> {
+    let parsed = std::fs::read(path).ok().and_then(|bytes| {
+        serde_json::from_slice::<std::collections::HashMap<String, Vec<String>>>(&bytes).ok()
+    });
+    let Some(mut lazy) = parsed else {
+        tracing::warn!(file = %path.display(), "the site's list of lazy modules is missing or unreadable: pages will fetch them when shown");
+        return Default::default();
+    };
+    lazy.retain(|_, files| {
+        files
+            .iter()
+            .all(|file| content_hash(&format!("{file}.wasm")).is_some())
+    });
+    lazy
+}
 
 /// Each of [`HASH_KEYS`] with its hash, if the file names one. A hash that is
 /// not plain hex is ignored: it becomes part of a file name.
@@ -125,14 +153,23 @@ fn parse_hashes(text: &str) -> Vec<(&'static str, Option<String>)> {
         .collect()
 }
 
-/// The content hash in a file name `causeway.<hex>.<ext>`, if it has one.
+/// The content hash in a file name `causeway.<hex>.<ext>` or
+/// `causeway-<part>.<hex>.<ext>` (the link module, lazy modules), if it has
+/// one.
 fn content_hash(path: &str) -> Option<&str> {
     let name = path.rsplit('/').next()?;
-    let rest = name.strip_prefix(OUTPUT)?;
-    let rest = rest
-        .strip_prefix("-panel")
-        .unwrap_or(rest)
-        .strip_prefix('.')?;
+    let (stem, rest) = name.split_once('.')?;
+    let part = stem.strip_prefix(OUTPUT)?;
+    let part_ok = part.is_empty()
+        || part.strip_prefix('-').is_some_and(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+        });
+    if !part_ok {
+        return None;
+    }
     let (hash, ext) = rest.split_once('.')?;
     let hashed = (8..=64).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit());
     (hashed && matches!(ext, "js" | "wasm" | "css")).then_some(hash)
@@ -324,20 +361,42 @@ mod tests {
         assert_eq!(content_hash("/causeway.nothex!!nothex.js"), None);
         assert_eq!(content_hash("/other.0fc2e3d82b4ff03c.js"), None);
         assert_eq!(
-            content_hash("/causeway-panel.0fc2e3d82b4ff03c.js"),
+            content_hash("/causeway-link.0fc2e3d82b4ff03c.js"),
             Some("0fc2e3d82b4ff03c")
         );
+        assert_eq!(
+            content_hash("/causeway-lazy-split___search_route_view_105.7a5971059994ea9d.wasm"),
+            Some("7a5971059994ea9d")
+        );
+        assert_eq!(content_hash("/causeway-.0fc2e3d82b4ff03c.js"), None);
+        assert_eq!(content_hash("/causeway-a/b.0fc2e3d82b4ff03c.js"), None);
+        assert_eq!(content_hash("/causewayx.0fc2e3d82b4ff03c.js"), None);
+    }
+
+    #[test]
+    fn the_lazy_list_keeps_only_routes_whose_files_have_the_builds_shape() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(LAZY_FILE);
+        std::fs::write(
+            &file,
+            r#"{"a": ["causeway-lazy-chunk_1.0fc2e3d82b4ff03c"], "b": ["causeway-lazy-x.0fc2e3d82b4ff03c", "../../etc/passwd"]}"#,
+        )
+        .unwrap();
+        let lazy = lazy_modules(&file);
+        assert_eq!(lazy.len(), 1);
+        assert_eq!(lazy["a"], ["causeway-lazy-chunk_1.0fc2e3d82b4ff03c"]);
+        std::fs::write(&file, "not json").unwrap();
+        assert!(lazy_modules(&file).is_empty());
+        assert!(lazy_modules(&dir.path().join("missing.json")).is_empty());
     }
 
     #[test]
     fn the_hash_file_gives_names_and_ignores_what_is_not_hex() {
-        let hashes = parse_hashes("js: 0fc2\nwasm: d7a7\ncss: ../../etc\nnoise\npanel-js: 1234\n");
+        let hashes = parse_hashes("js: 0fc2\nwasm: d7a7\ncss: ../../etc\nnoise\n");
         let hash = |key: &str| hashes.iter().find(|(k, _)| *k == key).unwrap().1.clone();
         assert_eq!(hash("js").as_deref(), Some("0fc2"));
         assert_eq!(hash("wasm").as_deref(), Some("d7a7"));
         assert_eq!(hash("css"), None);
-        assert_eq!(hash("panel-js").as_deref(), Some("1234"));
-        assert_eq!(hash("panel-wasm"), None);
     }
 
     #[test]

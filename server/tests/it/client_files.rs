@@ -106,8 +106,8 @@ async fn a_repeat_visit_downloads_nothing_while_the_client_is_unchanged() {
 const JS: &str = "0fc2e3d82b4ff03c";
 const WASM: &str = "d7a7c8360af4ffc9";
 const CSS: &str = "b2e5b5d0abc23f6f";
-const PANEL_JS: &str = "1111e3d82b4ff03c";
-const PANEL_WASM: &str = "2222c8360af4ffc9";
+/// A lazy route's module (the control panel's users page, say).
+const LAZY: &str = "causeway-lazy-split___users_route_view_1.2222c8360af4ffc9";
 
 /// A server whose site folder holds a release build: content-hashed names
 /// listed in `hash.txt`.
@@ -125,20 +125,19 @@ async fn with_release_build() -> (TestServer, tempfile::TempDir) {
     std::fs::write(pkg.join(format!("causeway.{JS}.js")), b"export default 1;").unwrap();
     std::fs::write(pkg.join(format!("causeway.{CSS}.css")), b"body {}").unwrap();
     std::fs::write(
-        pkg.join(format!("causeway-panel.{PANEL_JS}.js")),
-        b"export default 2;",
+        pkg.join(format!("causeway-link.{JS}.js")),
+        b"export const x = 2;",
     )
     .unwrap();
-    std::fs::write(
-        pkg.join(format!("causeway-panel.{PANEL_WASM}.wasm")),
-        b"the panel",
-    )
-    .unwrap();
+    std::fs::write(pkg.join(format!("{LAZY}.wasm")), b"the users page").unwrap();
     std::fs::write(
         site.path().join("hash.txt"),
-        format!(
-            "js: {JS}\nwasm: {WASM}\npanel-js: {PANEL_JS}\npanel-wasm: {PANEL_WASM}\ncss: {CSS}\n"
-        ),
+        format!("js: {JS}\nwasm: {WASM}\ncss: {CSS}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        site.path().join("lazy.json"),
+        format!(r#"{{"__users_route_view_1": ["{LAZY}"], "bad": ["../../etc/passwd"]}}"#),
     )
     .unwrap();
     let root = site.path().to_path_buf();
@@ -272,15 +271,15 @@ async fn pages_name_the_build_and_answer_304_while_unchanged() {
     assert!(page.contains(&format!("/pkg/causeway.{CSS}.css")), "{page}");
     assert!(
         page.contains(&format!("/pkg/causeway.{JS}.js")),
-        "the hydration script names the chat bundle's JS"
+        "the hydration script names the client's JS"
+    );
+    assert!(
+        page.contains(&format!("/pkg/causeway-link.{JS}.js")),
+        "and the module that links lazy routes' modules"
     );
     assert!(
         page.contains(&format!("/pkg/causeway.{WASM}.wasm")),
         "and its wasm"
-    );
-    assert!(
-        !page.contains("causeway-panel"),
-        "not the control panel's bundle"
     );
     assert!(
         client_version(&page).is_some_and(|version| version.len() == 16),
@@ -321,30 +320,31 @@ fn client_version(page: &str) -> Option<String> {
 }
 
 #[tokio::test]
-async fn the_control_panel_loads_its_own_bundle() {
+async fn a_lazy_routes_module_is_kept_a_year_like_the_rest() {
     let (server, _site) = with_release_build().await;
-    let admin = server.admin().await;
-    let page = admin.get("/admin/users").await.text().await.unwrap();
-    assert!(
-        page.contains(&format!("/pkg/causeway-panel.{PANEL_JS}.js")),
-        "{page}"
+    let lazy = reqwest::get(server.url(&format!("/pkg/{LAZY}.wasm")))
+        .await
+        .unwrap();
+    assert_eq!(lazy.status(), 200);
+    assert_eq!(
+        header(&lazy, CACHE_CONTROL).as_deref(),
+        Some("public, max-age=31536000, immutable")
     );
-    assert!(page.contains(&format!("/pkg/causeway-panel.{PANEL_WASM}.wasm")));
-    assert!(
-        !page.contains(&format!("causeway.{WASM}")),
-        "not the chat bundle"
-    );
-    assert!(
-        page.contains(&format!("/pkg/causeway.{CSS}.css")),
-        "one stylesheet for both"
-    );
-    let panel = reqwest::get(server.url(&format!("/pkg/causeway-panel.{PANEL_WASM}.wasm")))
+    let link = reqwest::get(server.url(&format!("/pkg/causeway-link.{JS}.js")))
         .await
         .unwrap();
     assert_eq!(
-        header(&panel, CACHE_CONTROL).as_deref(),
+        header(&link, CACHE_CONTROL).as_deref(),
         Some("public, max-age=31536000, immutable")
     );
+    // A page of no lazy route names no lazy module.
+    let page = reqwest::get(server.url("/login"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("causeway-lazy-"), "{page}");
     server.stop().await;
 }
 

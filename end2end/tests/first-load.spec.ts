@@ -5,24 +5,27 @@
 // was upgraded under it.
 
 import { expect, test, type Page } from '@playwright/test';
+import { createUser } from '../harness/api';
 import { interactive, open, screenshot, signIn } from '../harness/pages';
 import { useServers } from '../harness/server';
 
 /**
- * The chat page's first load over the network (brotli wasm + JS + CSS, with
- * headers). The goal is 300 KB; with issue 13's search, mentions, inbox,
- * message menus, connection handling, people pickers, the staged file,
- * image viewer and history landmarks the build is at 336 KB (README, "Size
- * of the browser client"), so this is the ceiling that keeps it from growing
- * unnoticed until routes load their code lazily.
+ * The chat page's first load: the bytes of its client files as they came
+ * over the network (brotli wasm, JS, link module and CSS, headers not
+ * counted). Every other page's code, and the parts of the chat page a person
+ * opens (a new group chat, members, search in a chat, an image), come in
+ * modules of their own when first needed.
  */
-const BUDGET = 340_000;
+const BUDGET = 300_000;
 
 const server = useServers('corp');
 
 interface Loaded {
   name: string;
+  /** Bytes over the network, headers included (0: from the cache). */
   transferred: number;
+  /** The body's bytes as sent (compressed). */
+  body: number;
 }
 
 /** The client files (`/pkg/…`) this document loaded, with the bytes each took over the network (0: from the cache). */
@@ -32,16 +35,23 @@ async function clientFiles(page: Page): Promise<Loaded[]> {
       .getEntriesByType('resource')
       .map((entry) => entry as PerformanceResourceTiming)
       .filter((entry) => new URL(entry.name).pathname.startsWith('/pkg/'))
-      .map((entry) => ({ name: new URL(entry.name).pathname, transferred: entry.transferSize })),
+      .map((entry) => ({
+        name: new URL(entry.name).pathname,
+        transferred: entry.transferSize,
+        body: entry.encodedBodySize,
+      })),
   );
 }
 
 test('the chat page loads within its budget, and a repeat visit takes the client from the cache', async ({ browser }) => {
   const corp = server('corp');
-  // A browser that has never been here, already signed in.
+  // A browser that has never been here, already signed in, of someone who is
+  // not an administrator (a new server's administrator sees its set-up
+  // checklist, a part of its own).
+  await createUser(corp, 'first.load', 'first-load-password', 'First Load');
   const fresh = await browser.newContext();
   const signedIn = await fresh.request.post(`${corp.url}/api/v1/auth/login`, {
-    data: { login: 'admin', password: corp.adminPassword },
+    data: { login: 'first.load', password: 'first-load-password' },
   });
   expect(signedIn.ok()).toBe(true);
   const page = await fresh.newPage();
@@ -53,8 +63,8 @@ test('the chat page loads within its budget, and a repeat visit takes the client
     expect(names.some((name) => named.test(name)), `a content-named ${kind} in ${names.join()}`).toBe(true);
   }
   expect(names.filter((name) => name.includes('causeway-lazy-')), 'no other page\'s code on the chat page').toEqual([]);
-  const total = files.reduce((sum, file) => sum + file.transferred, 0);
-  const listing = files.map((file) => `${file.name} ${file.transferred}`).join('\n');
+  const total = files.reduce((sum, file) => sum + file.body, 0);
+  const listing = files.map((file) => `${file.name} ${file.body}`).join('\n');
   expect(total, listing).toBeLessThanOrEqual(BUDGET);
   expect(total, `the files came over the network: ${listing}`).toBeGreaterThan(50_000);
 

@@ -6,6 +6,7 @@ mod delete_card;
 mod feedback;
 mod frame;
 mod group_choices;
+mod lazy;
 mod people_picker;
 mod rich_text;
 
@@ -17,6 +18,7 @@ pub use feedback::{
 };
 pub use frame::{AdminLayout, Frame, Me, Saved, Section};
 pub use group_choices::GroupChoices;
+pub use lazy::Fetched;
 pub use people_picker::{Find, PeoplePicker, PickPeople, Picked, later};
 pub use rich_text::{
     MentionNames, RichText, day_label, day_of, human_size, local_time, lower, short_time, upper,

@@ -11,7 +11,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::api::{self, ApiFailure};
-use crate::components::{ErrorNotice, Frame, Loading, Me, PickPeople, Section, short_time};
+use crate::components::{
+    ErrorNotice, Fetched, Frame, Loading, Me, PickPeople, Section, later, short_time,
+};
 use crate::inbox::Inbox;
 use crate::types::{ChatKind, ChatSummary, CreateGroupChat, Message, Person, Right};
 
@@ -50,7 +52,10 @@ pub fn ChatsPage() -> impl IntoView {
                 </aside>
                 <main id="main" tabindex="-1" class="chat-pane">
                     {move || match (creating.get(), selected.get()) {
-                        (true, _) => view! { <NewGroupChat on_done=move || creating.set(false) /> }.into_any(),
+                        (true, _) => {
+                            let done = Callback::new(move |()| creating.set(false));
+                            view! { <Fetched part=new_group_chat(done) /> }.into_any()
+                        }
                         (false, Some(id)) => view! { <ChatView id at=at.get_untracked() /> }.into_any(),
                         (false, None) => view! { <NoChatOpen chats /> }.into_any(),
                     }}
@@ -71,11 +76,17 @@ fn NoChatOpen(chats: RwSignal<Option<Result<Vec<ChatSummary>, ApiFailure>>>) -> 
     };
     move || {
         if first_visit() {
-            view! { <SetupChecklist done=placeholder /> }.into_any()
+            view! { <Fetched part=setup_checklist() /> }.into_any()
         } else {
             placeholder()
         }
     }
+}
+
+/// [`SetupChecklist`], whose code only a new server's administrator fetches.
+#[leptos::lazy]
+fn setup_checklist() -> AnyView {
+    view! { <SetupChecklist done=placeholder /> }.into_any()
 }
 
 fn placeholder() -> AnyView {
@@ -208,6 +219,12 @@ fn ChatItem(chat: ChatSummary, selected: Memo<Option<i64>>) -> impl IntoView {
     }
 }
 
+/// [`NewGroupChat`], whose code comes when it is first opened.
+#[leptos::lazy]
+fn new_group_chat(on_done: Callback<()>) -> AnyView {
+    view! { <NewGroupChat on_done=move || on_done.run(()) /> }.into_any()
+}
+
 /// The dialog, in the main pane, that creates a group chat with people from
 /// one's contacts. Escape or Cancel closes it.
 #[component]
@@ -235,7 +252,10 @@ fn NewGroupChat(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoV
     let title_input = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
         if let Some(input) = title_input.get() {
-            let _ = input.focus();
+            // Its module just came: the dialog enters the page after this runs.
+            later(0, move || {
+                let _ = input.focus();
+            });
         }
     });
     view! {

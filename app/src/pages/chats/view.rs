@@ -11,8 +11,8 @@ use super::members::{MembersPanel, PanelState};
 use super::state::{self, Followup, Pending, Pushed, Timeline, Typing};
 use crate::api;
 use crate::components::{
-    Confirm, ErrorNotice, Loading, Me, MentionNames, RichText, day_label, day_of, human_size,
-    lower, short_time, typed_before_hydration,
+    Confirm, ErrorNotice, Fetched, Loading, Me, MentionNames, RichText, day_label, day_of,
+    human_size, later, lower, short_time, typed_before_hydration,
 };
 use crate::inbox::Inbox;
 use crate::live::Live;
@@ -555,12 +555,7 @@ pub fn ChatView(
                 </div>
                 <Show when=move || show_members.get()>
                     {move || state.detail.get().map(|detail| view! {
-                        <MembersPanel
-                            detail
-                            panel=members_panel
-                            on_change=move |d| state.detail.set(Some(d))
-                            on_close=move || show_members.set(false)
-                        />
+                        <Fetched part=members(detail, members_panel, state, show_members) />
                     })}
                 </Show>
             </div>
@@ -649,9 +644,15 @@ fn ChatHeader(state: ChatState, show_members: RwSignal<bool>) -> impl IntoView {
             </div>
         </header>
         <Show when=move || search.get()>
-            <ChatSearch state />
+            <Fetched part=chat_search(state) />
         </Show>
     }
+}
+
+/// [`ChatSearch`], whose code comes when it is first opened.
+#[leptos::lazy]
+fn chat_search(state: ChatState) -> AnyView {
+    view! { <ChatSearch state /> }.into_any()
 }
 
 #[component]
@@ -1106,7 +1107,7 @@ fn Attachment(chat_id: i64, file: FileInfo) -> impl IntoView {
                             <Show when=move || viewing.get()>
                                 {move || {
                                     let (src, name) = full.get_value();
-                                    view! { <ImageViewer src name close /> }
+                                    view! { <Fetched part=image_viewer(src, name, close) /> }
                                 }}
                             </Show>
                         }.into_any(),
@@ -1131,6 +1132,31 @@ fn Attachment(chat_id: i64, file: FileInfo) -> impl IntoView {
     }
 }
 
+/// [`ImageViewer`], whose code comes when an image is first opened.
+#[leptos::lazy]
+fn image_viewer(src: String, name: String, close: Callback<()>) -> AnyView {
+    view! { <ImageViewer src name close /> }.into_any()
+}
+
+/// The chat's [`MembersPanel`], whose code comes when it is first opened.
+#[leptos::lazy]
+fn members(
+    detail: ChatDetail,
+    panel: PanelState,
+    state: ChatState,
+    show: RwSignal<bool>,
+) -> AnyView {
+    view! {
+        <MembersPanel
+            detail
+            panel
+            on_change=move |d| state.detail.set(Some(d))
+            on_close=move || show.set(false)
+        />
+    }
+    .into_any()
+}
+
 /// An image at full size over the page: Escape, Close or a click beside it
 /// closes it; the keyboard stays in it while it is open.
 #[component]
@@ -1140,7 +1166,10 @@ fn ImageViewer(src: String, name: String, close: Callback<()>) -> impl IntoView 
     let on_close = RwSignal::new(true);
     Effect::new(move |_| {
         if let Some(button) = close_button.get() {
-            let _ = button.focus();
+            // Its module just came: the viewer enters the page after this runs.
+            later(0, move || {
+                let _ = button.focus();
+            });
         }
     });
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {

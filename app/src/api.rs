@@ -132,7 +132,7 @@ pub async fn mute_chat(id: i64, muted: bool) -> ApiResult<MuteChat> {
     .await
 }
 
-/// `GET /api/v1/admin/setup` (administrators; in the chat bundle, for the
+/// `GET /api/v1/admin/setup` (administrators; for the
 /// set-up checklist on a new server's empty chat list)
 pub async fn setup_status() -> ApiResult<SetupStatus> {
     get("/api/v1/admin/setup").await

@@ -1,6 +1,7 @@
 //! `/` and `/chats/:id`: the chat list beside the open chat. At phone width one
 //! of the two shows at a time.
 
+mod call;
 mod members;
 mod setup;
 mod state;
@@ -43,6 +44,9 @@ pub fn ChatsPage() -> impl IntoView {
             creating.set(false);
         }
     });
+    // The call this tab is in stays above whichever chat is open.
+    let call = ActiveCall(RwSignal::new(None));
+    provide_context(call);
     view! {
         <Title text="Chats" />
         <Frame section=Section::Chats>
@@ -51,6 +55,10 @@ pub fn ChatsPage() -> impl IntoView {
                     <ChatList selected chats creating />
                 </aside>
                 <main id="main" tabindex="-1" class="chat-pane">
+                    {move || call.0.get().map(|(chat_id, title)| {
+                        let end = Callback::new(move |()| call.0.set(None));
+                        view! { <Fetched part=call_panel(chat_id, title, end) /> }
+                    })}
                     {move || match (creating.get(), selected.get()) {
                         (true, _) => {
                             let done = Callback::new(move |()| creating.set(false));
@@ -81,6 +89,17 @@ fn NoChatOpen(chats: RwSignal<Option<Result<Vec<ChatSummary>, ApiFailure>>>) -> 
             placeholder()
         }
     }
+}
+
+/// The call this tab is in, if any: its chat and the chat's title. Set by a
+/// chat's Call button, cleared when the person leaves.
+#[derive(Clone, Copy)]
+pub(crate) struct ActiveCall(pub RwSignal<Option<(i64, String)>>);
+
+/// [`call::CallPanel`], whose code comes when the first call starts.
+#[leptos::lazy]
+fn call_panel(chat_id: i64, title: String, on_end: Callback<()>) -> AnyView {
+    view! { <call::CallPanel chat_id title on_end /> }.into_any()
 }
 
 /// [`SetupChecklist`], whose code only a new server's administrator fetches.

@@ -605,6 +605,28 @@ fn ChatHeader(state: ChatState, show_members: RwSignal<bool>) -> impl IntoView {
         Some(Err(failure)) => state.error.set(Some(failure.message)),
         None => {}
     });
+    let call = use_context::<super::ActiveCall>();
+    let me = expect_context::<Me>();
+    let may_start_conference = has_right(me, Right::CreateGroupConferences);
+    let call_label = move || match state.detail.with(|d| d.as_ref().map(|d| d.kind)) {
+        Some(ChatKind::Group) if may_start_conference() => "Start a conference",
+        Some(ChatKind::Group) => "Join the conference",
+        _ => "Call",
+    };
+    let in_this_call = move || {
+        call.is_some_and(|call| {
+            call.0
+                .with(|c| c.as_ref().is_some_and(|(id, _)| *id == state.id))
+        })
+    };
+    let start_call = move |_| {
+        let title = state
+            .detail
+            .with_untracked(|d| d.as_ref().map(|d| d.title.clone()));
+        if let (Some(call), Some(title)) = (call, title) {
+            call.0.set(Some((state.id, title)));
+        }
+    };
     view! {
         <header class="chat-header">
             <a href="/" class="back-link" aria-label="Back to chats">"‹"</a>
@@ -613,6 +635,16 @@ fn ChatHeader(state: ChatState, show_members: RwSignal<bool>) -> impl IntoView {
                 <p class="muted chat-subtitle">{subtitle}</p>
             </div>
             <div class="chat-header-actions">
+                <Show when=move || !state.removed.get() && state.detail.with(Option::is_some)>
+                    <button
+                        type="button"
+                        class="button small"
+                        disabled=in_this_call
+                        on:click=start_call
+                    >
+                        {call_label}
+                    </button>
+                </Show>
                 <button
                     type="button"
                     class="button subtle small"

@@ -52,16 +52,19 @@ fn main() -> anyhow::Result<()> {
     let workspace = workspace_root()?;
     let mut dev = false;
     let mut optimize_wasm = true;
+    let mut keep_names = false;
     let mut site = workspace.join("target").join("site");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--dev" => dev = true,
             "--no-opt" => optimize_wasm = false,
+            // Keeps the wasm's function names, for measuring with twiggy.
+            "--keep-names" => keep_names = true,
             "--site" => site = args.next().context("--site needs a folder")?.into(),
             "-h" | "--help" => {
                 println!(
-                    "usage: site-build [--dev] [--no-opt] [--site DIR]\n\n\
+                    "usage: site-build [--dev] [--no-opt] [--keep-names] [--site DIR]\n\n\
                      Builds the browser client into DIR (default target/site)."
                 );
                 return Ok(());
@@ -79,28 +82,33 @@ fn main() -> anyhow::Result<()> {
     let out = staging.join(OUTPUT);
     let wasm = compile(&workspace, dev)?;
     let split = split(&wasm, &out.join("split"))?;
-    bindgen(&split.main, &out, dev)?;
+    bindgen(&split.main, &out, dev, keep_names)?;
     let js = out.join(format!("{OUTPUT}.js"));
     if !dev && optimize_wasm {
         minify(&workspace, &js)?;
         minify(&workspace, &split.link)?;
     }
-    let shrink = |wasm: &Path| -> anyhow::Result<Shrinking> {
-        if !dev && optimize_wasm {
-            Shrinking::start(&workspace, wasm)
-        } else {
-            Ok(Shrinking::Done(wasm.to_path_buf()))
-        }
+    // Every module through wasm-opt, as many at once as there are cores
+    // (each is a node process: thirty at once on two cores thrash).
+    let main_wasm = out.join(format!("{OUTPUT}_bg.wasm"));
+    let mut modules: Vec<PathBuf> = split.chunks.iter().map(|(_, path)| path.clone()).collect();
+    modules.push(main_wasm);
+    let mut modules = if !dev && optimize_wasm {
+        in_parallel(&modules, |wasm| shrink(&workspace, wasm, keep_names))?
+    } else {
+        modules
     };
+    let wasm = modules.pop().context("no main module")?;
     let chunks = split
         .chunks
         .iter()
-        .map(|(stem, path)| Ok((stem.clone(), shrink(path)?)))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .map(|(stem, _)| stem.clone())
+        .zip(modules)
+        .collect();
     let built = Built {
         js: fs::read_to_string(&js)?,
         link: fs::read_to_string(&split.link)?,
-        wasm: shrink(&out.join(format!("{OUTPUT}_bg.wasm")))?,
+        wasm,
         chunks,
         prefetch: split.prefetch,
     };
@@ -150,17 +158,7 @@ fn main() -> anyhow::Result<()> {
             fs::remove_file(&hash_file)?;
         }
     } else {
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = written
-                .iter()
-                .map(|path| scope.spawn(move || compress(path)))
-                .collect();
-            workers.into_iter().try_for_each(|worker| {
-                worker
-                    .join()
-                    .unwrap_or_else(|_| bail!("compressing panicked"))
-            })
-        })?;
+        in_parallel(&written, |path| compress(path))?;
         fs::write(&hash_file, hashes)?;
     }
     fs::remove_dir_all(&staging).ok();
@@ -226,14 +224,14 @@ fn compile(workspace: &Path, dev: bool) -> anyhow::Result<PathBuf> {
 }
 
 /// Writes `<OUTPUT>.js`, `<OUTPUT>_bg.wasm` and any JS snippets into `out`.
-fn bindgen(wasm: &Path, out: &Path, dev: bool) -> anyhow::Result<()> {
+fn bindgen(wasm: &Path, out: &Path, dev: bool, keep_names: bool) -> anyhow::Result<()> {
     let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
     bindgen
         .input_path(wasm)
         .out_name(OUTPUT)
         .typescript(false)
         .debug(dev)
-        .remove_name_section(!dev)
+        .remove_name_section(!dev && !keep_names)
         .remove_producers_section(!dev)
         // The split modules call the main module's own exports (its table,
         // stack pointer and functions), which wasm-bindgen would otherwise
@@ -265,58 +263,80 @@ fn minify(workspace: &Path, js: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `wasm-opt -O1 --converge` running on one module of a bundle, from
-/// `tools/node_modules` (npm's binaryen; Debian's is too old for what rustc
-/// emits), or a module left as it is.
-enum Shrinking {
-    Running {
-        child: std::process::Child,
-        output: PathBuf,
-    },
-    Done(PathBuf),
+/// Runs `work` on every item, as many at once as the machine has cores; the
+/// results in the items' order, or the first failure.
+fn in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    work: impl Fn(&T) -> anyhow::Result<R> + Sync,
+) -> anyhow::Result<Vec<R>> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<anyhow::Result<R>>>> =
+        items.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..cores.min(items.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(item) = items.get(i) else {
+                        return;
+                    };
+                    let result = work(item);
+                    *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(|| bail!("a worker stopped"))
+        })
+        .collect()
 }
 
-impl Shrinking {
-    fn start(workspace: &Path, wasm: &Path) -> anyhow::Result<Shrinking> {
-        let tool = workspace.join("tools/node_modules/.bin/wasm-opt");
-        ensure!(
-            tool.exists(),
-            "{} is missing: run scripts/setup.sh (it runs `npm ci` in tools/)",
-            tool.display()
-        );
-        let output = wasm.with_extension("opt.wasm");
-        let child = Command::new(&tool)
-            // -Oz makes the module smallest raw but larger once compressed
-            // (337 KB brotli for the chat bundle against 313 KB at -O1, 319 KB
-            // with no wasm-opt at all) and takes four times as long; -O1 run
-            // until nothing changes saves another 1.8 KB (ADR 046).
-            .args(["-O1", "--converge"])
-            .arg(wasm)
-            .arg("-o")
-            .arg(&output)
-            // It warns about name subsections it does not know on every split
-            // module: shown only if it fails.
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .context("running wasm-opt")?;
-        Ok(Shrinking::Running { child, output })
-    }
+/// Modules smaller than this (bytes) are not run through wasm-opt.
+const SMALL_MODULE: u64 = 8 * 1024;
 
-    fn finish(self) -> anyhow::Result<Vec<u8>> {
-        let path = match self {
-            Shrinking::Running { child, output } => {
-                let done = child.wait_with_output().context("waiting for wasm-opt")?;
-                ensure!(
-                    done.status.success(),
-                    "wasm-opt failed: {}",
-                    String::from_utf8_lossy(&done.stderr)
-                );
-                output
-            }
-            Shrinking::Done(path) => path,
-        };
-        Ok(fs::read(&path)?)
+/// `wasm-opt -O1 --converge` on one module, from `tools/node_modules` (npm's
+/// binaryen; Debian's is too old for what rustc emits): the optimised file.
+fn shrink(workspace: &Path, wasm: &Path, keep_names: bool) -> anyhow::Result<PathBuf> {
+    // Most of the split's modules are a few functions shared by two lazy
+    // parts: wasm-opt saves them a few bytes and costs each a node start
+    // (0.6 s of CPU), so the small ones stay as the linker left them.
+    if fs::metadata(wasm)?.len() < SMALL_MODULE {
+        return Ok(wasm.to_path_buf());
     }
+    let tool = workspace.join("tools/node_modules/.bin/wasm-opt");
+    ensure!(
+        tool.exists(),
+        "{} is missing: run scripts/setup.sh (it runs `npm ci` in tools/)",
+        tool.display()
+    );
+    let output = wasm.with_extension("opt.wasm");
+    let done = Command::new(&tool)
+        // -Oz makes the module smallest raw but larger once compressed
+        // (337 KB brotli for the chat bundle against 313 KB at -O1, 319 KB
+        // with no wasm-opt at all) and takes four times as long; -O1 run
+        // until nothing changes saves another 1.8 KB (ADR 046).
+        .args(["-O1", "--converge"])
+        .args(keep_names.then_some("-g"))
+        .arg(wasm)
+        .arg("-o")
+        .arg(&output)
+        // It warns about name subsections it does not know on every split
+        // module: shown only if it fails.
+        .output()
+        .context("running wasm-opt")?;
+    ensure!(
+        done.status.success(),
+        "wasm-opt failed on {}: {}",
+        wasm.display(),
+        String::from_utf8_lossy(&done.stderr)
+    );
+    Ok(output)
 }
 
 /// The linked wasm cut at its lazy points by `wasm_split_cli_support`.
@@ -379,8 +399,8 @@ fn split(wasm: &Path, dir: &Path) -> anyhow::Result<Split> {
 struct Built {
     js: String,
     link: String,
-    wasm: Shrinking,
-    chunks: Vec<(String, Shrinking)>,
+    wasm: PathBuf,
+    chunks: Vec<(String, PathBuf)>,
     prefetch: std::collections::HashMap<String, Vec<String>>,
 }
 
@@ -417,7 +437,7 @@ impl Built {
         let mut files = Vec::new();
         let mut renamed = std::collections::HashMap::new();
         for (stem, module) in chunks {
-            let bytes = module.finish()?;
+            let bytes = fs::read(&module)?;
             let file = hashed(format!("{name}-lazy-{stem}"), &bytes, "wasm");
             replace_once(
                 &mut link,
@@ -439,7 +459,7 @@ impl Built {
         // and keys the wasm's imports by the module name the wasm was linked
         // with, which stays.
         point_imports(&mut js, LINK_JS_PLACEHOLDER, &format!("./{link_name}"))?;
-        let wasm = wasm.finish()?;
+        let wasm = fs::read(&wasm)?;
         let wasm_name = hashed(name.to_owned(), &wasm, "wasm");
         let hash_of = |file: &str| file.split('.').nth(1).unwrap_or_default().to_owned();
         let hashes = if dev {

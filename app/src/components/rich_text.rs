@@ -228,14 +228,16 @@ pub fn human_size(bytes: i64) -> String {
     if bytes < 1024 {
         return format!("{bytes} B");
     }
-    // Integer tenths, rounded to nearest.
-    let mut scale: i128 = 1024;
+    // Integer tenths, rounded to nearest (in 64 bits: 128-bit arithmetic
+    // and its formatting would weigh on the first load).
+    let bytes = bytes.unsigned_abs();
+    let mut scale: u64 = 1024;
     let mut unit = 0;
-    while i128::from(bytes) >= scale * 1024 && unit < UNITS.len() - 1 {
+    while bytes / 1024 >= scale && unit < UNITS.len() - 1 {
         scale *= 1024;
         unit += 1;
     }
-    let tenths = (i128::from(bytes) * 10 + scale / 2) / scale;
+    let tenths = (bytes / scale) * 10 + ((bytes % scale) * 10 + scale / 2) / scale;
     format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
 }
 

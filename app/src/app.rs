@@ -11,7 +11,9 @@ use crate::live::Live;
 use crate::pages::admin::{
     AuditPage, FederationPage, GroupPage, GroupsPage, SettingsPage, UserPage, UsersPage,
 };
-use crate::pages::{AccountPage, ChatsPage, ContactsPage, LoginPage, NotFound, SearchPage};
+use crate::pages::{
+    AccountPage, ActiveCall, CallDock, ChatsPage, ContactsPage, LoginPage, NotFound, SearchPage,
+};
 
 /// The browser client the server found in its site folder: what the shell
 /// links to, and the version an open tab compares with its own to know that
@@ -143,6 +145,7 @@ pub fn App() -> impl IntoView {
     let live = Live::provide();
     let inbox = Inbox::provide(live);
     show_in_icon(inbox);
+    ActiveCall::provide();
     // The unread count leads the tab title on every page, as "(3) Chats · Causeway".
     let title = move |title: String| {
         let name = if title.is_empty() {
@@ -158,6 +161,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Title formatter=title />
         <Router>
+            <CallDock />
             <FlatRoutes fallback=NotFound>
                 <Route path=path!("/") view=ChatsPage />
                 <Route path=path!("/chats/:id") view=ChatsPage />

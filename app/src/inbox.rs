@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use crate::api::{self, ApiFailure};
 use crate::live::Live;
-use crate::types::{CausewayId, ChatEvent, ChatSummary, EventKind, Push, mentions_of};
+use crate::types::{CallState, CausewayId, ChatEvent, ChatSummary, EventKind, Push, mentions_of};
 
 /// The chat list as loaded: `None` until the first answer.
 pub type ChatList = Option<Result<Vec<ChatSummary>, ApiFailure>>;
@@ -85,6 +85,22 @@ impl Inbox {
         })
     }
 
+    /// Who the person is (tracked), once a signed-in page showed.
+    pub fn me(self) -> Option<CausewayId> {
+        self.me.get()
+    }
+
+    /// The call running in chat `id` now, if one does (tracked).
+    pub fn call(self, id: i64) -> Option<CallState> {
+        self.chats.with(|list| match list {
+            Some(Ok(list)) => list
+                .iter()
+                .find(|c| c.id == id)
+                .and_then(|c| c.call.clone()),
+            _ => None,
+        })
+    }
+
     /// The chat's row, if it is listed.
     pub fn chat(self, id: i64) -> Option<ChatSummary> {
         self.chats.with_untracked(|list| match list {
@@ -124,6 +140,13 @@ impl Inbox {
                 }
             }
             Push::Read { member, .. } if *member == me => self.load(),
+            Push::Call { chat_id, call } => self.chats.update(|list| {
+                if let Some(Ok(list)) = list
+                    && let Some(chat) = list.iter_mut().find(|c| c.id == *chat_id)
+                {
+                    chat.call = call.clone();
+                }
+            }),
             _ => {}
         }
     }

@@ -18,6 +18,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod calls;
 pub mod chat;
 pub mod cli;
 pub mod config;

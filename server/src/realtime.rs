@@ -270,6 +270,39 @@ impl Hub {
                     online: *online,
                 },
             ),
+            Event::Call {
+                chat_id,
+                call,
+                to: members,
+            } => self.publish(
+                to(members),
+                &Push::Call {
+                    chat_id: chat_id.0,
+                    call: call.clone(),
+                },
+            ),
+            Event::CallDeclined {
+                chat_id,
+                member,
+                to: members,
+            } => self.publish(
+                to(members),
+                &Push::CallDeclined {
+                    chat_id: chat_id.0,
+                    member: member.clone(),
+                },
+            ),
+            Event::CallLeft {
+                chat_id,
+                member,
+                to: members,
+            } => self.publish(
+                to(members),
+                &Push::CallLeft {
+                    chat_id: chat_id.0,
+                    member: member.clone(),
+                },
+            ),
         }
     }
 }

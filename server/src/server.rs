@@ -158,6 +158,11 @@ pub async fn serve(
     let tasks = state.tasks.clone();
     let store = state.store.clone();
     crate::realtime::follow(&state.hub, &state.events, state.tasks.clone());
+    crate::calls::follow(
+        state.media.rosters().clone(),
+        state.chats.clone(),
+        state.tasks.clone(),
+    );
     crate::federation::spawn_background(&state.peers());
     crate::files::collect::spawn(&state.store, &state.blobs, state.tasks.clone());
     // Open WebSockets are not requests: close them when shutdown begins.

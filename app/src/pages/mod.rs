@@ -9,7 +9,7 @@ mod not_found;
 mod search;
 
 pub use account::AccountPage;
-pub use chats::ChatsPage;
+pub use chats::{ActiveCall, CallDock, ChatsPage};
 pub use contacts::ContactsPage;
 pub use login::LoginPage;
 pub use not_found::NotFound;

@@ -203,6 +203,46 @@ pub struct ChatSummary {
     #[serde(default)]
     pub muted: bool,
     pub last_message: Option<Message>,
+    /// The call running in the chat now, if one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<CallState>,
+}
+
+/// A call running in a chat: who is in it, since when.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallState {
+    /// When its first participant joined (milliseconds since the epoch).
+    pub since: i64,
+    /// Who joined it first.
+    pub started_by: CausewayId,
+    /// Its participants, first joined first; someone in it from two tabs
+    /// is there twice.
+    pub people: Vec<CallPerson>,
+}
+
+impl CallState {
+    /// Is `member` in the call (from any tab)?
+    pub fn has(&self, member: &CausewayId) -> bool {
+        self.people.iter().any(|p| &p.member == member)
+    }
+
+    /// How many different people are in it.
+    pub fn headcount(&self) -> usize {
+        let people = &self.people;
+        (0..people.len())
+            .filter(|&i| !people[..i].iter().any(|p| p.member == people[i].member))
+            .count()
+    }
+}
+
+/// One participant of a call: who, and the id of the stream their tracks
+/// come down in (`MediaStream.id` in the browser).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallPerson {
+    pub member: CausewayId,
+    pub stream: String,
 }
 
 /// A message found by `GET /api/v1/search`, with where it is.
@@ -362,8 +402,14 @@ pub enum Push {
     /// their last one.
     Presence { member: CausewayId, online: bool },
     /// The server's answer to this socket's [`ClientFrame::CallOffer`]: the
-    /// tab is in the chat's call.
-    CallAnswer { chat_id: i64, sdp: String },
+    /// tab is in the chat's call, as the participant whose tracks the others
+    /// receive in stream `stream`.
+    CallAnswer {
+        chat_id: i64,
+        sdp: String,
+        #[serde(default)]
+        stream: String,
+    },
     /// Tracks came or went in the chat's call: apply this offer and answer
     /// with [`ClientFrame::CallAnswer`].
     CallOffer { chat_id: i64, sdp: String },
@@ -374,6 +420,17 @@ pub enum Push {
         code: crate::types::ErrorCode,
         message: String,
     },
+    /// A chat's call started, someone joined or left, or it ended (`call` is
+    /// `None`): pushed to all the chat's members, in the call or not.
+    Call {
+        chat_id: i64,
+        call: Option<CallState>,
+    },
+    /// `member` declined the call of a direct chat.
+    CallDeclined { chat_id: i64, member: CausewayId },
+    /// `member` hung up (rather than their tab going away, which only the
+    /// roster shows): the other side of a direct call ends it too.
+    CallLeft { chat_id: i64, member: CausewayId },
 }
 
 /// Why the server closed a WebSocket `/api/v1/events` for good: the close
@@ -430,4 +487,6 @@ pub enum ClientFrame {
     CallAnswer { chat_id: i64, sdp: String },
     /// Leave the chat's call.
     CallLeave { chat_id: i64 },
+    /// Decline the call ringing in this direct chat (the caller's tab is told).
+    CallDecline { chat_id: i64 },
 }

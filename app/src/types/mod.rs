@@ -62,9 +62,9 @@ pub mod settings;
 
 pub use auth::{CurrentUser, LoginRequest};
 pub use chats::{
-    AddMembers, ChatDetail, ChatEvent, ChatKind, ChatMember, ChatRole, ChatSummary, ClientFrame,
-    CreateGroupChat, EditMessage, EventKind, Message, MuteChat, OpenDirectChat, Push, ReadUpTo,
-    SearchHit, SearchResults, SendMessage, SetChatRole, SocketEnd,
+    AddMembers, CallPerson, CallState, ChatDetail, ChatEvent, ChatKind, ChatMember, ChatRole,
+    ChatSummary, ClientFrame, CreateGroupChat, EditMessage, EventKind, Message, MuteChat,
+    OpenDirectChat, Push, ReadUpTo, SearchHit, SearchResults, SendMessage, SetChatRole, SocketEnd,
 };
 pub use directory::*;
 pub use error::{ApiErrorBody, ErrorCode};

@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use app::types::{CausewayId, ChatEvent, ServerName};
+use app::types::{CallState, CausewayId, ChatEvent, ServerName};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
@@ -55,6 +55,25 @@ pub enum Event {
     Presence {
         member: CausewayId,
         online: bool,
+        to: Vec<String>,
+    },
+    /// The call of chat `chat_id` (hosted here) changed: who is in it now, or
+    /// `None` when it ended. `to` holds the chat's members.
+    Call {
+        chat_id: ChatId,
+        call: Option<CallState>,
+        to: Vec<String>,
+    },
+    /// `member` declined the call ringing in direct chat `chat_id`.
+    CallDeclined {
+        chat_id: ChatId,
+        member: CausewayId,
+        to: Vec<String>,
+    },
+    /// `member` hung up the call of chat `chat_id`.
+    CallLeft {
+        chat_id: ChatId,
+        member: CausewayId,
         to: Vec<String>,
     },
 }

@@ -80,6 +80,9 @@ fn handle(cx: &Context, event: &Event) {
             };
             client::send_ephemeral(cx, servers, item);
         }
+        // A call's media and roster stay on the server that hosts its chat
+        // until the cascade between servers carries them.
+        Event::Call { .. } | Event::CallDeclined { .. } | Event::CallLeft { .. } => {}
         Event::Presence { member, online, to } => {
             // Only this server speaks for its people.
             if &member.server != own {

@@ -72,7 +72,15 @@ pub async fn list(
     user: AuthUser,
 ) -> Result<Json<Vec<ChatSummary>>, ApiError> {
     let me = user.causeway_id(&state);
-    Ok(Json(state.chats.list(&me).await?))
+    let mut chats = state.chats.list(&me).await?;
+    let rosters = state.media.rosters();
+    for chat in &mut chats {
+        chat.call = rosters
+            .get(crate::media::RoomId(chat.id))
+            .as_ref()
+            .and_then(crate::calls::call_state);
+    }
+    Ok(Json(chats))
 }
 
 /// `POST /api/v1/chats/direct` — a signed-in user. The direct chat with another

@@ -243,9 +243,18 @@ impl Calls {
                 (chat_id, self.answer(chat_id, &sdp).await.map(|()| None))
             }
             ClientFrame::CallLeave { chat_id } => {
-                self.leave(chat_id).await;
+                if self.leave(chat_id).await
+                    && let Err(error) = self
+                        .state
+                        .chats
+                        .left_call(&self.actor, ChatId(chat_id))
+                        .await
+                {
+                    tracing::warn!(?error, "a hang-up was not told");
+                }
                 return None;
             }
+            ClientFrame::CallDecline { chat_id } => (chat_id, self.decline(chat_id).await),
         };
         let push = match outcome {
             Ok(None) => return None,
@@ -279,7 +288,11 @@ impl Calls {
             .chats
             .may_call(&self.actor, ChatId(chat_id), running)
             .await?;
-        let joined = media.join(room, offer).await.map_err(media_error)?;
+        let member = self.actor.id().to_string();
+        let joined = media
+            .join(room, &member, offer)
+            .await
+            .map_err(media_error)?;
         let outbox = self.outbox.clone();
         let mut signals = joined.signals;
         let relay = tokio::spawn(async move {
@@ -300,7 +313,23 @@ impl Calls {
         Ok(Some(Push::CallAnswer {
             chat_id,
             sdp: joined.answer.to_sdp_string(),
+            stream: crate::media::stream_of(joined.id),
         }))
+    }
+
+    /// Declines the call ringing in a direct chat: its caller is told. Only a
+    /// member who is not in the call may, and only while it runs.
+    async fn decline(&mut self, chat_id: i64) -> Result<Option<Push>, ApiError> {
+        let running = self.state.media.rosters().get(RoomId(chat_id));
+        let me = self.actor.id().to_string();
+        let in_it = running
+            .as_ref()
+            .is_some_and(|r| r.people.iter().any(|(_, member)| *member == me));
+        self.state
+            .chats
+            .decline_call(&self.actor, ChatId(chat_id), running.is_some(), in_it)
+            .await?;
+        Ok(None)
     }
 
     async fn answer(&mut self, chat_id: i64, sdp: &str) -> Result<(), ApiError> {
@@ -317,11 +346,14 @@ impl Calls {
             .map_err(media_error)
     }
 
-    async fn leave(&mut self, chat_id: i64) {
-        if let Some((participant, relay)) = self.joined.remove(&chat_id) {
-            relay.abort();
-            self.state.media.leave(participant).await;
-        }
+    /// Leaves the chat's call; whether this tab was in it.
+    async fn leave(&mut self, chat_id: i64) -> bool {
+        let Some((participant, relay)) = self.joined.remove(&chat_id) else {
+            return false;
+        };
+        relay.abort();
+        self.state.media.leave(participant).await;
+        true
     }
 
     async fn leave_all(&mut self) {

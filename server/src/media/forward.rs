@@ -14,7 +14,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{Command, Joined, MediaError, ParticipantId, RoomId, SIGNALS_QUEUED, Signal};
+use super::{Command, Joined, MediaError, ParticipantId, RoomId, Rosters, SIGNALS_QUEUED, Signal};
 
 /// The largest datagram read (WebRTC keeps under the path MTU, ~1200 bytes).
 const DATAGRAM: usize = 2000;
@@ -74,17 +74,37 @@ pub(super) struct Forwarder {
     participants: Vec<Participant>,
     next_id: u64,
     max_participants: usize,
+    rosters: Rosters,
 }
 
 impl Forwarder {
-    pub(super) fn new(socket: UdpSocket, address: SocketAddr, max_participants: usize) -> Self {
+    pub(super) fn new(
+        socket: UdpSocket,
+        address: SocketAddr,
+        max_participants: usize,
+        rosters: Rosters,
+    ) -> Self {
         Forwarder {
             socket,
             address,
             participants: Vec::new(),
             next_id: 1,
             max_participants,
+            rosters,
         }
+    }
+
+    /// Drops the connections that ended (hung up, failed, or silent past
+    /// ICE's timeout) and strikes them from their rooms' rosters.
+    fn bury(&mut self) {
+        let rosters = &self.rosters;
+        self.participants.retain(|p| {
+            let alive = p.rtc.is_alive();
+            if !alive {
+                rosters.left(p.room, p.id);
+            }
+            alive
+        });
     }
 
     pub(super) async fn run(
@@ -94,7 +114,7 @@ impl Forwarder {
     ) {
         let mut buf = vec![0_u8; DATAGRAM];
         loop {
-            self.participants.retain(|p| p.rtc.is_alive());
+            self.bury();
             // Tracks of participants who left are not sent down any more: their
             // entries go, so a long conference with people coming and going
             // does not grow every connection's list.
@@ -145,8 +165,17 @@ impl Forwarder {
 
     fn obey(&mut self, command: Command) {
         match command {
-            Command::Join { room, offer, reply } => {
-                let _ = reply.send(self.join(room, offer));
+            Command::Join {
+                room,
+                member,
+                offer,
+                reply,
+            } => {
+                let joined = self.join(room, offer);
+                if let Ok(joined) = &joined {
+                    self.rosters.joined(room, joined.id, &member);
+                }
+                let _ = reply.send(joined);
             }
             Command::Answer {
                 participant,
@@ -277,7 +306,7 @@ impl Participant {
                 continue;
             }
             if let Some(source) = track.source.upgrade() {
-                let stream = format!("participant-{}", source.origin.0);
+                let stream = super::stream_of(source.origin);
                 let mid =
                     change.add_media(source.kind, Direction::SendOnly, Some(stream), None, None);
                 track.state = OutState::Negotiating(mid);

@@ -11,7 +11,10 @@
 //! [`Signal`], and [`Sfu::answer`] brings the answer back.
 
 mod forward;
+mod roster;
 pub mod synthetic;
+
+pub use roster::{Roster, Rosters};
 
 use std::net::SocketAddr;
 
@@ -27,6 +30,12 @@ pub struct RoomId(pub i64);
 /// One connection to the unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ParticipantId(pub u64);
+
+/// The id of the stream a participant's tracks come down in, as the others'
+/// browsers see it (`MediaStream.id`).
+pub fn stream_of(participant: ParticipantId) -> String {
+    format!("participant-{}", participant.0)
+}
 
 /// What the unit asks of a participant's side.
 #[derive(Debug)]
@@ -87,6 +96,7 @@ pub struct Joined {
 enum Command {
     Join {
         room: RoomId,
+        member: String,
         offer: SdpOffer,
         reply: oneshot::Sender<Result<Joined, MediaError>>,
     },
@@ -109,6 +119,7 @@ enum Command {
 pub struct Sfu {
     commands: mpsc::Sender<Command>,
     address: SocketAddr,
+    rosters: Rosters,
 }
 
 impl std::fmt::Debug for Command {
@@ -130,9 +141,15 @@ impl Sfu {
         let bound = socket.local_addr()?;
         let address = SocketAddr::new(setup.announce.unwrap_or(bound.ip()), bound.port());
         let (commands, inbox) = mpsc::channel(256);
-        let unit = forward::Forwarder::new(socket, address, setup.max_participants);
+        let rosters = Rosters::default();
+        let unit =
+            forward::Forwarder::new(socket, address, setup.max_participants, rosters.clone());
         tokio::spawn(unit.run(inbox, tasks));
-        Ok(Sfu { commands, address })
+        Ok(Sfu {
+            commands,
+            address,
+            rosters,
+        })
     }
 
     /// Where media is sent to (the candidate the unit offers).
@@ -140,11 +157,27 @@ impl Sfu {
         self.address
     }
 
-    /// Adds a participant to `room` with its offer (what it sends, what it may
+    /// Who is in which room's call.
+    pub fn rosters(&self) -> &Rosters {
+        &self.rosters
+    }
+
+    /// Adds `member` to `room` with its offer (what it sends, what it may
     /// receive); its tracks go to everyone else in the room, theirs to it.
-    pub async fn join(&self, room: RoomId, offer: SdpOffer) -> Result<Joined, MediaError> {
+    pub async fn join(
+        &self,
+        room: RoomId,
+        member: &str,
+        offer: SdpOffer,
+    ) -> Result<Joined, MediaError> {
         let (reply, answer) = oneshot::channel();
-        self.ask(Command::Join { room, offer, reply }).await?;
+        self.ask(Command::Join {
+            room,
+            member: member.to_owned(),
+            offer,
+            reply,
+        })
+        .await?;
         answer.await.map_err(|_| MediaError::Stopped)?
     }
 

@@ -104,7 +104,7 @@ impl Synthetic {
         let (offer, pending) = change
             .apply()
             .ok_or_else(|| MediaError::Invalid("nothing to offer".to_owned()))?;
-        let joined = sfu.join(room, offer).await?;
+        let joined = sfu.join(room, "synthetic@bench.invalid", offer).await?;
         rtc.sdp_api()
             .accept_answer(pending, joined.answer)
             .map_err(|e| MediaError::Invalid(e.to_string()))?;

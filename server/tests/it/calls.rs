@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use app::types::{ChatDetail, ClientFrame, ErrorCode, Push};
+use app::types::{CallState, ChatDetail, ChatSummary, ClientFrame, ErrorCode, Push};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use server::media::RoomId;
@@ -82,7 +82,9 @@ async fn join(socket: &mut Socket, chat_id: i64) -> Result<String, (ErrorCode, S
     )
     .await;
     match next_call(socket).await {
-        Push::CallAnswer { chat_id: c, sdp } if c == chat_id => Ok(sdp),
+        Push::CallAnswer {
+            chat_id: c, sdp, ..
+        } if c == chat_id => Ok(sdp),
         Push::CallRefused { code, message, .. } => Err((code, message)),
         other => panic!("{other:?}"),
     }
@@ -237,6 +239,175 @@ async fn a_call_is_signalled_over_the_socket_and_its_rights_are_the_servers() {
             "Ben's part of the direct call ends with his socket"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.stop().await;
+}
+
+/// The next roster push for `chat_id` (other pushes are skipped).
+async fn next_roster(socket: &mut Socket, chat_id: i64) -> Option<CallState> {
+    loop {
+        if let Push::Call { chat_id: c, call } = next(socket).await
+            && c == chat_id
+        {
+            return call;
+        }
+    }
+}
+
+fn logins(call: &CallState) -> Vec<String> {
+    call.people
+        .iter()
+        .map(|p| p.member.login.to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_member_sees_who_is_in_a_call_and_a_direct_call_rings_until_declined() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    person(&admin, "ann", &[]).await;
+    person(&admin, "ben", &[]).await;
+    person(&admin, "cy", &[]).await;
+    let (ann_api, mut ann) = tab(&server, "ann").await;
+    let (ben_api, mut ben) = tab(&server, "ben").await;
+    let (_, mut cy) = tab(&server, "cy").await;
+    let server_name = server.config.server_name.to_string();
+    let direct: ChatDetail = ann_api
+        .post_json(
+            "/api/v1/chats/direct",
+            &json!({ "with": format!("ben@{server_name}") }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let with_cy: ChatDetail = ann_api
+        .post_json(
+            "/api/v1/chats/direct",
+            &json!({ "with": format!("cy@{server_name}") }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    // Ann calls: both see her in it; the answer names the stream her tracks
+    // come down in, and the roster pairs it with her.
+    send(
+        &mut ann,
+        &ClientFrame::CallOffer {
+            chat_id: direct.id,
+            sdp: offer(),
+        },
+    )
+    .await;
+    let Push::CallAnswer { stream, .. } = next_call(&mut ann).await else {
+        panic!("Ann is in the call");
+    };
+    let ringing = next_roster(&mut ben, direct.id).await.expect("it runs");
+    assert_eq!(logins(&ringing), ["ann"]);
+    assert_eq!(ringing.people[0].stream, stream);
+    assert_eq!(ringing.started_by.login.to_string(), "ann");
+
+    // The chat list shows it running, to Ben who is not in it yet.
+    let list: Vec<ChatSummary> = ben_api.get("/api/v1/chats").await.json().await.unwrap();
+    let row = list.iter().find(|c| c.id == direct.id).unwrap();
+    assert_eq!(row.call.as_ref().map(logins), Some(vec!["ann".to_owned()]));
+
+    // Declining: refused in a chat one is not in (as if there were none), in
+    // a chat where nothing rings, and to the caller herself; Ben's decline
+    // reaches Ann.
+    send(&mut cy, &ClientFrame::CallDecline { chat_id: direct.id }).await;
+    assert!(matches!(
+        next_call(&mut cy).await,
+        Push::CallRefused {
+            code: ErrorCode::NotFound,
+            ..
+        }
+    ));
+    send(
+        &mut cy,
+        &ClientFrame::CallDecline {
+            chat_id: with_cy.id,
+        },
+    )
+    .await;
+    assert!(matches!(
+        next_call(&mut cy).await,
+        Push::CallRefused {
+            code: ErrorCode::InvalidInput,
+            ..
+        }
+    ));
+    send(&mut ann, &ClientFrame::CallDecline { chat_id: direct.id }).await;
+    assert!(matches!(
+        next_call(&mut ann).await,
+        Push::CallRefused {
+            code: ErrorCode::InvalidInput,
+            ..
+        }
+    ));
+    send(&mut ben, &ClientFrame::CallDecline { chat_id: direct.id }).await;
+    let declined = loop {
+        if let Push::CallDeclined { chat_id, member } = next(&mut ann).await {
+            break (chat_id, member.login.to_string());
+        }
+    };
+    assert_eq!(declined, (direct.id, "ben".to_owned()));
+
+    // Ben changes his mind and joins: both see two people.
+    join(&mut ben, direct.id).await.unwrap();
+    let both = next_roster(&mut ann, direct.id).await.unwrap();
+    assert_eq!(logins(&both), ["ann", "ben"]);
+    assert_eq!(both.headcount(), 2);
+
+    // Ann's tab disappears without hanging up: Ben sees her gone; when he
+    // leaves, the call has ended.
+    drop(ann);
+    loop {
+        match next(&mut ben).await {
+            Push::Call {
+                chat_id,
+                call: Some(call),
+            } if chat_id == direct.id && logins(&call) == ["ben"] => {
+                break;
+            }
+            Push::CallLeft { .. } => panic!("a tab that went away did not hang up"),
+            _ => {}
+        }
+    }
+    // Hanging up is told as such (the other side of a direct call ends it).
+    send(&mut ben, &ClientFrame::CallLeave { chat_id: direct.id }).await;
+    let (mut hung_up, mut ended) = (None, false);
+    while hung_up.is_none() || !ended {
+        match next(&mut ben).await {
+            Push::CallLeft { chat_id, member } => {
+                hung_up = Some((chat_id, member.login.to_string()));
+            }
+            Push::Call { chat_id, call } if chat_id == direct.id => ended = call.is_none(),
+            _ => {}
+        }
+    }
+    assert_eq!(hung_up, Some((direct.id, "ben".to_owned())));
+    let list: Vec<ChatSummary> = ben_api.get("/api/v1/chats").await.json().await.unwrap();
+    assert!(list.iter().all(|c| c.call.is_none()), "{list:?}");
+
+    // Cy, in no chat with a call, heard of none: the first push he gets
+    // after all this is Ann's typing in their chat, not a roster.
+    let (_, mut ann) = tab(&server, "ann").await;
+    send(
+        &mut ann,
+        &ClientFrame::Typing {
+            chat_id: with_cy.id,
+        },
+    )
+    .await;
+    loop {
+        match next(&mut cy).await {
+            Push::Typing { chat_id, .. } if chat_id == with_cy.id => break,
+            Push::Call { .. } | Push::CallDeclined { .. } => panic!("Cy heard of a call"),
+            _ => {}
+        }
     }
     server.stop().await;
 }

@@ -116,7 +116,7 @@ async fn a_full_room_and_offers_of_the_wrong_shape_are_refused() {
         .map(|line| format!("{line}\r\n"))
         .collect();
     let empty = SdpOffer::from_sdp_string(&stripped).unwrap();
-    let refused = sfu.join(RoomId(8), empty).await.unwrap_err();
+    let refused = sfu.join(RoomId(8), "ann@a.test", empty).await.unwrap_err();
     assert!(matches!(refused, MediaError::Invalid(_)), "{refused:?}");
     assert_eq!(sfu.count(RoomId(8)).await.unwrap(), 0);
 

@@ -6,12 +6,21 @@
 //! whenever someone's tracks come
 //! ([`Push::CallOffer`](crate::types::Push::CallOffer)), which the tab answers.
 //!
-//! Its code comes in a module of its own when a call starts (`call_panel` in
-//! `chats/mod.rs`), out of the chat page's first load.
+//! The panel shows in the call dock above every page (`CallDock` in
+//! `chats/mod.rs`), with the people in the call by the roster the server
+//! pushes to the chat's members ([`Push::Call`](crate::types::Push::Call));
+//! a direct call rings for the other person there ([`Ringing`]). Its code
+//! comes in a module of its own when a call starts or rings, out of the chat
+//! page's first load.
 
 use leptos::prelude::*;
 
+use crate::api;
+use crate::inbox::Inbox;
 use crate::live::Live;
+#[cfg(feature = "hydrate")]
+use crate::types::Push;
+use crate::types::{CallPerson, CausewayId, ChatKind};
 
 /// Where the tab's call stands (the server renders it joining).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,34 +34,141 @@ enum Stage {
     Failed(String),
 }
 
+/// How long a direct call rings before the caller's tab gives up.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+const RING_FOR_MS: i32 = 45_000;
+
+/// How long a direct call waits for the other side to come back when their
+/// tab went away without hanging up (a reload rejoins within seconds).
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+const REJOIN_WAIT_MS: i32 = 30_000;
+
 /// The call of chat `chat_id`, over the page while it runs: the people's
-/// video, Mute microphone, Turn camera off and Leave call. `on_end` runs when the person leaves.
+/// video with their names, Mute microphone, Turn camera off and Leave call.
+/// `on_end` runs when the person leaves (or closes a call that ended).
 #[component]
 pub fn CallPanel(chat_id: i64, title: String, on_end: Callback<()>) -> impl IntoView {
     let live = Live::get();
+    let inbox = Inbox::get();
     let stage = RwSignal::new(Stage::Joining);
     let muted = RwSignal::new(false);
     let camera_off = RwSignal::new(false);
     let has_video = RwSignal::new(false);
-    // The streams the others send, by the id the server gave them.
-    let remote = RwSignal::new(Vec::<String>::new());
+    // The stream this tab's tracks reach the others in (the server says).
+    let mine = RwSignal::new(None::<String>);
+    // The others' streams that have come down so far.
+    let arrived = RwSignal::new(Vec::<String>::new());
     let local_video = NodeRef::<leptos::html::Video>::new();
+    let direct = inbox
+        .chat(chat_id)
+        .is_some_and(|chat| chat.kind == ChatKind::Direct);
+    let detail = LocalResource::new(move || api::chat(chat_id));
+    // Someone else has been in this (direct) call.
+    let met = RwSignal::new(false);
+    // Who else is in the call, by the roster the server pushes.
+    let others = Memo::new(move |_| {
+        let Some(mine) = mine.get() else {
+            return Vec::new();
+        };
+        inbox
+            .call(chat_id)
+            .map(|call| {
+                call.people
+                    .into_iter()
+                    .filter(|p| p.stream != mine)
+                    .collect::<Vec<CallPerson>>()
+            })
+            .unwrap_or_default()
+    });
+    let name_of = move |member: &CausewayId| {
+        detail
+            .get()
+            .and_then(Result::ok)
+            .and_then(|d| {
+                d.members
+                    .into_iter()
+                    .find(|m| &m.causeway_id == member)
+                    .map(|m| m.display_name)
+            })
+            .unwrap_or_else(|| member.login.to_string())
+    };
 
     #[cfg(feature = "hydrate")]
     {
         let events = imp::Events {
             stage,
-            remote,
+            mine,
+            arrived,
             has_video,
             local_video,
         };
         imp::start(live, chat_id, events);
-        live.on(move |push| imp::on_push(live, chat_id, push, stage));
+        let me = inbox.me();
+        let declined_by = title.clone();
+        live.on(move |push| {
+            let ended = match push {
+                Push::CallDeclined {
+                    chat_id: id,
+                    member,
+                } if *id == chat_id => Some((member, "declined the call.")),
+                Push::CallLeft {
+                    chat_id: id,
+                    member,
+                } if *id == chat_id => Some((member, "left: the call has ended.")),
+                _ => None,
+            };
+            if let Some((member, what)) = ended
+                && direct
+                && Some(member) != me.as_ref()
+                && !matches!(stage.get_untracked(), Stage::Failed(_))
+            {
+                imp::end(live, chat_id);
+                stage.set(Stage::Failed(format!("{declined_by} {what}")));
+            }
+            imp::on_push(live, chat_id, push, events);
+        });
         on_cleanup(move || imp::end(live, chat_id));
+        // A direct call ends when the other person hangs up, and gives up
+        // ringing when nobody answers.
+        if direct {
+            // The other side gone without hanging up (a reload, a lost
+            // network) may come back: the call waits for them a while.
+            let who = title.clone();
+            Effect::new(move |_| {
+                if !others.with(Vec::is_empty) {
+                    met.set(true);
+                    return;
+                }
+                if !met.get_untracked() {
+                    return;
+                }
+                let who = who.clone();
+                imp::after(REJOIN_WAIT_MS, move || {
+                    let still_gone = others.with_untracked(Vec::is_empty)
+                        && stage.get_untracked() == Stage::Joined;
+                    if still_gone {
+                        imp::end(live, chat_id);
+                        stage.set(Stage::Failed(format!(
+                            "The connection to {who} was lost: the call has ended."
+                        )));
+                    }
+                });
+            });
+            let who = title.clone();
+            imp::after(RING_FOR_MS, move || {
+                let unanswered = !met.get_untracked()
+                    && matches!(stage.get_untracked(), Stage::Joining | Stage::Joined);
+                if unanswered {
+                    imp::end(live, chat_id);
+                    stage.set(Stage::Failed(format!("No answer from {who}.")));
+                }
+            });
+        }
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (live, has_video);
 
+    let ended = move || matches!(stage.get(), Stage::Failed(_));
     let leave = move |_| {
         #[cfg(feature = "hydrate")]
         imp::end(live, chat_id);
@@ -68,50 +184,93 @@ pub fn CallPanel(chat_id: i64, title: String, on_end: Callback<()>) -> impl Into
         #[cfg(feature = "hydrate")]
         imp::enable(chat_id, "video", !camera_off.get_untracked());
     };
+    let ringing = title.clone();
     let status = move || match stage.get() {
         Stage::Joining => "Joining the call…".to_owned(),
-        Stage::Joined => match remote.with(Vec::len) {
-            0 => "In the call. Waiting for others to join…".to_owned(),
+        Stage::Joined => match others.with(Vec::len) {
+            0 if direct && met.get() => {
+                format!("{ringing} dropped out: waiting for them to come back…")
+            }
+            0 if direct => format!("Calling {ringing}…"),
+            0 => "In the conference. Waiting for others to join…".to_owned(),
             1 => "In the call with 1 other person.".to_owned(),
             n => format!("In the call with {n} other people."),
         },
         Stage::Failed(why) => why,
     };
-    let failed = move || matches!(stage.get(), Stage::Failed(_));
     view! {
         <section class="call" aria-label=format!("Call in {title}")>
-            <p class="call-status" class:notice=failed class:error=failed role="status">{status}</p>
+            <p class="call-status" class:notice=ended class:error=ended role="status">{status}</p>
             <div class="call-grid">
                 <figure class="call-tile mine" class:camera-off=move || camera_off.get() || !has_video.get()>
                     <video node_ref=local_video autoplay=true playsinline=true prop:muted=true aria-label="Your camera"></video>
                     <figcaption>"You"</figcaption>
                 </figure>
-                <For each=move || remote.get() key=|id| id.clone() let(stream)>
-                    <RemoteTile chat_id stream />
+                <For each=move || others.get() key=|p| p.stream.clone() let(person)>
+                    <RemoteTile chat_id name=name_of(&person.member) stream=person.stream arrived />
                 </For>
             </div>
             <div class="call-controls">
-                <button type="button" class="button" aria-pressed=move || muted.get().to_string() on:click=toggle_mute>
-                    {move || if muted.get() { "Unmute microphone" } else { "Mute microphone" }}
+                <Show when=move || !ended()>
+                    <button type="button" class="button" aria-pressed=move || muted.get().to_string() on:click=toggle_mute>
+                        {move || if muted.get() { "Unmute microphone" } else { "Mute microphone" }}
+                    </button>
+                    <button type="button" class="button" aria-pressed=move || camera_off.get().to_string() disabled=move || !has_video.get() on:click=toggle_camera>
+                        {move || if camera_off.get() { "Turn camera on" } else { "Turn camera off" }}
+                    </button>
+                </Show>
+                <button type="button" class="button" class:danger=move || !ended() on:click=leave>
+                    {move || if ended() { "Close" } else { "Leave call" }}
                 </button>
-                <button type="button" class="button" aria-pressed=move || camera_off.get().to_string() disabled=move || !has_video.get() on:click=toggle_camera>
-                    {move || if camera_off.get() { "Turn camera on" } else { "Turn camera off" }}
-                </button>
-                <button type="button" class="button danger" on:click=leave>"Leave call"</button>
             </div>
         </section>
     }
 }
 
-/// Another participant's stream, shown as it arrives.
+/// A direct call ringing for the person: who calls, Answer and Decline.
 #[component]
-fn RemoteTile(chat_id: i64, stream: String) -> impl IntoView {
+pub fn Ringing(
+    chat_id: i64,
+    caller: String,
+    on_answer: Callback<()>,
+    on_decline: Callback<()>,
+) -> impl IntoView {
+    let live = Live::get();
+    let decline = move |_| {
+        live.send(&crate::types::ClientFrame::CallDecline { chat_id });
+        on_decline.run(());
+    };
+    view! {
+        <section class="call ringing" aria-label="Incoming call">
+            <p class="call-status" role="status">{format!("{caller} is calling you…")}</p>
+            <div class="call-controls">
+                <button type="button" class="button primary" on:click=move |_| on_answer.run(())>"Answer"</button>
+                <button type="button" class="button danger" on:click=decline>"Decline"</button>
+            </div>
+        </section>
+    }
+}
+
+/// Another participant: their name, and their video once it has come down.
+#[component]
+fn RemoteTile(
+    chat_id: i64,
+    name: String,
+    stream: String,
+    arrived: RwSignal<Vec<String>>,
+) -> impl IntoView {
     let video = NodeRef::<leptos::html::Video>::new();
+    let here = {
+        let stream = stream.clone();
+        Memo::new(move |_| arrived.with(|a| a.contains(&stream)))
+    };
     #[cfg(feature = "hydrate")]
     {
         let stream = stream.clone();
         Effect::new(move |_| {
-            if let Some(video) = video.get() {
+            if let Some(video) = video.get()
+                && here.get()
+            {
                 imp::show(chat_id, &stream, &video);
             }
         });
@@ -119,8 +278,9 @@ fn RemoteTile(chat_id: i64, stream: String) -> impl IntoView {
     #[cfg(not(feature = "hydrate"))]
     let _ = chat_id;
     view! {
-        <figure class="call-tile" data-stream=stream>
-            <video node_ref=video autoplay=true playsinline=true aria-label="A participant's camera"></video>
+        <figure class="call-tile" class:waiting=move || !here.get() data-stream=stream>
+            <video node_ref=video autoplay=true playsinline=true aria-label=format!("{name}'s camera")></video>
+            <figcaption>{name.clone()}</figcaption>
         </figure>
     }
 }
@@ -148,7 +308,8 @@ mod imp {
     #[derive(Clone, Copy)]
     pub struct Events {
         pub stage: RwSignal<Stage>,
-        pub remote: RwSignal<Vec<String>>,
+        pub mine: RwSignal<Option<String>>,
+        pub arrived: RwSignal<Vec<String>>,
         pub has_video: RwSignal<bool>,
         pub local_video: NodeRef<leptos::html::Video>,
     }
@@ -205,7 +366,7 @@ mod imp {
                     .is_some_and(|s| s.streams.insert(id.clone(), stream).is_none())
             });
             if new {
-                events.remote.update(|r| r.push(id));
+                events.arrived.update(|r| r.push(id));
             }
         });
         connection.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
@@ -282,6 +443,26 @@ mod imp {
         }
     }
 
+    /// Runs `then` after `ms` milliseconds.
+    pub fn after(ms: i32, then: impl FnOnce() + 'static) {
+        leptos::task::spawn_local(async move {
+            sleep(ms).await;
+            then();
+        });
+    }
+
+    /// The call this tab is in, kept for the tab's life (a reload rejoins
+    /// it: [`super::super::REJOIN_KEY`]).
+    fn remember(chat_id: Option<i64>) {
+        let Some(storage) = window().session_storage().ok().flatten() else {
+            return;
+        };
+        let _ = match chat_id {
+            Some(id) => storage.set_item(super::super::REJOIN_KEY, &id.to_string()),
+            None => storage.remove_item(super::super::REJOIN_KEY),
+        };
+    }
+
     async fn sleep(ms: i32) {
         let promise = js_sys::Promise::new(&mut |resolve, _| {
             let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
@@ -290,7 +471,8 @@ mod imp {
     }
 
     /// The server's answers and offers for this call.
-    pub fn on_push(live: Live, chat_id: i64, push: &Push, stage: RwSignal<Stage>) {
+    pub fn on_push(live: Live, chat_id: i64, push: &Push, events: Events) {
+        let stage = events.stage;
         if !for_call(push, chat_id) {
             return;
         }
@@ -300,11 +482,15 @@ mod imp {
             return;
         };
         match push.clone() {
-            Push::CallAnswer { sdp, .. } => leptos::task::spawn_local(async move {
+            Push::CallAnswer { sdp, stream, .. } => leptos::task::spawn_local(async move {
                 let answer = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
                 answer.set_sdp(&sdp);
                 match JsFuture::from(connection.set_remote_description(&answer)).await {
-                    Ok(_) => stage.set(Stage::Joined),
+                    Ok(_) => {
+                        events.mine.set(Some(stream));
+                        stage.set(Stage::Joined);
+                        remember(Some(chat_id));
+                    }
                     Err(_) => {
                         end(live, chat_id);
                         stage.set(Stage::Failed(
@@ -367,6 +553,7 @@ mod imp {
         let Some(session) = SESSIONS.with_borrow_mut(|s| s.remove(&chat_id)) else {
             return;
         };
+        remember(None);
         live.send(&ClientFrame::CallLeave { chat_id });
         session.connection.set_ontrack(None);
         session.connection.close();

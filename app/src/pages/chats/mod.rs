@@ -44,9 +44,6 @@ pub fn ChatsPage() -> impl IntoView {
             creating.set(false);
         }
     });
-    // The call this tab is in stays above whichever chat is open.
-    let call = ActiveCall(RwSignal::new(None));
-    provide_context(call);
     view! {
         <Title text="Chats" />
         <Frame section=Section::Chats>
@@ -55,10 +52,6 @@ pub fn ChatsPage() -> impl IntoView {
                     <ChatList selected chats creating />
                 </aside>
                 <main id="main" tabindex="-1" class="chat-pane">
-                    {move || call.0.get().map(|(chat_id, title)| {
-                        let end = Callback::new(move |()| call.0.set(None));
-                        view! { <Fetched part=call_panel(chat_id, title, end) /> }
-                    })}
                     {move || match (creating.get(), selected.get()) {
                         (true, _) => {
                             let done = Callback::new(move |()| creating.set(false));
@@ -92,9 +85,124 @@ fn NoChatOpen(chats: RwSignal<Option<Result<Vec<ChatSummary>, ApiFailure>>>) -> 
 }
 
 /// The call this tab is in, if any: its chat and the chat's title. Set by a
-/// chat's Call button, cleared when the person leaves.
+/// chat's Call button (or Answer), cleared when the person leaves. Provided
+/// for the whole app: a call goes on while the person moves between pages.
 #[derive(Clone, Copy)]
-pub(crate) struct ActiveCall(pub RwSignal<Option<(i64, String)>>);
+pub struct ActiveCall(pub RwSignal<Option<(i64, String)>>);
+
+impl ActiveCall {
+    pub fn provide() -> Self {
+        let call = ActiveCall(RwSignal::new(None));
+        provide_context(call);
+        call
+    }
+}
+
+/// Above every page: the call this tab is in, or a direct call ringing for
+/// the person (with Answer and Decline). Outside the routes, so that moving
+/// between pages does not end a call.
+#[component]
+pub fn CallDock() -> impl IntoView {
+    let call = expect_context::<ActiveCall>();
+    let inbox = Inbox::get();
+    rejoin_after_reload(inbox, call);
+    let navigate = use_navigate();
+    // A direct call that rings for the person, unless they declined it or
+    // are in a call already.
+    let declined = RwSignal::new(Vec::<(i64, i64)>::new());
+    let ringing = Memo::new(move |_| {
+        if call.0.with(Option::is_some) {
+            return None;
+        }
+        let me = inbox.me()?;
+        inbox.chats.with(|list| {
+            let Some(Ok(list)) = list else {
+                return None;
+            };
+            list.iter().find_map(|chat| {
+                let running = chat.call.as_ref()?;
+                let rings = chat.kind == ChatKind::Direct
+                    && !running.has(&me)
+                    && !declined.with(|d| d.contains(&(chat.id, running.since)));
+                rings.then(|| (chat.id, running.since, chat.title.clone()))
+            })
+        })
+    });
+    let ring = move || {
+        ringing.get().map(|(chat_id, since, caller)| {
+            let navigate = navigate.clone();
+            let title = caller.clone();
+            let answer = Callback::new(move |()| {
+                navigate(&format!("/chats/{chat_id}"), Default::default());
+                call.0.set(Some((chat_id, title.clone())));
+            });
+            // Declining (the bar tells the server) stops the ringing here at once.
+            let stop = Callback::new(move |()| declined.update(|d| d.push((chat_id, since))));
+            view! { <Fetched part=ringing_bar(chat_id, caller, answer, stop) /> }
+        })
+    };
+    let panel = move || {
+        call.0.get().map(|(chat_id, title)| {
+            let end = Callback::new(move |()| call.0.set(None));
+            view! { <Fetched part=call_panel(chat_id, title, end) /> }
+        })
+    };
+    // (A memo: going from ringing to the call keeps the dock, and the call.)
+    let shown = Memo::new(move |_| ringing.with(Option::is_some) || call.0.with(Option::is_some));
+    move || {
+        shown
+            .get()
+            .then(|| view! { <div class="call-dock">{ring.clone()}{panel}</div> })
+    }
+}
+
+/// Where a tab keeps the call it is in (sessionStorage, so the tab's own):
+/// after a reload it joins that call again if it still runs.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub(crate) const REJOIN_KEY: &str = "causeway-call";
+
+/// Joins the call the tab was in before it was reloaded, once the chat list
+/// shows it still running; forgets it otherwise.
+fn rejoin_after_reload(inbox: Inbox, call: ActiveCall) {
+    #[cfg(feature = "hydrate")]
+    {
+        let storage = window().session_storage().ok().flatten();
+        let Some(chat_id) = storage
+            .as_ref()
+            .and_then(|s| s.get_item(REJOIN_KEY).ok().flatten())
+            .and_then(|id| id.parse::<i64>().ok())
+        else {
+            return;
+        };
+        Effect::new(move |done: Option<bool>| {
+            if done == Some(true) || !inbox.chats.with(|l| matches!(l, Some(Ok(_)))) {
+                return done.unwrap_or(false);
+            }
+            match inbox.chat(chat_id) {
+                Some(chat) if chat.call.is_some() => call.0.set(Some((chat_id, chat.title))),
+                _ => {
+                    if let Some(storage) = &storage {
+                        let _ = storage.remove_item(REJOIN_KEY);
+                    }
+                }
+            }
+            true
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (inbox, call);
+}
+
+/// [`call::Ringing`]; its code is the call's, which answering then needs.
+#[leptos::lazy]
+fn ringing_bar(
+    chat_id: i64,
+    caller: String,
+    on_answer: Callback<()>,
+    on_decline: Callback<()>,
+) -> AnyView {
+    view! { <call::Ringing chat_id caller on_answer on_decline /> }.into_any()
+}
 
 /// [`call::CallPanel`], whose code comes when the first call starts.
 #[leptos::lazy]
@@ -200,6 +308,11 @@ fn ChatItem(chat: ChatSummary, selected: Memo<Option<i64>>) -> impl IntoView {
             ChatKind::Group => "Group created".to_owned(),
             ChatKind::Direct => "No messages yet".to_owned(),
         });
+    // A running call shows in place of the last message.
+    let (last, in_call) = match &chat.call {
+        Some(call) => (call_line(chat.kind, call.headcount()), true),
+        None => (last, false),
+    };
     view! {
         <li>
             <a
@@ -216,7 +329,7 @@ fn ChatItem(chat: ChatSummary, selected: Memo<Option<i64>>) -> impl IntoView {
                     <time class="chat-item-time muted">{short_time(chat.last_at)}</time>
                 </span>
                 <span class="chat-item-bottom">
-                    <span class="chat-item-last muted">{last}</span>
+                    <span class="chat-item-last muted" class:in-call=in_call>{last}</span>
                     {(unread > 0)
                         .then(|| {
                             view! {
@@ -235,6 +348,15 @@ fn ChatItem(chat: ChatSummary, selected: Memo<Option<i64>>) -> impl IntoView {
                 </span>
             </a>
         </li>
+    }
+}
+
+/// How a running call reads in the chat list and the chat's header.
+pub(crate) fn call_line(kind: ChatKind, people: usize) -> String {
+    match (kind, people) {
+        (ChatKind::Direct, _) => "Call in progress".to_owned(),
+        (ChatKind::Group, 1) => "Conference — 1 person".to_owned(),
+        (ChatKind::Group, n) => format!("Conference — {n} people"),
     }
 }
 

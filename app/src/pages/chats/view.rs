@@ -588,8 +588,13 @@ fn ChatHeader(state: ChatState, show_members: RwSignal<bool>) -> impl IntoView {
             }
         })
     };
-    let search = RwSignal::new(false);
     let inbox = Inbox::get();
+    let running = move || inbox.call(state.id);
+    let call_line = move || {
+        let kind = state.detail.with(|d| d.as_ref().map(|d| d.kind))?;
+        running().map(|call| super::call_line(kind, call.headcount()))
+    };
+    let search = RwSignal::new(false);
     let muted = move || {
         inbox.chats.with(|list| match list {
             Some(Ok(list)) => list.iter().any(|c| c.id == state.id && c.muted),
@@ -608,16 +613,27 @@ fn ChatHeader(state: ChatState, show_members: RwSignal<bool>) -> impl IntoView {
     let call = use_context::<super::ActiveCall>();
     let me = expect_context::<Me>();
     let may_start_conference = has_right(me, Right::CreateGroupConferences);
-    let call_label = move || match state.detail.with(|d| d.as_ref().map(|d| d.kind)) {
-        Some(ChatKind::Group) if may_start_conference() => "Start a conference",
-        Some(ChatKind::Group) => "Join the conference",
-        _ => "Call",
-    };
     let in_this_call = move || {
         call.is_some_and(|call| {
             call.0
                 .with(|c| c.as_ref().is_some_and(|(id, _)| *id == state.id))
         })
+    };
+    // The call button: join one that runs, start one (a group's needs the
+    // right; without it there is nothing to press until someone starts one).
+    let call_label = move || {
+        let kind = state.detail.with(|d| d.as_ref().map(|d| d.kind))?;
+        if in_this_call() {
+            return Some("In the call");
+        }
+        let running = running().is_some();
+        match kind {
+            ChatKind::Group if running => Some("Join the conference"),
+            ChatKind::Group if may_start_conference() => Some("Start a conference"),
+            ChatKind::Group => None,
+            ChatKind::Direct if running => Some("Join the call"),
+            ChatKind::Direct => Some("Call"),
+        }
     };
     let start_call = move |_| {
         let title = state
@@ -632,10 +648,13 @@ fn ChatHeader(state: ChatState, show_members: RwSignal<bool>) -> impl IntoView {
             <a href="/" class="back-link" aria-label="Back to chats">"‹"</a>
             <div class="chat-header-text">
                 <h2 id="chat-title">{move || state.detail.get().map(|d| d.title).unwrap_or_default()}</h2>
-                <p class="muted chat-subtitle">{subtitle}</p>
+                <p class="muted chat-subtitle">
+                    {subtitle}
+                    {move || call_line().map(|line| view! { <span class="call-running">{line}</span> })}
+                </p>
             </div>
             <div class="chat-header-actions">
-                <Show when=move || !state.removed.get() && state.detail.with(Option::is_some)>
+                <Show when=move || !state.removed.get() && call_label().is_some()>
                     <button
                         type="button"
                         class="button small"

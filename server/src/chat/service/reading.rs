@@ -99,6 +99,8 @@ impl ChatService {
                 read_seq: row.read_seq.0,
                 unread: row.unread,
                 last_message,
+                // The chat core does not know calls: the API adds them.
+                call: None,
             });
         }
         Ok(chats)

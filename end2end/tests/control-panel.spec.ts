@@ -34,6 +34,9 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
     const prefix = backend === 'sqlite' ? '' : 'postgres-';
 
     test(`the administrator sets up groups, users, address books and federation (${backend})`, async ({ page, browser }) => {
+      // The longest story of the suite (about a minute on two cores shared
+      // with another worker): its steps wait for what they assert, not for it.
+      test.slow();
       const corp = server('corp');
       await signIn(page, corp.url, 'admin', corp.adminPassword);
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Control panel' }).click();

@@ -143,9 +143,11 @@ pub fn CallPanel(chat_id: i64, title: String, on_end: Callback<()>) -> impl Into
                     return;
                 }
                 let who = who.clone();
+                // (The panel may be gone by then: its signals are read with
+                // `try_`, which answers None once they are disposed.)
                 imp::after(REJOIN_WAIT_MS, move || {
-                    let still_gone = others.with_untracked(Vec::is_empty)
-                        && stage.get_untracked() == Stage::Joined;
+                    let still_gone = others.try_with_untracked(Vec::is_empty) == Some(true)
+                        && stage.try_get_untracked() == Some(Stage::Joined);
                     if still_gone {
                         imp::end(live, chat_id);
                         stage.set(Stage::Failed(format!(
@@ -156,8 +158,11 @@ pub fn CallPanel(chat_id: i64, title: String, on_end: Callback<()>) -> impl Into
             });
             let who = title.clone();
             imp::after(RING_FOR_MS, move || {
-                let unanswered = !met.get_untracked()
-                    && matches!(stage.get_untracked(), Stage::Joining | Stage::Joined);
+                let unanswered = met.try_get_untracked() == Some(false)
+                    && matches!(
+                        stage.try_get_untracked(),
+                        Some(Stage::Joining | Stage::Joined)
+                    );
                 if unanswered {
                     imp::end(live, chat_id);
                     stage.set(Stage::Failed(format!("No answer from {who}.")));
@@ -338,6 +343,14 @@ mod imp {
 
     async fn join(live: Live, chat_id: i64, events: Events) -> Result<(), String> {
         let local = devices().await?;
+        // Left (the panel closed) while the browser asked for the devices:
+        // let them go at once rather than start a call nobody shows.
+        if events.stage.try_get_untracked().is_none() {
+            for track in local.get_tracks().iter() {
+                track.unchecked_into::<MediaStreamTrack>().stop();
+            }
+            return Ok(());
+        }
         let connection =
             RtcPeerConnection::new().map_err(|_| "This browser cannot make calls.".to_owned())?;
         let has_video = local.get_video_tracks().length() > 0;
@@ -352,7 +365,7 @@ mod imp {
             transceiver.set_direction(RtcRtpTransceiverDirection::Sendonly);
         }
         events.has_video.set(has_video);
-        if let Some(video) = events.local_video.get_untracked() {
+        if let Some(video) = events.local_video.try_get_untracked().flatten() {
             video.set_src_object(Some(&local));
         }
         let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |event: RtcTrackEvent| {

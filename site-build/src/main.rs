@@ -297,18 +297,9 @@ fn in_parallel<T: Sync, R: Send>(
         .collect()
 }
 
-/// Modules smaller than this (bytes) are not run through wasm-opt.
-const SMALL_MODULE: u64 = 8 * 1024;
-
 /// `wasm-opt -O1 --converge` on one module, from `tools/node_modules` (npm's
 /// binaryen; Debian's is too old for what rustc emits): the optimised file.
 fn shrink(workspace: &Path, wasm: &Path, keep_names: bool) -> anyhow::Result<PathBuf> {
-    // Most of the split's modules are a few functions shared by two lazy
-    // parts: wasm-opt saves them a few bytes and costs each a node start
-    // (0.6 s of CPU), so the small ones stay as the linker left them.
-    if fs::metadata(wasm)?.len() < SMALL_MODULE {
-        return Ok(wasm.to_path_buf());
-    }
     let tool = workspace.join("tools/node_modules/.bin/wasm-opt");
     ensure!(
         tool.exists(),
